@@ -1,0 +1,24 @@
+// Every path inside a bundle, named in one place (after zarf's layout constants).
+export const BundleLayout = {
+  manifest: 'manifest.yaml',
+  signature: 'manifest.yaml.sig',
+  publicKey: 'ferry.pub',
+  checksums: 'SHA256SUMS',
+  sbom: 'sbom.spdx.json',
+  lock: 'ferry.lock.yaml',
+  /** OS packages: packages/<os-id>-<version>/<arch>/ holds one repository (rpm + repodata, or debs + Packages). */
+  packagesDir: 'packages',
+  packageRepo: (osId: string, osVersion: string, arch: string) => `packages/${osId}-${osVersion}/${arch}`,
+  /** One OCI image layout for all images: images/oci-layout, images/index.json, images/blobs/sha256/<hex>. */
+  imagesDir: 'images',
+  imageBlob: (hex: string) => `images/blobs/sha256/${hex}`,
+  imageIndex: 'images/index.json',
+  imageLayoutMarker: 'images/oci-layout',
+  /** Plain files: files/<component>/<version>/<name> (kube binaries, CNI plugins, crictl, driver installers). */
+  filesDir: 'files',
+  file: (component: string, version: string, name: string) => `files/${component}/${version}/${name}`,
+  /** Kubernetes manifests rewritten to the local registry. */
+  manifestsDir: 'manifests',
+  /** The ferry executable itself. */
+  binary: 'bin/ferry',
+} as const;
