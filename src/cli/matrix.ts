@@ -1,13 +1,11 @@
 // `ferry matrix list|show|check`: what the compatibility matrix knows, and whether its files are sound.
 import { UserError } from '../errors.ts';
 import { factCounts, FAMILIES, familyRows, type Family } from '../matrix/describe.ts';
+import { renderTable } from '../matrix/explain.ts';
 import type { RegisterCommand } from './commands.ts';
 import { openMatrix } from './open-matrix.ts';
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n')}\n`;
-}
+const table = (rows: string[][]) => `${renderTable(rows)}\n`;
 
 /** Registers `ferry matrix` and its subcommands. */
 export const registerMatrix: RegisterCommand = (program, ctx) => {

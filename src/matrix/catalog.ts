@@ -75,6 +75,10 @@ export interface Catalog {
   runc: RuncEntry[];
   runcFloors: FloorEntry[];
   runcCgroupV2MinKernel: SemVer;
+  /** The CVEs the runc floors cover, as one phrase. */
+  runcFixedCves: string;
+  /** Known lines (minors, branches) per pinnable component. */
+  pinLines: Map<string, string[]>;
   branches: BranchEntry[];
   architectures: Map<string, ArchEntry>;
   gpus: Map<string, GpuEntry>;
@@ -122,7 +126,18 @@ export function buildCatalog(matrix: Matrix): Catalog {
     cni.set(r.name, list);
   }
   for (const list of cni.values()) list.sort(newestFirst((e) => e.latestVer));
+  const newestMinorFirst = (xs: string[]) => xs.map((x) => [x, mustParse(x)] as const).sort((a, b) => compareVersions(b[1], a[1])).map(([x]) => x);
+  const pinLines = new Map<string, string[]>([
+    ['kubernetes', newestMinorFirst(matrix.kubernetes.releases.map((k) => k.minor))],
+    ['containerd', newestMinorFirst(matrix.containerd.releases.map((c) => c.branch))],
+    ['cri-o', newestMinorFirst(matrix.crio.releases.map((c) => c.minor))],
+    ['runc', newestMinorFirst(matrix.runc.releases.map((r) => r.branch))],
+    ['nvidia-driver', matrix.nvidia.branches.map((b) => b.branch).sort((a, b) => Number(b) - Number(a))],
+    ...[...cni].map(([name, list]) => [name, list.map((c) => c.minor)] as [string, string[]]),
+  ]);
   return {
+    pinLines,
+    runcFixedCves: matrix.runc.securityFloors.flatMap((f) => f.cves).join(', '),
     matrix,
     os,
     kubernetes: matrix.kubernetes.releases

@@ -15,33 +15,42 @@ export interface Candidate<T> {
 
 export type Choice<T> = { ok: true; chosen: Candidate<T>; endOfLife: boolean } | { ok: false; conflicts: Conflict[] };
 
-function compareRank(a: number[], b: number[]): number {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const d = (a[i] ?? 0) - (b[i] ?? 0);
+function compareRank(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i]! - (b[i] ?? 0);
     if (d !== 0) return d;
   }
   return 0;
 }
 
+/** Supported first; among end-of-life ones, the one that ended last; then the picker's rank. */
+function better<T>(a: Candidate<T>, aPast: boolean, b: Candidate<T>, bPast: boolean): boolean {
+  if (aPast !== bPast) return !aPast;
+  if (aPast && a.eol !== b.eol) return (a.eol ?? '') > (b.eol ?? '');
+  return compareRank(a.rank, b.rank) < 0;
+}
+
 /** The best candidate no rule refuses, or the refusals (one per distinct rule set, from the most preferred candidate). */
-export function choose<T>(candidates: readonly Candidate<T>[], refusals: (c: Candidate<T>) => Conflict[], now: Date): Choice<T> {
-  const conflicts = new Map<string, Conflict>();
+export function choose<T>(candidates: readonly Candidate<T>[], refusals: (c: Candidate<T>) => Conflict[], today: string): Choice<T> {
+  let conflicts: Map<string, Conflict> | null = null;
   let best: Candidate<T> | null = null;
-  let bestKey: number[] = [];
+  let bestPast = false;
   for (const c of candidates) {
     const refused = refusals(c);
     if (refused.length > 0) {
-      for (const r of refused) if (!conflicts.has(r.rules.join(','))) conflicts.set(r.rules.join(','), r);
+      conflicts ??= new Map();
+      for (const r of refused) {
+        const key = r.rules.join(',');
+        if (!conflicts.has(key)) conflicts.set(key, r);
+      }
       continue;
     }
-    const past = isPast(c.eol, now);
-    // Supported first; among end-of-life ones, the one that ended last.
-    const key = [past ? 1 : 0, past && c.eol ? -Date.parse(c.eol) : 0, ...c.rank];
-    if (best === null || compareRank(key, bestKey) < 0) {
+    const past = isPast(c.eol, today);
+    if (best === null || better(c, past, best, bestPast)) {
       best = c;
-      bestKey = key;
+      bestPast = past;
     }
   }
-  if (best) return { ok: true, chosen: best, endOfLife: isPast(best.eol, now) };
-  return { ok: false, conflicts: [...conflicts.values()] };
+  if (best) return { ok: true, chosen: best, endOfLife: bestPast };
+  return { ok: false, conflicts: conflicts ? [...conflicts.values()] : [{ rules: [], message: 'no candidate in the matrix' }] };
 }

@@ -2,7 +2,8 @@
 // sources are left to --json and the lock. Pure: returns text; the CLI prints it.
 import type { Resolved } from './resolve.ts';
 
-function table(rows: string[][]): string {
+/** Rows as aligned columns (the first row is the header); the last column is not padded. */
+export function renderTable(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
 }
@@ -12,7 +13,7 @@ export function explainResolution(res: Resolved): string {
   const s = res.stack;
   const asked = [res.request.os, res.request.gpu ?? 'no GPU', res.request.cri, s.os.arch].join(' · ');
   const rows = [['COMPONENT', 'VERSION', 'WHY (RULES)'], ...res.decisions.map((d) => [d.component, d.version, `${d.why.replace(/ \[unverified: .*\]$/, ' [unverified]')} (${d.rules.join(', ')})`])];
-  const parts = [`ferry resolve: ${asked}`, '', table(rows)];
+  const parts = [`ferry resolve: ${asked}`, '', renderTable(rows)];
   if (s.nvidiaDriver) parts.push('', `NVIDIA driver ${s.nvidiaDriver.version} with ${s.nvidiaDriver.kernelModule} kernel modules`);
   if (res.hostChanges.length > 0) {
     parts.push('', 'Host changes the stack requires:');

@@ -86,14 +86,14 @@ export function kubeDecision(c: Candidate<KubeEntry>, pin: Pin | undefined, endO
 }
 
 /** containerd: recommended for the Kubernetes minor; supported, long-term, newest. */
-export function pickContainerd(catalog: Catalog, kube: KubeEntry, cgroup: 'v1' | 'v2', pin: Pin | undefined, now: Date): Picked<ContainerdEntry> {
+export function pickContainerd(catalog: Catalog, kube: KubeEntry, cgroup: 'v1' | 'v2', pin: Pin | undefined, today: string): Picked<ContainerdEntry> {
   const candidates = catalog.containerd
     .filter((c) => pinned(pin, c.branch))
     .map((c, i) => ({ item: c, version: pin?.exact ?? c.latestVer, eol: c.eol, rank: [c.lts ? 0 : 1, i] }));
   const choice = choose(candidates, (c) => {
     const r = containerdForKube(c.version, c.item, kube);
     return r ? [r] : [];
-  }, now);
+  }, today);
   if (!choice.ok) return choice;
   const { item: c, version } = choice.chosen;
   const rules = pin ? ['pin', 'containerd-min-for-k8s'] : ['containerd-min-for-k8s', 'prefer-supported', 'prefer-long-term', 'prefer-newest'];
@@ -121,7 +121,7 @@ export function pickCrio(catalog: Catalog, kube: KubeEntry, pin: Pin | undefined
 }
 
 /** runc: every security floor met, not older than containerd's tested runc; that runc line, newest patch. */
-export function pickRunc(catalog: Catalog, containerd: ContainerdEntry | null, pin: Pin | undefined, now: Date): Picked<RuncEntry> {
+export function pickRunc(catalog: Catalog, containerd: ContainerdEntry | null, pin: Pin | undefined, today: string): Picked<RuncEntry> {
   const tested = containerd?.testedRuncVer;
   const candidates = catalog.runc
     .filter((r) => pinned(pin, r.branch))
@@ -135,13 +135,13 @@ export function pickRunc(catalog: Catalog, containerd: ContainerdEntry | null, p
     const out = runcFloorsFailed(c.version, catalog.runcFloors);
     const r = containerd ? runcForContainerd(c.version, containerd) : null;
     return r ? [...out, r] : out;
-  }, now);
+  }, today);
   if (!choice.ok) return choice;
   const { item: r, version } = choice.chosen;
   const floors = catalog.runcFloors.map((f) => f.id);
   const rules = [pin ? 'pin' : containerd ? 'prefer-tested-runc-line' : 'prefer-newest', ...floors];
   if (containerd) rules.push('runc-min-for-containerd');
-  const why = `${pin ? 'pinned' : containerd ? `the runc line containerd ${containerd.latest} was tested with (${containerd.testedRunc}), newest patch` : 'newest runc known'}; carries the fixes for ${catalog.runcFloors.flatMap((f) => f.cves).join(', ')}`;
+  const why = `${pin ? 'pinned' : containerd ? `the runc line containerd ${containerd.latest} was tested with (${containerd.testedRunc}), newest patch` : 'newest runc known'}; carries the fixes for ${catalog.runcFixedCves}`;
   if (choice.endOfLife) rules.push('end-of-life');
   return { ok: true, value: r, decision: decide('runc', version.version, rules, why, [r]), warnings: eolNote(`runc ${r.branch}`, r.eol, choice.endOfLife), hostChanges: [] };
 }
@@ -153,14 +153,14 @@ export interface DriverPick {
 }
 
 /** NVIDIA driver: a branch the GPU architecture supports; supported, LTSB first, newest; module flavour from the rules. */
-export function pickDriver(catalog: Catalog, gpu: GpuEntry, pin: Pin | undefined, now: Date): Picked<DriverPick> {
+export function pickDriver(catalog: Catalog, gpu: GpuEntry, pin: Pin | undefined, today: string): Picked<DriverPick> {
   const arch = catalog.architectures.get(gpu.architecture)!;
   const allowed = allowedModules(arch);
   const typeRank = { ltsb: 0, pb: 1, nfb: 2 } as const;
   const candidates = catalog.branches
     .filter((b) => pinned(pin, b.branch))
     .map((b, i) => ({ item: b, version: pin?.exact ?? b.latestVer, eol: b.eol, rank: [typeRank[b.type], i] }));
-  const choice = choose(candidates, (c) => driverForGpu(c.version, c.item, arch, gpu), now);
+  const choice = choose(candidates, (c) => driverForGpu(c.version, c.item, arch, gpu), today);
   if (!choice.ok) {
     const tried = pin ? (pin.exact ? pin.text : `R${pin.line}`) : candidates.map((c) => `R${c.item.branch}`).join(', ');
     return { ok: false, conflicts: choice.conflicts.map((c) => ({ ...c, message: `${c.message}; ${pin ? 'pinned' : 'the matrix carries'} ${tried}` })) };
@@ -193,7 +193,7 @@ export function pickDriver(catalog: Catalog, gpu: GpuEntry, pin: Pin | undefined
 }
 
 /** CNI: the requested one, or Calico, Cilium, Flannel in that order; tested with the Kubernetes minor, kernel new enough. */
-export function pickCni(catalog: Catalog, os: OsEntry, kube: KubeEntry, kubeVer: SemVer, request: ResolveRequest, now: Date): Picked<CniEntry> {
+export function pickCni(catalog: Catalog, os: OsEntry, kube: KubeEntry, kubeVer: SemVer, request: ResolveRequest, today: string): Picked<CniEntry> {
   const names: CniName[] = request.cni ? [request.cni] : ['calico', 'cilium', 'flannel'];
   const conflicts: Conflict[] = [];
   for (const name of names) {
@@ -201,7 +201,7 @@ export function pickCni(catalog: Catalog, os: OsEntry, kube: KubeEntry, kubeVer:
     const candidates = (catalog.cni.get(name) ?? [])
       .filter((c) => pinned(pin, c.minor))
       .map((c, i) => ({ item: c, version: pin?.exact ?? c.latestVer, rank: [c.kubeMax && compareVersions(kube.minorVer, c.kubeMax) > 0 ? 1 : 0, i] }));
-    const choice = choose(candidates, (c) => [cniForKube(c.item, kubeVer), cniForKernel(c.item, os)].filter((x) => x !== null), now);
+    const choice = choose(candidates, (c) => [cniForKube(c.item, kubeVer), cniForKernel(c.item, os)].filter((x) => x !== null), today);
     if (!choice.ok) {
       conflicts.push(...choice.conflicts);
       continue;

@@ -41,24 +41,6 @@ export interface ResolveRequest {
 
 const known = (values: Iterable<string>) => [...values].join(', ');
 
-/** The lines (minors, branches) the matrix knows for a pinnable component. */
-function linesOf(catalog: Catalog, component: PinComponent): string[] {
-  switch (component) {
-    case 'kubernetes':
-      return catalog.kubernetes.map((k) => k.minor);
-    case 'containerd':
-      return catalog.containerd.map((c) => c.branch);
-    case 'cri-o':
-      return [...catalog.crio.keys()];
-    case 'runc':
-      return catalog.runc.map((r) => r.branch);
-    case 'nvidia-driver':
-      return catalog.branches.map((b) => b.branch);
-    default:
-      return (catalog.cni.get(component) ?? []).map((c) => c.minor);
-  }
-}
-
 /** Parse `component=version`; the version names a known line (1.35, 580) or a whole version in one (1.35.2, 580.95.05). */
 export function parsePin(catalog: Catalog, text: string): [PinComponent, Pin] {
   const m = /^([a-z-]+)=(\d+(?:\.\d+){0,2})$/.exec(text.trim());
@@ -70,7 +52,7 @@ export function parsePin(catalog: Catalog, text: string): [PinComponent, Pin] {
   const parts = raw.split('.');
   const isDriver = component === 'nvidia-driver';
   const line = isDriver ? parts[0]! : parts.slice(0, 2).join('.');
-  const lines = linesOf(catalog, component);
+  const lines = catalog.pinLines.get(component) ?? [];
   if ((!isDriver && parts.length < 2) || !lines.includes(line))
     throw new UserError(`unknown ${component} version "${raw}" in pin "${text}" (known: ${known(lines)})`);
   const exact = parts.length === 3 ? parseVersion(raw) : null;

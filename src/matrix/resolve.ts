@@ -1,12 +1,12 @@
 // resolve(catalog, request, now): the one consistent stack an expert would pick, or the conflicting rules.
-// Pure: no I/O, the date comes in as `now` (end-of-life rules depend on it).
+// Pure: no I/O, the date comes in as `now` (end-of-life rules depend on it). createResolver keeps each
+// component's pick for one date, so enumerating thousands of requests re-decides nothing.
 import type { Decision, HostChange, Stack } from '../config/lock.ts';
 import { InternalError, type Conflict } from '../errors.ts';
-import type { Catalog, CniEntry, KubeEntry, OsEntry } from './catalog.ts';
-import type { Candidate } from './choose.ts';
-import { decide, kubeCandidates, kubeDecision, pickCgroup, pickCni, pickContainerd, pickCrio, pickDriver, pickRunc, type DriverPick, type Picked } from './pickers.ts';
-import type { ResolveRequest } from './request.ts';
-import { isPast } from './version.ts';
+import type { Catalog, CniEntry, KubeEntry } from './catalog.ts';
+import { decide, kubeCandidates, kubeDecision, pickCgroup, pickCni, pickContainerd, pickCrio, pickDriver, pickRunc, type Picked } from './pickers.ts';
+import type { Pin, ResolveRequest } from './request.ts';
+import { dayOf, isPast } from './version.ts';
 
 export interface Resolved {
   ok: true;
@@ -26,82 +26,114 @@ export interface Refused {
   conflicts: Conflict[];
 }
 export type Resolution = Resolved | Refused;
+export type Resolver = (request: ResolveRequest) => Resolution;
 
 /** Resolve one request against the precomputed matrix. */
 export function resolve(catalog: Catalog, request: ResolveRequest, now: Date): Resolution {
-  const os = catalog.os.get(request.os);
-  if (!os) throw new InternalError(`resolve got an unchecked OS ${request.os}; run parseRequest first`);
-  const gpu = request.gpu ? catalog.gpus.get(request.gpu) : undefined;
-  if (request.gpu && !gpu) throw new InternalError(`resolve got an unchecked GPU ${request.gpu}`);
-  const driver = gpu ? pickDriver(catalog, gpu, request.pins['nvidia-driver'], now) : null;
-  if (driver && !driver.ok) return { ok: false, request, conflicts: driver.conflicts };
-
-  const kubes = kubeCandidates(catalog, request.pins.kubernetes).sort(
-    (a, b) => Number(isPast(a.eol, now)) - Number(isPast(b.eol, now)) || a.rank[0]! - b.rank[0]!,
-  );
-  const conflicts = new Map<string, Conflict>();
-  for (const kube of kubes) {
-    const result = stackFor(catalog, os, kube, request, driver, now);
-    if (result.ok) return result;
-    for (const c of result.conflicts) if (!conflicts.has(c.message)) conflicts.set(c.message, c);
-  }
-  return { ok: false, request, conflicts: [...conflicts.values()] };
+  return createResolver(catalog, now)(request);
 }
 
-function stackFor(
-  catalog: Catalog,
-  os: OsEntry,
-  kubeCandidate: Candidate<KubeEntry>,
-  request: ResolveRequest,
-  driver: Picked<DriverPick> | null,
-  now: Date,
-): Resolution {
-  const kube = kubeCandidate.item;
-  const fail = (conflicts: Conflict[]): Refused => ({ ok: false, request, conflicts });
-  const cgroup = pickCgroup(catalog, os, kube, request.cgroup);
-  if (!cgroup.ok) return fail(cgroup.conflicts);
-  let containerd = null;
-  let cri: Picked<unknown>;
-  if (request.cri === 'containerd') {
-    const picked = pickContainerd(catalog, kube, cgroup.value, request.pins.containerd, now);
-    if (!picked.ok) return fail(picked.conflicts);
-    containerd = picked.value;
-    cri = picked;
-  } else {
-    cri = pickCrio(catalog, kube, request.pins['cri-o']);
-    if (!cri.ok) return fail(cri.conflicts);
-  }
-  const runc = pickRunc(catalog, containerd, request.pins.runc, now);
-  if (!runc.ok) return fail(runc.conflicts);
-  const cni = pickCni(catalog, os, kube, kubeCandidate.version, request, now);
-  if (!cni.ok) return fail(cni.conflicts);
+/** A resolver for one date that remembers every component pick by its inputs (same inputs, same pick). */
+export function createResolver(catalog: Catalog, now: Date): Resolver {
+  const today = dayOf(now);
+  const memo = new Map<string, unknown>();
+  const once = <V>(key: string, make: () => V): V => {
+    let value = memo.get(key) as V | undefined;
+    if (value === undefined) {
+      value = make();
+      memo.set(key, value);
+    }
+    return value;
+  };
+  const pinKey = (pin: Pin | undefined) => pin?.text ?? '';
 
-  const kubePart = kubeDecision(kubeCandidate, request.pins.kubernetes, isPast(kube.eol, now));
-  const osDecision = decide('os', os.id, ['request'], `${os.name}: kernel ${os.kernel}, systemd ${os.systemd}, boots cgroup ${os.cgroupDefault}`, [os]);
-  const picks = [cgroup, cri, runc, ...(driver?.ok ? [driver] : []), cni] as const;
-  const decisions = [osDecision, cgroup.decision, kubePart.decision, cri.decision, runc.decision, ...(driver?.ok ? [driver.decision] : []), cni.decision];
-  const warnings = [...(isPast(os.eol, now) ? [`${os.name} is end-of-life since ${os.eol}`] : []), ...kubePart.warnings, ...picks.flatMap((p) => p.warnings)];
-  const unverified = decisions.filter((d) => d.rules.includes('unverified-fact')).map((d) => d.component);
-  if (unverified.length > 0) warnings.push(`these choices rest on matrix facts not yet confirmed from a primary source: ${unverified.join(', ')}`);
-  const criDecision = cri.decision;
-  return {
-    ok: true,
-    request,
-    gpu: driver?.ok && request.gpu ? { model: request.gpu, architecture: catalog.gpus.get(request.gpu)!.architecture } : null,
-    stack: {
-      os: { id: os.distro, version: os.version, family: os.family, arch: request.arch },
-      kernel: os.kernel,
-      cgroup: cgroup.value,
-      kubernetes: kubeCandidate.version.version,
-      cri: { name: request.cri, version: criDecision.version },
-      runc: runc.decision.version,
-      nvidiaDriver: driver?.ok ? { branch: driver.value.branch.branch, version: driver.value.version, kernelModule: driver.value.kernelModule } : null,
-      cni: { name: cni.value.name, version: cni.decision.version },
-    },
-    kube,
-    cni: cni.value,
-    decisions,
-    hostChanges: picks.flatMap((p) => p.hostChanges),
-    warnings,
+  return (request) => {
+    const os = catalog.os.get(request.os);
+    if (!os) throw new InternalError(`resolve got an unchecked OS ${request.os}; run parseRequest first`);
+    const gpu = request.gpu ? catalog.gpus.get(request.gpu) : undefined;
+    if (request.gpu && !gpu) throw new InternalError(`resolve got an unchecked GPU ${request.gpu}`);
+    const driverPin = request.pins['nvidia-driver'];
+    const driver = gpu ? once(`driver|${gpu.id}|${pinKey(driverPin)}`, () => pickDriver(catalog, gpu, driverPin, today)) : null;
+    if (driver && !driver.ok) return { ok: false, request, conflicts: driver.conflicts };
+    const osDecision = once(`os|${os.id}`, () =>
+      decide('os', os.id, ['request'], `${os.name}: kernel ${os.kernel}, systemd ${os.systemd}, boots cgroup ${os.cgroupDefault}`, [os]),
+    );
+    const osWarnings = isPast(os.eol, today) ? [`${os.name} is end-of-life since ${os.eol}`] : [];
+
+    const kubePin = request.pins.kubernetes;
+    const kubes = once(`kubes|${pinKey(kubePin)}`, () =>
+      kubeCandidates(catalog, kubePin).sort((a, b) => Number(isPast(a.eol, today)) - Number(isPast(b.eol, today)) || a.rank[0]! - b.rank[0]!),
+    );
+    const conflicts = new Map<string, Conflict>();
+    for (const kc of kubes) {
+      const kube = kc.item;
+      const fail = (cs: Conflict[]) => {
+        for (const c of cs) if (!conflicts.has(c.message)) conflicts.set(c.message, c);
+      };
+      const cgroup = once(`cgroup|${os.id}|${kube.minor}|${request.cgroup}`, () => pickCgroup(catalog, os, kube, request.cgroup));
+      if (!cgroup.ok) {
+        fail(cgroup.conflicts);
+        continue;
+      }
+      let containerd = null;
+      let cri: Picked<unknown>;
+      if (request.cri === 'containerd') {
+        const pin = request.pins.containerd;
+        const picked = once(`containerd|${kube.minor}|${cgroup.value}|${pinKey(pin)}`, () => pickContainerd(catalog, kube, cgroup.value, pin, today));
+        if (!picked.ok) {
+          fail(picked.conflicts);
+          continue;
+        }
+        containerd = picked.value;
+        cri = picked;
+      } else {
+        const pin = request.pins['cri-o'];
+        cri = once(`crio|${kube.minor}|${pinKey(pin)}`, () => pickCrio(catalog, kube, pin));
+        if (!cri.ok) {
+          fail(cri.conflicts);
+          continue;
+        }
+      }
+      const runcPin = request.pins.runc;
+      const runc = once(`runc|${containerd?.branch ?? 'cri-o'}|${pinKey(runcPin)}`, () => pickRunc(catalog, containerd, runcPin, today));
+      if (!runc.ok) {
+        fail(runc.conflicts);
+        continue;
+      }
+      const cniPin = request.cni ? pinKey(request.pins[request.cni]) : '';
+      const cni = once(`cni|${os.id}|${kc.version.version}|${request.cni}|${cniPin}`, () => pickCni(catalog, os, kube, kc.version, request, today));
+      if (!cni.ok) {
+        fail(cni.conflicts);
+        continue;
+      }
+      const kubePart = once(`kube|${kube.minor}|${pinKey(kubePin)}`, () => kubeDecision(kc, kubePin, isPast(kube.eol, today)));
+      const decisions = [osDecision, cgroup.decision, kubePart.decision, cri.decision, runc.decision];
+      if (driver) decisions.push(driver.decision);
+      decisions.push(cni.decision);
+      const warnings = [...osWarnings, ...kubePart.warnings, ...cgroup.warnings, ...cri.warnings, ...runc.warnings, ...(driver ? driver.warnings : []), ...cni.warnings];
+      const unverified = decisions.filter((d) => d.rules.includes('unverified-fact')).map((d) => d.component);
+      if (unverified.length > 0) warnings.push(`these choices rest on matrix facts not yet confirmed from a primary source: ${unverified.join(', ')}`);
+      return {
+        ok: true,
+        request,
+        gpu: driver && gpu ? { model: gpu.id, architecture: gpu.architecture } : null,
+        stack: {
+          os: { id: os.distro, version: os.version, family: os.family, arch: request.arch },
+          kernel: os.kernel,
+          cgroup: cgroup.value,
+          kubernetes: kc.version.version,
+          cri: { name: request.cri, version: cri.decision.version },
+          runc: runc.decision.version,
+          nvidiaDriver: driver ? { branch: driver.value.branch.branch, version: driver.value.version, kernelModule: driver.value.kernelModule } : null,
+          cni: { name: cni.value.name, version: cni.decision.version },
+        },
+        kube,
+        cni: cni.value,
+        decisions,
+        hostChanges: [...cgroup.hostChanges, ...(driver ? driver.hostChanges : [])],
+        warnings,
+      };
+    }
+    return { ok: false, request, conflicts: [...conflicts.values()] };
   };
 }

@@ -18,17 +18,24 @@ export function minorOf(v: SemVer): string {
   return `${v.major}.${v.minor}`;
 }
 
-/** a < b, a = b, a > b as -1, 0, 1. */
+/** a < b, a = b, a > b as -1, 0, 1 (SemVer's own compare on parsed objects: no re-parsing in the hot path). */
 export function compareVersions(a: SemVer, b: SemVer): number {
-  return semver.compare(a, b);
+  return a.compare(b);
 }
 
 /** True when `v` is in the same major.minor as `line` and not older than it. */
 export function sameLineAtLeast(v: SemVer, line: SemVer): boolean {
-  return v.major === line.major && v.minor === line.minor && semver.gte(v, line);
+  return v.major === line.major && v.minor === line.minor && v.compare(line) >= 0;
 }
 
-/** Whether a date string (YYYY-MM-DD) lies before `now`: the matrix's end-of-life test. */
-export function isPast(date: string | undefined, now: Date): boolean {
-  return date !== undefined && Date.parse(`${date}T23:59:59Z`) < now.getTime();
+/** The UTC day of `now` as YYYY-MM-DD: end-of-life dates compare against it as strings. */
+export function dayOf(now: Date): string {
+  const m = now.getUTCMonth() + 1;
+  const d = now.getUTCDate();
+  return `${now.getUTCFullYear()}-${m < 10 ? '0' : ''}${m}-${d < 10 ? '0' : ''}${d}`;
+}
+
+/** Whether an end-of-life date (YYYY-MM-DD, the last supported day) lies before `today` (from dayOf). */
+export function isPast(date: string | undefined, today: string): boolean {
+  return date !== undefined && date < today;
 }
