@@ -49,7 +49,7 @@ describe('ferry resolve', () => {
       'quay.io/calico/node:v3.31.3',
       'quay.io/calico/cni:v3.31.3',
       'quay.io/calico/kube-controllers:v3.31.3',
-      'nvcr.io/nvidia/k8s-device-plugin:v0.18.0',
+      'nvcr.io/nvidia/k8s-device-plugin:v0.18.2',
     ]);
   });
 

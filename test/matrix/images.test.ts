@@ -28,7 +28,7 @@ describe('imagesFor', () => {
       { ref: 'quay.io/calico/node:v3.31.3', component: 'calico', critical: true },
       { ref: 'quay.io/calico/cni:v3.31.3', component: 'calico', critical: true },
       { ref: 'quay.io/calico/kube-controllers:v3.31.3', component: 'calico', critical: true },
-      { ref: 'nvcr.io/nvidia/k8s-device-plugin:v0.18.0', component: 'nvidia-device-plugin', critical: true },
+      { ref: 'nvcr.io/nvidia/k8s-device-plugin:v0.18.2', component: 'nvidia-device-plugin', critical: true },
     ]);
   });
 

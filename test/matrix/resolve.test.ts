@@ -26,7 +26,7 @@ const stacks: { name: string; raw: RawRequest; expect: Record<string, unknown>; 
   {
     name: 'Ubuntu 24.04 + B200 pinned to R580: newest supported Kubernetes, containerd 2.3 LTS, open modules only',
     raw: { os: 'ubuntu-24.04', gpu: 'b200', pins: ['nvidia-driver=580'] },
-    expect: { kubernetes: '1.36.3', cri: { name: 'containerd', version: '2.3.0' }, runc: '1.4.2', nvidiaDriver: { branch: '580', version: '580.126.09', kernelModule: 'open' }, cni: { name: 'calico', version: '3.32.2' } },
+    expect: { kubernetes: '1.36.3', cri: { name: 'containerd', version: '2.3.4' }, runc: '1.4.3', nvidiaDriver: { branch: '580', version: '580.126.09', kernelModule: 'open' }, cni: { name: 'calico', version: '3.32.2' } },
     rules: { 'nvidia-driver': ['pin', 'blackwell-needs-r570', 'blackwell-needs-open-modules', 'b200-needs-driver-570.133.20'] },
   },
   {
@@ -66,7 +66,7 @@ const stacks: { name: string; raw: RawRequest; expect: Record<string, unknown>; 
   {
     name: 'Kubernetes 1.29 with Calico: 3.29 is the newest release tested with 1.29 (3.30 starts at 1.31)',
     raw: { os: 'ubuntu-22.04', k8s: '1.29' },
-    expect: { cni: { name: 'calico', version: '3.29.6' }, cri: { name: 'containerd', version: '1.7.28' } },
+    expect: { cni: { name: 'calico', version: '3.29.6' }, cri: { name: 'containerd', version: '1.7.29' } },
   },
   {
     name: 'a pinned Calico older than the Kubernetes minor is kept with a warning (newer Kubernetes relies on backward compatibility)',
@@ -109,7 +109,7 @@ const refusals: { name: string; raw: RawRequest; rules: string[]; message: RegEx
   { name: 'runc older than containerd 2.3 was tested with', raw: { os: 'debian-12', k8s: '1.36', pins: ['runc=1.3'] }, rules: ['runc-min-for-containerd'], message: /older than 1\.4\.2/ },
   { name: 'containerd patch below the minimum for the minor', raw: { os: 'debian-12', k8s: '1.33', pins: ['containerd=2.0.3'] }, rules: ['containerd-min-for-k8s'], message: /older than 2\.0\.4/ },
   { name: 'CRI-O of another minor', raw: { os: 'debian-12', k8s: '1.34', pins: ['cri-o=1.33'] }, rules: ['crio-minor-matches-k8s'], message: /must equal/ },
-  { name: 'Kubernetes older than the pinned Calico was tested with', raw: { os: 'debian-12', k8s: '1.29', pins: ['calico=3.31'] }, rules: ['cni-k8s-min-tested'], message: /calico 3\.31 is tested with Kubernetes 1\.32-1\.34, not 1\.29/ },
+  { name: 'Kubernetes older than the pinned Calico was tested with', raw: { os: 'debian-12', k8s: '1.29', pins: ['calico=3.31'] }, rules: ['cni-k8s-min-tested'], message: /calico 3\.31 is tested with Kubernetes 1\.32-1\.35, not 1\.29/ },
 ];
 
 describe('resolve refuses what cannot work, citing the rules', () => {
@@ -128,9 +128,9 @@ describe('resolve and the date', () => {
     const late = resolveRaw(catalog, { os: 'debian-12', k8s: '1.35' }, new Date('2026-11-23T00:00:00Z'));
     if (!early.ok || !late.ok) throw new Error('expected stacks');
     // containerd 2.2 is supported until 2026-11-06: chosen silently before, with an end-of-life warning after.
-    expect(early.stack.cri.version).toBe('2.2.0');
+    expect(early.stack.cri.version).toBe('2.2.3');
     expect(early.warnings.join('\n')).not.toMatch(/end-of-life/);
-    expect(late.stack.cri.version).toBe('2.2.0');
+    expect(late.stack.cri.version).toBe('2.2.3');
     expect(late.warnings.join('\n')).toMatch(/containerd 2\.2 is end-of-life since 2026-11-06/);
     expect(late.decisions.find((d) => d.component === 'containerd')!.rules).toContain('end-of-life');
   });
