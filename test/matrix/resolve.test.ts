@@ -146,7 +146,7 @@ describe('resolve and the date', () => {
   });
 
   it('marks decisions that rest on unverified facts, and says so in the why', () => {
-    const res = resolveRaw(catalog, { os: 'rocky-9.4', gpu: 'h100', k8s: '1.33' });
+    const res = resolveRaw(catalog, { os: 'ubuntu-24.04', gpu: 'h100', k8s: '1.33' });
     if (!res.ok) throw new Error('expected a stack');
     const unverified = res.decisions.filter((d) => d.rules.includes('unverified-fact'));
     expect(unverified.length).toBeGreaterThan(0);
