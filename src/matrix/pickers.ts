@@ -185,7 +185,8 @@ export function pickDriver(catalog: Catalog, gpu: GpuEntry, pin: Pin | undefined
       {
         id: 'nvidia-blacklist-nouveau',
         description: 'keep nouveau from loading on GPU nodes (blacklist it, rebuild the initramfs, reboot) before installing the NVIDIA driver',
-        command: "printf 'blacklist nouveau\\noptions nouveau modeset=0\\n' > /etc/modprobe.d/blacklist-nouveau.conf",
+        command:
+          "printf 'blacklist nouveau\\noptions nouveau modeset=0\\n' > /etc/modprobe.d/blacklist-nouveau.conf && { if command -v dracut >/dev/null; then dracut -f; else update-initramfs -u; fi; } && reboot",
         rules: ['nvidia-blacklist-nouveau'],
       },
     ],
@@ -221,7 +222,8 @@ export function pickCni(catalog: Catalog, os: OsEntry, kube: KubeEntry, kubeVer:
       warnings.push(`${name} does not enforce NetworkPolicy`);
     }
     const skipped = conflicts.length > 0 ? `; ${conflicts.map((x) => x.message).join('; ')}` : '';
-    const why = `${pin ? 'pinned' : request.cni ? 'requested' : `first CNI in the default order that fits`}, ${tested}, kernel ${c.kernel.min}+${skipped}`;
+    const kernel = `kernel ${c.kernel.min}+${c.kernel.elMin ? ` or Enterprise Linux ${c.kernel.elMin}+` : ''}`;
+    const why = `${pin ? 'pinned' : request.cni ? 'requested' : `first CNI in the default order that fits`}, ${tested}, ${kernel}${skipped}`;
     return { ok: true, value: c, decision: decide(name, version.version, rules, why, [c, c.kernel, ...(c.kubernetes ? [c.kubernetes] : [])]), warnings, hostChanges: [] };
   }
   return { ok: false, conflicts };
