@@ -24,6 +24,20 @@ const pinned = (pin: Pin | undefined, line: string) => pin === undefined || pin.
 const eolNote = (name: string, eol: string | undefined, past: boolean) =>
   past ? [`${name} is end-of-life since ${eol}; nothing supported fits the request`] : [];
 
+/** The host change that boots an OS with the other cgroup hierarchy (kernel argument, then reboot). */
+function cgroupHostChange(os: OsEntry, to: 'v1' | 'v2', rules: string[]): HostChange {
+  const arg = `systemd.unified_cgroup_hierarchy=${to === 'v2' ? 1 : 0}`;
+  return {
+    id: `cgroup-${to}-kernel-arg`,
+    description: `boot every node with cgroup ${to}: add ${arg} to the kernel command line, then reboot`,
+    command:
+      os.family === 'el'
+        ? `grubby --update-kernel=ALL --args=${arg} && reboot`
+        : `sed -i 's/^GRUB_CMDLINE_LINUX="/&${arg} /' /etc/default/grub && update-grub && reboot`,
+    rules,
+  };
+}
+
 /** cgroup hierarchy: the OS default unless the Kubernetes minor refuses it; switching is a stated host change. */
 export function pickCgroup(catalog: Catalog, os: OsEntry, kube: KubeEntry, want: ResolveRequest['cgroup']): Picked<'v1' | 'v2'> {
   const applying = catalog.cgroupV1Rules.filter((r) => compareVersions(kube.minorVer, r.fromVer) >= 0);
@@ -32,10 +46,10 @@ export function pickCgroup(catalog: Catalog, os: OsEntry, kube: KubeEntry, want:
   if (want === 'v1' && refuse)
     return { ok: false, conflicts: [{ rules: [refuse.id], message: `${refuse.message}; --cgroup v1 was requested on ${os.id}` }] };
   const chosen = want ?? (os.cgroupDefault === 'v1' && refuse ? 'v2' : os.cgroupDefault);
-  const rules: string[] = want ? ['request'] : chosen === os.cgroupDefault ? ['cgroup-os-default'] : [refuse!.id];
+  const switched = chosen !== os.cgroupDefault;
+  const rules: string[] = want ? ['request'] : switched ? [refuse!.id] : ['cgroup-os-default'];
   const warnings: string[] = [];
-  const hostChanges: HostChange[] = [];
-  let why = want ? `requested with --cgroup ${want}` : `${os.name} boots cgroup ${os.cgroupDefault}`;
+  let why = want ? `requested with --cgroup ${want} (${os.name} boots ${os.cgroupDefault})` : `${os.name} boots cgroup ${os.cgroupDefault}`;
   if (chosen === 'v1') {
     for (const w of applying.filter((r) => r.effect === 'warn')) {
       rules.push(w.id);
@@ -48,19 +62,13 @@ export function pickCgroup(catalog: Catalog, os: OsEntry, kube: KubeEntry, want:
       rules.push(v2.id);
       warnings.push(`${os.name} has systemd ${os.systemd}; runc recommends systemd ${v2.recommendedSystemd}+ for cgroup v2 with the systemd driver`);
     }
-    if (os.cgroupDefault === 'v1') {
-      if (!want) why = `${refuse!.message}, so ${os.name} moves from cgroup v1 to v2`;
-      rules.push('cgroup-v2-kernel-arg');
-      hostChanges.push({
-        id: 'cgroup-v2-kernel-arg',
-        description: `boot every node with cgroup v2: add systemd.unified_cgroup_hierarchy=1 to the kernel command line, then reboot`,
-        command:
-          os.family === 'el'
-            ? 'grubby --update-kernel=ALL --args=systemd.unified_cgroup_hierarchy=1 && reboot'
-            : "sed -i 's/^GRUB_CMDLINE_LINUX=\"/&systemd.unified_cgroup_hierarchy=1 /' /etc/default/grub && update-grub && reboot",
-        rules: refuse && !want ? [refuse.id, 'cgroup-v2-kernel-arg'] : ['request', 'cgroup-v2-kernel-arg'],
-      });
-    }
+    if (switched && !want) why = `${refuse!.message}, so ${os.name} moves from cgroup v1 to v2`;
+  }
+  const hostChanges: HostChange[] = [];
+  if (switched) {
+    const id = `cgroup-${chosen}-kernel-arg`;
+    rules.push(id);
+    hostChanges.push(cgroupHostChange(os, chosen, [want ? 'request' : refuse!.id, id]));
   }
   return { ok: true, value: chosen, decision: decide('cgroup', chosen, rules, why, [os]), warnings, hostChanges };
 }

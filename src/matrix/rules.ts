@@ -21,6 +21,7 @@ export const CODE_RULES = {
   'cni-default-order': { effect: 'prefer', description: 'without --cni, take Calico, then Cilium, then Flannel, the first with a consistent release' },
   'cgroup-os-default': { effect: 'prefer', description: 'keep the cgroup hierarchy the OS boots with unless a rule needs the other' },
   'cgroup-v2-kernel-arg': { effect: 'host-change', description: 'an OS that boots cgroup v1 moves to v2 with systemd.unified_cgroup_hierarchy=1 on the kernel command line' },
+  'cgroup-v1-kernel-arg': { effect: 'host-change', description: 'an OS that boots cgroup v2 moves to v1 (only on request) with systemd.unified_cgroup_hierarchy=0' },
   'nvidia-blacklist-nouveau': { effect: 'host-change', description: 'the nouveau driver must not be loaded where the NVIDIA driver is installed' },
   'nvidia-module-flavour': { effect: 'prefer', description: 'open kernel modules where the GPU and branch allow and the branch defaults to them, else proprietary' },
   'prefer-supported': { effect: 'prefer', description: 'prefer releases that are not end-of-life at the resolve date' },

@@ -37,6 +37,20 @@ const stacks: { name: string; raw: RawRequest; expect: Record<string, unknown>; 
     hostChanges: ['cgroup-v2-kernel-arg'],
   },
   {
+    name: 'cgroup v2 requested on EL8 with 1.33: the switch is a host change citing the request',
+    raw: { os: 'rocky-8.10', k8s: '1.33', cgroup: 'v2' },
+    expect: { cgroup: 'v2' },
+    rules: { cgroup: ['request', 'cgroup-v2-kernel-arg'] },
+    hostChanges: ['cgroup-v2-kernel-arg'],
+  },
+  {
+    name: 'cgroup v1 requested on Ubuntu with 1.34: allowed, with the maintenance-mode warning and a host change back to v1',
+    raw: { os: 'ubuntu-24.04', k8s: '1.34', cgroup: 'v1' },
+    expect: { cgroup: 'v1' },
+    rules: { cgroup: ['request', 'k8s-1.31-cgroup-v1-maintenance', 'cgroup-v1-kernel-arg'] },
+    hostChanges: ['cgroup-v1-kernel-arg'],
+  },
+  {
     name: 'no GPU, nothing pinned: the newest supported Kubernetes minor',
     raw: { os: 'debian-12' },
     expect: { kubernetes: '1.36.3', nvidiaDriver: null, cgroup: 'v2' },
