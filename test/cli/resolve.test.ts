@@ -91,7 +91,7 @@ describe('ferry resolve', () => {
     const broken = join(dir, 'broken-matrix');
     await cp(DEFAULT_MATRIX_DIR, broken, { recursive: true });
     const path = join(broken, 'kubernetes.yaml');
-    await writeFile(path, (await readFile(path, 'utf8')).replace('latest: "1.35.8"', 'latest: 1.35.8\n    lateset: "x"'));
+    await writeFile(path, (await readFile(path, 'utf8')).replace('latest: "1.35.9"', 'latest: 1.35.9\n    lateset: "x"'));
     const r = await ferry('resolve', '--os', 'debian-12', '--matrix', 'broken-matrix');
     expect(r.code).toBe(2);
     expect(r.err).toMatch(new RegExp(`${path}:\\d+:\\d+: releases\\[6\\]`));

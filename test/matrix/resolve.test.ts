@@ -26,13 +26,13 @@ const stacks: { name: string; raw: RawRequest; expect: Record<string, unknown>; 
   {
     name: 'Ubuntu 24.04 + B200 pinned to R580: newest supported Kubernetes, containerd 2.3 LTS, open modules only',
     raw: { os: 'ubuntu-24.04', gpu: 'b200', pins: ['nvidia-driver=580'] },
-    expect: { kubernetes: '1.36.3', cri: { name: 'containerd', version: '2.3.4' }, runc: '1.4.3', nvidiaDriver: { branch: '580', version: '580.126.09', kernelModule: 'open' }, cni: { name: 'calico', version: '3.32.2' } },
+    expect: { kubernetes: '1.36.4', cri: { name: 'containerd', version: '2.3.4' }, runc: '1.4.3', nvidiaDriver: { branch: '580', version: '580.126.09', kernelModule: 'open' }, cni: { name: 'calico', version: '3.32.2' } },
     rules: { 'nvidia-driver': ['pin', 'blackwell-needs-r570', 'blackwell-needs-open-modules', 'b200-needs-driver-570.133.20'] },
   },
   {
     name: 'EL8 with Kubernetes 1.35: cgroup v2 through a kernel argument, stated as a host change',
     raw: { os: 'alma-8.10', k8s: '1.35' },
-    expect: { cgroup: 'v2', kubernetes: '1.35.8', nvidiaDriver: null },
+    expect: { cgroup: 'v2', kubernetes: '1.35.9', nvidiaDriver: null },
     rules: { cgroup: ['k8s-1.35-refuses-cgroup-v1', 'cgroup-v2-kernel-arg', 'runc-cgroup-v2-systemd-244'] },
     hostChanges: ['cgroup-v2-kernel-arg'],
   },
@@ -53,7 +53,7 @@ const stacks: { name: string; raw: RawRequest; expect: Record<string, unknown>; 
   {
     name: 'no GPU, nothing pinned: the newest supported Kubernetes minor',
     raw: { os: 'debian-12' },
-    expect: { kubernetes: '1.36.3', nvidiaDriver: null, cgroup: 'v2' },
+    expect: { kubernetes: '1.36.4', nvidiaDriver: null, cgroup: 'v2' },
     rules: { kubernetes: ['prefer-supported', 'prefer-newest'] },
   },
   {
