@@ -27,7 +27,7 @@ describe('ferry resolve', () => {
     const r = await ferry('resolve', '--os', 'rocky-9.4', '--gpu', 'h100', '--k8s', '1.33');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^kubernetes\s+1\.33\.13\s+pinned to 1\.33/m);
-    expect(r.out).toMatch(/^containerd\s+2\.0\.6\s+/m);
+    expect(r.out).toMatch(/^containerd\s+2\.0\.8\s+/m);
     expect(r.out).toMatch(/^nvidia-driver\s+580\.126\.09\s+R580 LTSB/m);
     expect(r.out).toMatch(/Warnings:\n {2}- Kubernetes 1\.33 is end-of-life since 2026-06-28/);
     expect(r.err).toBe('');
