@@ -65,11 +65,11 @@ export function createResolver(catalog: Catalog, now: Date): Resolver {
       kubeCandidates(catalog, kubePin).sort((a, b) => Number(isPast(a.eol, today)) - Number(isPast(b.eol, today)) || a.rank[0]! - b.rank[0]!),
     );
     const conflicts = new Map<string, Conflict>();
+    const fail = (cs: Conflict[]) => {
+      for (const c of cs) if (!conflicts.has(c.message)) conflicts.set(c.message, c);
+    };
     for (const kc of kubes) {
       const kube = kc.item;
-      const fail = (cs: Conflict[]) => {
-        for (const c of cs) if (!conflicts.has(c.message)) conflicts.set(c.message, c);
-      };
       const cgroup = once(`cgroup|${os.id}|${kube.minor}|${request.cgroup}`, () => pickCgroup(catalog, os, kube, request.cgroup));
       if (!cgroup.ok) {
         fail(cgroup.conflicts);
