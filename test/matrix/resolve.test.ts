@@ -69,13 +69,13 @@ const stacks: { name: string; raw: RawRequest; expect: Record<string, unknown>; 
   {
     name: 'Cilium on RHEL 8.10 with 1.33: 1.18 needs kernel 5.10, so Cilium 1.17 (RHEL 8.6+) is picked',
     raw: { os: 'rhel-8.10', k8s: '1.33', cni: 'cilium' },
-    expect: { cni: { name: 'cilium', version: '1.17.10' } },
+    expect: { cni: { name: 'cilium', version: '1.17.15' } },
     rules: { cilium: ['request', 'cni-kernel-min', 'cni-k8s-newer-than-tested'] },
   },
   {
     name: 'Cilium on Rocky 9.4 with 1.33: 1.18 fits kernel 5.14 and its tested range',
     raw: { os: 'rocky-9.4', k8s: '1.33', cni: 'cilium' },
-    expect: { cni: { name: 'cilium', version: '1.18.5' } },
+    expect: { cni: { name: 'cilium', version: '1.18.9' } },
   },
   {
     name: 'Kubernetes 1.29 with Calico: 3.29 is the newest release tested with 1.29 (3.30 starts at 1.31)',
