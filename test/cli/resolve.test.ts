@@ -40,7 +40,7 @@ describe('ferry resolve', () => {
     const lock = Lock.parse(parse(await readFile(join(dir, 'ferry.lock.yaml'), 'utf8')));
     expect(lock.resolvedAt).toBe('2026-11-23T09:30:00.000Z');
     expect(lock.stack.cri).toEqual({ name: 'cri-o', version: '1.33.7' });
-    expect(lock.stack.nvidiaDriver).toEqual({ branch: '580', version: '580.126.09', kernelModule: 'proprietary' });
+    expect(lock.stack.nvidiaDriver).toEqual({ branch: '580', version: '580.126.18', kernelModule: 'proprietary' });
     expect(lock.matrixDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(lock.images.filter((i) => i.critical).map((i) => i.ref)).toEqual([
       'registry.k8s.io/kube-proxy:v1.33.13',
@@ -60,7 +60,7 @@ describe('ferry resolve', () => {
     expect(Object.keys(json)).toEqual(['ok', 'stack', 'decisions', 'hostChanges', 'warnings']);
     expect(json.ok).toBe(true);
     expect(Object.keys(json.stack)).toEqual(['os', 'kernel', 'cgroup', 'kubernetes', 'cri', 'runc', 'nvidiaDriver', 'cni']);
-    expect(json.stack.nvidiaDriver).toEqual({ branch: '580', version: '580.126.09', kernelModule: 'open' });
+    expect(json.stack.nvidiaDriver).toEqual({ branch: '580', version: '580.126.18', kernelModule: 'open' });
     for (const d of json.decisions) expect(Object.keys(d)).toEqual(['component', 'version', 'rules', 'why']);
   });
 

@@ -13,20 +13,20 @@ const stacks: { name: string; raw: RawRequest; expect: Record<string, unknown>; 
   {
     name: 'rocky 9.4 + H100 + Kubernetes 1.33: containerd 2.0 LTS (2.1 ended), its tested runc line, R580 LTSB with open modules',
     raw: { os: 'rocky-9.4', gpu: 'h100', k8s: '1.33' },
-    expect: { kubernetes: '1.33.13', cgroup: 'v2', cri: { name: 'containerd', version: '2.0.8' }, runc: '1.3.4', nvidiaDriver: { branch: '580', version: '580.126.09', kernelModule: 'open' }, cni: { name: 'calico', version: '3.31.3' } },
+    expect: { kubernetes: '1.33.13', cgroup: 'v2', cri: { name: 'containerd', version: '2.0.8' }, runc: '1.3.4', nvidiaDriver: { branch: '580', version: '580.126.18', kernelModule: 'open' }, cni: { name: 'calico', version: '3.31.3' } },
     rules: { containerd: ['containerd-min-for-k8s', 'prefer-long-term'], 'nvidia-driver': ['nvidia-open-modules-default-r560'], runc: ['runc-cve-2025-52565', 'runc-min-for-containerd'] },
     hostChanges: ['nvidia-blacklist-nouveau'],
   },
   {
     name: 'RHEL 8.10 + V100 + CRI-O + 1.33: CRI-O of the same minor, R580 (last for Volta), proprietary modules, cgroup v1 kept',
     raw: { os: 'rhel-8.10', gpu: 'v100', cri: 'cri-o', k8s: '1.33' },
-    expect: { cgroup: 'v1', cri: { name: 'cri-o', version: '1.33.7' }, nvidiaDriver: { branch: '580', version: '580.126.09', kernelModule: 'proprietary' } },
+    expect: { cgroup: 'v1', cri: { name: 'cri-o', version: '1.33.7' }, nvidiaDriver: { branch: '580', version: '580.126.18', kernelModule: 'proprietary' } },
     rules: { 'cri-o': ['crio-minor-matches-k8s'], 'nvidia-driver': ['volta-last-branch-r580', 'volta-proprietary-modules-only'], cgroup: ['k8s-1.31-cgroup-v1-maintenance'] },
   },
   {
     name: 'Ubuntu 24.04 + B200 pinned to R580: newest supported Kubernetes, containerd 2.3 LTS, open modules only',
     raw: { os: 'ubuntu-24.04', gpu: 'b200', pins: ['nvidia-driver=580'] },
-    expect: { kubernetes: '1.36.4', cri: { name: 'containerd', version: '2.3.4' }, runc: '1.4.3', nvidiaDriver: { branch: '580', version: '580.126.09', kernelModule: 'open' }, cni: { name: 'calico', version: '3.32.2' } },
+    expect: { kubernetes: '1.36.4', cri: { name: 'containerd', version: '2.3.4' }, runc: '1.4.3', nvidiaDriver: { branch: '580', version: '580.126.18', kernelModule: 'open' }, cni: { name: 'calico', version: '3.32.2' } },
     rules: { 'nvidia-driver': ['pin', 'blackwell-needs-r570', 'blackwell-needs-open-modules', 'b200-needs-driver-570.133.20'] },
   },
   {
