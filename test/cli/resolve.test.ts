@@ -28,7 +28,7 @@ describe('ferry resolve', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^kubernetes\s+1\.33\.13\s+pinned to 1\.33/m);
     expect(r.out).toMatch(/^containerd\s+2\.0\.8\s+/m);
-    expect(r.out).toMatch(/^nvidia-driver\s+580\.126\.09\s+R580 LTSB/m);
+    expect(r.out).toMatch(/^nvidia-driver\s+580\.126\.18\s+R580 LTSB/m);
     expect(r.out).toMatch(/Warnings:\n {2}- Kubernetes 1\.33 is end-of-life since 2026-06-28/);
     expect(r.err).toBe('');
   });
