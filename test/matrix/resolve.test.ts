@@ -13,7 +13,7 @@ const stacks: { name: string; raw: RawRequest; expect: Record<string, unknown>; 
   {
     name: 'rocky 9.4 + H100 + Kubernetes 1.33: containerd 2.0 LTS (2.1 ended), its tested runc line, R580 LTSB with open modules',
     raw: { os: 'rocky-9.4', gpu: 'h100', k8s: '1.33' },
-    expect: { kubernetes: '1.33.13', cgroup: 'v2', cri: { name: 'containerd', version: '2.0.8' }, runc: '1.3.4', nvidiaDriver: { branch: '580', version: '580.126.18', kernelModule: 'open' }, cni: { name: 'calico', version: '3.31.3' } },
+    expect: { kubernetes: '1.33.13', cgroup: 'v2', cri: { name: 'containerd', version: '2.0.8' }, runc: '1.3.5', nvidiaDriver: { branch: '580', version: '580.126.18', kernelModule: 'open' }, cni: { name: 'calico', version: '3.31.3' } },
     rules: { containerd: ['containerd-min-for-k8s', 'prefer-long-term'], 'nvidia-driver': ['nvidia-open-modules-default-r560'], runc: ['runc-cve-2025-52565', 'runc-min-for-containerd'] },
     hostChanges: ['nvidia-blacklist-nouveau'],
   },
