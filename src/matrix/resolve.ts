@@ -36,13 +36,17 @@ export function resolve(catalog: Catalog, request: ResolveRequest, now: Date): R
 /** A resolver for one date that remembers every component pick by its inputs (same inputs, same pick). */
 export function createResolver(catalog: Catalog, now: Date): Resolver {
   const today = dayOf(now);
-  const memo = new Map<string, unknown>();
-  const once = <V>(key: string, make: () => V): V => {
-    let value = memo.get(key) as V | undefined;
-    if (value === undefined) {
-      value = make();
-      memo.set(key, value);
-    }
+  // Picks remembered in nested maps keyed by the inputs themselves (matrix entries by identity, pins by text).
+  const memo = new Map<unknown, unknown>();
+  const level = (node: Map<unknown, unknown>, key: unknown) => {
+    let next = node.get(key) as Map<unknown, unknown> | undefined;
+    if (!next) node.set(key, (next = new Map()));
+    return next;
+  };
+  const once = <V>(what: string, a: unknown, b: unknown, c: unknown, d: unknown, make: () => V): V => {
+    const node = level(level(level(level(memo, what), a), b), c);
+    let value = node.get(d) as V | undefined;
+    if (value === undefined) node.set(d, (value = make()));
     return value;
   };
   const pinKey = (pin: Pin | undefined) => pin?.text ?? '';
@@ -53,15 +57,15 @@ export function createResolver(catalog: Catalog, now: Date): Resolver {
     const gpu = request.gpu ? catalog.gpus.get(request.gpu) : undefined;
     if (request.gpu && !gpu) throw new InternalError(`resolve got an unchecked GPU ${request.gpu}`);
     const driverPin = request.pins['nvidia-driver'];
-    const driver = gpu ? once(`driver|${gpu.id}|${pinKey(driverPin)}`, () => pickDriver(catalog, gpu, driverPin, today)) : null;
+    const driver = gpu ? once('driver', gpu, pinKey(driverPin), null, null, () => pickDriver(catalog, gpu, driverPin, today)) : null;
     if (driver && !driver.ok) return { ok: false, request, conflicts: driver.conflicts };
-    const osDecision = once(`os|${os.id}`, () =>
+    const osDecision = once('os', os, null, null, null, () =>
       decide('os', os.id, ['request'], `${os.name}: kernel ${os.kernel}, systemd ${os.systemd}, boots cgroup ${os.cgroupDefault}`, [os]),
     );
     const osWarnings = isPast(os.eol, today) ? [`${os.name} is end-of-life since ${os.eol}`] : [];
 
     const kubePin = request.pins.kubernetes;
-    const kubes = once(`kubes|${pinKey(kubePin)}`, () =>
+    const kubes = once('kubes', pinKey(kubePin), null, null, null, () =>
       kubeCandidates(catalog, kubePin).sort((a, b) => Number(isPast(a.eol, today)) - Number(isPast(b.eol, today)) || a.rank[0]! - b.rank[0]!),
     );
     const conflicts = new Map<string, Conflict>();
@@ -70,7 +74,7 @@ export function createResolver(catalog: Catalog, now: Date): Resolver {
     };
     for (const kc of kubes) {
       const kube = kc.item;
-      const cgroup = once(`cgroup|${os.id}|${kube.minor}|${request.cgroup}`, () => pickCgroup(catalog, os, kube, request.cgroup));
+      const cgroup = once('cgroup', os, kube, request.cgroup, null, () => pickCgroup(catalog, os, kube, request.cgroup));
       if (!cgroup.ok) {
         fail(cgroup.conflicts);
         continue;
@@ -79,7 +83,7 @@ export function createResolver(catalog: Catalog, now: Date): Resolver {
       let cri: Picked<unknown>;
       if (request.cri === 'containerd') {
         const pin = request.pins.containerd;
-        const picked = once(`containerd|${kube.minor}|${cgroup.value}|${pinKey(pin)}`, () => pickContainerd(catalog, kube, cgroup.value, pin, today));
+        const picked = once('containerd', kube, cgroup.value, pinKey(pin), null, () => pickContainerd(catalog, kube, cgroup.value, pin, today));
         if (!picked.ok) {
           fail(picked.conflicts);
           continue;
@@ -88,30 +92,33 @@ export function createResolver(catalog: Catalog, now: Date): Resolver {
         cri = picked;
       } else {
         const pin = request.pins['cri-o'];
-        cri = once(`crio|${kube.minor}|${pinKey(pin)}`, () => pickCrio(catalog, kube, pin));
+        cri = once('crio', kube, pinKey(pin), null, null, () => pickCrio(catalog, kube, pin));
         if (!cri.ok) {
           fail(cri.conflicts);
           continue;
         }
       }
       const runcPin = request.pins.runc;
-      const runc = once(`runc|${containerd?.branch ?? 'cri-o'}|${pinKey(runcPin)}`, () => pickRunc(catalog, containerd, runcPin, today));
+      const runc = once('runc', containerd, pinKey(runcPin), null, null, () => pickRunc(catalog, containerd, runcPin, today));
       if (!runc.ok) {
         fail(runc.conflicts);
         continue;
       }
       const cniPin = request.cni ? pinKey(request.pins[request.cni]) : '';
-      const cni = once(`cni|${os.id}|${kc.version.version}|${request.cni}|${cniPin}`, () => pickCni(catalog, os, kube, kc.version, request, today));
+      const cni = once('cni', os, kc.version.version, request.cni, cniPin, () => pickCni(catalog, os, kube, kc.version, request, today));
       if (!cni.ok) {
         fail(cni.conflicts);
         continue;
       }
-      const kubePart = once(`kube|${kube.minor}|${pinKey(kubePin)}`, () => kubeDecision(kc, kubePin, isPast(kube.eol, today)));
+      const kubePart = once('kube', kube, pinKey(kubePin), null, null, () => kubeDecision(kc, kubePin, isPast(kube.eol, today)));
       const decisions = [osDecision, cgroup.decision, kubePart.decision, cri.decision, runc.decision];
       if (driver) decisions.push(driver.decision);
       decisions.push(cni.decision);
-      const warnings = [...osWarnings, ...kubePart.warnings, ...cgroup.warnings, ...cri.warnings, ...runc.warnings, ...(driver ? driver.warnings : []), ...cni.warnings];
-      const unverified = decisions.filter((d) => d.rules.includes('unverified-fact')).map((d) => d.component);
+      const warnings: string[] = [];
+      for (const list of [osWarnings, kubePart.warnings, cgroup.warnings, cri.warnings, runc.warnings, driver ? driver.warnings : [], cni.warnings])
+        for (const w of list) warnings.push(w);
+      const unverified: string[] = [];
+      for (const d of decisions) if (d.rules.includes('unverified-fact')) unverified.push(d.component);
       if (unverified.length > 0) warnings.push(`these choices rest on matrix facts not yet confirmed from a primary source: ${unverified.join(', ')}`);
       return {
         ok: true,
