@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Catalog } from '../../src/matrix/catalog.ts';
-import type { RawRequest } from '../../src/matrix/request.ts';
-import { realMatrix, resolveRaw } from './fixture.ts';
+import { parseRequest, type RawRequest } from '../../src/matrix/request.ts';
+import { createResolver, resolve } from '../../src/matrix/resolve.ts';
+import { NOW, realMatrix, resolveRaw } from './fixture.ts';
 
 let catalog: Catalog;
 beforeAll(async () => {
@@ -166,5 +167,22 @@ describe('resolve and the date', () => {
     expect(unverified.length).toBeGreaterThan(0);
     for (const d of unverified) expect(d.why).toMatch(/\[unverified: \S+/);
     expect(res.decisions.find((d) => d.component === 'os')!.rules).not.toContain('unverified-fact');
+  });
+});
+
+describe('createResolver', () => {
+  it('gives every request the same answer a fresh resolve gives, whatever was resolved before it', () => {
+    const shared = createResolver(catalog, NOW);
+    const raws: RawRequest[] = [];
+    for (const os of ['rhel-8.10', 'rocky-9.4', 'ubuntu-24.04'])
+      for (const k8s of ['1.29', '1.33', '1.35', undefined])
+        for (const gpu of [undefined, 'v100', 'b200', 'k80'])
+          for (const extra of [{}, { cri: 'cri-o' }, { cni: 'cilium' }, { pins: ['nvidia-driver=535'] }, { cgroup: 'v1' }, { pins: ['runc=1.4'] }])
+            raws.push({ os, k8s, gpu, ...extra });
+    for (const raw of raws) {
+      const request = parseRequest(catalog, raw);
+      expect(JSON.stringify(shared(request)), JSON.stringify(raw)).toBe(JSON.stringify(resolve(catalog, request, NOW)));
+    }
+    expect(raws.length).toBe(288);
   });
 });
