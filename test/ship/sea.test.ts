@@ -36,7 +36,8 @@ function ferry(...args: string[]) {
 describe('single executable', () => {
   it('runs with no Node on PATH and no node_modules beside it', () => {
     expect(spawnSync('sh', ['-c', 'command -v node'], { env }).status).not.toBe(0);
-    expect(readdirSync(join(dir, 'run'))).toEqual(['ferry']);
+    expect(readdirSync(join(dir, 'run'))).toContain('ferry');
+    expect(readdirSync(join(dir, 'run')).filter((n) => n === 'node_modules' || n === 'matrices')).toEqual([]);
     const r = ferry('--help');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/Usage: ferry/);
@@ -46,6 +47,21 @@ describe('single executable', () => {
     const r = ferry('--no-such-flag');
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/unknown option/);
+  });
+
+  it('resolves from the matrix it carries, the same stack and digest as the source version', async () => {
+    const args = ['resolve', '--os', 'rocky-9.4', '--gpu', 'h100', '--k8s', '1.33', '--json'];
+    const r = ferry(...args);
+    expect(r.code).toBe(0);
+    const fromBinary = JSON.parse(r.out);
+    const fromSource = JSON.parse(execFileSync(process.execPath, [join(repo, 'bin/ferry.js'), ...args], { encoding: 'utf8' }));
+    expect(fromBinary.stack).toEqual(fromSource.stack);
+    expect(fromBinary.stack.nvidiaDriver.branch).toBe('580');
+    const out = ferry('resolve', '--os', 'rocky-9.4', '--gpu', 'h100', '--k8s', '1.33', '--out', 'ferry.lock.yaml');
+    expect(out.code).toBe(0);
+    const lock = execFileSync('cat', [join(dir, 'run', 'ferry.lock.yaml')], { encoding: 'utf8' });
+    const { loadMatrix } = await import('../../src/matrix/load.ts');
+    expect(lock).toContain(`matrixDigest: ${(await loadMatrix()).digest}`);
   });
 
   it('starts in well under a second', () => {
