@@ -2,6 +2,7 @@
 // health-checked (HTTPS /readyz verified against the cluster CA when it is on the node, else a TCP connect).
 import { UserError } from '../errors.ts';
 import { renderedFile, type RenderedFile } from './file.ts';
+import { renderDropIn } from './systemd.ts';
 
 export interface ApiServerBackend {
   name: string;
@@ -49,7 +50,7 @@ export function renderHaproxyText(input: HaproxyInput, title: string): string {
     `# ${title}`,
     'global',
     '    log /dev/log local0',
-    '    maxconn 20000',
+    '    maxconn 8000',
     '',
     'defaults',
     '    mode tcp',
@@ -76,7 +77,12 @@ export function renderHaproxyText(input: HaproxyInput, title: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** /etc/haproxy/haproxy.cfg for the control-plane or lb hosts that carry the VIP. */
-export function renderHaproxyConfig(input: HaproxyInput): RenderedFile {
-  return renderedFile(HAPROXY_CONFIG_PATH, renderHaproxyText(input, 'Written by ferry: API server balancer behind the keepalived VIP.'));
+/** haproxy.service drop-in: room for maxconn's file descriptors (about 2 per connection) and restart on failure. */
+export function renderHaproxyDropIn(): RenderedFile {
+  return renderDropIn('haproxy.service', '10-ferry', { Service: { LimitNOFILE: 65536, Restart: 'always', RestartSec: 2 } }, 'Written by ferry.');
+}
+
+/** /etc/haproxy/haproxy.cfg and its service drop-in for the control-plane or lb hosts that carry the VIP. */
+export function renderHaproxyConfig(input: HaproxyInput): RenderedFile[] {
+  return [renderedFile(HAPROXY_CONFIG_PATH, renderHaproxyText(input, 'Written by ferry: API server balancer behind the keepalived VIP.')), renderHaproxyDropIn()];
 }

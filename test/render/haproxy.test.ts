@@ -21,20 +21,20 @@ describe('renderHaproxyConfig', () => {
   afterAll(() => tmp.cleanup());
 
   it.each(rows)('$name: renders the expected file', async ({ name, input }) => {
-    await expect(renderHaproxyConfig(input).content).toMatchFileSnapshot(`__snapshots__/haproxy-${name}.cfg`);
+    await expect(renderHaproxyConfig(input)[0]!.content).toMatchFileSnapshot(`__snapshots__/haproxy-${name}.cfg`);
   });
 
   it.each(rows)('$name: haproxy -c accepts it', async ({ name, input }) => {
     // The CA path is swapped for a real file so haproxy can load it; bind * / a foreign VIP are both checked.
     const local = input.healthCheckCaFile ? { ...input, healthCheckCaFile: ca } : input;
-    const path = put(tmp.dir, `${name}.cfg`, renderHaproxyConfig(local).content);
+    const path = put(tmp.dir, `${name}.cfg`, renderHaproxyConfig(local)[0]!.content);
     const r = await tool(['haproxy', '-c', '-f', path]);
     expect(r.exitCode, r.output).toBe(0);
     expect(r.output).toMatch(/Configuration file is valid/);
   });
 
   it('health-checks every control plane, over verified TLS when the cluster CA is given', () => {
-    const text = renderHaproxyConfig(rows[1]!.input).content;
+    const text = renderHaproxyConfig(rows[1]!.input)[0]!.content;
     for (const c of controlPlanes)
       expect(text).toContain(`server ${c.name} ${c.address}:6443 check check-ssl verify required ca-file /etc/kubernetes/pki/ca.crt`);
     expect(text).toContain('http-check send meth GET uri /readyz');
@@ -42,8 +42,16 @@ describe('renderHaproxyConfig', () => {
   });
 
   it('haproxy -c rejects a config whose CA file is missing, so the TLS check is really wired', async () => {
-    const path = put(tmp.dir, 'missing-ca.cfg', renderHaproxyConfig({ ...rows[1]!.input, healthCheckCaFile: `${tmp.dir}/nope.crt` }).content);
+    const path = put(tmp.dir, 'missing-ca.cfg', renderHaproxyConfig({ ...rows[1]!.input, healthCheckCaFile: `${tmp.dir}/nope.crt` })[0]!.content);
     expect((await tool(['haproxy', '-c', '-f', path])).exitCode).not.toBe(0);
+  });
+
+  it('raises the service\'s file limit above what maxconn needs, so haproxy starts under systemd', async () => {
+    const [cfg, dropIn] = renderHaproxyConfig(rows[0]!.input);
+    const maxconn = Number(/maxconn (\d+)/.exec(cfg!.content)![1]);
+    expect(dropIn!.path).toBe('/etc/systemd/system/haproxy.service.d/10-ferry.conf');
+    expect(Number(/LimitNOFILE=(\d+)/.exec(dropIn!.content)![1])).toBeGreaterThan(2 * maxconn + 100);
+    await expect(dropIn!.content).toMatchFileSnapshot('__snapshots__/haproxy-dropin.conf');
   });
 
   it.each([

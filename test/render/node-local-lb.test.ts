@@ -11,15 +11,15 @@ describe('renderNodeLocalLb', () => {
   afterAll(() => tmp.cleanup());
 
   it('listens on loopback only, in front of every control plane', async () => {
-    const file = renderNodeLocalLb({ backends });
-    await expect(file.content).toMatchFileSnapshot('__snapshots__/node-local-lb.cfg');
-    expect(file.content).toContain('bind 127.0.0.1:6444');
-    expect(file.content.match(/^ {4}server /gm)).toHaveLength(3);
+    const [file] = renderNodeLocalLb({ backends });
+    await expect(file!.content).toMatchFileSnapshot('__snapshots__/node-local-lb.cfg');
+    expect(file!.content).toContain('bind 127.0.0.1:6444');
+    expect(file!.content.match(/^ {4}server /gm)).toHaveLength(3);
     expect(nodeLocalEndpoint()).toBe('127.0.0.1:6444');
   });
 
   it('haproxy -c accepts it', async () => {
-    const r = await tool(['haproxy', '-c', '-f', put(tmp.dir, 'h.cfg', renderNodeLocalLb({ backends, port: 7443 }).content)]);
+    const r = await tool(['haproxy', '-c', '-f', put(tmp.dir, 'h.cfg', renderNodeLocalLb({ backends, port: 7443 })[0]!.content)]);
     expect(r.exitCode, r.output).toBe(0);
   });
 
