@@ -4,7 +4,7 @@
 import { stringify } from 'smol-toml';
 import { UserError } from '../errors.ts';
 import { CONTAINERD_CERTS_DIR } from './containerd-hosts.ts';
-import { renderedFile, type RenderedFile } from './file.ts';
+import { renderedFile, STAGED_FILE, type RenderedFile } from './file.ts';
 
 export interface ContainerdConfigInput {
   /** containerd version from the lock, e.g. 1.7.24 or 2.1.5. */
@@ -66,7 +66,9 @@ export function containerdConfigObject(input: ContainerdConfigInput): Record<str
 /** /etc/containerd/config.toml for the node. */
 export function renderContainerdConfig(input: ContainerdConfigInput): RenderedFile {
   const header = `# Written by ferry for containerd ${input.version}${input.gpu ? ' (GPU node)' : ''}. Every runtime uses the systemd cgroup driver.\n`;
-  return renderedFile(CONTAINERD_CONFIG_PATH, `${header}${stringify(containerdConfigObject(input))}\n`);
+  // `config dump` loads the file the way the daemon does and fails on TOML errors.
+  const verify = ['containerd', '--config', STAGED_FILE, 'config', 'dump'];
+  return renderedFile(CONTAINERD_CONFIG_PATH, `${header}${stringify(containerdConfigObject(input))}\n`, { verify });
 }
 
 /** argv that pins an image in containerd's k8s.io namespace so kubelet never garbage-collects it. */

@@ -1,7 +1,7 @@
 // HAProxy as the L4 balancer in front of the API servers: TCP to every control plane on 6443, each one
 // health-checked (HTTPS /readyz verified against the cluster CA when it is on the node, else a TCP connect).
 import { UserError } from '../errors.ts';
-import { renderedFile, type RenderedFile } from './file.ts';
+import { renderedFile, STAGED_FILE, type RenderedFile } from './file.ts';
 import { renderDropIn } from './systemd.ts';
 
 export interface ApiServerBackend {
@@ -21,6 +21,8 @@ export interface HaproxyInput {
 }
 
 export const HAPROXY_CONFIG_PATH = '/etc/haproxy/haproxy.cfg';
+/** `haproxy -c` checks a config without starting (HAProxy management guide, "-c"). */
+export const HAPROXY_VERIFY = ['haproxy', '-c', '-f', STAGED_FILE] as const;
 
 const word = /^[A-Za-z0-9_.:\/-]+$/;
 
@@ -84,5 +86,6 @@ export function renderHaproxyDropIn(): RenderedFile {
 
 /** /etc/haproxy/haproxy.cfg and its service drop-in for the control-plane or lb hosts that carry the VIP. */
 export function renderHaproxyConfig(input: HaproxyInput): RenderedFile[] {
-  return [renderedFile(HAPROXY_CONFIG_PATH, renderHaproxyText(input, 'Written by ferry: API server balancer behind the keepalived VIP.')), renderHaproxyDropIn()];
+  const text = renderHaproxyText(input, 'Written by ferry: API server balancer behind the keepalived VIP.');
+  return [renderedFile(HAPROXY_CONFIG_PATH, text, { verify: HAPROXY_VERIFY }), renderHaproxyDropIn()];
 }

@@ -2,7 +2,7 @@
 // health check that asks, through the local HAProxy, whether an API server is ready. The VRRP password is a
 // secret: it is listed in the rendered file's `secrets` so callers redact it.
 import { UserError } from '../errors.ts';
-import { renderedFile, type RenderedFile } from './file.ts';
+import { renderedFile, STAGED_FILE, type RenderedFile } from './file.ts';
 
 export interface KeepalivedInput {
   /** This host's name (router_id) and address (unicast source). */
@@ -110,7 +110,7 @@ export function renderKeepalived(input: KeepalivedInput): RenderedFile[] {
     `exec curl --silent --fail --output /dev/null --max-time 2 --cacert '${ca}' --connect-to '${target}:127.0.0.1:${input.apiPort}' 'https://${target}/readyz'`,
   ];
   return [
-    renderedFile(KEEPALIVED_CONFIG_PATH, `${conf.join('\n')}\n`, { secrets: [input.authPass] }),
+    renderedFile(KEEPALIVED_CONFIG_PATH, `${conf.join('\n')}\n`, { secrets: [input.authPass], verify: ['keepalived', '-t', '-l', '-f', STAGED_FILE] }),
     renderedFile(script, `${check.join('\n')}\n`, { mode: 0o755 }),
   ];
 }

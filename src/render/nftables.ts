@@ -3,7 +3,7 @@
 // where they need it) and dropped from everyone else. The chain's policy is accept: ferry owns only this table,
 // never flushes the ruleset or another table, and replaces its own table atomically (add, delete, define).
 import { UserError } from '../errors.ts';
-import { renderedFile, type RenderedFile } from './file.ts';
+import { renderedFile, STAGED_FILE, type RenderedFile } from './file.ts';
 
 export type NodeRole = 'control-plane' | 'worker' | 'gpu' | 'lb' | 'registry';
 
@@ -106,5 +106,5 @@ export function renderNftablesText(input: NftablesInput): string {
 
 /** ferry's nftables file for one node. */
 export function renderNftables(input: NftablesInput): RenderedFile {
-  return renderedFile(NFTABLES_PATH, renderNftablesText(input));
+  return renderedFile(NFTABLES_PATH, renderNftablesText(input), { verify: ['nft', '-c', '-f', STAGED_FILE] });
 }

@@ -2,7 +2,7 @@
 // 127.0.0.1:<port> in front of all control planes, and kubelet/kube-proxy reach the API through it.
 import { UserError } from '../errors.ts';
 import { renderedFile, type RenderedFile } from './file.ts';
-import { HAPROXY_CONFIG_PATH, renderHaproxyDropIn, renderHaproxyText, type ApiServerBackend } from './haproxy.ts';
+import { HAPROXY_CONFIG_PATH, HAPROXY_VERIFY, renderHaproxyDropIn, renderHaproxyText, type ApiServerBackend } from './haproxy.ts';
 
 export interface NodeLocalLbInput {
   /** Local port; must differ from 6443, which kube-apiserver takes on control-plane nodes. Default 6444. */
@@ -27,5 +27,5 @@ export function renderNodeLocalLb(input: NodeLocalLbInput): RenderedFile[] {
     { bindAddress: '127.0.0.1', bindPort: port, backends: input.backends, ...(input.healthCheckCaFile ? { healthCheckCaFile: input.healthCheckCaFile } : {}) },
     'Written by ferry: node-local API server balancer (no VIP), loopback only.',
   );
-  return [renderedFile(HAPROXY_CONFIG_PATH, text), renderHaproxyDropIn()];
+  return [renderedFile(HAPROXY_CONFIG_PATH, text, { verify: HAPROXY_VERIFY }), renderHaproxyDropIn()];
 }

@@ -1,5 +1,5 @@
 // systemd unit files and drop-ins as text: one helper so every unit ferry writes is formatted the same way.
-import { renderedFile, type RenderedFile } from './file.ts';
+import { renderedFile, STAGED_FILE, type RenderedFile } from './file.ts';
 
 /** A directive value; an array repeats the directive (e.g. several ExecStartPre=), an empty string resets a list. */
 export type UnitValue = string | number | boolean | readonly (string | number)[];
@@ -32,7 +32,7 @@ export function renderUnitText(sections: UnitSections, comment?: string): string
 
 /** A whole unit at /etc/systemd/system/<name>. */
 export function renderUnit(name: string, sections: UnitSections, comment?: string): RenderedFile {
-  return renderedFile(`/etc/systemd/system/${name}`, renderUnitText(sections, comment));
+  return renderedFile(`/etc/systemd/system/${name}`, renderUnitText(sections, comment), { verify: ['systemd-analyze', 'verify', STAGED_FILE] });
 }
 
 /** A drop-in at /etc/systemd/system/<unit>.d/<file>.conf, so a packaged unit is changed without editing it. */

@@ -8,6 +8,7 @@ import {
   type ContainerdConfigInput,
 } from '../../src/render/containerd.ts';
 import { UserError } from '../../src/errors.ts';
+import { verifyArgv } from '../../src/render/file.ts';
 import { put, tempDir, tool } from './tools.ts';
 
 const pause = '10.0.0.11:5000/registry.k8s.io/pause:3.10';
@@ -67,8 +68,8 @@ describe('renderContainerdConfig', () => {
     // Debian 12's containerd (1.6.20) loads the file and prints the merged config it would run with.
     const { dir, cleanup } = tempDir('containerd');
     try {
-      const path = put(dir, 'config.toml', renderContainerdConfig(input).content);
-      const dump = await tool(['containerd', '--config', path, 'config', 'dump']);
+      const file = renderContainerdConfig(input);
+      const dump = await tool(verifyArgv(file, put(dir, 'config.toml', file.content))!);
       expect(dump.exitCode, dump.output).toBe(0);
       expectCriSettings(parse(dump.output) as Table, 2, input);
     } finally {

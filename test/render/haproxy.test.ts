@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHaproxyConfig, type HaproxyInput } from '../../src/render/haproxy.ts';
+import { verifyArgv } from '../../src/render/file.ts';
 import { UserError } from '../../src/errors.ts';
 import { controlPlanes } from './fixtures.ts';
 import { makeTestPki } from './test-ca.ts';
@@ -27,8 +28,8 @@ describe('renderHaproxyConfig', () => {
   it.each(rows)('$name: haproxy -c accepts it', async ({ name, input }) => {
     // The CA path is swapped for a real file so haproxy can load it; bind * / a foreign VIP are both checked.
     const local = input.healthCheckCaFile ? { ...input, healthCheckCaFile: ca } : input;
-    const path = put(tmp.dir, `${name}.cfg`, renderHaproxyConfig(local)[0]!.content);
-    const r = await tool(['haproxy', '-c', '-f', path]);
+    const [file] = renderHaproxyConfig(local);
+    const r = await tool(verifyArgv(file!, put(tmp.dir, `${name}.cfg`, file!.content))!);
     expect(r.exitCode, r.output).toBe(0);
     expect(r.output).toMatch(/Configuration file is valid/);
   });
@@ -42,8 +43,8 @@ describe('renderHaproxyConfig', () => {
   });
 
   it('haproxy -c rejects a config whose CA file is missing, so the TLS check is really wired', async () => {
-    const path = put(tmp.dir, 'missing-ca.cfg', renderHaproxyConfig({ ...rows[1]!.input, healthCheckCaFile: `${tmp.dir}/nope.crt` })[0]!.content);
-    expect((await tool(['haproxy', '-c', '-f', path])).exitCode).not.toBe(0);
+    const [file] = renderHaproxyConfig({ ...rows[1]!.input, healthCheckCaFile: `${tmp.dir}/nope.crt` });
+    expect((await tool(verifyArgv(file!, put(tmp.dir, 'missing-ca.cfg', file!.content))!)).exitCode).not.toBe(0);
   });
 
   it('raises the service\'s file limit above what maxconn needs, so haproxy starts under systemd', async () => {

@@ -2,6 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { keepalivedPriority, renderKeepalived, type KeepalivedInput } from '../../src/render/keepalived.ts';
 import { UserError } from '../../src/errors.ts';
 import { redact } from '../../src/hosts/redact.ts';
+import { verifyArgv } from '../../src/render/file.ts';
+import { shellJoin } from '../../src/hosts/shell.ts';
 import { controlPlanes, vip } from './fixtures.ts';
 import { put, tempDir, tool } from './tools.ts';
 
@@ -14,8 +16,8 @@ const rows: { name: string; input: KeepalivedInput }[] = controlPlanes.map((c) =
 async function configTest(dir: string, input: KeepalivedInput) {
   const [conf, script] = renderKeepalived({ ...input, interface: 'ferryka0', checkScriptPath: `${dir}/check.sh` });
   put(dir, 'check.sh', script!.content, 0o755);
-  const path = put(dir, 'keepalived.conf', conf!.content, 0o600);
-  return tool(['unshare', '--net', 'sh', '-c', 'ip link add ferryka0 type veth peer name ferryka1 && exec keepalived -t -l -f "$0"', path]);
+  const check = shellJoin(verifyArgv(conf!, put(dir, 'keepalived.conf', conf!.content, 0o600))!);
+  return tool(['unshare', '--net', 'sh', '-c', `ip link add ferryka0 type veth peer name ferryka1 && exec ${check}`]);
 }
 
 describe('renderKeepalived', () => {
@@ -36,7 +38,7 @@ describe('renderKeepalived', () => {
 
   it('keepalived -t rejects a config for an interface that does not exist, so the check can fail', async () => {
     const [conf] = renderKeepalived({ ...base, self: controlPlanes[0]!, checkScriptPath: `${tmp.dir}/check.sh` });
-    const r = await tool(['unshare', '--net', 'keepalived', '-t', '-l', '-f', put(tmp.dir, 'bad.conf', conf!.content)]);
+    const r = await tool(['unshare', '--net', ...verifyArgv(conf!, put(tmp.dir, 'bad.conf', conf!.content))!]);
     expect(r.exitCode).not.toBe(0);
   });
 

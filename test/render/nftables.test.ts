@@ -1,5 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderNftables, type NftablesInput } from '../../src/render/nftables.ts';
+import { verifyArgv } from '../../src/render/file.ts';
+import { shellJoin } from '../../src/hosts/shell.ts';
 import { UserError } from '../../src/errors.ts';
 import { controlPlanes } from './fixtures.ts';
 import { put, tempDir, tool } from './tools.ts';
@@ -26,7 +28,8 @@ describe('renderNftables', () => {
   });
 
   it.each(rows)('$name: nft -c accepts it', async ({ name, input }) => {
-    const r = await inNetns('nft -c -f "$1"', put(tmp.dir, `${name}.nft`, renderNftables(input).content));
+    const file = renderNftables(input);
+    const r = await inNetns(shellJoin(verifyArgv(file, put(tmp.dir, `${name}.nft`, file.content))!));
     expect(r.exitCode, r.output).toBe(0);
   });
 

@@ -7,6 +7,7 @@ import { Lock } from '../../src/config/lock.ts';
 import { renderNodeFiles, type NodeFilesInput } from '../../src/render/node-files.ts';
 import { UserError } from '../../src/errors.ts';
 import { redact } from '../../src/hosts/redact.ts';
+import { verifyArgv } from '../../src/render/file.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
 const inventory = parseYaml(fixture('cluster.yaml'), 'cluster.yaml', Inventory);
@@ -38,6 +39,17 @@ describe('renderNodeFiles', () => {
     const gpu = paths('gpu-1');
     expect(gpu.filter((p) => /haproxy|keepalived|registry\/config/.test(p))).toEqual([]);
     expect(gpu).toContain('/etc/containerd/certs.d/nvcr.io/hosts.toml');
+  });
+
+  it('carries the tool check for every file a tool on the node can check before it goes live', () => {
+    const checked = renderNodeFiles(base).filter((f) => f.verify).map((f) => [f.path, verifyArgv(f, '/tmp/staged')!.join(' ')]);
+    expect(checked).toEqual([
+      ['/etc/nftables.d/ferry.nft', 'nft -c -f /tmp/staged'],
+      ['/etc/containerd/config.toml', 'containerd --config /tmp/staged config dump'],
+      ['/etc/haproxy/haproxy.cfg', 'haproxy -c -f /tmp/staged'],
+      ['/etc/keepalived/keepalived.conf', 'keepalived -t -l -f /tmp/staged'],
+      ['/etc/systemd/system/ferry-registry.service', 'systemd-analyze verify /tmp/staged'],
+    ]);
   });
 
   it('runs GPU workers on the nvidia runtime and others on runc, both with the systemd cgroup driver', () => {

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeLocalEndpoint, renderNodeLocalLb } from '../../src/render/node-local-lb.ts';
+import { verifyArgv } from '../../src/render/file.ts';
 import { UserError } from '../../src/errors.ts';
 import { controlPlanes } from './fixtures.ts';
 import { put, tempDir, tool } from './tools.ts';
@@ -19,7 +20,8 @@ describe('renderNodeLocalLb', () => {
   });
 
   it('haproxy -c accepts it', async () => {
-    const r = await tool(['haproxy', '-c', '-f', put(tmp.dir, 'h.cfg', renderNodeLocalLb({ backends, port: 7443 })[0]!.content)]);
+    const [file] = renderNodeLocalLb({ backends, port: 7443 });
+    const r = await tool(verifyArgv(file!, put(tmp.dir, 'h.cfg', file!.content))!);
     expect(r.exitCode, r.output).toBe(0);
   });
 

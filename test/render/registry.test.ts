@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { parse } from 'yaml';
 import { registryConfigObject, renderRegistry, type RegistryInput } from '../../src/render/registry.ts';
 import { UserError } from '../../src/errors.ts';
+import { verifyArgv } from '../../src/render/file.ts';
 import { freePort, httpsGet, waitFor } from './net.ts';
 import { makeTestPki } from './test-ca.ts';
 import { put, tempDir, tool } from './tools.ts';
@@ -32,8 +33,7 @@ describe('renderRegistry', () => {
 
   it('systemd-analyze verify accepts the unit', async () => {
     const [, unit] = renderRegistry({ ...rows[1]!.input, configPath: `${tmp.dir}/config.yml` });
-    const path = put(tmp.dir, 'ferry-registry.service', unit!.content);
-    const r = await tool(['systemd-analyze', 'verify', path]);
+    const r = await tool(verifyArgv(unit!, put(tmp.dir, 'ferry-registry.service', unit!.content))!);
     expect(r.exitCode, r.output).toBe(0);
     expect(r.output).not.toMatch(/Unknown key|Unknown section|ignoring/);
   });

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderDropIn, renderUnit, renderUnitText, type UnitSections } from '../../src/render/systemd.ts';
 import { put, tempDir, tool } from './tools.ts';
+import { verifyArgv } from '../../src/render/file.ts';
 
 describe('systemd units', () => {
   const tmp = tempDir('systemd');
@@ -38,11 +39,11 @@ describe('systemd units', () => {
 
   it('systemd-analyze verify accepts a rendered unit and flags an unknown directive', async () => {
     const good = renderUnit('ferry-t.service', { Unit: { Description: 't' }, Service: { ExecStart: '/bin/true', Restart: 'on-failure' }, Install: { WantedBy: 'multi-user.target' } });
-    const ok = await tool(['systemd-analyze', 'verify', put(tmp.dir, 'ferry-t.service', good.content)]);
+    const ok = await tool(verifyArgv(good, put(tmp.dir, 'ferry-t.service', good.content))!);
     expect(ok.exitCode, ok.output).toBe(0);
     expect(ok.output).not.toMatch(/Unknown/);
     const bad = renderUnit('ferry-b.service', { Service: { ExecStart: '/bin/true', Restrat: 'always' } });
-    const r = await tool(['systemd-analyze', 'verify', put(tmp.dir, 'ferry-b.service', bad.content)]);
+    const r = await tool(verifyArgv(bad, put(tmp.dir, 'ferry-b.service', bad.content))!);
     expect(r.output).toMatch(/Unknown key 'Restrat'/);
   });
 });
