@@ -55,6 +55,16 @@ export function registryEndpoints(input: NodeFilesInput): LocalRegistryEndpoints
   };
 }
 
+/**
+ * Subject alternative names for the registry's TLS certificate (made by ferry's CA): every replica address, the
+ * VIP in VIP mode, and the registry name, so a client may reach any replica under any of these names.
+ */
+export function registryCertificateSans(input: Pick<NodeFilesInput, 'inventory' | 'registry'>): { type: 'IP' | 'DNS'; value: string }[] {
+  const ips = registryHosts(input.inventory).map((h) => h.address);
+  if (input.inventory.network.loadBalancer === 'vip') ips.push(input.inventory.network.controlPlaneEndpoint.split(':')[0]!);
+  return [...new Set(ips)].map((value) => ({ type: 'IP' as const, value })).concat({ type: 'DNS', value: input.registry.name });
+}
+
 function encapsulation(inventory: Inventory): NftablesInput['encapsulation'] {
   const { cni, encapsulation: e } = inventory.network;
   // Calico defaults to IP-in-IP and uses UDP 4789 for VXLAN; Cilium and Flannel use VXLAN on 8472.

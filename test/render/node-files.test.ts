@@ -4,7 +4,7 @@ import { parse } from 'smol-toml';
 import { parseYaml } from '../../src/config/parse.ts';
 import { Inventory } from '../../src/config/inventory.ts';
 import { Lock } from '../../src/config/lock.ts';
-import { renderNodeFiles, type NodeFilesInput } from '../../src/render/node-files.ts';
+import { registryCertificateSans, renderNodeFiles, type NodeFilesInput } from '../../src/render/node-files.ts';
 import { UserError } from '../../src/errors.ts';
 import { redact } from '../../src/hosts/redact.ts';
 import { verifyArgv } from '../../src/render/file.ts';
@@ -49,6 +49,16 @@ describe('renderNodeFiles', () => {
       ['/etc/haproxy/haproxy.cfg', 'haproxy -c -f /tmp/staged'],
       ['/etc/keepalived/keepalived.conf', 'keepalived -t -l -f /tmp/staged'],
       ['/etc/systemd/system/ferry-registry.service', 'systemd-analyze verify /tmp/staged'],
+    ]);
+  });
+
+  it('names every replica, the VIP and the registry name in the registry certificate', () => {
+    expect(registryCertificateSans(base)).toEqual([
+      { type: 'IP', value: '10.20.0.11' },
+      { type: 'IP', value: '10.20.0.12' },
+      { type: 'IP', value: '10.20.0.13' },
+      { type: 'IP', value: '10.20.0.100' },
+      { type: 'DNS', value: 'registry.ferry.internal' },
     ]);
   });
 
