@@ -62,7 +62,8 @@ export function registryEndpoints(input: NodeFilesInput): LocalRegistryEndpoints
 export function registryCertificateSans(input: Pick<NodeFilesInput, 'inventory' | 'registry'>): { type: 'IP' | 'DNS'; value: string }[] {
   const ips = registryHosts(input.inventory).map((h) => h.address);
   if (input.inventory.network.loadBalancer === 'vip') ips.push(input.inventory.network.controlPlaneEndpoint.split(':')[0]!);
-  return [...new Set(ips)].map((value) => ({ type: 'IP' as const, value })).concat({ type: 'DNS', value: input.registry.name });
+  const sans: { type: 'IP' | 'DNS'; value: string }[] = [...new Set(ips)].map((value) => ({ type: 'IP', value }));
+  return [...sans, { type: 'DNS', value: input.registry.name }];
 }
 
 function encapsulation(inventory: Inventory): NftablesInput['encapsulation'] {
