@@ -38,7 +38,7 @@ describe('keepalived check script through HAProxy', () => {
       authPass: 'unused', apiPort: lbPort, caFile: pki.caCert, checkScriptPath: `${tmp.dir}/check.sh`,
     });
     script = put(tmp.dir, 'check.sh', check!.content, 0o755);
-  }, 20_000);
+  }, 30_000);
 
   afterAll(async () => {
     if (haproxy?.pid) process.kill(haproxy.pid, 'SIGTERM');
@@ -48,9 +48,10 @@ describe('keepalived check script through HAProxy', () => {
   });
 
   it('passes while an API server is ready behind HAProxy, and fails once it is gone', async () => {
-    expect(await waitFor(async () => (await tool([script], 5000)).exitCode === 0, 8000)).toBe(true);
-    await new Promise((r) => apiserver.close(r));
+    expect(await waitFor(async () => (await tool([script], 5000)).exitCode === 0, 15_000)).toBe(true);
+    const closed = new Promise((r) => apiserver.close(r));
     apiserver.closeAllConnections();
-    expect(await waitFor(async () => (await tool([script], 5000)).exitCode !== 0, 8000)).toBe(true);
-  }, 20_000);
+    await closed;
+    expect(await waitFor(async () => (await tool([script], 5000)).exitCode !== 0, 15_000)).toBe(true);
+  }, 40_000);
 });

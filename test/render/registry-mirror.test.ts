@@ -45,7 +45,7 @@ describe('local registry mirrors, end to end on loopback', () => {
     const [registryConfig] = renderRegistry({ listen: `127.0.0.1:${port}`, rootDirectory: join(tmp.dir, 'data'), tls: { certificate: pki.serverCert, key: pki.serverKey } });
     children.push(execa('docker-registry', ['serve', put(tmp.dir, 'registry.yml', registryConfig!.content)], { reject: false, timeout: 60_000 }));
     const ca = readFileSync(pki.caCert, 'utf8');
-    if (!(await waitFor(async () => (await httpsGet(`https://127.0.0.1:${port}/v2/`, ca)).status === 200, 5000))) throw new Error('registry did not start');
+    if (!(await waitFor(async () => (await httpsGet(`https://127.0.0.1:${port}/v2/`, ca)).status === 200, 15_000))) throw new Error('registry did not start');
 
     // Seed: an empty image made by umoci, pushed by skopeo to the repository the naming convention picks.
     const layout = join(tmp.dir, 'oci');
@@ -62,7 +62,7 @@ describe('local registry mirrors, end to end on loopback', () => {
     const rendered = parse(renderContainerdConfig({ version: '1.6.20', sandboxImage: localImageRef(image, localName), configPath: join(tmp.dir, 'certs.d') }).content);
     const config = { ...rendered, root: join(tmp.dir, 'root'), state: join(tmp.dir, 'state'), grpc: { address: sock() } };
     children.push(execa('containerd', ['--config', put(tmp.dir, 'containerd.toml', stringify(config))], { reject: false, timeout: 60_000 }));
-    if (!(await waitFor(async () => (await tool(['ctr', '-a', sock(), 'version'], 2000)).exitCode === 0, 10_000))) throw new Error('containerd did not start');
+    if (!(await waitFor(async () => (await tool(['ctr', '-a', sock(), 'version'], 2000)).exitCode === 0, 20_000))) throw new Error('containerd did not start');
   }, 60_000);
 
   afterAll(async () => {

@@ -59,9 +59,9 @@ describe('the rendered registry config, run by Debian\'s docker-registry (distri
     const [config] = renderRegistry({ listen: `127.0.0.1:${port}`, rootDirectory: `${tmp.dir}/data`, tls: { certificate: pki.serverCert, key: pki.serverKey } });
     const path = put(tmp.dir, 'config.yml', config!.content);
     child = execa('docker-registry', ['serve', path], { reject: false, all: true, timeout: 30_000 });
-    const up = await waitFor(async () => (await httpsGet(`https://127.0.0.1:${port}/v2/`, ca)).status === 200, 5000);
+    const up = await waitFor(async () => (await httpsGet(`https://127.0.0.1:${port}/v2/`, ca)).status === 200, 15_000);
     if (!up) throw new Error('docker-registry did not come up');
-  }, 20_000);
+  }, 30_000);
 
   afterAll(async () => {
     if (child?.pid) process.kill(child.pid, 'SIGTERM');
