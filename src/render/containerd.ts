@@ -20,6 +20,7 @@ export interface ContainerdConfigInput {
 export const CONTAINERD_CONFIG_PATH = '/etc/containerd/config.toml';
 /** Label that makes kubelet's image GC skip an image (containerd CRI, honoured by kubelet since 1.23). */
 export const CONTAINERD_PINNED_LABEL = 'io.cri-containerd.pinned=pinned';
+// Where the NVIDIA Container Toolkit packages install the runtime (the BinaryName `nvidia-ctk runtime configure` writes).
 const NVIDIA_RUNTIME = '/usr/bin/nvidia-container-runtime';
 
 /** The config schema a containerd version reads: 2 for 1.6/1.7, 3 for 2.x. */

@@ -23,7 +23,7 @@ export function criSocket(cri: KubeletInput['cri']): string {
   return cri === 'containerd' ? 'unix:///run/containerd/containerd.sock' : 'unix:///var/run/crio/crio.sock';
 }
 
-/** Parses 1.33.4 / v1.33.4 into [major, minor]; ferry's renderers need 1.31 or later. */
+/** The minor of a Kubernetes version (1.33.4 / v1.33.4 → 33); refuses versions before 1.31, which lack kubeadm v1beta4. */
 export function kubeMinor(version: string): number {
   const m = /^v?1\.(\d+)\.\d+$/.exec(version);
   if (!m) throw new UserError(`Kubernetes version must look like 1.33.4, got ${JSON.stringify(version)}`);

@@ -4,6 +4,7 @@
 // never flushes the ruleset or another table, and replaces its own table atomically (add, delete, define).
 import { UserError } from '../errors.ts';
 import { renderedFile, STAGED_FILE, type RenderedFile } from './file.ts';
+import { renderUnit } from './systemd.ts';
 
 export type NodeRole = 'control-plane' | 'worker' | 'gpu' | 'lb' | 'registry';
 
@@ -102,6 +103,22 @@ export function renderNftablesText(input: NftablesInput): string {
     '}',
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * ferry-firewall.service loads ferry's table at boot and again whenever nftables.service (re)starts, since the
+ * distributions' nftables.conf begins with `flush ruleset`; stopping it removes only ferry's table.
+ */
+export function renderNftablesUnit(): RenderedFile {
+  return renderUnit(
+    'ferry-firewall.service',
+    {
+      Unit: { Description: "ferry's nftables table (inet ferry)", After: 'nftables.service', PartOf: 'nftables.service', Before: 'kubelet.service' },
+      Service: { Type: 'oneshot', RemainAfterExit: true, ExecStart: `/usr/sbin/nft -f ${NFTABLES_PATH}`, ExecStop: '/usr/sbin/nft delete table inet ferry' },
+      Install: { WantedBy: ['multi-user.target', 'nftables.service'] },
+    },
+    'Written by ferry.',
+  );
 }
 
 /** ferry's nftables file for one node. */

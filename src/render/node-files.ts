@@ -12,7 +12,7 @@ import { renderHaproxyConfig } from './haproxy.ts';
 import { renderKeepalived } from './keepalived.ts';
 import { localImageRef, parseImageName } from './local-image.ts';
 import { renderModules } from './modules.ts';
-import { renderNftables, type NftablesInput } from './nftables.ts';
+import { renderNftables, renderNftablesUnit, type NftablesInput } from './nftables.ts';
 import { renderNodeLocalLb } from './node-local-lb.ts';
 import { renderRegistry } from './registry.ts';
 import { renderSysctl } from './sysctl.ts';
@@ -136,6 +136,7 @@ export function renderNodeFiles(input: NodeFilesInput): RenderedFile[] {
       ...(balancers.length > 0 ? { balancerPort: apiPort } : {}),
       registryPort: input.registry.port,
     }),
+    renderNftablesUnit(),
     ...runtimeFiles(input, host),
     ...balancerFiles(input, host, apiPort),
   ];

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { renderNftables, type NftablesInput } from '../../src/render/nftables.ts';
+import { renderNftables, renderNftablesUnit, type NftablesInput } from '../../src/render/nftables.ts';
 import { verifyArgv } from '../../src/render/file.ts';
 import { shellJoin } from '../../src/hosts/shell.ts';
 import { UserError } from '../../src/errors.ts';
@@ -85,6 +85,16 @@ describe('renderNftables', () => {
     const r = await inNetns(script, rules, probe);
     expect(r.output).toMatch(/10\.251\.7\.2 connected/);
     expect(r.output).toMatch(/10\.251\.7\.9 timed out/);
+  });
+
+  it('loads the table at boot and after nftables.service, and removes only ferry\'s table on stop', async () => {
+    const unit = renderNftablesUnit();
+    await expect(unit.content).toMatchFileSnapshot('__snapshots__/ferry-firewall.service');
+    expect(unit.content).toMatch(/^ExecStart=\/usr\/sbin\/nft -f \/etc\/nftables\.d\/ferry\.nft$/m);
+    expect(unit.content).toMatch(/^ExecStop=\/usr\/sbin\/nft delete table inet ferry$/m);
+    const r = await tool(verifyArgv(unit, put(tmp.dir, 'ferry-firewall.service', unit.content))!);
+    expect(r.exitCode, r.output).toBe(0);
+    expect(r.output).not.toMatch(/Unknown/);
   });
 
   it.each([

@@ -45,6 +45,7 @@ describe('renderNodeFiles', () => {
     const checked = renderNodeFiles(base).filter((f) => f.verify).map((f) => [f.path, verifyArgv(f, '/tmp/staged')!.join(' ')]);
     expect(checked).toEqual([
       ['/etc/nftables.d/ferry.nft', 'nft -c -f /tmp/staged'],
+      ['/etc/systemd/system/ferry-firewall.service', 'systemd-analyze verify /tmp/staged'],
       ['/etc/containerd/config.toml', 'containerd --config /tmp/staged config dump'],
       ['/etc/haproxy/haproxy.cfg', 'haproxy -c -f /tmp/staged'],
       ['/etc/keepalived/keepalived.conf', 'keepalived -t -l -f /tmp/staged'],
