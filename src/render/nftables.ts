@@ -9,7 +9,7 @@ import { renderUnit } from './systemd.ts';
 export type NodeRole = 'control-plane' | 'worker' | 'gpu' | 'lb' | 'registry';
 
 export interface NftablesInput {
-  /** Roles of the node the rules are for. */
+  /** Roles of the node the rules are for: `lb` when it carries the VIP and HAProxy, `registry` when it runs a replica. */
   roles: readonly NodeRole[];
   /** Every node address of the cluster. */
   nodes: readonly string[];
@@ -64,14 +64,14 @@ export function renderNftablesText(input: NftablesInput): string {
     '        ct state established,related accept',
   ];
   if (controlPlane) rules.push('        # kube-apiserver: clients and balancers', '        tcp dport 6443 accept');
-  if (input.balancerPort !== undefined && (has('lb') || controlPlane) && input.balancers.length > 0)
+  if (input.balancerPort !== undefined && has('lb'))
     rules.push('        # HAProxy in front of the API servers', `        tcp dport ${input.balancerPort} accept`);
   if (controlPlane) {
     rules.push(...onlyFrom('tcp dport 2379-2380', ['control_planes'], 'etcd: control planes only'));
     rules.push(...onlyFrom('tcp dport { 10257, 10259 }', ['control_planes'], 'controller-manager and scheduler'));
   }
   rules.push(...onlyFrom('tcp dport 10250', ['cluster_nodes', 'pod_network'], 'kubelet: nodes and pods (metrics, logs, exec)'));
-  if (input.registryPort !== undefined && (has('registry') || controlPlane))
+  if (input.registryPort !== undefined && has('registry'))
     rules.push(...onlyFrom(`tcp dport ${input.registryPort}`, ['cluster_nodes'], 'local image registry'));
   if (input.cni === 'calico') {
     rules.push(...onlyFrom('tcp dport 179', ['cluster_nodes'], 'Calico BGP'));
@@ -81,7 +81,7 @@ export function renderNftablesText(input: NftablesInput): string {
   if (input.encapsulation.kind === 'ipip')
     rules.push(...onlyFrom('meta l4proto 4', ['cluster_nodes'], 'IP-in-IP (IP protocol 4, "ipencap"): pod traffic between nodes'));
   else rules.push(...onlyFrom(`udp dport ${input.encapsulation.port}`, ['cluster_nodes'], 'VXLAN: pod traffic between nodes'));
-  if (input.balancers.length > 0 && (has('lb') || controlPlane) && input.balancers.length > 1)
+  if (has('lb') && input.balancers.length > 1)
     rules.push(...onlyFrom('ip protocol vrrp', ['balancers'], 'keepalived VRRP between the balancer hosts'));
 
   const lines = [

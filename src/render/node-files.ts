@@ -120,13 +120,14 @@ export function renderNodeFiles(input: NodeFilesInput): RenderedFile[] {
       hint: 'use e.g. network.controlPlaneEndpoint: <vip>:8443, or add hosts with role lb',
     });
   const isRegistry = registryHosts(inventory).some((h) => h.name === host.name);
+  const isBalancer = inventory.network.loadBalancer === 'vip' && balancerHosts(inventory).some((h) => h.name === host.name);
   const encap = encapsulation(inventory);
   const balancers = inventory.network.loadBalancer === 'vip' ? balancerHosts(inventory).map((h) => h.address) : [];
   const files = [
     renderSysctl(),
     renderModules(encap.kind === 'ipip' ? ['ipip'] : []),
     renderNftables({
-      roles: [...host.roles, ...(isRegistry ? (['registry'] as const) : [])],
+      roles: [...host.roles, ...(isRegistry ? (['registry'] as const) : []), ...(isBalancer ? (['lb'] as const) : [])],
       nodes: inventory.hosts.map((h) => h.address),
       controlPlanes: inventory.hosts.filter((h) => h.roles.includes('control-plane')).map((h) => h.address),
       balancers,

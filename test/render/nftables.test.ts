@@ -10,7 +10,7 @@ const nodes = [...controlPlanes.map((c) => c.address), '10.20.0.21', '10.20.0.22
 const cps = controlPlanes.map((c) => c.address);
 const base = { nodes, controlPlanes: cps, balancers: cps, podCidr: '10.244.0.0/16' };
 const rows: { name: string; input: NftablesInput }[] = [
-  { name: 'control-plane-calico-ipip', input: { ...base, roles: ['control-plane', 'registry'], cni: 'calico', encapsulation: { kind: 'ipip' }, balancerPort: 8443, registryPort: 5000 } },
+  { name: 'control-plane-calico-ipip', input: { ...base, roles: ['control-plane', 'registry', 'lb'], cni: 'calico', encapsulation: { kind: 'ipip' }, balancerPort: 8443, registryPort: 5000 } },
   { name: 'gpu-worker-calico-vxlan', input: { ...base, roles: ['worker', 'gpu'], cni: 'calico', encapsulation: { kind: 'vxlan', port: 4789 }, registryPort: 5000 } },
   { name: 'worker-cilium-node-local', input: { ...base, balancers: [], roles: ['worker'], cni: 'cilium', encapsulation: { kind: 'vxlan', port: 8472 } } },
   { name: 'lb-only-flannel', input: { ...base, roles: ['lb'], cni: 'flannel', encapsulation: { kind: 'vxlan', port: 8472 }, balancerPort: 6443 } },

@@ -80,6 +80,21 @@ describe('renderNodeFiles', () => {
     }
   });
 
+  it('with dedicated lb and registry hosts, opens their ports there and not on the control planes', () => {
+    const hosts = [
+      ...inventory.hosts,
+      { name: 'lb-1', address: '10.20.0.31', roles: ['lb' as const] },
+      { name: 'lb-2', address: '10.20.0.32', roles: ['lb' as const] },
+      { name: 'reg-1', address: '10.20.0.41', roles: ['registry' as const] },
+    ];
+    const dedicated = { ...base, inventory: { ...inventory, hosts, network: { ...inventory.network, controlPlaneEndpoint: '10.20.0.100:6443' } } };
+    const nft = (host: string) => renderNodeFiles({ ...dedicated, host }).find((f) => f.path.endsWith('ferry.nft'))!.content;
+    expect(nft('lb-1')).toMatch(/ip protocol vrrp ip saddr @balancers accept/);
+    expect(nft('reg-1')).toMatch(/tcp dport 5000 ip saddr @cluster_nodes accept/);
+    expect(nft('cp-1')).not.toMatch(/vrrp|dport 5000/);
+    expect(paths('cp-1', dedicated).filter((p) => /keepalived|registry\/config/.test(p))).toEqual([]);
+  });
+
   it('switches to CRI-O files when the lock picks CRI-O', () => {
     const crio = { ...base, lock: { ...lock, stack: { ...lock.stack, cri: { name: 'cri-o' as const, version: '1.33.3' } } } };
     expect(paths('gpu-1', crio).filter((p) => p.includes('crio') || p.includes('containers'))).toEqual([
