@@ -5,6 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderKeepalived } from '../../src/render/keepalived.ts';
 import { put, tempDir, tool } from './tools.ts';
+import { vethPairScript } from './netns.ts';
 
 const peers = [
   { name: 'cp-1', address: '10.251.8.11' },
@@ -26,15 +27,8 @@ describe('keepalived failover between two namespaces', () => {
       put(tmp.dir, `check-${i}.sh`, check!.content, 0o755);
       return put(tmp.dir, `keepalived-${i}.conf`, conf!.content, 0o600);
     });
-    const script = `
-      D="$3"
-      ip link set lo up
-      unshare --net sleep 60 & B=$!
-      sleep 0.2
-      ip link add ferryka0 type veth peer name ferryka1
-      ip link set ferryka1 netns $B
-      ip addr add 10.251.8.11/24 dev ferryka0 && ip link set ferryka0 up
-      nsenter --net=/proc/$B/ns/net sh -ec 'ip link set lo up; ip addr add 10.251.8.12/24 dev ferryka1; ip link set ferryka1 up'
+    const script = `${vethPairScript({ ifname: 'ferryka0', addresses: ['10.251.8.11/24'] }, { ifname: 'ferryka1', addresses: ['10.251.8.12/24'] })}
+      D="$3"; B=$PEER
       keepalived -n -l -f "$1" -p $D/a.pid -r $D/a-vrrp.pid -c $D/a-chk.pid & KA=$!
       nsenter --net=/proc/$B/ns/net keepalived -n -l -f "$2" -p $D/b.pid -r $D/b-vrrp.pid -c $D/b-chk.pid & KB=$!
       has_vip() { nsenter --net=/proc/$1/ns/net ip -4 -o addr show dev $2 | grep -q ' ${vip}/32'; }
