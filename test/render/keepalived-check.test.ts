@@ -41,7 +41,7 @@ describe('keepalived check script through HAProxy', () => {
   }, 30_000);
 
   afterAll(async () => {
-    if (haproxy?.pid) process.kill(haproxy.pid, 'SIGTERM');
+    haproxy?.kill('SIGTERM'); // signals its PID; a no-op if it already exited
     await haproxy;
     await new Promise((r) => apiserver.close(r));
     tmp.cleanup();
