@@ -117,6 +117,11 @@ describe('collectRpmPackages', () => {
     expect((error as VerifyError).problems).toContain('Package ferry-a-1.0-1.noarch.rpm is not signed');
   }, T);
 
+  it('resolves for the target architecture, not the build host\'s', async () => {
+    const arm = await collectRpmPackages(options({ arch: 'arm64', packages: ['ferry-a'] }), ctxFor('arm'));
+    expect(arm.find((a) => a.name === 'ferry-a')!.path).toBe('packages/rocky-8.10/aarch64/ferry-a-1.0-1.noarch.rpm');
+  }, T);
+
   it('serves a second build from the persistent cache without fetching any RPM again', async () => {
     const before = fixture.server.log.filter((l) => l.path.endsWith('.rpm')).length;
     const again = await collectRpmPackages(options({}), ctxFor('again'));
