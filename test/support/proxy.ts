@@ -21,6 +21,10 @@ export interface ProxyFaults {
   corrupt?: { match: (path: string) => boolean; times: number };
   /** Answer matching GETs with 307 to `${to}${path}` (another origin). */
   redirect?: { match: (path: string) => boolean; to: string };
+  /** Answer the next `times` matching requests with `status` and no body. */
+  fail?: { match: (path: string) => boolean; status: number; times: number };
+  /** Send this Authorization header upstream in place of the client's (a storage back end with its own access). */
+  authorization?: string;
 }
 
 export interface TestProxy {
@@ -51,8 +55,15 @@ export async function startProxy(target: string, faults: ProxyFaults = {}): Prom
       res.writeHead(307, { location: `${f.redirect.to}${path}` }).end();
       return;
     }
+    if (f.fail && f.fail.times > 0 && f.fail.match(path)) {
+      f.fail.times--;
+      entry.status = f.fail.status;
+      res.writeHead(f.fail.status).end();
+      return;
+    }
+    const headers = { ...req.headers, host: target, ...(f.authorization ? { authorization: f.authorization } : {}) };
     const upstream = request(
-      { host: targetHost, port: Number(targetPort), method: req.method, path, headers: { ...req.headers, host: target } },
+      { host: targetHost, port: Number(targetPort), method: req.method, path, headers },
       (up) => {
         entry.status = up.statusCode;
         res.writeHead(up.statusCode ?? 502, up.headers);
