@@ -2,11 +2,8 @@
 // with an HTTP Range request when a partial file is already there, retried on torn streams, and renamed into
 // place only when size and digest match.
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { truncate, unlink } from 'node:fs/promises';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { createReadStream } from 'node:fs';
+import { open, truncate, unlink } from 'node:fs/promises';
 import { HostUnreachableError, VerifyError } from '../errors.ts';
 import type { BlobStore } from './blob-store.ts';
 import { digestHex, sizeOf } from './blob-store.ts';
@@ -61,31 +58,27 @@ export async function downloadBlob(
     if (resumed) await hashExisting(partial, hash);
     else offset = 0;
     let received = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
+    // Each chunk is written before the next is read: flat memory, and whatever arrived before a break is on disk.
+    const file = await open(partial, resumed ? 'a' : 'w');
+    try {
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
         received += chunk.length;
         result.fetched += chunk.length;
         options.onBytes?.(chunk.length);
-        if (offset + received > blob.size) return cb(new VerifyError([`${where}: the registry sent more than ${blob.size} bytes`]));
+        if (offset + received > blob.size) {
+          await file.close();
+          await unlink(partial);
+          throw new TransientError(new VerifyError([`${where}: the registry sent more than ${blob.size} bytes`]));
+        }
         hash.update(chunk);
-        cb(null, chunk);
-      },
-    });
-    try {
-      await pipeline(
-        Readable.fromWeb(res.body as WebReadableStream<Uint8Array>),
-        counter,
-        createWriteStream(partial, { flags: resumed ? 'a' : 'w' }),
-        ...(options.signal ? [{ signal: options.signal }] : []),
-      );
-    } catch (error) {
-      if (options.signal?.aborted) throw error;
-      if (error instanceof VerifyError) {
-        await unlink(partial);
-        throw new TransientError(error);
+        await file.write(chunk);
       }
+    } catch (error) {
+      if (error instanceof TransientError || options.signal?.aborted) throw error;
       // Torn stream: keep what arrived, the next try resumes from there.
       throw new TransientError(new HostUnreachableError(ref.registry, `download of ${where} broke off after ${offset + received} of ${blob.size} bytes`, { cause: error }));
+    } finally {
+      await file.close().catch(() => {});
     }
     if (resumed) result.resumedFrom = offset;
     const total = offset + received;
