@@ -95,9 +95,14 @@ describe('blob downloads', () => {
     await collectImages(options(p.host), ctx);
     const gets = p.log.filter((e) => isBig(e.path));
     expect(gets[0]!.bytes).toBe(cut);
-    expect(gets.map((g) => g.range)).toEqual([undefined, `bytes=${cut}-`]);
+    // undici drops the chunks it had queued when the connection breaks, so the file may hold a little less than
+    // the proxy sent: the resume starts exactly where the file ends.
+    const start = Number(/^bytes=(\d+)-$/.exec(gets[1]?.range ?? '')?.[1]);
+    expect(gets.map((g) => g.range)).toEqual([undefined, `bytes=${start}-`]);
+    expect(start).toBeGreaterThan(cut / 2);
+    expect(start).toBeLessThanOrEqual(cut);
     expect(gets[1]!.status).toBe(206);
-    expect(gets[0]!.bytes + gets[1]!.bytes).toBe(big.size);
+    expect(gets[1]!.bytes).toBe(big.size - start);
     expect(sha(await readFile(join(ctx.bundleDir, 'images/blobs/sha256', big.digest.slice(7))))).toBe(big.digest);
   });
 
@@ -108,14 +113,16 @@ describe('blob downloads', () => {
     const cache = join(work, 'cache-interrupted');
     const error = await collectImages(options(p.host, { retry: ONE_TRY }), ctxFor(cache)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HostUnreachableError);
-    expect((await stat(join(cache, 'blobs/sha256', `${big.digest.slice(7)}.partial`))).size).toBe(cut);
+    const kept = (await stat(join(cache, 'blobs/sha256', `${big.digest.slice(7)}.partial`))).size;
+    expect(kept).toBeGreaterThan(cut / 2);
+    expect(kept).toBeLessThanOrEqual(cut);
     p.log.length = 0;
     const ctx = ctxFor(cache);
     await collectImages(options(p.host), ctx);
     const gets = p.log.filter((e) => isBig(e.path));
     expect(gets).toHaveLength(1);
-    expect(gets[0]!.range).toBe(`bytes=${cut}-`);
-    expect(gets[0]!.bytes).toBe(big.size - cut);
+    expect(gets[0]!.range).toBe(`bytes=${kept}-`);
+    expect(gets[0]!.bytes).toBe(big.size - kept);
     expect(gets[0]!.bytes).toBeLessThan(big.size / 2);
     expect(sha(await readFile(join(ctx.bundleDir, 'images/blobs/sha256', big.digest.slice(7))))).toBe(big.digest);
   });
