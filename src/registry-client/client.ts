@@ -34,6 +34,26 @@ interface Endpoint {
   credentials?: Credentials;
 }
 
+/** A request body; a stream body is made anew for each try (a 401 retry needs a fresh one). */
+export type RequestBody = Uint8Array | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+
+export interface RequestOptions {
+  method?: string;
+  accept?: string;
+  range?: string;
+  /** Statuses handed back instead of thrown (e.g. 416 for a stale Range, 404 for a HEAD). */
+  allow?: readonly number[];
+  body?: () => RequestBody;
+  contentType?: string;
+  contentLength?: number;
+  /** Upload chunk position, `start-end` inclusive (distribution's form, no unit). */
+  contentRange?: string;
+  /** Ask for a pull+push token instead of pull. */
+  push?: boolean;
+  /** Absolute or registry-relative URL instead of /v2/<repository>/<path> (upload Locations). */
+  url?: string;
+}
+
 export interface FetchedManifest {
   bytes: Buffer;
   digest: string;
@@ -102,23 +122,31 @@ export class RegistryClient {
     return this.request(ref, `blobs/${digest}`, offset > 0 ? { range: `bytes=${offset}-`, allow: [416] } : {});
   }
 
-  /** One authorised request under /v2/<repository>/; 5xx, 429 and network errors come back as TransientError. */
-  async request(ref: ImageReference, path: string, headers: { accept?: string; range?: string; allow?: readonly number[] } = {}, method = 'GET'): Promise<Response> {
+  /**
+   * One authorised request under /v2/<repository>/ (or at `options.url`, e.g. an upload Location); 5xx, 429
+   * and network errors come back as TransientError. A 401 is retried once with a fresh token.
+   */
+  async request(ref: ImageReference, path: string, options: RequestOptions = {}): Promise<Response> {
     const ep = this.endpoint(ref.registry);
-    const url = `${ep.base}/v2/${ep.prefix}${ref.repository}/${path}`;
-    const scope = pullScope(`${ep.prefix}${ref.repository}`);
+    const url = options.url ? new URL(options.url, ep.base).href : `${ep.base}/v2/${ep.prefix}${ref.repository}/${path}`;
+    const method = options.method ?? 'GET';
+    const scope = pullScope(`${ep.prefix}${ref.repository}`, options.push ? ['pull', 'push'] : ['pull']);
     for (let fresh = false; ; fresh = true) {
       const authorization = await this.#authorization(ep, scope, fresh);
-      const res = await this.#fetch(ep, url, method, {
-        ...(headers.accept ? { accept: headers.accept } : {}),
-        ...(headers.range ? { range: headers.range } : {}),
+      const headers: Record<string, string> = {
+        ...(options.accept ? { accept: options.accept } : {}),
+        ...(options.range ? { range: options.range } : {}),
+        ...(options.contentType ? { 'content-type': options.contentType } : {}),
+        ...(options.contentLength !== undefined ? { 'content-length': String(options.contentLength) } : {}),
+        ...(options.contentRange ? { 'content-range': options.contentRange } : {}),
         ...(authorization ? { authorization } : {}),
-      });
+      };
+      const res = await this.#fetch(ep, url, method, headers, options.body?.());
       if (res.status === 401 && !fresh) {
         await res.body?.cancel();
         continue;
       }
-      if (res.ok || headers.allow?.includes(res.status)) return res;
+      if (res.ok || options.allow?.includes(res.status)) return res;
       await res.body?.cancel();
       throw this.#statusError(ep, method, url, res.status, ref);
     }
@@ -136,9 +164,15 @@ export class RegistryClient {
     return new UserError(what);
   }
 
-  async #fetch(ep: Endpoint, url: string, method: string, headers: Record<string, string>): Promise<Response> {
+  async #fetch(ep: Endpoint, url: string, method: string, headers: Record<string, string>, body?: RequestBody): Promise<Response> {
     try {
-      return await fetch(url, { method, headers, redirect: 'follow', ...(this.#options.signal ? { signal: this.#options.signal } : {}) });
+      return await fetch(url, {
+        method,
+        headers,
+        redirect: 'follow',
+        ...(body !== undefined ? { body, duplex: 'half' } : {}),
+        ...(this.#options.signal ? { signal: this.#options.signal } : {}),
+      } as RequestInit);
     } catch (error) {
       if (this.#options.signal?.aborted) throw error;
       const why = (error as { cause?: { code?: string; message?: string } }).cause;
