@@ -131,18 +131,13 @@ describe('blob downloads', () => {
     const p = await proxy();
     const cache = join(work, 'cache-aborted');
     const controller = new AbortController();
-    const ctx: SourceContext = {
-      ...ctxFor(cache),
-      concurrency: 1,
-      signal: controller.signal,
-      progress: (e) => {
-        if (e.type === 'advance' && e.task === 'images:blobs' && e.done > big.size / 3) controller.abort();
-      },
-    };
+    p.faults.stall = { match: isBig, bytes: Math.floor(big.size / 3), ms: 2000, times: 1, onStall: () => setTimeout(() => controller.abort(), 200) };
+    const ctx: SourceContext = { ...ctxFor(cache), concurrency: 1, signal: controller.signal };
     await expect(collectImages(options(p.host), ctx)).rejects.toThrow(/abort/i);
     const partials = (await readdir(join(cache, 'blobs/sha256'))).filter((f) => f.endsWith('.partial'));
     expect(partials).toHaveLength(1);
     const hex = partials[0]!.replace('.partial', '');
+    expect(hex).toBe(big.digest.slice(7));
     const kept = (await stat(join(cache, 'blobs/sha256', partials[0]!))).size;
     const manifest = JSON.parse((await rawManifest(registry.host, FIXTURES['app-a'])).toString()) as { layers: { digest: string; size: number }[] };
     const size = manifest.layers.find((l) => l.digest === `sha256:${hex}`)!.size;
