@@ -1,9 +1,8 @@
 // Fixture images built with umoci (real OCI tooling, no Docker) and pushed with skopeo into a test registry:
 // two images sharing a base layer, one pushed as Docker schema 2, and one amd64+arm64 index.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 import { execa } from 'execa';
 
 export interface FixtureOptions {
