@@ -11,7 +11,7 @@ import { startContainerd, type RunningContainerd } from '../support/containerd.t
 import { FIXTURES, pushFixtures } from '../support/fixture-images.ts';
 import { startRegistry, type RunningRegistry } from '../support/registry.ts';
 
-describe('ctr images import of the bundle layout', () => {
+describe('ctr images import of the bundle layout', { timeout: 60_000 }, () => {
   let work: string;
   let registry: RunningRegistry | undefined;
   let containerd: RunningContainerd | undefined;

@@ -18,7 +18,7 @@ interface IndexJson {
   manifests: { mediaType: string; digest: string; size: number; platform?: { architecture: string }; annotations: Record<string, string> }[];
 }
 
-describe('collectImages into one OCI layout', () => {
+describe('collectImages into one OCI layout', { timeout: 60_000 }, () => {
   let work: string;
   let registry: RunningRegistry;
   let ctx: SourceContext;
