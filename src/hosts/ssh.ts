@@ -27,12 +27,17 @@ interface RawResult {
   timedOut: boolean;
 }
 
-/** The line the remote shell runs: argv quoted, env through `env`, and the whole wrapped in `sudo -n` when asked. */
-export function remoteCommandLine(command: readonly string[] | ShellCommand, options: { env?: Readonly<Record<string, string>>; sudo: boolean }): string {
+/** The line the remote shell runs: argv quoted, env through `env`, a remote `timeout`, the whole in `sudo -n` when asked. */
+export function remoteCommandLine(
+  command: readonly string[] | ShellCommand,
+  options: { env?: Readonly<Record<string, string>>; sudo: boolean; timeoutMs?: number },
+): string {
   const isArgv = Array.isArray(command);
   const envWords = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
   let line = isArgv ? shellJoin(command as readonly string[]) : (command as ShellCommand).shell;
   if (envWords.length) line = `env ${shellJoin(envWords)} ${isArgv ? line : `sh -c ${quote(line)}`}`;
+  // Closing the channel does not stop the remote process: coreutils timeout does (KILL 2 s after TERM).
+  if (options.timeoutMs !== undefined) line = `timeout -k 2 ${Math.max(1, Math.ceil(options.timeoutMs / 1000))} sh -c ${quote(line)}`;
   return options.sudo ? `sudo -n -- sh -c ${quote(line)}` : line;
 }
 
@@ -92,18 +97,24 @@ export class SshHost implements Host {
         const out: Buffer[] = [];
         const errs: Buffer[] = [];
         let timedOut = false;
+        const finish = (code: number | null, signal: string | null) => {
+          clearTimeout(timer);
+          resolve({ code: timedOut ? null : code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(errs), timedOut });
+        };
+        // The remote `timeout` ends the command; this backstop answers even if the host stops talking.
         const timer = options.timeoutMs
           ? setTimeout(() => {
               timedOut = true;
-              ch.signal('KILL');
               ch.close();
-            }, options.timeoutMs)
+              finish(null, null);
+            }, options.timeoutMs + 3_000)
           : undefined;
         ch.on('data', (d: Buffer) => out.push(d));
         ch.stderr.on('data', (d: Buffer) => errs.push(d));
         ch.on('close', (code: number | null | undefined, signal?: string) => {
-          clearTimeout(timer);
-          resolve({ code: timedOut ? null : (code ?? null), signal: signal ?? null, stdout: Buffer.concat(out), stderr: Buffer.concat(errs), timedOut });
+          // coreutils timeout exits 124 when it had to stop the command (137 when it also had to KILL it).
+          if (options.timeoutMs !== undefined && (code === 124 || code === 137)) timedOut = true;
+          finish(code ?? null, signal ?? null);
         });
         if (options.stdin !== undefined) ch.end(options.stdin);
         else ch.end();
@@ -116,7 +127,7 @@ export class SshHost implements Host {
     const isArgv = Array.isArray(command);
     const shown = redact(isArgv ? shellJoin(command as readonly string[]) : (command as ShellCommand).shell, options.secrets);
     const started = performance.now();
-    const raw = await this.#run(remoteCommandLine(command, { env: options.env, sudo: this.#useSudo }), options);
+    const raw = await this.#run(remoteCommandLine(command, { env: options.env, sudo: this.#useSudo, timeoutMs: options.timeoutMs }), options);
     const stderr = redact(raw.stderr.toString('utf8'), options.secrets);
     if (this.#useSudo) this.#checkSudo(raw.code, stderr);
     const result: ExecResult = {
@@ -154,7 +165,7 @@ export class SshHost implements Host {
       return raw.stdout;
     }
     const sftp = await this.#sftpSession();
-    return new Promise((res, rej) => sftp.readFile(path, (err, data) => (err ? rej(this.#fileError('read', path, err)) : res(data))));
+    return readParallel(sftp, path).catch((err: Error) => Promise.reject(this.#fileError('read', path, err)));
   }
 
   async writeFile(path: string, data: string | Uint8Array, options: { mode?: number } = {}): Promise<void> {
@@ -207,5 +218,31 @@ export class SshHost implements Host {
       client.once('close', () => res());
       client.end();
     });
+  }
+}
+
+/** Read a whole file over SFTP with many requests in flight (sftp.readFile asks for one chunk at a time). */
+async function readParallel(sftp: SFTPWrapper, path: string, chunk = 32 * 1024, inFlight = 64): Promise<Buffer> {
+  const handle = await new Promise<Buffer>((res, rej) => sftp.open(path, 'r', (err, h) => (err ? rej(err) : res(h))));
+  try {
+    const size = await new Promise<number>((res, rej) => sftp.fstat(handle, (err, st) => (err ? rej(err) : res(st.size))));
+    const buf = Buffer.alloc(size);
+    let next = 0;
+    const worker = async () => {
+      while (next < size) {
+        const start = next;
+        next += chunk;
+        const end = Math.min(start + chunk, size);
+        for (let at = start; at < end; ) {
+          const n = await new Promise<number>((res, rej) => sftp.read(handle, buf, at, end - at, at, (err, got) => (err ? rej(err) : res(got))));
+          if (n === 0) throw new Error(`${path} ended at ${at} of ${size} bytes`);
+          at += n;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: inFlight }, worker));
+    return buf;
+  } finally {
+    await new Promise<void>((res) => sftp.close(handle, () => res()));
   }
 }

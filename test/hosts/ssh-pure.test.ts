@@ -18,9 +18,11 @@ describe('remote command line', () => {
     ['a sh-tag command runs as written', sh`ls ${'/a b'} | wc -l`, {}, false, `ls '/a b' | wc -l`],
     ['env goes through env(1) for argv', ['printenv', 'X'], { X: 'a b' }, false, `env 'X=a b' printenv X`],
     ['env with a shell line wraps it in sh -c', sh`echo $X`, { X: '1' }, false, `env X=1 sh -c 'echo $X'`],
-    ['sudo wraps the whole line', ['id', '-u'], {}, true, `sudo -n -- sh -c 'id -u'`],
-  ])('%s', (_n, cmd, env, sudo, line) => {
-    expect(remoteCommandLine(cmd as never, { env, sudo })).toBe(line);
+    ['sudo wraps the whole line', ['id', '-u'], {}, true, `sudo -n -- sh -c 'id -u'`, undefined],
+    ['a timeout stops the remote command, rounded up to whole seconds', ['sleep', '9'], {}, false, `timeout -k 2 2 sh -c 'sleep 9'`, 1500],
+    ['timeout sits inside sudo', ['id'], {}, true, `sudo -n -- sh -c 'timeout -k 2 1 sh -c id'`, 200],
+  ])('%s', (_n, cmd, env, sudo, line, timeoutMs?: number) => {
+    expect(remoteCommandLine(cmd as never, { env, sudo, timeoutMs })).toBe(line);
   });
 });
 
