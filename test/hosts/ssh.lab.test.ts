@@ -124,6 +124,22 @@ describe('SshHost on lab nodes', () => {
     expect((await host('node1', { knownHosts: new KnownHostsFile(kh) }).exec(['true'])).exitCode).toBe(0);
   });
 
+  it('trusts hashed and [host]:port entries exactly as ssh-keyscan writes them', async () => {
+    await lab.nodeExec('node1', ['sh', '-c', 'printf "Port 22\\nPort 2222\\n" > /etc/ssh/sshd_config.d/ferry-ports.conf && systemctl restart ssh']);
+    const scanned = join(lab.stateDir, 'scanned_known_hosts');
+    const hashed = (await execa('ssh-keyscan', ['-H', '-T', '5', addr('node2')])).stdout;
+    const ported = (await execa('ssh-keyscan', ['-p', '2222', '-T', '5', addr('node1')])).stdout;
+    expect(hashed).toMatch(/^\|1\|/m);
+    expect(ported).toContain(`[${addr('node1')}]:2222 ssh-ed25519 `);
+    await writeFile(scanned, `${hashed}\n${ported}\n`);
+    expect((await host('node2', { knownHosts: new KnownHostsFile(scanned) }).exec(['hostname'])).stdout.trim()).toBe('node2');
+    expect((await host('node1', { port: 2222, knownHosts: new KnownHostsFile(scanned) }).exec(['hostname'])).stdout.trim()).toBe('node1');
+    // The key recorded for port 2222 says nothing about port 22.
+    const e = await host('node1', { knownHosts: new KnownHostsFile(scanned) }).exec(['true']).catch((x: Error) => x);
+    expect((e as HostKeyError).reason).toBe('unknown');
+    await lab.nodeExec('node1', ['sh', '-c', 'rm /etc/ssh/sshd_config.d/ferry-ports.conf && systemctl restart ssh']);
+  });
+
   it('refuses a changed host key, naming the host and file:line of the old key, even with accept-new', async () => {
     const kh = join(lab.stateDir, 'changed_known_hosts');
     await copyFile(lab.knownHostsFile, kh);
@@ -165,8 +181,8 @@ describe('SshHost on lab nodes', () => {
     const e = await host('node1', { identityFile: otherKey }).exec(['true']).catch((x: Error) => x);
     expect(e).toBeInstanceOf(HostUnreachableError);
     expect((e as Error).message).toBe(`node1: authentication failed for root@${addr('node1')}:22 (tried: publickey (${otherKey}))`);
-    const refused = await host('node1', { port: 2222 }).exec(['true']).catch((x: Error) => x);
-    expect((refused as Error).message).toBe(`node1: connection refused at ${addr('node1')}:2222`);
+    const refused = await host('node1', { port: 2299 }).exec(['true']).catch((x: Error) => x);
+    expect((refused as Error).message).toBe(`node1: connection refused at ${addr('node1')}:2299`);
   });
 
   it('authenticates through ssh-agent', async () => {
