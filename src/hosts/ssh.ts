@@ -46,6 +46,7 @@ export function sudoNeedsPassword(exitCode: number | null, stderr: string): bool
   return exitCode === 1 && /^sudo: (a )?password is required/m.test(stderr);
 }
 
+/** A node over SSH: the Host every phase and probe uses on a real site. */
 export class SshHost implements Host {
   readonly name: string;
   readonly #o: SshHostOptions;

@@ -9,7 +9,9 @@ import { execa } from 'execa';
 import { withFileLock } from './file-lock.ts';
 import { pickDebianMirror, type AptSourcesFile } from './apt-sources.ts';
 
+/** Machine-wide cache of the lab, kept between runs (outside the repo). */
 export const CACHE_DIR = '/var/cache/ferry-test';
+/** Debian 12, the userland of every lab node. */
 export const SUITE = 'bookworm';
 
 /** Packages in the base beyond minbase: LAB.md's list plus what doctor and install probe with. */
