@@ -71,11 +71,12 @@ describe('SshHost on lab nodes', () => {
     expect((err as Error).message).toContain('<redacted>');
   });
 
-  it('reuses one connection for many commands', async () => {
+  it('reuses one connection for many commands, more at once than sshd allows sessions', async () => {
     const h = host('node2');
     await h.exec(['true']);
     const before = (await lab.nodeExec('node2', ['sh', '-c', 'ss -Htn state established "( sport = :22 )" | wc -l'])).stdout.trim();
-    await Promise.all(Array.from({ length: 10 }, () => h.exec(['true'])));
+    const many = await Promise.all(Array.from({ length: 25 }, (_, i) => h.exec(['sh', '-c', `sleep 0.2; echo ${i}`])));
+    expect(many.map((r) => r.stdout.trim())).toEqual(Array.from({ length: 25 }, (_, i) => String(i)));
     const after = (await lab.nodeExec('node2', ['sh', '-c', 'ss -Htn state established "( sport = :22 )" | wc -l'])).stdout.trim();
     expect(after).toBe(before);
   });
