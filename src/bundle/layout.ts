@@ -21,4 +21,18 @@ export const BundleLayout = {
   manifestsDir: 'manifests',
   /** The ferry executable itself. */
   binary: 'bin/ferry',
+  /** Present only in a delta bundle: the base it applies onto and which artifacts it carries. */
+  delta: 'delta.yaml',
+  /** Split packing: numbered tar chunks and the small index that lists them with their checksums. */
+  chunk: (index: number) => `ferry-bundle.tar.${String(index).padStart(3, '0')}`,
+  chunkIndex: 'ferry-bundle.index.yaml',
 } as const;
+
+/** Files that describe the bundle rather than belong to it: not artifacts, never listed as extra. */
+export const bundleMetadataFiles: readonly string[] = [
+  BundleLayout.manifest,
+  BundleLayout.signature,
+  BundleLayout.publicKey,
+  BundleLayout.checksums,
+  BundleLayout.delta,
+];

@@ -1,0 +1,81 @@
+// `ferry bundle verify`: find out what a bundle holds (directory, split chunks or ISO) and judge it.
+import { open, readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { parse } from 'yaml';
+import type { KeyObject } from 'node:crypto';
+import { UserError, VerifyError } from '../errors.ts';
+import { chunkStream, parseChunkIndex } from './chunks.ts';
+import { judgeBundle, type Verdict } from './judge.ts';
+import { BundleLayout } from './layout.ts';
+import { observeDir, observeIso, observeTar, type Observed } from './observe.ts';
+
+export type BundleForm = 'directory' | 'chunks' | 'iso';
+
+/** Concurrency for hashing: on 2 cores, 4 files at once was fastest (bench/verify-vs-sha256sum.ts). */
+export const DEFAULT_VERIFY_CONCURRENCY = 4;
+
+/** Tells a bundle directory, a chunk set (its directory, index or any chunk) and an ISO apart. */
+export async function detectForm(path: string): Promise<{ form: BundleForm; root: string }> {
+  let st;
+  try {
+    st = await stat(path);
+  } catch {
+    throw new UserError(`${path}: no such file or directory`);
+  }
+  if (st.isDirectory()) {
+    const hasIndex = await stat(join(path, BundleLayout.chunkIndex)).then(() => true, () => false);
+    const hasManifest = await stat(join(path, BundleLayout.manifest)).then(() => true, () => false);
+    return { form: hasIndex && !hasManifest ? 'chunks' : 'directory', root: path };
+  }
+  if (path.endsWith(BundleLayout.chunkIndex) || /\.tar\.\d{3}$/.test(path)) return { form: 'chunks', root: dirname(path) };
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(5);
+    await fh.read(buf, 0, 5, 0x8001);
+    if (buf.toString('latin1') === 'CD001') return { form: 'iso', root: path };
+  } finally {
+    await fh.close();
+  }
+  throw new UserError(`${path}: not a bundle directory, chunk set or ISO image`);
+}
+
+/** Reads a bundle in any form into Observed, plus the chunk-level problems of a split bundle. */
+export async function observeBundle(path: string, concurrency: number): Promise<{ form: BundleForm; observed: Observed }> {
+  const { form, root } = await detectForm(path);
+  if (form === 'directory') return { form, observed: await observeDir(root, concurrency) };
+  if (form === 'iso') return { form, observed: await observeIso(root, concurrency) };
+  const indexFile = join(root, BundleLayout.chunkIndex);
+  const index = parseChunkIndex(await readFile(indexFile, 'utf8').catch(() => {
+    throw new UserError(`${indexFile}: missing (a split bundle is read through its index)`);
+  }), indexFile);
+  const chunkProblems: string[] = [];
+  const observed = await observeTar(chunkStream(root, index, (p) => chunkProblems.push(p)));
+  observed.oddities.push(...chunkProblems);
+  return { form, observed };
+}
+
+/** The paths a delta bundle leaves to its base, from delta.yaml (empty for a full bundle). */
+export function deltaFromBase(observed: Observed, verdictManifestPaths: readonly string[]): Set<string> {
+  const text = observed.metadata.get(BundleLayout.delta);
+  if (!text) return new Set();
+  const carried = new Set<string>(((parse(text.toString('utf8')) as { carried?: string[] } | null)?.carried ?? []).map(String));
+  return new Set(verdictManifestPaths.filter((p) => !carried.has(p)));
+}
+
+export interface VerifyOptions {
+  trustedKey?: KeyObject;
+  concurrency?: number;
+}
+
+/** Verifies a bundle in any form; throws VerifyError naming every bad file, returns the verdict when all is well. */
+export async function verifyBundle(path: string, options: VerifyOptions = {}): Promise<Verdict & { form: BundleForm }> {
+  const { form, observed } = await observeBundle(path, options.concurrency ?? DEFAULT_VERIFY_CONCURRENCY);
+  let verdict = judgeBundle(observed, { trustedKey: options.trustedKey });
+  if (verdict.manifest && observed.metadata.has(BundleLayout.delta)) {
+    const paths = [...verdict.manifest.documents, ...verdict.manifest.artifacts].map((e) => e.path);
+    verdict = judgeBundle(observed, { trustedKey: options.trustedKey, fromBase: deltaFromBase(observed, paths) });
+    verdict.notes.push('delta bundle: files left to its base are checked when it is applied (ferry bundle apply)');
+  }
+  if (!verdict.ok) throw new VerifyError(verdict.problems, { hint: `re-copy the bundle, or rebuild it; ${verdict.problems.length} problem(s) in ${path}` });
+  return { ...verdict, form };
+}
