@@ -19,6 +19,7 @@ export const BundleLayout = {
   file: (component: string, version: string, name: string) => `files/${component}/${version}/${name}`,
   /** Kubernetes manifests rewritten to the local registry. */
   manifestsDir: 'manifests',
+  k8sManifest: (component: string, version: string, name: string) => `manifests/${component}/${version}/${name}`,
   /** The ferry executable itself. */
   binary: 'bin/ferry',
   /** Present only in a delta bundle: the base it applies onto and which artifacts it carries. */

@@ -55,6 +55,7 @@ export async function sealBundle(input: SealInput): Promise<{ manifest: BundleMa
     ...artifacts,
     { path: BundleLayout.manifest, sha256: hashBytes(Buffer.from(manifestText)).sha256 },
   ]);
+  if (!input.base) await rm(join(input.dir, BundleLayout.delta), { force: true });
   await writeAtomic(join(input.dir, BundleLayout.manifest), manifestText);
   await writeAtomic(join(input.dir, BundleLayout.checksums), sums);
   if (input.signing) {
