@@ -251,3 +251,10 @@ export async function runSteps(steps: readonly BuildStep[], report: (event: Prog
     report({ type: 'finish', task: step.title, ...(detail ? { detail } : {}) });
   }
 }
+
+/** Builds a bundle start to finish; returns what the steps found. */
+export async function buildBundle(input: BuildInput, report: (event: ProgressEvent) => void = () => {}): Promise<BuildState> {
+  const state: BuildState = { artifacts: [], pruned: [] };
+  await runSteps(buildSteps(input, state), report);
+  return state;
+}
