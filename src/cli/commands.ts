@@ -1,7 +1,9 @@
 // The list of commands, in the order `ferry --help` shows them. Each file registers one command group.
 import type { Command } from 'commander';
+import { registerBundleCommands } from './bundle.ts';
+import { registerKeyCommands } from './key.ts';
 import type { CommandContext } from './program.ts';
 
 export type RegisterCommand = (program: Command, ctx: CommandContext) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [registerBundleCommands, registerKeyCommands];
