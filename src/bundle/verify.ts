@@ -11,8 +11,8 @@ import { observeDir, observeIso, observeTar, type Observed } from './observe.ts'
 
 export type BundleForm = 'directory' | 'chunks' | 'iso';
 
-/** Concurrency for hashing: on 2 cores, 4 files at once was fastest (bench/verify-vs-sha256sum.ts). */
-export const DEFAULT_VERIFY_CONCURRENCY = 4;
+/** Concurrency for hashing: on 2 cores, 2 files at once was fastest (bench/verify-vs-sha256sum.ts: 603 MB/s vs 317 at 1, 441 at 4). */
+export const DEFAULT_VERIFY_CONCURRENCY = 2;
 
 /** Tells a bundle directory, a chunk set (its directory, index or any chunk) and an ISO apart. */
 export async function detectForm(path: string): Promise<{ form: BundleForm; root: string }> {
