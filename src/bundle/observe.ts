@@ -10,7 +10,7 @@ import { extract } from 'tar-stream';
 import { UserError } from '../errors.ts';
 import { hashBytes, hashFile, hashStream } from './checksums.ts';
 import { bundleMetadataFiles } from './layout.ts';
-import { mapLimit } from './pool.ts';
+import { mapPool } from './pool.ts';
 
 export interface Observed {
   /** Every regular file: path inside the bundle → size and sha256. */
@@ -55,7 +55,7 @@ export async function observeDir(root: string, concurrency: number): Promise<Obs
   for (const name of bundleMetadataFiles) {
     if (listing.files.includes(name)) out.metadata.set(name, await readFile(join(root, name)));
   }
-  const hashes = await mapLimit(listing.files, concurrency, async (rel) => {
+  const hashes = await mapPool(listing.files, concurrency, async (rel) => {
     try {
       return await hashFile(join(root, rel));
     } catch (error) {
@@ -147,7 +147,7 @@ export async function observeIso(iso: string, concurrency: number): Promise<Obse
     throw new UserError(`cannot read ISO ${iso}: ${String(r.stderr).trim().split('\n').slice(-2).join(' ')}`);
   }
   const files = parseReportLba(String(r.stdout));
-  const hashes = await mapLimit(files, concurrency, async (f) => {
+  const hashes = await mapPool(files, concurrency, async (f) => {
     const parts: Buffer[] = [];
     const keep = bundleMetadataFiles.includes(f.path);
     async function* data() {
