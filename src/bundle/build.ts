@@ -14,24 +14,22 @@ import { parseManifest, type BundleManifest } from './manifest.ts';
 import { collectManifests } from './manifests-source.ts';
 import { walk } from './observe.ts';
 import { planBundle, type BundlePlan, type PlannedFile } from './plan.ts';
+import { fetchText } from './fetch.ts';
+import type { FileSpec } from './sources/files.ts';
+import type { Credentials } from '../registry-client/client.ts';
 import { normalizeImageRef } from './rewrite.ts';
 import { sealBundle } from './seal.ts';
 
-export interface ResolvedCredential {
-  registry: string;
-  username: string;
-  password: string;
-}
 
-/** The sources a build runs; each returns the artifacts it wrote under ctx.bundleDir. */
+/** The sources a build runs (src/bundle/sources/); each returns the artifacts it wrote under ctx.bundleDir. */
 export interface BundleSources {
   images?: (
-    options: { images: { ref: string; critical: boolean }[]; platform: string; mirrors: Record<string, string>; credentials: ResolvedCredential[]; insecureRegistries: string[] },
+    options: { images: { ref: string; critical: boolean }[]; platform: string; mirrors: Record<string, string>; credentials: Record<string, Credentials>; insecureRegistries: string[] },
     ctx: SourceContext,
   ) => Promise<Artifact[]>;
   rpm?: (options: NonNullable<BundlePlan['rpm']> & { osId: string; osVersion: string }, ctx: SourceContext) => Promise<Artifact[]>;
   deb?: (options: NonNullable<BundlePlan['deb']> & { osId: string; osVersion: string }, ctx: SourceContext) => Promise<Artifact[]>;
-  files?: (options: { files: PlannedFile[] }, ctx: SourceContext) => Promise<Artifact[]>;
+  files?: (options: { files: FileSpec[] }, ctx: SourceContext) => Promise<Artifact[]>;
   gpuBuildPackages?: (lock: Lock) => string[];
 }
 
@@ -69,7 +67,7 @@ export interface BuildState {
 }
 
 /** Reads a registry credential from the environment or a file; the value never appears in any message. */
-export async function resolveCredential(c: RegistryCredential, env: BuildInput['env']): Promise<ResolvedCredential> {
+export async function resolveCredential(c: RegistryCredential, env: BuildInput['env']): Promise<Credentials> {
   const username = c.username ?? env[c.usernameEnv!];
   if (username === undefined) throw new UserError(`registry ${c.registry}: environment variable ${c.usernameEnv} is not set`);
   let password: string | undefined;
@@ -77,7 +75,21 @@ export async function resolveCredential(c: RegistryCredential, env: BuildInput['
   else password = (await readFile(c.passwordFile!, 'utf8').catch(() => undefined))?.replace(/\r?\n$/, '');
   if (password === undefined)
     throw new UserError(`registry ${c.registry}: ${c.passwordEnv ? `environment variable ${c.passwordEnv} is not set` : `cannot read ${c.passwordFile}`}`);
-  return { registry: c.registry, username, password };
+  return { username, password };
+}
+
+/** The first word of a checksum file (`<hex>` or `<hex>  <name>`), checked to be a sha256. */
+export function sha256FromChecksumFile(text: string, url: string): string {
+  const word = text.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
+  if (!/^[0-9a-f]{64}$/.test(word)) throw new UserError(`${url}: does not start with a sha256`, { hint: 'check sha256Url in the bundle spec' });
+  return word;
+}
+
+/** Files with their sha256 known: literal from the spec, or read from the upstream's checksum file. */
+async function withChecksums(files: readonly PlannedFile[], signal?: AbortSignal): Promise<FileSpec[]> {
+  return Promise.all(
+    files.map(async ({ sha256Url, ...f }) => ({ ...f, sha256: f.sha256 ?? sha256FromChecksumFile(await fetchText(sha256Url!, signal), sha256Url!) })),
+  );
 }
 
 function need<T>(fn: T | undefined, what: string): T {
@@ -148,7 +160,8 @@ export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
             const known = new Set(plan().images.map((i) => normalizeImageRef(i.ref)));
             const images = [...plan().images, ...manifestImages.filter((r) => !known.has(r)).map((ref) => ({ ref, critical: false }))];
             if (images.length === 0) return 'none';
-            const credentials = await Promise.all(plan().registries.credentials.map((c) => resolveCredential(c, input.env)));
+            const credentials: Record<string, Credentials> = {};
+            for (const c of plan().registries.credentials) credentials[c.registry] = await resolveCredential(c, input.env);
             const r = await need(input.sources.images, 'image')(
               { images, platform: plan().platform, mirrors: plan().registries.mirrors, credentials, insecureRegistries: plan().registries.insecure },
               ctxFor(progress),
@@ -174,7 +187,8 @@ export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
           title: 'Files',
           run: async (progress) => {
             if (plan().files.length === 0) return 'none';
-            const r = await need(input.sources.files, 'file')({ files: plan().files }, ctxFor(progress));
+            const files = await withChecksums(plan().files, input.signal);
+            const r = await need(input.sources.files, 'file')({ files }, ctxFor(progress));
             collected.push(r);
             return `${r.length} files`;
           },

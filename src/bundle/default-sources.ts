@@ -1,5 +1,12 @@
 // The sources `ferry bundle build` runs: one per kind of upstream (see src/bundle/sources/).
 import type { BundleSources } from './build.ts';
+import { collectFiles } from './sources/files.ts';
+import { collectImages } from './sources/images.ts';
+import { collectRpmPackages } from './sources/rpm.ts';
 
 /** Every source this ferry has, wired to the shape build.ts calls them with. */
-export const defaultSources: BundleSources = {};
+export const defaultSources: BundleSources = {
+  images: collectImages,
+  rpm: collectRpmPackages,
+  files: collectFiles,
+};

@@ -1,13 +1,10 @@
-// Streams one upstream URL (http, https or file) to a file, hashing as it goes; the download lands under a
-// temporary name and is renamed only when complete (and, when a sha256 is expected, only when it matches).
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+// Small upstream texts (checksum files named by a spec's sha256Url), from http, https or file URLs. Artifacts
+// themselves go through http/download.ts (resume, retries, cache).
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { UserError, VerifyError } from '../errors.ts';
+import { UserError } from '../errors.ts';
 
 /** Opens a URL as a byte stream; errors name the URL (never credentials: URLs in specs carry none). */
 async function openUrl(url: string, signal?: AbortSignal): Promise<Readable> {
@@ -23,36 +20,6 @@ async function openUrl(url: string, signal?: AbortSignal): Promise<Readable> {
   }
   if (!res.ok || !res.body) throw new UserError(`cannot fetch ${url}: HTTP ${res.status}`, { hint: 'check the URL and version in the bundle spec' });
   return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
-}
-
-/** Downloads `url` to `dest`; returns its sha256 and size. A wrong checksum is a VerifyError naming the URL. */
-export async function fetchToFile(url: string, dest: string, options: { sha256?: string; signal?: AbortSignal } = {}): Promise<{ sha256: string; size: number }> {
-  await mkdir(dirname(dest), { recursive: true });
-  const partial = `${dest}.partial`;
-  const hash = createHash('sha256');
-  let size = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      size += chunk.length;
-      cb(null, chunk);
-    },
-  });
-  try {
-    await pipeline(await openUrl(url, options.signal), tap, createWriteStream(partial));
-  } catch (error) {
-    await rm(partial, { force: true });
-    if (error instanceof UserError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError(`cannot fetch ${url}: ${code === 'ENOENT' ? 'no such file' : String(code ?? error)}`);
-  }
-  const sha256 = hash.digest('hex');
-  if (options.sha256 && options.sha256 !== sha256) {
-    await rm(partial, { force: true });
-    throw new VerifyError([`${url}: sha256 ${sha256}, expected ${options.sha256}`], { hint: 'the upstream file changed or a mirror serves another file' });
-  }
-  await rename(partial, dest);
-  return { sha256, size };
 }
 
 /** Fetches a small text (a .sha256 file); capped so a wrong URL cannot fill memory. */

@@ -5,7 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Artifact, SourceContext } from './artifact.ts';
 import { hashBytes } from './checksums.ts';
-import { fetchToFile } from './fetch.ts';
+import { download } from './http/download.ts';
 import { BundleLayout } from './layout.ts';
 import type { PlannedManifest } from './plan.ts';
 import { rewriteManifestImages } from './rewrite.ts';
@@ -21,12 +21,9 @@ export async function collectManifests(
   ctx.progress({ type: 'start', task: 'manifests', total: manifests.length });
   for (const [i, m] of manifests.entries()) {
     const cached = join(ctx.cacheDir, 'manifests', createHash('sha256').update(m.url).digest('hex'));
-    let original: Buffer | undefined = await readFile(cached).catch(() => undefined);
-    if (original && m.sha256 && hashBytes(original).sha256 !== m.sha256) original = undefined;
-    if (!original) {
-      await fetchToFile(m.url, cached, { sha256: m.sha256, signal: ctx.signal });
-      original = await readFile(cached);
-    }
+    // download() reuses the cached copy (checked against sha256 when the spec gives one) or resumes a partial one.
+    await download({ url: m.url, dest: cached, sha256: m.sha256, signal: ctx.signal });
+    const original = await readFile(cached);
     const rewritten = rewriteManifestImages(original.toString('utf8'), localRegistry);
     rewritten.images.forEach((img) => images.add(img));
     const path = BundleLayout.k8sManifest(m.component, m.version, m.name);

@@ -3,6 +3,7 @@
 import { UserError } from '../errors.ts';
 import type { BundleSpec, OsRelease, RegistryCredential } from '../config/bundle-spec.ts';
 import type { Lock } from '../config/lock.ts';
+import { applyMirrors, type Mirror } from './http/mirror.ts';
 
 export interface PlannedFile {
   url: string;
@@ -29,8 +30,8 @@ export interface BundlePlan {
   arch: { go: string; rpm: string };
   images: { ref: string; critical: boolean }[];
   registries: { mirrors: Record<string, string>; credentials: RegistryCredential[]; insecure: string[] };
-  rpm?: { repos: { id: string; baseurl: string }[]; releasever: string; arch: string; packages: string[]; closure: 'full' | 'minimal' };
-  deb?: { sources: { uri: string; suite: string; components: string[] }[]; arch: string; packages: string[]; closure: 'full' | 'minimal' };
+  rpm?: { repos: { id: string; baseurl: string }[]; releasever: string; arch: string; packages: string[]; closure: BundleSpec['closure'] };
+  deb?: { sources: { uri: string; suite: string; components: string[] }[]; arch: string; packages: string[]; closure: BundleSpec['closure'] };
   files: PlannedFile[];
   manifests: PlannedManifest[];
   localRegistry: string;
@@ -83,14 +84,6 @@ export function matchesWhen(when: Record<string, string> | undefined, vars: Reco
   });
 }
 
-/** Applies the spec's URL mirrors: the longest matching prefix is replaced. */
-export function applyMirror(url: string, mirrors: Record<string, string>): string {
-  const prefix = Object.keys(mirrors)
-    .filter((p) => url.startsWith(p))
-    .sort((a, b) => b.length - a.length)[0];
-  return prefix === undefined ? url : mirrors[prefix] + url.slice(prefix.length);
-}
-
 function pickRelease(spec: BundleSpec, lock: Lock): OsRelease {
   const { family, version, id } = lock.stack.os;
   const releases = spec.os[family] ?? {};
@@ -106,7 +99,8 @@ function pickRelease(spec: BundleSpec, lock: Lock): OsRelease {
 export function planBundle(lock: Lock, spec: BundleSpec, options: { gpuBuildPackages?: readonly string[] } = {}): BundlePlan {
   const vars = templateVariables(lock);
   const skipped: string[] = [];
-  const mirror = (u: string) => applyMirror(u, spec.mirrors);
+  const mirrors: Mirror[] = Object.entries(spec.mirrors).map(([prefix, replacement]) => ({ prefix, replacement }));
+  const mirror = (u: string) => applyMirrors(u, mirrors);
   const fill = (t: string, where: string) => expand(t, vars, where);
   const release = pickRelease(spec, lock);
   const packages: string[] = [];

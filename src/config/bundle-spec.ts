@@ -89,16 +89,18 @@ export const BundleSpec = z
       .object({ el: z.record(z.string(), OsRelease).optional(), debian: z.record(z.string(), OsRelease).optional() })
       .strict()
       .default({}),
-    /** `full`: the closure against an empty root (nodes with a minimal install); `minimal`: only what the base OS lacks. */
-    closure: z.enum(['full', 'minimal']).default('full'),
+    /** `full`: the dependency closure against an empty root; `{ installed: [...] }`: minus what the nodes already have
+     * (package names or `rpm -qa` NEVRA lines). */
+    closure: z.union([z.literal('full'), z.object({ installed: z.array(z.string().min(1)) }).strict()]).default('full'),
     images: z
       .object({ extra: z.array(z.object({ ref: z.string().min(1), critical: z.boolean().default(false) }).strict()).default([]) })
       .strict()
       .default({ extra: [] }),
     registries: z
       .object({
-        /** Upstream registry host → mirror host[/prefix], e.g. `registry.k8s.io: mirror.site:5000/k8s`. */
-        mirrors: z.record(z.string(), z.string()).default({}),
+        /** Upstream registry host → mirror base URL, e.g. `registry.k8s.io: https://mirror.site:5000/k8s`. */
+        mirrors: z.record(z.string(), z.url({ protocol: /^https?$/ }).refine((u) => !/\/\/[^/]*@/.test(u), 'must not carry credentials')).default({}),
+        /** Keyed by the host contacted (the mirror's host:port when mirrored). */
         credentials: z.array(RegistryCredential).default([]),
         insecure: z.array(z.string()).default([]),
       })

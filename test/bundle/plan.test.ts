@@ -4,7 +4,7 @@ import { UserError } from '../../src/errors.ts';
 import { BundleSpec } from '../../src/config/bundle-spec.ts';
 import { Lock } from '../../src/config/lock.ts';
 import { parseYaml } from '../../src/config/parse.ts';
-import { applyMirror, expand, planBundle, templateVariables } from '../../src/bundle/plan.ts';
+import { expand, planBundle, templateVariables } from '../../src/bundle/plan.ts';
 
 const read = (p: string) => readFileSync(new URL(p, import.meta.url), 'utf8');
 const rocky = parseYaml(read('./fixtures/lock-rocky9-h100.yaml'), 'lock-rocky9-h100.yaml', Lock);
@@ -41,8 +41,8 @@ describe('planBundle with bundles/gpu-cluster.yaml', () => {
     expect(p.manifests.map((m) => m.component)).toEqual(['calico']);
   });
 
-  it('applies the spec mirrors to repos, files and their checksum URLs', () => {
-    const spec = { ...gpuCluster, mirrors: { 'https://dl.k8s.io': 'https://art.site/k8s', 'https://dl.rockylinux.org/pub/rocky': 'http://repo.site/rocky' } };
+  it('applies the spec mirrors (longest prefix wins) to repos, files and their checksum URLs', () => {
+    const spec = { ...gpuCluster, mirrors: { 'https://dl.k8s.io': 'https://art.site/k8s', 'https://dl.rockylinux.org/pub/rocky': 'http://repo.site/rocky', 'https://dl': 'http://x' } };
     const p = planBundle(rocky, spec);
     expect(p.files[0]).toMatchObject({ url: 'https://art.site/k8s/release/v1.33.1/bin/linux/amd64/kubeadm', sha256Url: 'https://art.site/k8s/release/v1.33.1/bin/linux/amd64/kubeadm.sha256' });
     expect(p.rpm?.repos[1]?.baseurl).toBe('http://repo.site/rocky/9/AppStream/x86_64/os/');
@@ -54,7 +54,7 @@ describe('planBundle with bundles/gpu-cluster.yaml', () => {
   });
 });
 
-describe('templates and mirrors', () => {
+describe('templates', () => {
   const vars = templateVariables(rocky);
   it.each([
     ['kube-{kubernetesMinor}-{arch}', 'kube-1.33-amd64'],
@@ -63,9 +63,4 @@ describe('templates and mirrors', () => {
   ])('expands %s', (t, want) => expect(expand(t, vars, 'x')).toBe(want));
   it('returns null when the lock has no value (no GPU)', () => expect(expand('{nvidiaDriver}', templateVariables(debian), 'x')).toBeNull());
   it('names an unknown placeholder and where it is', () => expect(() => expand('{kubernets}', vars, 'files[2].url')).toThrow(UserError));
-  it.each([
-    ['https://dl.k8s.io/release/x', { 'https://dl.k8s.io': 'http://m/k8s' }, 'http://m/k8s/release/x'],
-    ['https://dl.k8s.io/release/x', { 'https://dl': 'http://a', 'https://dl.k8s.io/release': 'http://b' }, 'http://b/x'],
-    ['https://other/x', { 'https://dl.k8s.io': 'http://m' }, 'https://other/x'],
-  ])('mirrors %s (longest prefix wins)', (url, mirrors, want) => expect(applyMirror(url, mirrors)).toBe(want));
 });
