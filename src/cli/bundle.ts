@@ -158,8 +158,11 @@ async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
   const bytes = state.artifacts.reduce((n, a) => n + a.size, 0);
   const result = { bundle: bundleDir, artifacts: state.artifacts.length, bytes, signed: signing !== undefined, delta: state.delta ?? null, ...packedTo };
   if (flags.json) ctx.io.stdout.write(`${JSON.stringify(result)}\n`);
-  else if (!flags.quiet)
+  else if (!flags.quiet) {
     ctx.io.stdout.write(`built ${bundleDir}: ${state.artifacts.length} artifacts, ${formatBytes(bytes)}${signing ? ', signed' : ', NOT signed (no --sign-key)'}\n`);
+    if (packedTo.chunks !== undefined) ctx.io.stdout.write(`wrote ${packedTo.chunks} chunks and ${BundleLayout.chunkIndex} to ${flags.out}\n`);
+    if (packedTo.iso) ctx.io.stdout.write(`wrote ${packedTo.iso}\n`);
+  }
 }
 
 /** Registers `ferry bundle`. */
