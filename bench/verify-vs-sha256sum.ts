@@ -4,6 +4,7 @@
 //   node bench/verify-vs-sha256sum.ts [--gib 1.5] [--dir /var/tmp/ferry-bench]
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
@@ -52,6 +53,8 @@ async function measure(cmd: string[], cwd?: string): Promise<{ seconds: number; 
 const gib = Number(values.gib);
 const big = join(root, 'big');
 const small = join(root, 'small');
+const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+console.log(`load average at start: ${load()} (figures are only comparable on an otherwise idle machine)`);
 console.log(`making bundles under ${root}: ${gib} GiB and ${(gib / 4).toFixed(2)} GiB of random files`);
 await makeBundle(big, gib * 2 ** 30);
 await makeBundle(small, (gib / 4) * 2 ** 30);
@@ -81,4 +84,5 @@ rows.push(`split pack peak RSS: ${pSmall.rssMiB.toFixed(0)} MiB at ${(gib / 4).t
 const vChunks = await measure([ferry, 'bundle', 'verify', chunks, '--quiet']);
 rows.push(`verify of the chunk set: ${(mb / vChunks.seconds).toFixed(0)} MB/s, peak RSS ${vChunks.rssMiB.toFixed(0)} MiB`);
 console.log(rows.join('\n'));
+console.log(`load average at end: ${load()}`);
 await rm(root, { recursive: true, force: true });

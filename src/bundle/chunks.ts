@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { parseYaml } from '../config/parse.ts';
+import { hashFile } from './checksums.ts';
 
 export const ChunkIndex = z
   .object({
@@ -37,17 +38,18 @@ export function parseChunkIndex(text: string, file: string): ChunkIndex {
 }
 
 /**
- * The chunks, in order, as one byte stream. Each chunk is hashed while it streams; a missing, short or altered
- * chunk is reported through `problem` (the tar parser downstream then reports what it could not read).
+ * The chunks, in order, as one byte stream. A missing or short chunk is reported through `problem` (the tar parser
+ * downstream then reports what it could not read); with `hash`, each chunk is also checked against the index as it
+ * streams (verify leaves that out and calls checkChunks only when something is wrong: one hash per byte, not two).
  */
-export function chunkStream(dir: string, index: ChunkIndex, problem: (text: string) => void): Readable {
+export function chunkStream(dir: string, index: ChunkIndex, problem: (text: string) => void, options: { hash: boolean } = { hash: true }): Readable {
   async function* read() {
     for (const chunk of index.chunks) {
-      const hash = createHash('sha256');
+      const hash = options.hash ? createHash('sha256') : undefined;
       let size = 0;
       try {
         for await (const data of createReadStream(join(dir, chunk.name), { highWaterMark: 1 << 20 })) {
-          hash.update(data as Buffer);
+          hash?.update(data as Buffer);
           size += (data as Buffer).length;
           yield data as Buffer;
         }
@@ -57,8 +59,20 @@ export function chunkStream(dir: string, index: ChunkIndex, problem: (text: stri
         return;
       }
       if (size !== chunk.size) problem(`${chunk.name}: size ${size}, index says ${chunk.size}`);
-      else if (hash.digest('hex') !== chunk.sha256) problem(`${chunk.name}: checksum does not match the index`);
+      else if (hash && hash.digest('hex') !== chunk.sha256) problem(`${chunk.name}: checksum does not match the index`);
     }
   }
   return Readable.from(read(), { objectMode: false });
+}
+
+/** Hashes every chunk against the index, to name the damaged ones once verify has found damage. */
+export async function checkChunks(dir: string, index: ChunkIndex): Promise<string[]> {
+  const problems: string[] = [];
+  for (const chunk of index.chunks) {
+    const got = await hashFile(join(dir, chunk.name)).catch(() => undefined);
+    if (!got) problems.push(`${chunk.name}: missing chunk`);
+    else if (got.size !== chunk.size) problems.push(`${chunk.name}: size ${got.size}, index says ${chunk.size}`);
+    else if (got.sha256 !== chunk.sha256) problems.push(`${chunk.name}: checksum does not match the index`);
+  }
+  return problems;
 }

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import type { KeyObject } from 'node:crypto';
 import { UserError, VerifyError } from '../errors.ts';
-import { chunkStream, parseChunkIndex } from './chunks.ts';
+import { checkChunks, chunkStream, parseChunkIndex } from './chunks.ts';
 import { judgeBundle, type Verdict } from './judge.ts';
 import { BundleLayout } from './layout.ts';
 import { observeDir, observeIso, observeTar, type Observed } from './observe.ts';
@@ -39,8 +39,8 @@ export async function detectForm(path: string): Promise<{ form: BundleForm; root
   throw new UserError(`${path}: not a bundle directory, chunk set or ISO image`);
 }
 
-/** Reads a bundle in any form into Observed, plus the chunk-level problems of a split bundle. */
-export async function observeBundle(path: string, concurrency: number): Promise<{ form: BundleForm; observed: Observed }> {
+/** Reads a bundle in any form into Observed; for chunks also a second look that names damaged chunks. */
+export async function observeBundle(path: string, concurrency: number): Promise<{ form: BundleForm; observed: Observed; locateDamage?: () => Promise<string[]> }> {
   const { form, root } = await detectForm(path);
   if (form === 'directory') return { form, observed: await observeDir(root, concurrency) };
   if (form === 'iso') return { form, observed: await observeIso(root, concurrency) };
@@ -49,9 +49,9 @@ export async function observeBundle(path: string, concurrency: number): Promise<
     throw new UserError(`${indexFile}: missing (a split bundle is read through its index)`);
   }), indexFile);
   const chunkProblems: string[] = [];
-  const observed = await observeTar(chunkStream(root, index, (p) => chunkProblems.push(p)));
+  const observed = await observeTar(chunkStream(root, index, (p) => chunkProblems.push(p), { hash: false }));
   observed.oddities.push(...chunkProblems);
-  return { form, observed };
+  return { form, observed, locateDamage: () => checkChunks(root, index) };
 }
 
 /** The paths a delta bundle leaves to its base, from delta.yaml (empty for a full bundle). */
@@ -69,13 +69,14 @@ export interface VerifyOptions {
 
 /** Verifies a bundle in any form; throws VerifyError naming every bad file, returns the verdict when all is well. */
 export async function verifyBundle(path: string, options: VerifyOptions = {}): Promise<Verdict & { form: BundleForm }> {
-  const { form, observed } = await observeBundle(path, options.concurrency ?? DEFAULT_VERIFY_CONCURRENCY);
+  const { form, observed, locateDamage } = await observeBundle(path, options.concurrency ?? DEFAULT_VERIFY_CONCURRENCY);
   let verdict = judgeBundle(observed, { trustedKey: options.trustedKey });
   if (verdict.manifest && observed.metadata.has(BundleLayout.delta)) {
     const paths = [...verdict.manifest.documents, ...verdict.manifest.artifacts].map((e) => e.path);
     verdict = judgeBundle(observed, { trustedKey: options.trustedKey, fromBase: deltaFromBase(observed, paths) });
     verdict.notes.push('delta bundle: files left to its base are checked when it is applied (ferry bundle apply)');
   }
+  if (!verdict.ok && locateDamage) verdict.problems = [...new Set([...verdict.problems, ...(await locateDamage())])].sort();
   if (!verdict.ok) throw new VerifyError(verdict.problems, { hint: `re-copy the bundle, or rebuild it; ${verdict.problems.length} problem(s) in ${path}` });
   return { ...verdict, form };
 }
