@@ -66,7 +66,8 @@ export function buildSbom(input: SbomInput): object {
   const packages: SpdxPackage[] = [];
   for (const a of input.artifacts) {
     const purpose = PURPOSE[a.kind];
-    if (!purpose) continue;
+    // index.json and oci-layout describe the layout, not an image: only image manifests (with a digest) are images.
+    if (!purpose || (a.kind === 'image-index' && !a.digest)) continue;
     const purl = purlOf(a, input.osId);
     const version = a.kind === 'package' && a.release ? `${a.version}-${a.release}` : a.version;
     packages.push({

@@ -135,7 +135,9 @@ describe('buildBundle', () => {
     expect(byName('kubeadm')).toMatchObject({ versionInfo: '1.33.1', primaryPackagePurpose: 'FILE' });
     expect(byName('ferry-a')).toMatchObject({ versionInfo: '1.0-1', primaryPackagePurpose: 'INSTALL' });
     expect(byName('ferry-a').externalRefs[0].referenceLocator).toMatch(/^pkg:rpm\/rocky\/ferry-a@1.0-1\?arch=/);
-    expect(sbom.packages.some((p: { primaryPackagePurpose: string }) => p.primaryPackagePurpose === 'CONTAINER')).toBe(true);
+    const images = sbom.packages.filter((p: { primaryPackagePurpose: string }) => p.primaryPackagePurpose === 'CONTAINER');
+    expect(images.map((p: { name: string }) => p.name).join(' ')).toContain('nvidia/k8s-device-plugin:v0.17.1');
+    expect(images.every((p: { externalRefs: { referenceLocator: string }[] }) => /^pkg:oci\/[^@]+@sha256%3A[0-9a-f]{64}\?repository_url=/.test(p.externalRefs[0]!.referenceLocator))).toBe(true);
     expect(sbom.relationships).toHaveLength(sbom.packages.length);
   }, T);
 
