@@ -2,8 +2,9 @@
 // with an HTTP Range request when a partial file is already there, retried on torn streams, and renamed into
 // place only when size and digest match.
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, truncate, unlink } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { truncate, unlink } from 'node:fs/promises';
 import { HostUnreachableError, VerifyError } from '../errors.ts';
 import type { BlobStore } from './blob-store.ts';
 import { digestHex, sizeOf } from './blob-store.ts';
@@ -24,6 +25,9 @@ export interface BlobDownloadResult {
   /** Bytes that were already in the partial file and were kept. */
   resumedFrom: number;
 }
+
+/** Bytes buffered towards the partial file before the network read waits for the disk. */
+const WRITE_BUFFER = 1024 * 1024;
 
 async function hashExisting(path: string, hash: Hash): Promise<void> {
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
@@ -58,27 +62,35 @@ export async function downloadBlob(
     if (resumed) await hashExisting(partial, hash);
     else offset = 0;
     let received = 0;
-    // Each chunk is written before the next is read: flat memory, and whatever arrived before a break is on disk.
-    const file = await open(partial, resumed ? 'a' : 'w');
+    // Written through a stream so disk writes overlap the network, waiting on drain so memory stays flat; on a
+    // break the stream is ended, not destroyed, so whatever arrived is on disk for the Range resume.
+    const file = createWriteStream(partial, { flags: resumed ? 'a' : 'w', highWaterMark: WRITE_BUFFER });
+    const closed = new Promise<void>((resolve, reject) => file.once('close', resolve).once('error', reject));
+    let failure: unknown;
     try {
       for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
         received += chunk.length;
         result.fetched += chunk.length;
         options.onBytes?.(chunk.length);
         if (offset + received > blob.size) {
-          await file.close();
-          await unlink(partial);
-          throw new TransientError(new VerifyError([`${where}: the registry sent more than ${blob.size} bytes`]));
+          failure = new VerifyError([`${where}: the registry sent more than ${blob.size} bytes`]);
+          break;
         }
         hash.update(chunk);
-        await file.write(chunk);
+        if (!file.write(chunk)) await once(file, 'drain');
       }
     } catch (error) {
-      if (error instanceof TransientError || options.signal?.aborted) throw error;
-      // Torn stream: keep what arrived, the next try resumes from there.
-      throw new TransientError(new HostUnreachableError(ref.registry, `download of ${where} broke off after ${offset + received} of ${blob.size} bytes`, { cause: error }));
-    } finally {
-      await file.close().catch(() => {});
+      failure = error;
+    }
+    file.end();
+    await closed;
+    if (failure instanceof VerifyError) {
+      await unlink(partial);
+      throw new TransientError(failure);
+    }
+    if (failure !== undefined) {
+      if (options.signal?.aborted) throw failure;
+      throw new TransientError(new HostUnreachableError(ref.registry, `download of ${where} broke off after ${offset + received} of ${blob.size} bytes`, { cause: failure }));
     }
     if (resumed) result.resumedFrom = offset;
     const total = offset + received;

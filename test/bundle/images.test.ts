@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProgressEvent, SourceContext } from '../../src/bundle/artifact.ts';
 import { collectImages } from '../../src/bundle/sources/images.ts';
-import { REF_NAME, UPSTREAM_INDEX_DIGEST } from '../../src/bundle/sources/oci-layout.ts';
+import { CRITICAL, REF_NAME, UPSTREAM_INDEX_DIGEST } from '../../src/bundle/sources/oci-layout.ts';
 import { FIXTURES, pushFixtures, rawManifest } from '../support/fixture-images.ts';
 import { startRegistry, type RunningRegistry } from '../support/registry.ts';
 
@@ -31,7 +31,7 @@ describe('collectImages into one OCI layout', () => {
     await pushFixtures(join(work, 'fixtures'), { host: registry.host });
     events = [];
     ctx = { bundleDir: join(work, 'bundle'), cacheDir: join(work, 'cache'), concurrency: 4, progress: (e) => events.push(e) };
-    await collectImages({ images: refs().map((ref) => ({ ref })), platform: 'linux/amd64', insecureRegistries: [registry.host] }, ctx);
+    await collectImages({ images: refs().map((ref) => ({ ref, critical: ref.endsWith(FIXTURES.multi) })), platform: 'linux/amd64', insecureRegistries: [registry.host] }, ctx);
   }, 120_000);
 
   afterAll(async () => {
@@ -42,9 +42,11 @@ describe('collectImages into one OCI layout', () => {
   const index = async () => JSON.parse(await readFile(join(ctx.bundleDir, 'images/index.json'), 'utf8')) as IndexJson;
   const blob = (digest: string) => join(ctx.bundleDir, 'images/blobs/sha256', digest.slice(7));
 
-  it('names every image by its full original reference in index.json', async () => {
+  it('names every image by its full original reference in index.json, and marks the critical ones', async () => {
     const names = (await index()).manifests.map((m) => m.annotations[REF_NAME]).sort();
     expect(names).toEqual(refs().sort());
+    const critical = (await index()).manifests.filter((m) => m.annotations[CRITICAL] === 'true').map((m) => m.annotations[REF_NAME]);
+    expect(critical).toEqual([`${registry.host}/${FIXTURES.multi}`]);
     expect(JSON.parse(await readFile(join(ctx.bundleDir, 'images/oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' });
   });
 

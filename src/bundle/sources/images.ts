@@ -42,6 +42,7 @@ const TASK = 'images';
 export async function collectImages(options: CollectImagesOptions, ctx: SourceContext): Promise<Artifact[]> {
   const platform = parsePlatform(options.platform);
   const refs = uniqueRefs(options.images.map((i) => i.ref));
+  const critical = new Set(options.images.filter((i) => i.critical).map((i) => formatImageReference(parseImageReference(i.ref))));
   const client = new RegistryClient({
     ...(options.mirrors ? { mirrors: options.mirrors } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
@@ -101,7 +102,7 @@ export async function collectImages(options: CollectImagesOptions, ctx: SourceCo
   ctx.progress({ type: 'finish', task: `${TASK}:blobs`, detail: `${jobs.size} blobs, ${reused} from cache, ${fetched} bytes fetched` });
 
   for (const image of resolved) if (!image.platform) await checkConfigPlatform(store, image, platform);
-  return writeLayout(resolved, store, ctx, limit);
+  return writeLayout(resolved, critical, store, ctx, limit);
 }
 
 function uniqueRefs(refs: readonly string[]): ImageReference[] {
@@ -143,7 +144,7 @@ async function placeBlob(from: string, to: string): Promise<void> {
   });
 }
 
-async function writeLayout(resolved: ResolvedImage[], store: BlobStore, ctx: SourceContext, limit: ReturnType<typeof pLimit>): Promise<Artifact[]> {
+async function writeLayout(resolved: ResolvedImage[], critical: ReadonlySet<string>, store: BlobStore, ctx: SourceContext, limit: ReturnType<typeof pLimit>): Promise<Artifact[]> {
   const artifacts = new Map<string, Artifact>();
   const add = (digest: string, size: number, fields: Omit<Artifact, 'path' | 'size' | 'sha256'>) => {
     const hex = digestHex(digest);
@@ -173,6 +174,7 @@ async function writeLayout(resolved: ResolvedImage[], store: BlobStore, ctx: Sou
     manifest: { mediaType: image.manifest.mediaType, digest: image.manifest.digest, size: image.manifest.bytes.length },
     ...(image.platform ? { platform: image.platform } : {}),
     ...(image.index ? { indexDigest: image.index.digest } : {}),
+    ...(critical.has(formatImageReference(image.ref)) ? { critical: true } : {}),
   }));
   const files: [string, string][] = [
     [BundleLayout.imageLayoutMarker, ociLayoutFile()],

@@ -4,6 +4,8 @@ import { MediaType, type Platform } from '../../registry-client/manifest.ts';
 
 /** Annotation holding the full original reference (`registry.k8s.io/pause:3.10`), read by skopeo, containerd and the seeding. */
 export const REF_NAME = 'org.opencontainers.image.ref.name';
+/** Annotation marking an image the cluster must never lose (pinned at install so kubelet GC keeps it). */
+export const CRITICAL = 'dev.ferry.image.critical';
 /** Annotation holding the digest the tag pointed at upstream when that was a multi-platform index. */
 export const UPSTREAM_INDEX_DIGEST = 'dev.ferry.image.index.digest';
 
@@ -14,6 +16,7 @@ export interface LayoutImage {
   platform?: Platform;
   /** The upstream index the tag resolved to, when there was one (its bytes are kept as a blob too). */
   indexDigest?: string;
+  critical?: boolean;
 }
 
 /** The bytes of `oci-layout`. */
@@ -33,6 +36,7 @@ export function ociIndexFile(images: readonly LayoutImage[]): string {
       annotations: {
         [REF_NAME]: image.name,
         ...(image.indexDigest ? { [UPSTREAM_INDEX_DIGEST]: image.indexDigest } : {}),
+        ...(image.critical ? { [CRITICAL]: 'true' } : {}),
       },
     }));
   return `${JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }, null, 2)}\n`;
