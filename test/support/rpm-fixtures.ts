@@ -71,6 +71,7 @@ data:
   stream: "1"
   profiles:
     "1": [common]
+    "2": [common]
 ...
 `;
 

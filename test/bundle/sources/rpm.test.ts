@@ -79,6 +79,11 @@ describe('collectRpmPackages', () => {
     expect((error as Error).message).toContain('no repo has a package named ferry-nosuch');
   }, T);
 
+  it('enables a non-default module stream named as @module:stream, the way gpuBuildPackages names the driver', async () => {
+    const streamed = await collectRpmPackages(options({ packages: ['@ferry-mod:2'] }), ctxFor('stream'));
+    expect(names(streamed)).toEqual(['ferry-mod-2.0']);
+  }, T);
+
   it('serves a second build from the persistent cache without fetching any RPM again', async () => {
     const before = fixture.server.log.filter((l) => l.path.endsWith('.rpm')).length;
     const again = await collectRpmPackages(options({}), ctxFor('again'));
