@@ -1,6 +1,8 @@
 // The sources `ferry bundle build` runs: one per kind of upstream (see src/bundle/sources/).
 import type { BundleSources } from './build.ts';
+import { collectDebPackages } from './sources/deb.ts';
 import { collectFiles } from './sources/files.ts';
+import { gpuBuildPackages } from './sources/gpu-packages.ts';
 import { collectImages } from './sources/images.ts';
 import { collectRpmPackages } from './sources/rpm.ts';
 
@@ -8,5 +10,7 @@ import { collectRpmPackages } from './sources/rpm.ts';
 export const defaultSources: BundleSources = {
   images: collectImages,
   rpm: collectRpmPackages,
+  deb: collectDebPackages,
   files: collectFiles,
+  gpuBuildPackages,
 };

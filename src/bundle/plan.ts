@@ -31,7 +31,7 @@ export interface BundlePlan {
   images: { ref: string; critical: boolean }[];
   registries: { mirrors: Record<string, string>; credentials: RegistryCredential[]; insecure: string[] };
   rpm?: { repos: { id: string; baseurl: string }[]; releasever: string; arch: string; packages: string[]; closure: BundleSpec['closure'] };
-  deb?: { sources: { uri: string; suite: string; components: string[] }[]; arch: string; packages: string[]; closure: BundleSpec['closure'] };
+  deb?: { sources: { uri: string; suite: string; components: string[]; signedBy?: string }[]; arch: string; packages: string[]; closure: BundleSpec['closure'] };
   files: PlannedFile[];
   manifests: PlannedManifest[];
   localRegistry: string;
@@ -167,7 +167,12 @@ export function planBundle(lock: Lock, spec: BundleSpec, options: { gpuBuildPack
         }
       : {
           deb: {
-            sources: (release.sources ?? []).map((s, i) => ({ uri: mirror(fill(s.uri, `sources[${i}].uri`) ?? s.uri), suite: s.suite, components: s.components })),
+            sources: (release.sources ?? []).map((s, i) => ({
+              uri: mirror(fill(s.uri, `sources[${i}].uri`) ?? s.uri),
+              suite: s.suite,
+              components: s.components,
+              ...(s.signedBy ? { signedBy: s.signedBy } : {}),
+            })),
             arch: arch.go,
             packages: uniquePackages,
             closure,

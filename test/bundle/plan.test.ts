@@ -5,6 +5,7 @@ import { BundleSpec } from '../../src/config/bundle-spec.ts';
 import { Lock } from '../../src/config/lock.ts';
 import { parseYaml } from '../../src/config/parse.ts';
 import { expand, planBundle, templateVariables } from '../../src/bundle/plan.ts';
+import { gpuBuildPackages } from '../../src/bundle/sources/gpu-packages.ts';
 
 const read = (p: string) => readFileSync(new URL(p, import.meta.url), 'utf8');
 const rocky = parseYaml(read('./fixtures/lock-rocky9-h100.yaml'), 'lock-rocky9-h100.yaml', Lock);
@@ -13,11 +14,11 @@ const gpuCluster = parseYaml(read('../../bundles/gpu-cluster.yaml'), 'gpu-cluste
 
 describe('planBundle with bundles/gpu-cluster.yaml', () => {
   it('plans a Rocky 9 GPU stack: EL repos with releasever and basearch, driver packages, kube binaries with .sha256 URLs', () => {
-    const p = planBundle(rocky, gpuCluster, { gpuBuildPackages: ['kernel-devel-5.14.0-427.13.1.el9_4.x86_64', 'gcc'] });
+    const p = planBundle(rocky, gpuCluster, { gpuBuildPackages: gpuBuildPackages(rocky) });
     expect(p.rpm?.releasever).toBe('9');
     expect(p.rpm?.arch).toBe('x86_64');
     expect(p.rpm?.repos[0]).toEqual({ id: 'baseos', baseurl: 'https://dl.rockylinux.org/pub/rocky/9/BaseOS/x86_64/os/' });
-    expect(p.rpm?.packages).toEqual(expect.arrayContaining(['containerd.io-1.7.27', 'kmod-nvidia-open-dkms-570.124.06', 'kernel-devel-5.14.0-427.13.1.el9_4.x86_64', 'gcc']));
+    expect(p.rpm?.packages).toEqual(expect.arrayContaining(['containerd.io-1.7.27', 'nvidia-container-toolkit', '@nvidia-driver:570-open', 'kernel-devel-5.14.0-427.13.1.el9_4.x86_64', 'gcc']));
     expect(p.deb).toBeUndefined();
     expect(p.files.find((f) => f.name === 'kubeadm')).toEqual({
       url: 'https://dl.k8s.io/release/v1.33.1/bin/linux/amd64/kubeadm',
