@@ -23,6 +23,13 @@ export interface Observed {
 
 const METADATA_LIMIT = 256 << 20;
 
+export interface ObserveOptions {
+  /** Files hashed at once (directory and ISO; a tar stream is read in order). */
+  concurrency: number;
+  /** Called after each file is hashed, for progress. */
+  onFile?: (path: string, bytes: number) => void;
+}
+
 function emptyObserved(): Observed {
   return { files: new Map(), metadata: new Map(), oddities: [] };
 }
@@ -41,7 +48,7 @@ export async function walk(root: string): Promise<{ files: string[]; others: str
 }
 
 /** Observes a bundle directory, hashing up to `concurrency` files at once. */
-export async function observeDir(root: string, concurrency: number): Promise<Observed> {
+export async function observeDir(root: string, { concurrency, onFile }: ObserveOptions): Promise<Observed> {
   const out = emptyObserved();
   let listing: { files: string[]; others: string[] };
   try {
@@ -57,7 +64,9 @@ export async function observeDir(root: string, concurrency: number): Promise<Obs
   }
   const hashes = await mapPool(listing.files, concurrency, async (rel) => {
     try {
-      return await hashFile(join(root, rel));
+      const h = await hashFile(join(root, rel));
+      onFile?.(rel, h.size);
+      return h;
     } catch (error) {
       out.oddities.push(`${rel}: unreadable (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
       return undefined;
@@ -71,13 +80,14 @@ export async function observeDir(root: string, concurrency: number): Promise<Obs
 }
 
 /** Observes a bundle carried as a tar stream, entry by entry, without writing anything to disk. */
-export async function observeTar(stream: Readable): Promise<Observed> {
+export async function observeTar(stream: Readable, onFile?: ObserveOptions['onFile']): Promise<Observed> {
   const out = emptyObserved();
   const ex = extract();
   ex.on('entry', (header, body, next) => {
     const name = header.name.replace(/^\.\//, '').replace(/\/$/, '');
     const done = (error?: unknown) => {
       if (error) out.oddities.push(`${name}: ${String(error)}`);
+      else onFile?.(name, out.files.get(name)?.size ?? 0);
       next();
     };
     if (header.type === 'directory') {
@@ -139,7 +149,7 @@ export function parseReportLba(text: string): IsoFile[] {
 }
 
 /** Observes a bundle inside an ISO image by reading each file's extents straight from the image (no mount, no copy). */
-export async function observeIso(iso: string, concurrency: number): Promise<Observed> {
+export async function observeIso(iso: string, { concurrency, onFile }: ObserveOptions): Promise<Observed> {
   const out = emptyObserved();
   const r = await execa('xorriso', ['-indev', iso, '-find', '/', '-type', 'f', '-exec', 'report_lba', '--'], { reject: false });
   if (r.exitCode !== 0 && !String(r.stdout).includes('File data lba')) {
@@ -161,6 +171,7 @@ export async function observeIso(iso: string, concurrency: number): Promise<Obse
     }
     const h = await hashStream(data());
     if (keep) out.metadata.set(f.path, Buffer.concat(parts));
+    onFile?.(f.path, h.size);
     return h;
   });
   files.forEach((f, i) => out.files.set(f.path, hashes[i]!));

@@ -7,7 +7,8 @@ import { UserError, VerifyError } from '../errors.ts';
 import { checkChunks, chunkStream, parseChunkIndex } from './chunks.ts';
 import { judgeBundle, type Verdict } from './judge.ts';
 import { BundleLayout } from './layout.ts';
-import { observeDir, observeIso, observeTar, type Observed } from './observe.ts';
+import { observeDir, observeIso, observeTar, type ObserveOptions, type Observed } from './observe.ts';
+import type { ProgressEvent } from './artifact.ts';
 
 export type BundleForm = 'directory' | 'chunks' | 'iso';
 
@@ -40,16 +41,16 @@ export async function detectForm(path: string): Promise<{ form: BundleForm; root
 }
 
 /** Reads a bundle in any form into Observed; for chunks also a second look that names damaged chunks. */
-export async function observeBundle(path: string, concurrency: number): Promise<{ form: BundleForm; observed: Observed; locateDamage?: () => Promise<string[]> }> {
+export async function observeBundle(path: string, options: ObserveOptions): Promise<{ form: BundleForm; observed: Observed; locateDamage?: () => Promise<string[]> }> {
   const { form, root } = await detectForm(path);
-  if (form === 'directory') return { form, observed: await observeDir(root, concurrency) };
-  if (form === 'iso') return { form, observed: await observeIso(root, concurrency) };
+  if (form === 'directory') return { form, observed: await observeDir(root, options) };
+  if (form === 'iso') return { form, observed: await observeIso(root, options) };
   const indexFile = join(root, BundleLayout.chunkIndex);
   const index = parseChunkIndex(await readFile(indexFile, 'utf8').catch(() => {
     throw new UserError(`${indexFile}: missing (a split bundle is read through its index)`);
   }), indexFile);
   const chunkProblems: string[] = [];
-  const observed = await observeTar(chunkStream(root, index, (p) => chunkProblems.push(p), { hash: false }));
+  const observed = await observeTar(chunkStream(root, index, (p) => chunkProblems.push(p), { hash: false }), options.onFile);
   observed.oddities.push(...chunkProblems);
   return { form, observed, locateDamage: () => checkChunks(root, index) };
 }
@@ -65,11 +66,15 @@ export function deltaFromBase(observed: Observed, verdictManifestPaths: readonly
 export interface VerifyOptions {
   trustedKey?: KeyObject;
   concurrency?: number;
+  progress?: (event: ProgressEvent) => void;
 }
 
 /** Verifies a bundle in any form; throws VerifyError naming every bad file, returns the verdict when all is well. */
 export async function verifyBundle(path: string, options: VerifyOptions = {}): Promise<Verdict & { form: BundleForm }> {
-  const { form, observed, locateDamage } = await observeBundle(path, options.concurrency ?? DEFAULT_VERIFY_CONCURRENCY);
+  let done = 0;
+  let bytes = 0;
+  const onFile = (_path: string, size: number) => options.progress?.({ type: 'advance', task: `files hashed (${(bytes += size) >> 20} MiB)`, done: ++done });
+  const { form, observed, locateDamage } = await observeBundle(path, { concurrency: options.concurrency ?? DEFAULT_VERIFY_CONCURRENCY, onFile });
   let verdict = judgeBundle(observed, { trustedKey: options.trustedKey });
   if (verdict.manifest && observed.metadata.has(BundleLayout.delta)) {
     const paths = [...verdict.manifest.documents, ...verdict.manifest.artifacts].map((e) => e.path);

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UserError, VerifyError } from '../errors.ts';
 import { applyDelta } from '../bundle/apply.ts';
+import type { ProgressEvent } from '../bundle/artifact.ts';
 import { buildSteps, type BuildState } from '../bundle/build.ts';
 import { defaultSources } from '../bundle/default-sources.ts';
 import { formatBytes, readBundleFile, readBundleManifest, renderSummary, summarize } from '../bundle/inspect.ts';
@@ -80,6 +81,13 @@ async function reportingFailure<T>(ctx: CommandContext, flags: OutputFlags, work
     if (flags.json && error instanceof VerifyError) ctx.io.stdout.write(`${JSON.stringify({ ok: false, problems: error.problems })}\n`);
     throw error;
   }
+}
+
+/** Runs one long step with the same progress display as a build (listr2 on a terminal, a line otherwise). */
+async function withProgress<T>(ctx: CommandContext, flags: OutputFlags, title: string, work: (progress: (e: ProgressEvent) => void) => Promise<T>): Promise<T> {
+  let result: T | undefined;
+  await runWithProgress([{ title, run: async (progress) => void (result = await work(progress)) }], ctx.io, progressMode(flags, ctx.io));
+  return result as T;
 }
 
 function cacheDirOf(ctx: CommandContext, flag: string | undefined): string {
@@ -200,8 +208,9 @@ export function registerBundleCommands(program: Command, ctx: CommandContext): v
   ).action(async (path: string, flags: OutputFlags & TrustFlags & { concurrency: number }) => {
     const full = resolve(ctx.cwd, path);
     await reportingFailure(ctx, flags, async () => {
+      const key = await trustedKey(flags, full);
       const started = ctx.now().getTime();
-      const v = await verifyBundle(full, { trustedKey: await trustedKey(flags, full), concurrency: flags.concurrency });
+      const v = await withProgress(ctx, flags, `Verify ${path}`, (progress) => verifyBundle(full, { trustedKey: key, concurrency: flags.concurrency, progress }));
       printVerdict(ctx, flags, v, (ctx.now().getTime() - started) / 1000);
     });
   });
@@ -229,9 +238,10 @@ export function registerBundleCommands(program: Command, ctx: CommandContext): v
     const out = resolve(ctx.cwd, flags.out);
     await reportingFailure(ctx, flags, async () => {
       const key = await trustedKey(flags, from);
-      await unpackBundle(from, out);
+      await withProgress(ctx, flags, `Unpack ${source} into ${flags.out}`, () => unpackBundle(from, out));
       const started = ctx.now().getTime();
-      printVerdict(ctx, flags, await verifyBundle(out, { trustedKey: key }), (ctx.now().getTime() - started) / 1000);
+      const v = await withProgress(ctx, flags, `Verify ${flags.out}`, (progress) => verifyBundle(out, { trustedKey: key, progress }));
+      printVerdict(ctx, flags, v, (ctx.now().getTime() - started) / 1000);
     });
   });
 
@@ -247,7 +257,8 @@ export function registerBundleCommands(program: Command, ctx: CommandContext): v
     const from = resolve(ctx.cwd, delta);
     await reportingFailure(ctx, flags, async () => {
       const started = ctx.now().getTime();
-      const v = await applyDelta(from, resolve(ctx.cwd, flags.onto), { trustedKey: await trustedKey(flags, from) });
+      const key = await trustedKey(flags, from);
+      const v = await withProgress(ctx, flags, `Apply ${delta} onto ${flags.onto}`, () => applyDelta(from, resolve(ctx.cwd, flags.onto), { trustedKey: key }));
       if (!flags.json && !flags.quiet) ctx.io.stdout.write(`applied: ${v.carried} files from the delta, ${v.removed} removed\n`);
       printVerdict(ctx, flags, { ...v, form: 'directory' }, (ctx.now().getTime() - started) / 1000);
     });
