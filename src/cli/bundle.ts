@@ -124,7 +124,7 @@ async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
   }
   // Packed output (chunks, ISO) is written straight from a bundle directory kept in the cache.
   const packed = chunkSize !== undefined || flags.iso !== undefined;
-  const bundleDir = packed ? join(cacheDir, 'bundles', spec.name) : at(flags.out!);
+  const bundleDir = packed ? join(cacheDir, 'bundles', flags.since ? `${spec.name}-delta` : spec.name) : at(flags.out!);
   const state: BuildState = { artifacts: [], pruned: [] };
   const steps = buildSteps(
     {
