@@ -69,7 +69,9 @@ function input(outDir: string, extra: Partial<BuildInput> = {}): BuildInput {
     signing,
     now: new Date('2026-11-23T12:00:00Z'),
     env: {},
-    sources: defaultSources,
+    // The fixture RPM repo has no kernel headers or NVIDIA packages, so the GPU build packages are left out here
+    // (planBundle's use of them is tested in plan.test.ts).
+    sources: { ...defaultSources, gpuBuildPackages: undefined },
     concurrency: 2,
     toolVersion: '0.1.0',
     ...extra,
