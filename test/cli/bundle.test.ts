@@ -134,3 +134,18 @@ describe('ferry bundle build, inspect, unpack (no sources needed: a lock without
     expect(r.out).toMatch(/containerd.io-1.7.27-3.1.el9.x86_64/);
   });
 });
+
+describe('ferry bundle build --out safety', () => {
+  it('refuses a directory that holds other files and no bundle, and leaves them alone', async () => {
+    const dir = join(work, 'usb-stick');
+    await cp(made.dir, join(dir, 'holiday-photos'), { recursive: true });
+    const lock = join(work, 'safety-lock.yaml');
+    await writeFile(lock, readFileSync(new URL('../bundle/fixtures/lock-debian12-cpu.yaml', import.meta.url), 'utf8').replace(/^images:\n(  - .*\n)+/m, 'images: []\n'));
+    const spec = join(work, 'safety-spec.yaml');
+    await writeFile(spec, 'apiVersion: ferry.dev/v1alpha1\nkind: BundleSpec\nname: s\nos:\n  debian:\n    "12":\n      sources: [{ uri: "http://deb.debian.org/debian", suite: bookworm, components: [main] }]\n');
+    const r = await ferry('bundle', 'build', '--lock', lock, '--spec', spec, '--out', dir, '--cache', join(work, 'cache'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/is not empty and holds no ferry bundle/);
+    expect((await stat(join(dir, 'holiday-photos', BundleLayout.manifest))).isFile()).toBe(true);
+  });
+});
