@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { parseReportLba } from '../../src/bundle/observe.ts';
+
+// Captured from `xorriso -indev t.iso -find / -type f -exec report_lba --` (xorriso 1.5.4, Debian 12) on an image
+// made with `xorriso -as mkisofs -R -J -iso-level 3`: a header line, then one line per file extent.
+const REPORT = `Report layout: xt , Startlba ,   Blocks , Filesize , ISO image path
+File data lba:  0 ,       33 ,        3 ,     5000 , '/a/b/f1'
+File data lba:  0 ,       32 ,        0 ,        0 , '/empty'
+File data lba:  0 ,       36 ,        1 ,        3 , '/m.yaml'
+`;
+
+describe('parseReportLba', () => {
+  it('turns each file into byte extents inside the image (2048-byte blocks), empty files with an empty extent', () => {
+    expect(parseReportLba(REPORT)).toEqual([
+      { path: 'a/b/f1', extents: [{ start: 33 * 2048, length: 5000 }] },
+      { path: 'empty', extents: [{ start: 32 * 2048, length: 0 }] },
+      { path: 'm.yaml', extents: [{ start: 36 * 2048, length: 3 }] },
+    ]);
+  });
+
+  it('orders the extents of a multi-extent file (ISO level 3, files of 4 GiB and more) by their index', () => {
+    const lines = REPORT.split('\n')[0] + "\nFile data lba:  1 ,  2097185 ,  1000 ,  2048000 , '/big'\nFile data lba:  0 ,       33 ,  2097152 , 4294965248 , '/big'\n";
+    expect(parseReportLba(lines)).toEqual([{ path: 'big', extents: [{ start: 33 * 2048, length: 4294965248 }, { start: 2097185 * 2048, length: 2048000 }] }]);
+  });
+});
