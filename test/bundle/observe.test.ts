@@ -19,6 +19,7 @@ describe('parseReportLba', () => {
   });
 
   it('orders the extents of a multi-extent file (ISO level 3, files of 4 GiB and more) by their index', () => {
+    // Not captured: written in the captured format, since a real multi-extent file needs a 4 GiB image.
     const lines = REPORT.split('\n')[0] + "\nFile data lba:  1 ,  2097185 ,  1000 ,  2048000 , '/big'\nFile data lba:  0 ,       33 ,  2097152 , 4294965248 , '/big'\n";
     expect(parseReportLba(lines)).toEqual([{ path: 'big', extents: [{ start: 33 * 2048, length: 4294965248 }, { start: 2097185 * 2048, length: 2048000 }] }]);
   });
