@@ -2,13 +2,13 @@
 // files pruned, then metadata sealed. Written as a literal list of steps so the CLI can show each one (listr2).
 import type { KeyObject } from 'node:crypto';
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { BundleSpec, RegistryCredential } from '../config/bundle-spec.ts';
 import type { Lock } from '../config/lock.ts';
 import type { Artifact, ProgressEvent, SourceContext } from './artifact.ts';
-import { hashBytes } from './checksums.ts';
+import { hashBytes, hashFile } from './checksums.ts';
 import { planDelta, renderDeltaNote } from './delta.ts';
 import { BundleLayout, bundleMetadataFiles } from './layout.ts';
 import { parseManifest, type BundleManifest } from './manifest.ts';
@@ -43,6 +43,8 @@ export interface BuildInput {
   /** Path of the previous bundle's manifest.yaml: build a delta that carries only what changed. */
   since?: string;
   signing?: { privateKey: KeyObject; publicPem: string };
+  /** A ferry executable (e.g. a single-executable build) to carry as bin/ferry, so the far side can run ferry. */
+  ferryBinary?: string;
   now: Date;
   env: Readonly<Record<string, string | undefined>>;
   sources: BundleSources;
@@ -210,6 +212,22 @@ export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
             const r = await need(input.sources.files, 'file')({ files }, ctxFor(progress));
             collected.push(r);
             return `${r.length} files`;
+          },
+        },
+        {
+          title: 'The ferry executable',
+          run: async () => {
+            if (!input.ferryBinary) return 'not carried (no --ferry-binary)';
+            const target = join(workDir, BundleLayout.binary);
+            await mkdir(dirname(target), { recursive: true });
+            await copyFile(input.ferryBinary, `${target}.partial`).catch((error: NodeJS.ErrnoException) => {
+              throw new UserError(`cannot read --ferry-binary ${input.ferryBinary}: ${error.code}`);
+            });
+            await chmod(`${target}.partial`, 0o755);
+            await rename(`${target}.partial`, target);
+            const h = await hashFile(target);
+            collected.push([{ kind: 'binary', path: BundleLayout.binary, ...h, source: `ferry ${input.toolVersion}`, name: 'ferry', version: input.toolVersion }]);
+            return `${h.size} bytes`;
           },
         },
       ],

@@ -106,6 +106,7 @@ interface BuildFlags extends OutputFlags {
   signKey?: string;
   split?: string;
   iso?: string;
+  ferryBinary?: string;
   concurrency: number;
 }
 
@@ -135,6 +136,7 @@ async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
       cacheDir,
       since: flags.since ? at(flags.since) : undefined,
       signing,
+      ferryBinary: flags.ferryBinary ? at(flags.ferryBinary) : undefined,
       now: ctx.now(),
       env: ctx.env,
       sources: defaultSources,
@@ -194,6 +196,7 @@ export function registerBundleCommands(program: Command, ctx: CommandContext): v
       .option('--sign-key <file>', 'ed25519 private key (ferry key generate) to sign the manifest')
       .option('--split <size>', 'write the bundle as tar chunks of SIZE (e.g. 3900M for FAT32)')
       .option('--iso <file>', 'also write the bundle as an ISO image (needs xorriso)')
+      .option('--ferry-binary <file>', 'a ferry executable to carry as bin/ferry')
       .option('--concurrency <n>', 'downloads at once', positiveInt, 4),
   ).action((flags: BuildFlags) => build(ctx, flags));
 

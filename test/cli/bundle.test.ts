@@ -113,8 +113,14 @@ describe('ferry bundle build, inspect, unpack (no sources needed: a lock without
   });
 
   it('prints one plain line per step when stderr is not a terminal', async () => {
-    const r = await ferry('bundle', 'build', '--lock', lockPath(), '--spec', specPath(), '--out', join(work, 'plain'), '--cache', join(work, 'cache'));
+    // A shell script stands in for the single-executable ferry here.
+    const exe = join(work, 'ferry-exe');
+    await writeFile(exe, '#!/bin/sh\necho ferry\n');
+    const r = await ferry('bundle', 'build', '--lock', lockPath(), '--spec', specPath(), '--out', join(work, 'plain'), '--cache', join(work, 'cache'), '--ferry-binary', exe);
     expect(r.code).toBe(0);
+    expect((await stat(join(work, 'plain', BundleLayout.binary))).mode & 0o777).toBe(0o755);
+    expect((await ferry('bundle', 'verify', join(work, 'plain'))).code).toBe(0);
+    expect(r.err).toMatch(/^\[bundle\] The ferry executable: 21 bytes$/m);
     expect(r.err).toMatch(/^\[bundle\] Plan the bundle from the lock and the spec: 0 images/m);
     expect(r.out).toMatch(/NOT signed/);
   });
