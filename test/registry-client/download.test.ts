@@ -127,6 +127,31 @@ describe('blob downloads', () => {
     expect(sha(await readFile(join(ctx.bundleDir, 'images/blobs/sha256', big.digest.slice(7))))).toBe(big.digest);
   });
 
+  it('stops on abort mid-blob, keeping the partial file, and the next build fetches only the rest', async () => {
+    const p = await proxy();
+    const cache = join(work, 'cache-aborted');
+    const controller = new AbortController();
+    p.faults.stall = { match: isBig, bytes: Math.floor(big.size / 3), ms: 2000, times: 1, onStall: () => setTimeout(() => controller.abort(), 200) };
+    const ctx: SourceContext = { ...ctxFor(cache), concurrency: 1, signal: controller.signal };
+    await expect(collectImages(options(p.host), ctx)).rejects.toThrow(/abort/i);
+    const partials = (await readdir(join(cache, 'blobs/sha256'))).filter((f) => f.endsWith('.partial'));
+    expect(partials).toHaveLength(1);
+    const hex = partials[0]!.replace('.partial', '');
+    expect(hex).toBe(big.digest.slice(7));
+    const kept = (await stat(join(cache, 'blobs/sha256', partials[0]!))).size;
+    const manifest = JSON.parse((await rawManifest(registry.host, FIXTURES['app-a'])).toString()) as { layers: { digest: string; size: number }[] };
+    const size = manifest.layers.find((l) => l.digest === `sha256:${hex}`)!.size;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(size);
+    p.log.length = 0;
+    await collectImages(options(p.host), ctxFor(cache));
+    const gets = p.log.filter((e) => e.path.endsWith(hex));
+    expect(gets.map((g) => g.range)).toEqual([`bytes=${kept}-`]);
+    expect(gets[0]!.status).toBe(206);
+    expect(gets[0]!.bytes).toBe(size - kept);
+    expect(sha(await readFile(join(cache, 'blobs/sha256', hex)))).toBe(`sha256:${hex}`);
+  });
+
   it('detects a blob corrupted in the registry storage itself', async () => {
     const own = await startRegistry(join(work, 'flipped'));
     try {

@@ -37,6 +37,7 @@ interface BlobJob {
 }
 
 const TASK = 'images';
+const PROGRESS_STEP = 1024 * 1024;
 
 /** Capture every image into the bundle's OCI layout; returns one Artifact per file written. */
 export async function collectImages(options: CollectImagesOptions, ctx: SourceContext): Promise<Artifact[]> {
@@ -74,6 +75,7 @@ export async function collectImages(options: CollectImagesOptions, ctx: SourceCo
   }
   const total = [...jobs.values()].reduce((sum, j) => sum + j.size, 0);
   let done = 0;
+  let reported = 0;
   let fetched = 0;
   let reused = 0;
   ctx.progress({ type: 'start', task: `${TASK}:blobs`, total });
@@ -89,7 +91,11 @@ export async function collectImages(options: CollectImagesOptions, ctx: SourceCo
             ...(ctx.signal ? { signal: ctx.signal } : {}),
             onBytes: (n) => {
               done += n;
-              ctx.progress({ type: 'advance', task: `${TASK}:blobs`, done, total });
+              // One event per MiB or so, not per network chunk.
+              if (done - reported >= PROGRESS_STEP) {
+                reported = done;
+                ctx.progress({ type: 'advance', task: `${TASK}:blobs`, done, total });
+              }
             },
           });
           fetched += r.fetched;
