@@ -30,6 +30,7 @@ beforeEach(async () => {
   ctx = { bundleDir: join(dir, 'bundle'), cacheDir: join(dir, 'cache'), concurrency: 3, progress: (e) => events.push(e) };
   server.files.clear();
   server.log.length = 0;
+  server.peak.max = 0;
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -156,12 +157,14 @@ describe('collectFiles', () => {
 
   it('fetches many files through a mirror with bounded concurrency', async () => {
     const bodies = Array.from({ length: 8 }, () => randomBytes(200_000));
-    bodies.forEach((b, i) => server.files.set(`/mirror/cni/plugin-${i}`, { body: b }));
+    bodies.forEach((b, i) => server.files.set(`/mirror/cni/plugin-${i}`, { body: b, delayMs: 50 }));
     const files = bodies.map((b, i) => ({ url: `https://github.com/containernetworking/plugins/plugin-${i}`, sha256: sha(b), component: 'cni-plugins', version: '1.6.2', name: `plugin-${i}` }));
     const mirrors = [{ prefix: 'https://github.com/containernetworking/plugins/', replacement: server.url('/mirror/cni/') }];
     const artifacts = await collectFiles({ files, mirrors }, ctx);
     expect(artifacts.map((a) => a.sha256)).toEqual(bodies.map(sha));
     expect(artifacts[0]!.source).toBe(files[0]!.url);
     expect(server.log).toHaveLength(8);
+    expect(server.peak.max).toBeGreaterThan(1);
+    expect(server.peak.max).toBeLessThanOrEqual(ctx.concurrency);
   });
 });
