@@ -32,6 +32,7 @@ export interface BundleSources {
   deb?: (options: NonNullable<BundlePlan['deb']> & { osId: string; osVersion: string }, ctx: SourceContext) => Promise<Artifact[]>;
   files?: (options: { files: FileSpec[] }, ctx: SourceContext) => Promise<Artifact[]>;
   gpuBuildPackages?: (lock: Lock) => string[];
+  gpuDriverInstaller?: (lock: Lock) => FileSpec | undefined;
 }
 
 export interface BuildInput {
@@ -156,7 +157,10 @@ export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
     {
       title: 'Plan the bundle from the lock and the spec',
       run: async () => {
-        state.plan = planBundle(input.lock, input.spec, { gpuBuildPackages: input.sources.gpuBuildPackages?.(input.lock) });
+        state.plan = planBundle(input.lock, input.spec, {
+          gpuBuildPackages: input.sources.gpuBuildPackages?.(input.lock),
+          gpuDriverInstaller: input.sources.gpuDriverInstaller?.(input.lock),
+        });
         await claimDir(workDir, input.cacheDir);
         if (workDir !== input.outDir) await claimDir(input.outDir, input.cacheDir);
         const p = state.plan;

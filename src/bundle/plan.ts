@@ -96,7 +96,11 @@ function pickRelease(spec: BundleSpec, lock: Lock): OsRelease {
 }
 
 /** Turns lock + spec (+ the GPU build packages for the lock's kernel) into what each source must fetch. */
-export function planBundle(lock: Lock, spec: BundleSpec, options: { gpuBuildPackages?: readonly string[] } = {}): BundlePlan {
+export function planBundle(
+  lock: Lock,
+  spec: BundleSpec,
+  options: { gpuBuildPackages?: readonly string[]; gpuDriverInstaller?: PlannedFile } = {},
+): BundlePlan {
   const vars = templateVariables(lock);
   const skipped: string[] = [];
   const mirrors: Mirror[] = Object.entries(spec.mirrors).map(([prefix, replacement]) => ({ prefix, replacement }));
@@ -133,6 +137,9 @@ export function planBundle(lock: Lock, spec: BundleSpec, options: { gpuBuildPack
       ...(f.mode !== undefined ? { mode: f.mode } : {}),
     });
   });
+
+  if (spec.nvidiaDriverInstaller && options.gpuDriverInstaller) files.push({ ...options.gpuDriverInstaller, url: mirror(options.gpuDriverInstaller.url) });
+  else if (spec.nvidiaDriverInstaller) skipped.push('NVIDIA driver installer: the lock has no NVIDIA driver');
 
   const manifests: PlannedManifest[] = [];
   spec.manifests.forEach((m, i) => {

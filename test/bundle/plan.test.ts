@@ -5,7 +5,7 @@ import { BundleSpec } from '../../src/config/bundle-spec.ts';
 import { Lock } from '../../src/config/lock.ts';
 import { parseYaml } from '../../src/config/parse.ts';
 import { expand, planBundle, templateVariables } from '../../src/bundle/plan.ts';
-import { gpuBuildPackages } from '../../src/bundle/sources/gpu-packages.ts';
+import { gpuBuildPackages, gpuDriverInstaller } from '../../src/bundle/sources/gpu-packages.ts';
 
 const read = (p: string) => readFileSync(new URL(p, import.meta.url), 'utf8');
 const rocky = parseYaml(read('./fixtures/lock-rocky9-h100.yaml'), 'lock-rocky9-h100.yaml', Lock);
@@ -32,6 +32,13 @@ describe('planBundle with bundles/gpu-cluster.yaml', () => {
     expect(p.manifests.map((m) => m.component)).toEqual(['calico', 'nvidia-device-plugin']);
     expect(p.images).toContainEqual({ ref: 'registry.k8s.io/pause:3.10', critical: true });
     expect(p.registries.credentials[0]).toMatchObject({ registry: 'nvcr.io', passwordEnv: 'NGC_API_KEY' });
+  });
+
+  it('adds NVIDIA\'s .run installer for the locked driver when the spec asks, through the mirrors', () => {
+    const spec = { ...gpuCluster, nvidiaDriverInstaller: true, mirrors: { 'https://us.download.nvidia.com': 'http://mirror.site/nvidia' } };
+    const p = planBundle(rocky, spec, { gpuDriverInstaller: gpuDriverInstaller(rocky) });
+    expect(p.files.at(-1)).toMatchObject({ component: 'nvidia-driver', version: '570.124.06', url: 'http://mirror.site/nvidia/tesla/570.124.06/NVIDIA-Linux-x86_64-570.124.06.run' });
+    expect(planBundle(debian, spec, { gpuDriverInstaller: gpuDriverInstaller(debian) }).skipped).toContain('NVIDIA driver installer: the lock has no NVIDIA driver');
   });
 
   it('plans a CPU-only Debian 12 stack: apt sources, no GPU packages or manifests, and says what it skipped', () => {
