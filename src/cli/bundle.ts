@@ -113,6 +113,7 @@ interface BuildFlags extends OutputFlags {
 async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
   const at = (p: string) => resolve(ctx.cwd, p);
   if (!flags.out && !flags.iso) throw new UserError('give --out DIR (or --iso FILE)');
+  if (flags.split && !flags.out) throw new UserError('--split needs --out DIR for the chunks');
   const chunkSize = flags.split ? parseSize(flags.split) : undefined;
   const lockText = await readText(at(flags.lock), 'lock');
   const lock = parseYaml(lockText, flags.lock, Lock);

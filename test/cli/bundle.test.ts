@@ -74,6 +74,8 @@ describe('ferry bundle verify', () => {
     ['an unreadable public key', ['bundle', 'verify', '.', '--pubkey', '/nonexistent.pub']],
     ['a bad concurrency', ['bundle', 'verify', '.', '--concurrency', '0']],
     ['a missing argument', ['bundle', 'verify']],
+    ['--split without --out', ['bundle', 'build', '--lock', 'l', '--spec', 's', '--iso', 'x.iso', '--split', '1G']],
+    ['a split size over FAT32\'s limit', ['bundle', 'build', '--lock', 'l', '--spec', 's', '--out', 'o', '--split', '4G']],
   ])('exits 2 on %s', async (_name, argv) => {
     const r = await ferry(...argv);
     expect(r.code).toBe(2);
