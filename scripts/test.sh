@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 tsc -p .
+node bin/ferry.js matrix check
 vitest run "$@"

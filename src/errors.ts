@@ -97,6 +97,19 @@ export class RemoteCommandError extends FerryError {
   }
 }
 
+/** An install phase failed on one or more hosts; names the phase and the hosts, keeps each host's error. */
+export class PhaseError extends FerryError {
+  readonly exitCode = ExitCode.phaseFailed;
+  readonly phase: string;
+  readonly failures: ReadonlyMap<string, Error>;
+  constructor(phase: string, failures: ReadonlyMap<string, Error>, options: ErrorOptions = {}) {
+    const lines = [...failures].map(([host, error]) => `  ${host}: ${error.message}`);
+    super(`phase ${phase} failed on ${failures.size} host(s):\n${lines.join('\n')}`, options);
+    this.phase = phase;
+    this.failures = failures;
+  }
+}
+
 /** A host could not be reached or logged into. */
 export class HostUnreachableError extends FerryError {
   readonly exitCode = ExitCode.hostUnreachable;

@@ -2,8 +2,10 @@
 import type { Command } from 'commander';
 import { registerBundleCommands } from './bundle.ts';
 import { registerKeyCommands } from './key.ts';
+import { registerMatrix } from './matrix.ts';
 import type { CommandContext } from './program.ts';
+import { registerResolve } from './resolve.ts';
 
 export type RegisterCommand = (program: Command, ctx: CommandContext) => void;
 
-export const commands: RegisterCommand[] = [registerBundleCommands, registerKeyCommands];
+export const commands: RegisterCommand[] = [registerResolve, registerMatrix, registerBundleCommands, registerKeyCommands];

@@ -60,7 +60,7 @@ function send(res: ServerResponse, body: Buffer, file: ServedFile, entry: Reques
       entry.bodyBytes += slice.length;
       if (cut !== undefined && offset >= cut) {
         // Give the client a moment to drain what was sent, so the cut lands where the test asked.
-        res.write(slice, () => setTimeout(() => res.socket?.destroy(), 20));
+        res.write(slice, () => setTimeout(() => res.socket?.destroy(), 150));
         return;
       }
       if (!res.write(slice)) {

@@ -55,11 +55,14 @@ export function dnfDownloadArgs(o: {
   return args;
 }
 
-/** The packages of dnf's transaction, from `-v` lines like `---> Package fa.noarch 1:1.0-1 will be installed`. */
+/**
+ * The packages dnf will fetch, from `-v` lines like `---> Package fa.noarch 1:1.0-1 will be installed` (or `will be
+ * an upgrade`; the package it replaces says `will be upgraded` and is not fetched).
+ */
 export function parseDnfResolved(stdout: string): Nevra[] {
   const out: Nevra[] = [];
   for (const line of stdout.split('\n')) {
-    const m = /^---> Package (\S+)\.([^.\s]+) (?:(\d+):)?(\S+)-(\S+) will be (?:installed|an upgrade|upgraded)$/.exec(line.trim());
+    const m = /^---> Package (\S+)\.([^.\s]+) (?:(\d+):)?(\S+)-(\S+) will be (?:installed|an upgrade)$/.exec(line.trim());
     if (m) out.push({ name: m[1]!, arch: m[2]!, epoch: Number(m[3] ?? 0), version: m[4]!, release: m[5]! });
   }
   return out;

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Artifact, SourceContext } from '../../../src/bundle/artifact.ts';
 import { collectRpmPackages, type CollectRpmOptions } from '../../../src/bundle/sources/rpm.ts';
+import { parseDnfResolved } from '../../../src/bundle/sources/rpm-plan.ts';
+import { LocalHost } from '../../../src/hosts/local.ts';
 import { UserError, VerifyError } from '../../../src/errors.ts';
 import { startRpmFixtureRepo, type RpmFixtureRepo } from '../../support/rpm-fixtures.ts';
 
@@ -14,6 +16,7 @@ let fixture: RpmFixtureRepo;
 let dir: string;
 let full: Artifact[];
 const T = 60_000;
+const host = new LocalHost();
 
 function ctxFor(name: string): SourceContext {
   return { bundleDir: join(dir, name), cacheDir: join(dir, 'cache'), concurrency: 4, progress: () => {} };
@@ -91,6 +94,20 @@ describe('collectRpmPackages', () => {
     const installed = ['ferry-provider-1:3.1-1.noarch', 'ferry-c-1.0-1.noarch', 'bash-5.1.8-9.el9.x86_64'];
     const small = await collectRpmPackages(options({ closure: { installed } }), ctxFor('installed'));
     expect(names(small)).toEqual(['ferry-a-1.0', 'ferry-b-1.0', 'ferry-c-2.0', 'ferry-mod-1.0']);
+  }, T);
+
+  it('against a real node root, keeps at least what dnf itself would fetch there', async () => {
+    const node = join(dir, 'node-root');
+    await writeFile(join(dir, 'dnf.conf'), '[main]\n');
+    const dnf = (root: string, ...args: string[]) => host.exec(['dnf', '-v', '-y', '-c', join(dir, 'dnf.conf'), `--installroot=${root}`, '--releasever=8', '--setopt=module_platform_id=platform:el8', '--setopt=install_weak_deps=False', '--setopt=reposdir=/dev/null', '--disableplugin=*', `--repofrompath=fixture,${fixture.baseurl}`, '--repo=fixture', '--setopt=fixture.gpgcheck=0', ...args]);
+    await dnf(node, 'install', 'ferry-provider', 'ferry-c-1.0');
+    // What doctor captures on a node: one NEVRA per line.
+    const installed = (await host.exec(['rpm', '--root', node, '-qa', '--qf', '%{NAME}-%{EPOCHNUM}:%{VERSION}-%{RELEASE}.%{ARCH}\\n'])).stdout.trim().split('\n');
+    expect(installed.sort()).toEqual(['ferry-c-0:1.0-1.noarch', 'ferry-provider-1:3.1-1.noarch']);
+    const dnfAnswer = parseDnfResolved((await dnf(node, 'install', '--downloadonly', `--downloaddir=${join(dir, 'node-dl')}`, 'ferry-a', 'ferry-mod')).stdout);
+    const ours = await collectRpmPackages(options({ closure: { installed } }), ctxFor('node'));
+    expect(names(ours)).toEqual(expect.arrayContaining(dnfAnswer.map((p) => `${p.name}-${p.version}`)));
+    expect(names(ours)).toEqual(['ferry-a-1.0', 'ferry-b-1.0', 'ferry-c-2.0', 'ferry-mod-1.0']);
   }, T);
 
   it('fails with a UserError naming the package and what nothing provides', async () => {

@@ -1,0 +1,48 @@
+// What an install phase is: a title, the hosts it acts on, a read-only "already done?" test and a run.
+// The runner (runner.ts) owns ordering, concurrency, dry-run, journaling and reporting; phases own none of it.
+import type { z } from 'zod';
+import type { Inventory, InventoryHost } from '../config/inventory.ts';
+import type { Lock } from '../config/lock.ts';
+import type { Host } from '../hosts/host.ts';
+
+/** Values one phase produces and a later one consumes (e.g. a join token), kept for the length of a run. */
+export interface ClusterState {
+  joinToken?: string;
+  certificateKey?: string;
+  caCertHashes?: string[];
+  [key: string]: unknown;
+}
+
+export interface PhaseContext {
+  inventory: Inventory;
+  lock?: Lock;
+  /** The bundle directory on the admin host. */
+  bundleDir?: string;
+  state: ClusterState;
+  /** Register a value that must never be printed or logged; every host wrapper redacts it from then on. */
+  addSecret(value: string): void;
+  /** Wall clock, injected. */
+  now(): Date;
+}
+
+export interface PhaseTarget {
+  spec: InventoryHost;
+  host: Host;
+}
+
+export interface Phase<P = Record<string, unknown>> {
+  readonly id: string;
+  readonly title: string;
+  /** Types and checks the playbook's `with:` parameters; errors name the playbook and phase. */
+  readonly params?: z.ZodType<P>;
+  /** The inventory hosts this phase acts on. */
+  targets(ctx: PhaseContext, params: P): InventoryHost[];
+  /** `parallel` (bounded by the runner) or `serial` (one host at a time, in inventory order). */
+  readonly order?: 'parallel' | 'serial';
+  /** Read-only check: true when the host already is as run() would leave it. */
+  isDone(target: PhaseTarget, ctx: PhaseContext, params: P): Promise<boolean>;
+  run(target: PhaseTarget, ctx: PhaseContext, params: P): Promise<void>;
+}
+
+/** Erases a phase's parameter type so phases of different parameters fit one registry. */
+export type AnyPhase = Phase<any>;

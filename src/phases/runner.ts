@@ -1,0 +1,127 @@
+// Runs a playbook: phases in order, each over its hosts (bounded parallel or serial), skipping hosts where
+// isDone() says the work is already there, stopping after the first phase that failed anywhere.
+// The runner, not the phases, owns dry-run (through the host factory), --only/--skip, and the report.
+import { PhaseError, UserError } from '../errors.ts';
+import type { PlaybookPhase } from '../config/playbook.ts';
+import type { AnyPhase, PhaseContext, PhaseTarget } from './phase.ts';
+import type { Host } from '../hosts/host.ts';
+import { formatIssue } from '../errors.ts';
+import { formatPath } from '../config/parse.ts';
+
+export type HostOutcome = 'ran' | 'already-done' | 'failed' | 'not-reached';
+
+export type RunEvent =
+  | { type: 'phase-start'; phase: string; title: string; hosts: string[] }
+  | { type: 'host-start'; phase: string; host: string }
+  | { type: 'host-end'; phase: string; host: string; outcome: HostOutcome; durationMs: number; error?: Error }
+  | { type: 'phase-end'; phase: string; ok: boolean }
+  | { type: 'phase-skipped'; phase: string; reason: string };
+
+export interface RunOptions {
+  only?: readonly string[];
+  skip?: readonly string[];
+  /** Hosts at once within a parallel phase. */
+  concurrency: number;
+  /** The Host a phase gets for an inventory host name (live, dry-run recording, audited: the caller decides). */
+  hostFor: (name: string) => Host;
+  onEvent?: (event: RunEvent) => void;
+  /** Called as each phase begins, so wrappers (audit) can name it. */
+  onPhase?: (phase: string | undefined) => void;
+  signal?: AbortSignal;
+}
+
+export interface PhaseReport {
+  phase: string;
+  hosts: Record<string, HostOutcome>;
+}
+
+/** Resolve the playbook's phase ids against the registry and check each phase's parameters, before anything runs. */
+export function planPlaybook(steps: readonly PlaybookPhase[], registry: ReadonlyMap<string, AnyPhase>, source: string) {
+  const problems: string[] = [];
+  const plan = steps.flatMap((step, i) => {
+    const phase = registry.get(step.id);
+    if (!phase) {
+      problems.push(`${source}: phases[${i}]: unknown phase "${step.id}" (known: ${[...registry.keys()].join(', ')})`);
+      return [];
+    }
+    if (!phase.params) return [{ phase, params: step.params }];
+    const parsed = phase.params.safeParse(step.params);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues)
+        problems.push(formatIssue({ file: source, field: `phases[${i}].with.${formatPath(issue.path)}`, message: issue.message }));
+      return [];
+    }
+    return [{ phase, params: parsed.data }];
+  });
+  if (problems.length > 0) throw new UserError(problems.join('\n'));
+  return plan;
+}
+
+function selected(id: string, options: RunOptions, known: ReadonlySet<string>): string | undefined {
+  for (const name of [...(options.only ?? []), ...(options.skip ?? [])])
+    if (!known.has(name)) throw new UserError(`--only/--skip: no phase "${name}" in this playbook (phases: ${[...known].join(', ')})`);
+  if (options.only && options.only.length > 0 && !options.only.includes(id)) return 'not in --only';
+  if (options.skip?.includes(id)) return 'in --skip';
+  return undefined;
+}
+
+async function visit(target: PhaseTarget, phase: AnyPhase, params: unknown, ctx: PhaseContext, emit: (e: RunEvent) => void) {
+  const started = Date.now();
+  emit({ type: 'host-start', phase: phase.id, host: target.spec.name });
+  try {
+    const outcome: HostOutcome = (await phase.isDone(target, ctx, params)) ? 'already-done' : 'ran';
+    if (outcome === 'ran') await phase.run(target, ctx, params);
+    emit({ type: 'host-end', phase: phase.id, host: target.spec.name, outcome, durationMs: Date.now() - started });
+    return outcome;
+  } catch (error) {
+    const err = error instanceof Error ? error : new Error(String(error));
+    emit({ type: 'host-end', phase: phase.id, host: target.spec.name, outcome: 'failed', durationMs: Date.now() - started, error: err });
+    throw err;
+  }
+}
+
+/** Run the planned phases in order. Throws PhaseError naming the phase and every failed host. */
+export async function runPhases(
+  plan: readonly { phase: AnyPhase; params: unknown }[],
+  ctx: PhaseContext,
+  options: RunOptions,
+): Promise<PhaseReport[]> {
+  const emit = options.onEvent ?? (() => {});
+  const known = new Set(plan.map((p) => p.phase.id));
+  const reports: PhaseReport[] = [];
+  for (const { phase, params } of plan) {
+    const reason = selected(phase.id, options, known);
+    if (reason) {
+      emit({ type: 'phase-skipped', phase: phase.id, reason });
+      continue;
+    }
+    options.signal?.throwIfAborted();
+    const specs = phase.targets(ctx, params);
+    emit({ type: 'phase-start', phase: phase.id, title: phase.title, hosts: specs.map((h) => h.name) });
+    options.onPhase?.(phase.id);
+    const outcomes: Record<string, HostOutcome> = Object.fromEntries(specs.map((s) => [s.name, 'not-reached' as HostOutcome]));
+    const failures = new Map<string, Error>();
+    const queue = [...specs];
+    const width = phase.order === 'serial' ? 1 : Math.max(1, options.concurrency);
+    const worker = async () => {
+      for (let spec = queue.shift(); spec; spec = queue.shift()) {
+        // A serial phase stops at its first failure: later hosts must not act on a broken predecessor.
+        if (phase.order === 'serial' && failures.size > 0) return;
+        if (options.signal?.aborted) return;
+        try {
+          outcomes[spec.name] = await visit({ spec, host: options.hostFor(spec.name) }, phase, params, ctx, emit);
+        } catch (error) {
+          outcomes[spec.name] = 'failed';
+          failures.set(spec.name, error as Error);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(width, specs.length) }, worker));
+    options.onPhase?.(undefined);
+    reports.push({ phase: phase.id, hosts: outcomes });
+    emit({ type: 'phase-end', phase: phase.id, ok: failures.size === 0 });
+    if (failures.size > 0) throw new PhaseError(phase.id, failures, { hint: 'fix the cause and run the same command again: finished work is detected and skipped' });
+    options.signal?.throwIfAborted();
+  }
+  return reports;
+}

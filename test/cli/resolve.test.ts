@@ -1,0 +1,118 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { memoryIo } from '../../src/cli/io.ts';
+import { run } from '../../src/cli/program.ts';
+import { Lock } from '../../src/config/lock.ts';
+import { DEFAULT_MATRIX_DIR } from '../../src/matrix/load.ts';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ferry-resolve-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function ferry(...argv: string[]) {
+  const io = memoryIo();
+  const code = await run(argv, { io, now: () => new Date('2026-11-23T09:30:00Z'), cwd: dir, env: {} });
+  return { code, out: io.out(), err: io.err() };
+}
+
+describe('ferry resolve', () => {
+  it('prints the stack with one reason per component and exits 0 (issue example 1)', async () => {
+    const r = await ferry('resolve', '--os', 'rocky-9.4', '--gpu', 'h100', '--k8s', '1.33');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^kubernetes\s+1\.33\.13\s+pinned to 1\.33/m);
+    expect(r.out).toMatch(/^containerd\s+2\.0\.8\s+/m);
+    expect(r.out).toMatch(/^nvidia-driver\s+580\.126\.18\s+R580 LTSB/m);
+    expect(r.out).toMatch(/Warnings:\n {2}- Kubernetes 1\.33 is end-of-life since 2026-06-28/);
+    expect(r.err).toBe('');
+  });
+
+  it('writes a lock that parses with the Lock schema (issue example 2)', async () => {
+    const r = await ferry('resolve', '--os', 'rhel-8.10', '--gpu', 'v100', '--cri', 'cri-o', '--k8s', '1.33', '--out', 'ferry.lock.yaml');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/wrote ferry\.lock\.yaml/);
+    const lock = Lock.parse(parse(await readFile(join(dir, 'ferry.lock.yaml'), 'utf8')));
+    expect(lock.resolvedAt).toBe('2026-11-23T09:30:00.000Z');
+    expect(lock.stack.cri).toEqual({ name: 'cri-o', version: '1.33.7' });
+    expect(lock.stack.nvidiaDriver).toEqual({ branch: '580', version: '580.126.18', kernelModule: 'proprietary' });
+    expect(lock.matrixDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(lock.images.filter((i) => i.critical).map((i) => i.ref)).toEqual([
+      'registry.k8s.io/kube-proxy:v1.33.13',
+      'registry.k8s.io/pause:3.10',
+      'registry.k8s.io/coredns/coredns:v1.12.0',
+      'quay.io/calico/node:v3.31.3',
+      'quay.io/calico/cni:v3.31.3',
+      'quay.io/calico/kube-controllers:v3.31.3',
+      'nvcr.io/nvidia/k8s-device-plugin:v0.18.2',
+    ]);
+  });
+
+  it('prints the documented JSON shape (issue example 3)', async () => {
+    const r = await ferry('resolve', '--os', 'ubuntu-24.04', '--gpu', 'b200', '--pin', 'nvidia-driver=580', '--json');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out);
+    expect(Object.keys(json)).toEqual(['ok', 'stack', 'decisions', 'hostChanges', 'warnings']);
+    expect(json.ok).toBe(true);
+    expect(Object.keys(json.stack)).toEqual(['os', 'kernel', 'cgroup', 'kubernetes', 'cri', 'runc', 'nvidiaDriver', 'cni']);
+    expect(json.stack.nvidiaDriver).toEqual({ branch: '580', version: '580.126.18', kernelModule: 'open' });
+    for (const d of json.decisions) expect(Object.keys(d)).toEqual(['component', 'version', 'rules', 'why']);
+  });
+
+  it('exits 3 with the conflicting rules for an impossible pin, as text and as JSON', async () => {
+    const text = await ferry('resolve', '--os', 'rhel-8.10', '--gpu', 'v100', '--pin', 'nvidia-driver=595');
+    expect(text.code).toBe(3);
+    expect(text.err).toMatch(/no consistent stack: Volta \(v100\) is last supported by driver branch R580.*\[volta-last-branch-r580\]/);
+    const json = await ferry('resolve', '--os', 'rhel-8.10', '--k8s', '1.35', '--cgroup', 'v1', '--json');
+    expect(json.code).toBe(3);
+    expect(JSON.parse(json.out)).toEqual({ ok: false, conflicts: [{ rules: ['k8s-1.35-refuses-cgroup-v1'], message: expect.stringMatching(/cgroup v1/) }] });
+  });
+
+  const badInput: [string, string[], RegExp][] = [
+    ['an unknown OS', ['--os', 'centos-7'], /unknown OS "centos-7" \(known: rhel-8\.6/],
+    ['an unknown GPU', ['--os', 'debian-12', '--gpu', 'rtx9090'], /unknown GPU "rtx9090" \(known: k80/],
+    ['an unknown component', ['--os', 'debian-12', '--pin', 'docker=24.0'], /unknown component "docker"/],
+    ['a malformed pin', ['--os', 'debian-12', '--pin', 'kubernetes:1.35'], /malformed pin "kubernetes:1\.35"/],
+    ['a missing --os', [], /required option '--os <id>'/],
+  ];
+  it.each(badInput)('exits 2 on %s, naming what is wrong', async (_name, args, message) => {
+    const r = await ferry('resolve', ...args);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+
+  it('exits 2 on broken matrix YAML, naming file, line and field', async () => {
+    const broken = join(dir, 'broken-matrix');
+    await cp(DEFAULT_MATRIX_DIR, broken, { recursive: true });
+    const path = join(broken, 'kubernetes.yaml');
+    await writeFile(path, (await readFile(path, 'utf8')).replace('latest: "1.35.9"', 'latest: 1.35.9\n    lateset: "x"'));
+    const r = await ferry('resolve', '--os', 'debian-12', '--matrix', 'broken-matrix');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(new RegExp(`${path}:\\d+:\\d+: releases\\[6\\]`));
+  });
+});
+
+describe('ferry matrix', () => {
+  it('check passes on the matrices ferry ships', async () => {
+    const r = await ferry('matrix', 'check');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^matrix OK: 8 files, \d+ facts \(\d+ verified, \d+ unverified\)$/m);
+  });
+
+  it('list names every family and show prints one', async () => {
+    const list = await ferry('matrix', 'list');
+    expect(list.code).toBe(0);
+    expect(list.out).toMatch(/^kubernetes\s+1\.29 1\.30 1\.31 1\.32 1\.33 1\.34 1\.35 1\.36$/m);
+    const rules = await ferry('matrix', 'show', 'rules');
+    expect(rules.out).toMatch(/^blackwell-needs-open-modules\s+refuse/m);
+    const bad = await ferry('matrix', 'show', 'drivers');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/unknown matrix family "drivers" \(known: os, kubernetes/);
+  });
+});

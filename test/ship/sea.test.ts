@@ -1,0 +1,73 @@
+// The single executable: built by scripts/build-sea.ts, run from a directory with no node_modules and no Node on PATH.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync, mkdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repo = resolve(import.meta.dirname, '../..');
+let dir: string;
+let binary: string;
+let env: Record<string, string>;
+
+/** A PATH with every program of /usr/bin except Node and npm, so nothing can fall back to a Node install. */
+function pathWithoutNode(into: string): string {
+  const bin = join(into, 'bin');
+  mkdirSync(bin);
+  for (const name of readdirSync('/usr/bin'))
+    if (!/^(node|nodejs|npm|npx|corepack)$/.test(name)) symlinkSync(join('/usr/bin', name), join(bin, name));
+  return `${bin}:/usr/sbin:/sbin`;
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ferry-sea-'));
+  binary = join(dir, 'run', 'ferry');
+  execFileSync(process.execPath, [join(repo, 'scripts/build-sea.ts'), '--out', binary], { stdio: 'pipe' });
+  env = { PATH: pathWithoutNode(dir), HOME: dir };
+}, 120_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function ferry(...args: string[]) {
+  const r = spawnSync(binary, args, { cwd: join(dir, 'run'), env, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('single executable', { timeout: 60_000 }, () => {
+  it('runs with no Node on PATH and no node_modules beside it', () => {
+    expect(spawnSync('sh', ['-c', 'command -v node'], { env }).status).not.toBe(0);
+    expect(readdirSync(join(dir, 'run'))).toContain('ferry');
+    expect(readdirSync(join(dir, 'run')).filter((n) => n === 'node_modules' || n === 'matrices')).toEqual([]);
+    const r = ferry('--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Usage: ferry/);
+  });
+
+  it('maps bad usage to exit 2 like the source version', () => {
+    const r = ferry('--no-such-flag');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/unknown option/);
+  });
+
+  it('resolves from the matrix it carries, the same stack and digest as the source version', async () => {
+    const args = ['resolve', '--os', 'rocky-9.4', '--gpu', 'h100', '--k8s', '1.33', '--json'];
+    const r = ferry(...args);
+    expect(r.code).toBe(0);
+    const fromBinary = JSON.parse(r.out);
+    const fromSource = JSON.parse(execFileSync(process.execPath, [join(repo, 'bin/ferry.js'), ...args], { encoding: 'utf8' }));
+    expect(fromBinary.stack).toEqual(fromSource.stack);
+    expect(fromBinary.stack.nvidiaDriver.branch).toBe('580');
+    const out = ferry('resolve', '--os', 'rocky-9.4', '--gpu', 'h100', '--k8s', '1.33', '--out', 'ferry.lock.yaml');
+    expect(out.code).toBe(0);
+    const lock = execFileSync('cat', [join(dir, 'run', 'ferry.lock.yaml')], { encoding: 'utf8' });
+    const { loadMatrix } = await import('../../src/matrix/load.ts');
+    expect(lock).toContain(`matrixDigest: ${(await loadMatrix()).digest}`);
+  });
+
+  it('starts in well under a second', () => {
+    const started = performance.now();
+    expect(ferry('--version').code).toBe(0);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(statSync(binary).size).toBeGreaterThan(10 * 2 ** 20);
+  });
+});
