@@ -18,13 +18,13 @@ describe('planBundle with bundles/gpu-cluster.yaml', () => {
     expect(p.rpm?.releasever).toBe('9');
     expect(p.rpm?.arch).toBe('x86_64');
     expect(p.rpm?.repos[0]).toEqual({ id: 'baseos', baseurl: 'https://dl.rockylinux.org/pub/rocky/9/BaseOS/x86_64/os/' });
-    expect(p.rpm?.packages).toEqual(expect.arrayContaining(['containerd.io-1.7.27', 'nvidia-container-toolkit', '@nvidia-driver:570-open', 'kernel-devel-5.14.0-427.13.1.el9_4.x86_64', 'gcc']));
+    expect(p.rpm?.packages).toEqual(expect.arrayContaining(['containerd.io-2.0.8', 'nvidia-container-toolkit', '@nvidia-driver:580-open', 'kernel-devel-5.14.0-427', 'gcc']));
     expect(p.deb).toBeUndefined();
     expect(p.files.find((f) => f.name === 'kubeadm')).toEqual({
-      url: 'https://dl.k8s.io/release/v1.33.1/bin/linux/amd64/kubeadm',
-      sha256Url: 'https://dl.k8s.io/release/v1.33.1/bin/linux/amd64/kubeadm.sha256',
+      url: 'https://dl.k8s.io/release/v1.33.13/bin/linux/amd64/kubeadm',
+      sha256Url: 'https://dl.k8s.io/release/v1.33.13/bin/linux/amd64/kubeadm.sha256',
       component: 'kubernetes',
-      version: '1.33.1',
+      version: '1.33.13',
       name: 'kubeadm',
       mode: 0o755,
     });
@@ -37,7 +37,7 @@ describe('planBundle with bundles/gpu-cluster.yaml', () => {
   it('adds NVIDIA\'s .run installer for the locked driver when the spec asks, through the mirrors', () => {
     const spec = { ...gpuCluster, nvidiaDriverInstaller: true, mirrors: { 'https://us.download.nvidia.com': 'http://mirror.site/nvidia' } };
     const p = planBundle(rocky, spec, { gpuDriverInstaller: gpuDriverInstaller(rocky) });
-    expect(p.files.at(-1)).toMatchObject({ component: 'nvidia-driver', version: '570.124.06', url: 'http://mirror.site/nvidia/tesla/570.124.06/NVIDIA-Linux-x86_64-570.124.06.run' });
+    expect(p.files.at(-1)).toMatchObject({ component: 'nvidia-driver', version: '580.126.18', url: 'http://mirror.site/nvidia/tesla/580.126.18/NVIDIA-Linux-x86_64-580.126.18.run' });
     expect(planBundle(debian, spec, { gpuDriverInstaller: gpuDriverInstaller(debian) }).skipped).toContain('NVIDIA driver installer: the lock has no NVIDIA driver');
   });
 
@@ -52,7 +52,7 @@ describe('planBundle with bundles/gpu-cluster.yaml', () => {
   it('applies the spec mirrors (longest prefix wins) to repos, files and their checksum URLs', () => {
     const spec = { ...gpuCluster, mirrors: { 'https://dl.k8s.io': 'https://art.site/k8s', 'https://dl.rockylinux.org/pub/rocky': 'http://repo.site/rocky', 'https://dl': 'http://x' } };
     const p = planBundle(rocky, spec);
-    expect(p.files[0]).toMatchObject({ url: 'https://art.site/k8s/release/v1.33.1/bin/linux/amd64/kubeadm', sha256Url: 'https://art.site/k8s/release/v1.33.1/bin/linux/amd64/kubeadm.sha256' });
+    expect(p.files[0]).toMatchObject({ url: 'https://art.site/k8s/release/v1.33.13/bin/linux/amd64/kubeadm', sha256Url: 'https://art.site/k8s/release/v1.33.13/bin/linux/amd64/kubeadm.sha256' });
     expect(p.rpm?.repos[1]?.baseurl).toBe('http://repo.site/rocky/9/AppStream/x86_64/os/');
   });
 

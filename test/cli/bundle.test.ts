@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { cp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BundleLayout } from '../../src/bundle/layout.ts';
 import { makeBundle, tempDir } from '../bundle/support/make-bundle.ts';
-import { runFerry as ferry } from './support/run-ferry.ts';
+import { lockWithoutImages, runFerry as ferry } from './support/run-ferry.ts';
 
 let made: Awaited<ReturnType<typeof makeBundle>>;
 let work: string;
@@ -87,7 +86,7 @@ describe('ferry bundle build, inspect, unpack (no sources needed: a lock without
   const lockPath = () => join(work, 'lock.yaml');
   const specPath = () => join(work, 'spec.yaml');
   beforeAll(async () => {
-    const lock = readFileSync(new URL('../bundle/fixtures/lock-debian12-cpu.yaml', import.meta.url), 'utf8').replace(/^images:\n(  - .*\n)+/m, 'images: []\n');
+    const lock = lockWithoutImages();
     await writeFile(lockPath(), lock);
     await writeFile(
       specPath(),
@@ -148,7 +147,7 @@ describe('ferry bundle build --out safety', () => {
     const dir = join(work, 'usb-stick');
     await cp(made.dir, join(dir, 'holiday-photos'), { recursive: true });
     const lock = join(work, 'safety-lock.yaml');
-    await writeFile(lock, readFileSync(new URL('../bundle/fixtures/lock-debian12-cpu.yaml', import.meta.url), 'utf8').replace(/^images:\n(  - .*\n)+/m, 'images: []\n'));
+    await writeFile(lock, lockWithoutImages());
     const spec = join(work, 'safety-spec.yaml');
     await writeFile(spec, 'apiVersion: ferry.dev/v1alpha1\nkind: BundleSpec\nname: s\nos:\n  debian:\n    "12":\n      sources: [{ uri: "http://deb.debian.org/debian", suite: bookworm, components: [main] }]\n');
     const r = await ferry('bundle', 'build', '--lock', lock, '--spec', spec, '--out', dir, '--cache', join(work, 'cache'));
