@@ -4,7 +4,7 @@ import { UserError } from '../../src/errors.ts';
 import { BundleSpec } from '../../src/config/bundle-spec.ts';
 import { Lock } from '../../src/config/lock.ts';
 import { parseYaml } from '../../src/config/parse.ts';
-import { expand, planBundle, templateVariables } from '../../src/bundle/plan.ts';
+import { expand, planBundle, renderPlan, templateVariables } from '../../src/bundle/plan.ts';
 import { gpuBuildPackages, gpuDriverInstaller } from '../../src/bundle/sources/gpu-packages.ts';
 
 const read = (p: string) => readFileSync(new URL(p, import.meta.url), 'utf8');
@@ -30,6 +30,8 @@ describe('planBundle with bundles/gpu-cluster.yaml', () => {
     });
     expect(p.files.find((f) => f.component === 'crictl')?.url).toBe('https://github.com/kubernetes-sigs/cri-tools/releases/download/v1.33.0/crictl-v1.33.0-linux-amd64.tar.gz');
     expect(p.manifests.map((m) => m.component)).toEqual(['calico', 'nvidia-device-plugin']);
+    // The device plugin manifest follows the image version the lock chose.
+    expect(p.manifests[1]!.url).toBe('https://raw.githubusercontent.com/NVIDIA/k8s-device-plugin/v0.18.2/deployments/static/nvidia-device-plugin.yml');
     expect(p.images).toContainEqual({ ref: 'registry.k8s.io/pause:3.10', critical: true });
     expect(p.registries.credentials[0]).toMatchObject({ registry: 'nvcr.io', passwordEnv: 'NGC_API_KEY' });
   });
@@ -62,13 +64,27 @@ describe('planBundle with bundles/gpu-cluster.yaml', () => {
   });
 });
 
+describe('renderPlan', () => {
+  it('lists every upstream after mirrors, and what was left out', () => {
+    const text = renderPlan(planBundle(debian, { ...gpuCluster, nvidiaDriverInstaller: true }));
+    expect(text).toMatch(/^bundle gpu-cluster for debian 12 \(linux\/amd64\); manifests point at registry.ferry.local:5000$/m);
+    expect(text).toMatch(/^  http:\/\/deb.debian.org\/debian bookworm main contrib non-free-firmware$/m);
+    expect(text).toMatch(/^  kubernetes\/1.33.13\/kubeadm <- https:\/\/dl.k8s.io\/release\/v1.33.13\/bin\/linux\/amd64\/kubeadm \(sha256 from https:\/\/dl.k8s.io\/.*kubeadm.sha256\)$/m);
+    expect(text).toMatch(/^left out \(1\):\n  NVIDIA driver installer: the lock has no NVIDIA driver$/m);
+  });
+});
+
 describe('templates', () => {
   const vars = templateVariables(rocky);
   it.each([
     ['kube-{kubernetesMinor}-{arch}', 'kube-1.33-amd64'],
     ['{osId}-{osVersion}/{basearch}', 'rocky-9.4/x86_64'],
     ['plain', 'plain'],
+    ['{imageTag.pause}/{imageTag.kube-apiserver}', '3.10/1.33.13'],
   ])('expands %s', (t, want) => expect(expand(t, vars, 'x')).toBe(want));
-  it('returns null when the lock has no value (no GPU)', () => expect(expand('{nvidiaDriver}', templateVariables(debian), 'x')).toBeNull());
+  it('returns null when the lock has no value (no GPU, no such image)', () => {
+    expect(expand('{nvidiaDriver}', templateVariables(debian), 'x')).toBeNull();
+    expect(expand('{imageTag.k8s-device-plugin}', templateVariables(debian), 'x')).toBeNull();
+  });
   it('names an unknown placeholder and where it is', () => expect(() => expand('{kubernets}', vars, 'files[2].url')).toThrow(UserError));
 });
