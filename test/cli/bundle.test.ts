@@ -126,6 +126,16 @@ describe('ferry bundle build, inspect, unpack (no sources needed: a lock without
     expect(r.out).toMatch(/NOT signed/);
   });
 
+  it('--dry-run prints the plan for the real gpu-cluster spec and a real lock, fetching nothing', async () => {
+    const lock = new URL('../bundle/fixtures/lock-rocky9-h100.yaml', import.meta.url).pathname;
+    const spec = new URL('../../bundles/gpu-cluster.yaml', import.meta.url).pathname;
+    const r = await ferry('bundle', 'build', '--lock', lock, '--spec', spec, '--dry-run', '--json');
+    expect(r.code, r.err).toBe(0);
+    const plan = JSON.parse(r.out) as { rpm: { repos: unknown[] }; files: { name: string }[] };
+    expect(plan.rpm.repos).toHaveLength(6);
+    expect(plan.files.map((f) => f.name)).toContain('kubeadm');
+  });
+
   it('exits 2 naming file, line and field for a bad spec', async () => {
     const bad = join(work, 'bad-spec.yaml');
     await writeFile(bad, 'apiVersion: ferry.dev/v1alpha1\nkind: BundleSpec\nname: x\nclosure: everything\n');
