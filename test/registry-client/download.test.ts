@@ -63,7 +63,7 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-describe('blob downloads', () => {
+describe('blob downloads', { timeout: 60_000 }, () => {
   it('detects a blob corrupted in transit and keeps no trace of it, in the cache or the bundle', async () => {
     const p = await proxy();
     p.faults.corrupt = { match: isBig, times: 100 };
@@ -150,6 +150,21 @@ describe('blob downloads', () => {
     expect(gets[0]!.status).toBe(206);
     expect(gets[0]!.bytes).toBe(size - kept);
     expect(sha(await readFile(join(cache, 'blobs/sha256', hex)))).toBe(`sha256:${hex}`);
+  });
+
+  it('stops the other transfers when one blob fails for good, leaving their partial files for the next build', async () => {
+    const p = await proxy();
+    const manifest = JSON.parse((await rawManifest(registry.host, FIXTURES['app-a'])).toString()) as { layers: { digest: string }[] };
+    const other = manifest.layers.find((l) => l.digest !== big.digest)!.digest;
+    p.faults.corrupt = { match: (path) => path.endsWith(other), times: 100 };
+    p.faults.stall = { match: isBig, bytes: Math.floor(big.size / 3), ms: 800, times: 1 };
+    const cache = join(work, 'cache-stop');
+    await expect(collectImages(options(p.host), { ...ctxFor(cache), concurrency: 3 })).rejects.toBeInstanceOf(VerifyError);
+    // Long enough for the held transfer to finish and be committed, had it not been stopped.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const files = await readdir(join(cache, 'blobs/sha256'));
+    expect(files).not.toContain(big.digest.slice(7));
+    expect(files).toContain(`${big.digest.slice(7)}.partial`);
   });
 
   it('detects a blob corrupted in the registry storage itself', async () => {

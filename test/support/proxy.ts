@@ -76,6 +76,7 @@ export async function startProxy(target: string, faults: ProxyFaults = {}): Prom
         if (cut) cut.times--;
         if (corrupt) corrupt.times--;
         let flipped = false;
+        let held = false;
         up.on('data', (chunk: Buffer) => {
           if (cut && entry.bytes + chunk.length > cut.bytes) {
             const part = chunk.subarray(0, cut.bytes - entry.bytes);
@@ -84,7 +85,8 @@ export async function startProxy(target: string, faults: ProxyFaults = {}): Prom
             up.destroy();
             return;
           }
-          if (stall && entry.bytes + chunk.length > stall.bytes) {
+          if (stall && !held && entry.bytes + chunk.length > stall.bytes) {
+            held = true;
             const part = chunk.subarray(0, stall.bytes - entry.bytes);
             const rest = chunk.subarray(part.length);
             entry.bytes += part.length;
