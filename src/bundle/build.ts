@@ -18,7 +18,7 @@ import { planBundle, type BundlePlan, type PlannedFile } from './plan.ts';
 import { fetchText } from './fetch.ts';
 import type { FileSpec } from './sources/files.ts';
 import type { Credentials } from '../registry-client/client.ts';
-import { normalizeImageRef } from './rewrite.ts';
+import { formatImageReference, parseImageReference } from '../registry-client/reference.ts';
 import { sealBundle } from './seal.ts';
 
 
@@ -182,7 +182,7 @@ export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
         {
           title: 'Images',
           run: async (progress) => {
-            const known = new Set(plan().images.map((i) => normalizeImageRef(i.ref)));
+            const known = new Set(plan().images.map((i) => formatImageReference(parseImageReference(i.ref))));
             const images = [...plan().images, ...manifestImages.filter((r) => !known.has(r)).map((ref) => ({ ref, critical: false }))];
             if (images.length === 0) return 'none';
             const credentials: Record<string, Credentials> = {};
