@@ -31,7 +31,7 @@ export interface BundleSources {
   rpm?: (options: NonNullable<BundlePlan['rpm']> & { osId: string; osVersion: string }, ctx: SourceContext) => Promise<Artifact[]>;
   deb?: (options: NonNullable<BundlePlan['deb']> & { osId: string; osVersion: string }, ctx: SourceContext) => Promise<Artifact[]>;
   files?: (options: { files: FileSpec[] }, ctx: SourceContext) => Promise<Artifact[]>;
-  gpuBuildPackages?: (lock: Lock) => string[];
+  gpuBuildPackages?: (lock: Lock, kernels: readonly string[]) => string[];
   gpuDriverInstaller?: (lock: Lock) => FileSpec | undefined;
 }
 
@@ -158,7 +158,7 @@ export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
       title: 'Plan the bundle from the lock and the spec',
       run: async () => {
         state.plan = planBundle(input.lock, input.spec, {
-          gpuBuildPackages: input.sources.gpuBuildPackages?.(input.lock),
+          gpuBuildPackages: input.sources.gpuBuildPackages?.(input.lock, input.spec.kernels),
           gpuDriverInstaller: input.sources.gpuDriverInstaller?.(input.lock),
         });
         await claimDir(workDir, input.cacheDir);
