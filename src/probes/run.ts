@@ -1,0 +1,60 @@
+// Runs the probe agents on every node at once (one round trip each) and samples each node's clock against ours.
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Host } from '../hosts/host.ts';
+import type { Plan } from '../checks/types.ts';
+import { agentProgram, interpretReports, planProbes, type AgentReport, type ProbeNode } from './plan.ts';
+import type { ClockSample, ProbeResults } from './types.ts';
+
+/** How long every agent listens and sends; long enough to absorb the start skew of parallel SSH sessions. */
+export const PROBE_DURATION_MS = 2500;
+
+export interface ProbeOptions {
+  /** Interpreter per node (from facts): platform-python or python3; absent = no agent there. */
+  python: ReadonlyMap<string, string | undefined>;
+  durationMs?: number;
+}
+
+/** Run the agents on all `nodes` in parallel; each is bounded by its own deadline and by `timeout`. */
+export async function runProbes(hosts: ReadonlyMap<string, Host>, nodes: readonly ProbeNode[], plan: Plan, options: ProbeOptions): Promise<Omit<ProbeResults, 'clock'>> {
+  const durationMs = options.durationMs ?? PROBE_DURATION_MS;
+  const run = randomBytes(6).toString('hex');
+  const configs = planProbes(nodes, plan, run, durationMs);
+  const source = await readFile(new URL('./agent.py', import.meta.url), 'utf8');
+  const limit = Math.ceil(durationMs / 1000) + 5;
+  const reports = new Map<string, AgentReport | string>();
+  // Every agent must be up at the same time, so all start together: the connections are already open.
+  await Promise.all(
+    nodes.map(async (node) => {
+      const host = hosts.get(node.name);
+      const python = options.python.get(node.name);
+      if (!host || !python) return reports.set(node.name, python ? 'host not connected' : 'no python3 or platform-python on the node');
+      const r = await host.exec(['timeout', '-k', '2', String(limit), python, '-'], {
+        stdin: agentProgram(source, configs.get(node.name)!),
+        allowFailure: true,
+        timeoutMs: (limit + 10) * 1000,
+      }).catch((error: unknown) => ({ exitCode: -1, stdout: '', stderr: String(error) }));
+      const line = r.stdout.trim().split('\n').at(-1) ?? '';
+      try {
+        reports.set(node.name, JSON.parse(line) as AgentReport);
+      } catch {
+        reports.set(node.name, `agent failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').at(-1) ?? ''}`);
+      }
+    }),
+  );
+  return interpretReports(nodes, configs, reports);
+}
+
+/** Node clock minus admin clock, corrected by half the round trip (NTP's offset formula with one sample). */
+export function clockOffset(sentMs: number, remoteMs: number, receivedMs: number): { offsetMs: number; uncertaintyMs: number } {
+  return { offsetMs: Math.round(remoteMs - (sentMs + receivedMs) / 2), uncertaintyMs: Math.round((receivedMs - sentMs) / 2) };
+}
+
+/** One round trip: `date +%s%N` on the node between two readings of the admin clock `now`. */
+export async function sampleClock(host: Host, now: () => Date): Promise<ClockSample> {
+  const sent = now().getTime();
+  const r = await host.exec(['date', '+%s%N'], { readOnly: true, timeoutMs: 10_000 });
+  const received = now().getTime();
+  const remoteMs = Number(BigInt(r.stdout.trim()) / 1_000_000n);
+  return { host: host.name, ...clockOffset(sent, remoteMs, received) };
+}
