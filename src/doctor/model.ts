@@ -23,7 +23,7 @@ export interface HostEntry {
 export interface DoctorReport {
   reportVersion: typeof REPORT_VERSION;
   generatedAt: string;
-  cluster: string | undefined;
+  cluster: string | null;
   kubernetes: { version: string; source: Plan['kubernetesVersionSource'] };
   hosts: HostEntry[];
   findings: Finding[];
@@ -62,7 +62,7 @@ export function buildReport(input: ReportInput): DoctorReport {
   return {
     reportVersion: REPORT_VERSION,
     generatedAt: input.generatedAt.toISOString(),
-    cluster: input.cluster,
+    cluster: input.cluster ?? null,
     kubernetes: { version: input.plan.kubernetesVersion, source: input.plan.kubernetesVersionSource },
     hosts: input.gathered.map((g) =>
       'facts' in g

@@ -4,11 +4,11 @@ import { firstLine, linesOf, type Section } from './sections.ts';
 
 type Sections = Map<string, Section>;
 
-/** KEY=value lines of os-release, unquoted. */
+/** KEY=value lines (os-release, timedatectl show), unquoted. */
 export function parseOsRelease(lines: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of lines) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    const m = /^([A-Za-z0-9_]+)=(.*)$/.exec(line.trim());
     if (m) out[m[1]!] = m[2]!.replace(/^(["'])(.*)\1$/, '$2');
   }
   return out;
