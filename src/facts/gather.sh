@@ -32,9 +32,13 @@ sysctls() {
 # Legacy tables exist only when /proc/net/ip_tables_names lists some: reading them then loads no module.
 legacy_save() { [ -s /proc/net/ip_tables_names ] || return 0; iptables-legacy-save; }
 services() {
-  for u in firewalld ufw nftables containerd crio docker kubelet NetworkManager chronyd systemd-timesyncd ntp ntpd \
-    fapolicyd nvidia-fabricmanager nvidia-persistenced; do
-    printf '%s %s\n' "$u" "$(systemctl is-active "$u" 2>/dev/null)"
+  units="firewalld ufw nftables containerd crio docker kubelet NetworkManager chronyd systemd-timesyncd ntp ntpd fapolicyd nvidia-fabricmanager nvidia-persistenced"
+  # One systemctl call answers for every unit, one line each, in order.
+  states=$(systemctl is-active $units 2>/dev/null)
+  i=0
+  for u in $units; do
+    i=$((i + 1))
+    printf '%s %s\n' "$u" "$(printf '%s\n' "$states" | sed -n "${i}p")"
   done
 }
 disks() {
