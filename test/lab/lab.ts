@@ -99,7 +99,14 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   };
+  // nspawn is our child: once it exits, the event loop must reap it before its cgroups can go, so tear down,
+  // wait for the exits, and sweep the (now empty) cgroups again.
+  const exits = new Map<string, Promise<unknown>>();
+  const reap = (names: readonly string[]) =>
+    Promise.race([Promise.all(names.map((n) => exits.get(n))), sleep(5_000)]);
   const stop = async () => {
+    teardownLabSync(state);
+    await reap(names);
     teardownLabSync(state);
     detach();
   };
@@ -127,9 +134,10 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
     const labFiles = { identityFile, knownHostsFile };
     const nodes = await Promise.all(
       state.nodes.map((n, i) =>
-        bootNode({ prefix, bridge, stateDir, baseDir: base.dir, node: n, address: addresses[i]!, hosts, publicKey, debs: options.debs }, () =>
-          saveState(state),
-        ).then(async (booted) => {
+        bootNode({ prefix, bridge, stateDir, baseDir: base.dir, node: n, address: addresses[i]!, hosts, publicKey, debs: options.debs }, (exit) => {
+          if (exit) exits.set(n.name, exit);
+          saveState(state);
+        }).then(async (booted) => {
           const keys = await execa('ssh-keyscan', ['-T', '5', addresses[i]!]);
           await appendFile(knownHostsFile, keys.stdout.endsWith('\n') ? keys.stdout : `${keys.stdout}\n`);
           const r = await execa(labSshArgv(labFiles, addresses[i]!, ['systemctl', 'is-system-running'])[0]!,
@@ -182,6 +190,8 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
       },
       async stopNode(name) {
         stopNodesSync(prefix, [find(name).node]);
+        await reap([name]);
+        stopNodesSync(prefix, [find(name).node]);
       },
       stop,
     };
@@ -209,7 +219,7 @@ interface BootSpec {
   debs: string | undefined;
 }
 
-async function bootNode(spec: BootSpec, persist: () => void): Promise<{ leaderPid: number; failedUnits: string[]; startedAt: number }> {
+async function bootNode(spec: BootSpec, persist: (exit?: Promise<unknown>) => void): Promise<{ leaderPid: number; failedUnits: string[]; startedAt: number }> {
   const { prefix, node } = spec;
   const dir = join(spec.stateDir, node.name);
   for (const d of ['upper', 'work', 'root', 'containerd']) await mkdir(join(dir, d), { recursive: true });
@@ -245,11 +255,11 @@ async function bootNode(spec: BootSpec, persist: () => void): Promise<{ leaderPi
     reject: false, detached: false, cleanup: false,
   });
   node.nspawnPid = child.pid;
-  persist();
   let exited = false;
-  void child.then(() => {
+  const exit = child.then(() => {
     exited = true;
   });
+  persist(exit);
 
   const deadline = Date.now() + BOOT_TIMEOUT_MS;
   const fail = async (why: string) =>

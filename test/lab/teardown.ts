@@ -44,9 +44,11 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** A live (not zombie) process of this lab: a zombie waits only for its parent to reap it, which may be us. */
 function inLabCgroup(pid: number, prefix: string): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/ferry-lab/${prefix}/`);
+    const state = /\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
+    return state !== 'Z' && readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/ferry-lab/${prefix}/`);
   } catch {
     return false;
   }
@@ -93,7 +95,8 @@ export function stopNodesSync(prefix: string, nodes: readonly NodeState[], grace
     for (const pid of left) if (inLabCgroup(pid, prefix)) signal(pid, 'SIGKILL');
   }
   const killDeadline = Date.now() + 5_000;
-  while (Date.now() < killDeadline && nodes.some((n) => pidsInCgroup(cgroupDir('pids', prefix, n.name)).length > 0)) sleepSync(50);
+  const live = (n: NodeState) => pidsInCgroup(cgroupDir('pids', prefix, n.name)).filter((p) => inLabCgroup(p, prefix));
+  while (Date.now() < killDeadline && nodes.some((n) => live(n).length > 0)) sleepSync(50);
   for (const n of nodes) {
     if (isMounted(n.root)) {
       if (spawnSync('umount', [n.root]).status !== 0) spawnSync('umount', ['-l', n.root]);
