@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../../src/cli/io.ts';
 import { run } from '../../src/cli/program.ts';
 import type { DoctorReport } from '../../src/doctor/model.ts';
+import { fetchDebs } from '../lab/debs.ts';
 import { startLab, type Lab } from '../lab/lab.ts';
 
 let lab: Lab;
@@ -27,7 +28,8 @@ const LAB_WARNINGS: Record<string, RegExp> = {
 };
 
 beforeAll(async () => {
-  lab = await startLab({ nodes: [CP, W1, W2] });
+  // Debian's containerd .deb and its dependencies, carried in: the nodes have no network.
+  lab = await startLab({ nodes: [CP, W1, W2], debs: await fetchDebs(['containerd']) });
   inventory = await lab.writeInventory({ roles: { [CP]: ['control-plane'], [W1]: ['worker'], [W2]: ['worker'] } });
   // What the ip-forward remedy says to do; a fresh Debian node has it off.
   for (const n of [CP, W1, W2]) await sh(n, 'sysctl -qw net.ipv4.ip_forward=1');
@@ -97,6 +99,22 @@ describe('ferry doctor on broken lab nodes', () => {
       await sh(W1, 'sysctl -qw net.ipv4.ip_forward=1');
       await sh(W2, `echo ${own} > /etc/machine-id`);
     }
+  });
+
+  it('fails containerd installed with SystemdCgroup = false while kubelet will use systemd, and passes once its fix is applied', async () => {
+    await sh(W1, 'DEBIAN_FRONTEND=noninteractive dpkg -i /debs/*.deb >/dev/null');
+    const { code, report } = await doctor('--only', 'cgroup-driver');
+    const [finding] = of(report, 'cgroup-driver', W1);
+    expect(finding).toMatchObject({ status: 'fail', message: expect.stringContaining('containerd runtime "runc" has SystemdCgroup = false but kubelet uses the systemd driver') });
+    expect(finding!.remedy).toBe(
+      'in /etc/containerd/config.toml set SystemdCgroup = true under [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options] (if the file lacks that table, start from `containerd config default > /etc/containerd/config.toml`), then: systemctl restart containerd',
+    );
+    expect(code).toBe(4);
+    // The fix, exactly as printed.
+    await sh(W1, "containerd config default > /etc/containerd/config.toml && sed -i 's/SystemdCgroup = false/SystemdCgroup = true/' /etc/containerd/config.toml && systemctl restart containerd");
+    const fixed = await doctor('--only', 'cgroup-driver');
+    expect(of(fixed.report, 'cgroup-driver', W1)).toEqual([expect.objectContaining({ status: 'pass' })]);
+    expect(fixed.code).toBe(0);
   });
 
   it('refuses a node whose host key changed, naming it, and still checks the others', async () => {
