@@ -1,7 +1,9 @@
 # ferry doctor probe agent: runs on every node at once for a bounded time, then prints one JSON line.
 # It listens (raw IP protocol 4, one UDP port, TCP ports that are free) and sends to every peer, so each
-# direction of each pair is tested from both ends in one round trip. Everything it opens is closed on exit;
-# it exits by its own deadline whatever happens. CONFIG (base64 JSON) is prepended by ferry.
+# direction of each pair is tested from both ends in one round trip. Every packet also says which peers this
+# node has heard and finished connecting to, so all agents stop as soon as every direction is settled; where a
+# path is blocked they stop at their deadline. Everything opened is closed on exit. CONFIG (base64 JSON) is
+# prepended by ferry.
 import base64, errno, json, os, selectors, socket, struct, sys, time
 
 cfg = json.loads(base64.b64decode(CONFIG))
@@ -37,18 +39,57 @@ def inner_packet(src_index, dst_index, payload):
     return hdr + udp
 
 
+index_of = dict((p["name"], p["index"]) for p in cfg["peers"])
+# What peers told us about themselves: bitmaps (by node index) of whom they heard and finished connecting to.
+told = {}
+
+
+def bitmap(names):
+    bits = 0
+    for n in names:
+        if n in index_of:
+            bits |= 1 << index_of[n]
+    return b"%x" % bits
+
+
+def tcp_done_to():
+    busy = set(st["to"] for st in pending.values())
+    return [p["name"] for p in cfg["peers"] if p["name"] not in busy]
+
+
 def message():
-    return MARK + run + b" " + me.encode()
+    return b" ".join([MARK.strip(), run, me.encode(), bitmap(result["ipipFrom"]), bitmap(result["udpFrom"]), bitmap(tcp_done_to())])
 
 
 def sender_of(payload):
-    # "ferry-probe RUN NAME" -> NAME when RUN is ours.
+    # "ferry-probe RUN NAME [IPIP UDP TCP]" -> NAME when RUN is ours; remembers the peer's bitmaps.
     if not payload.startswith(MARK):
         return None
     parts = payload[len(MARK):].split(b" ")
-    if len(parts) != 2 or parts[0] != run:
+    if len(parts) not in (2, 5) or parts[0] != run:
         return None
-    return parts[1].decode(errors="replace")
+    name = parts[1].decode(errors="replace")
+    if len(parts) == 5 and name in index_of:
+        try:
+            told[name] = tuple(int(x, 16) for x in parts[2:5])
+        except ValueError:
+            pass
+    return name
+
+
+def settled():
+    # Every peer heard us both ways and finished connecting to us; we heard every peer and finished our connects.
+    bit = 1 << cfg["index"]
+    if pending:
+        return False
+    for p in cfg["peers"]:
+        name = p["name"]
+        t = told.get(name)
+        if name not in result["ipipFrom"] or name not in result["udpFrom"] or t is None:
+            return False
+        if not (t[0] & bit and t[1] & bit and t[2] & bit):
+            return False
+    return True
 
 
 def open_socket(factory, what):
@@ -125,12 +166,17 @@ def finish_attempt(key, st, outcome, final=False):
 
 
 next_burst = 0.0
+linger_until = None
 while True:
     now = time.monotonic()
-    if now >= deadline:
+    if now >= deadline or (linger_until is not None and now >= linger_until):
         break
+    if linger_until is None and settled():
+        # One last burst carries our final bitmaps to peers still waiting for them, then a short linger.
+        linger_until = now + 0.15
+        next_burst = 0.0
     if now >= next_burst:
-        next_burst = now + 0.25
+        next_burst = now + 0.1 if linger_until is None else deadline
         for i, peer in enumerate(cfg["peers"]):
             if raw:
                 try:
@@ -170,7 +216,7 @@ while True:
                 try:
                     conn.setblocking(True)
                     conn.settimeout(0.2)
-                    conn.sendall(message() + b"\n")
+                    conn.sendall(b" ".join([MARK.strip(), run, me.encode()]) + b"\n")
                 except OSError:
                     pass
                 conn.close()

@@ -6,8 +6,8 @@ import type { Plan } from '../checks/types.ts';
 import { agentProgram, interpretReports, planProbes, type AgentReport, type ProbeNode } from './plan.ts';
 import type { ClockSample, ProbeResults } from './types.ts';
 
-/** How long every agent listens and sends; long enough to absorb the start skew of parallel SSH sessions. */
-export const PROBE_DURATION_MS = 2500;
+/** The most an agent runs; agents stop together as soon as every direction is settled, so only a blocked path costs this. */
+export const PROBE_DURATION_MS = 3000;
 
 export interface ProbeOptions {
   /** Interpreter per node (from facts): platform-python or python3; absent = no agent there. */
@@ -19,7 +19,9 @@ export interface ProbeOptions {
 export async function runProbes(hosts: ReadonlyMap<string, Host>, nodes: readonly ProbeNode[], plan: Plan, options: ProbeOptions): Promise<Omit<ProbeResults, 'clock'>> {
   const durationMs = options.durationMs ?? PROBE_DURATION_MS;
   const run = randomBytes(6).toString('hex');
-  const configs = planProbes(nodes, plan, run, durationMs);
+  // Only nodes that can run an agent take part; directions touching the others are reported unknown.
+  const agents = nodes.filter((n) => hosts.has(n.name) && options.python.get(n.name));
+  const configs = planProbes(agents, plan, run, durationMs);
   const source = await readFile(new URL('./agent.py', import.meta.url), 'utf8');
   const limit = Math.ceil(durationMs / 1000) + 5;
   const reports = new Map<string, AgentReport | string>();
@@ -28,9 +30,10 @@ export async function runProbes(hosts: ReadonlyMap<string, Host>, nodes: readonl
     nodes.map(async (node) => {
       const host = hosts.get(node.name);
       const python = options.python.get(node.name);
-      if (!host || !python) return reports.set(node.name, python ? 'host not connected' : 'no python3 or platform-python on the node');
+      const config = configs.get(node.name);
+      if (!host || !python || !config) return reports.set(node.name, python ? 'host not connected' : 'no python3 or platform-python on the node');
       const r = await host.exec(['timeout', '-k', '2', String(limit), python, '-'], {
-        stdin: agentProgram(source, configs.get(node.name)!),
+        stdin: agentProgram(source, config),
         allowFailure: true,
         timeoutMs: (limit + 10) * 1000,
       }).catch((error: unknown) => ({ exitCode: -1, stdout: '', stderr: String(error) }));

@@ -1,0 +1,62 @@
+// Benchmark: doctor on 1 lab node and on all of them; prints wall times, their ratio (goal: N nodes within 1.5x of one)
+// and the round trips per host. Needs root (boots the lab). Usage: node bench/doctor-scale.ts [nodes=5] [runs=3]
+import { Inventory } from '../src/config/inventory.ts';
+import { loadYamlFile } from '../src/config/load.ts';
+import { runDoctor, type DoctorTarget } from '../src/doctor/doctor.ts';
+import { planFrom } from '../src/doctor/plan.ts';
+import { openInventoryHosts } from '../src/doctor/ssh-hosts.ts';
+import type { Host } from '../src/hosts/host.ts';
+import { startLab } from '../test/lab/lab.ts';
+import { CountingHost } from './counting-host.ts';
+
+const nodes = Number(process.argv[2] ?? 5);
+const runs = Number(process.argv[3] ?? 3);
+const lab = await startLab({ nodes });
+try {
+  for (const n of lab.nodes) await lab.nodeExec(n.name, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+  const inventory = await loadYamlFile(await lab.writeInventory(), Inventory);
+  const plan = planFrom(inventory, undefined, undefined);
+  const all: DoctorTarget[] = inventory.hosts.map((h) => ({ name: h.name, address: h.address, roles: h.roles }));
+
+  async function once(targets: DoctorTarget[]) {
+    const counted: CountingHost[] = [];
+    const started = performance.now();
+    const report = await runDoctor({
+      cluster: inventory.name,
+      targets,
+      plan,
+      now: () => new Date(),
+      selection: {},
+      concurrency: inventory.ssh.concurrency,
+      openHosts: async (t) => {
+        const opened = await openInventoryHosts(inventory, t, { hostKeyPolicy: 'strict', cwd: process.cwd(), env: process.env });
+        return new Map([...opened].map(([name, h]) => [name, h instanceof Error ? h : (counted.push(new CountingHost(h as Host)), counted.at(-1)!)]));
+      },
+    });
+    const ms = performance.now() - started;
+    if (report.summary.unreachable > 0) throw new Error(`unreachable hosts: ${JSON.stringify(report.hosts.filter((h) => !h.reachable))}`);
+    return { ms, trips: counted.map((c) => c.calls.length), calls: counted[0]?.calls ?? [] };
+  }
+
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const one: number[] = [];
+  const many: number[] = [];
+  let tripsOne: number[] = [];
+  let tripsMany: number[] = [];
+  let calls: string[] = [];
+  for (let i = 0; i < runs; i++) {
+    const a = await once(all.slice(0, 1));
+    const b = await once(all);
+    one.push(a.ms);
+    many.push(b.ms);
+    tripsOne = a.trips;
+    tripsMany = b.trips;
+    calls = b.calls;
+  }
+  const ratio = median(many) / median(one);
+  console.log(`doctor on 1 node:  median ${median(one).toFixed(0)} ms over ${runs} runs; round trips per host: ${tripsOne.join(', ')}`);
+  console.log(`doctor on ${nodes} nodes: median ${median(many).toFixed(0)} ms over ${runs} runs; round trips per host: ${tripsMany.join(', ')} (${calls.join(' | ')})`);
+  console.log(`ratio ${nodes} nodes / 1 node: ${ratio.toFixed(2)}x (goal <= 1.5x; the ${nodes}-node run includes the pairwise probes, bounded at 2.5 s)`);
+} finally {
+  await lab.stop();
+}
