@@ -9,7 +9,8 @@ import base64, errno, json, os, selectors, socket, struct, sys, time
 cfg = json.loads(base64.b64decode(CONFIG))
 run = cfg["run"].encode()
 me = cfg["me"]
-deadline = time.monotonic() + cfg["durationMs"] / 1000.0
+started = time.monotonic()
+deadline = started + cfg["durationMs"] / 1000.0
 MARK = b"ferry-probe "
 result = {"host": me, "ipipFrom": [], "udpFrom": [], "listen": {}, "tcp": {}, "sendErrors": {}, "errors": []}
 sel = selectors.DefaultSelector()
@@ -248,4 +249,5 @@ for s in opened:
         s.close()
     except OSError:
         pass
+result["elapsedMs"] = int((time.monotonic() - started) * 1000)
 sys.stdout.write(json.dumps(result) + "\n")

@@ -134,3 +134,22 @@ describe('small parsers', () => {
     expect(kernelCompiler(fixtureText('debian12-admin-host').split('\n').find((l) => l.startsWith('Linux version')))).toBe('gcc (GCC) 15.3.0');
   });
 });
+
+describe('parseFacts on a real lab node (systemd-nspawn Debian 12)', () => {
+  const f = fixtureFacts('debian12-lab-node', 'node1');
+  it('reads systemd’s answers: every unit inactive, NTP not synchronized', () => {
+    expect(f.services.containerd).toBe('inactive');
+    expect(f.services.firewalld).toBe('inactive');
+    expect(f.time).toEqual({ ntpSynchronized: false, ntpService: false });
+  });
+  it('finds the cluster interface without a default route (the lab has no route out)', () => {
+    expect(f.defaultRouteIface).toBeUndefined();
+    expect(f.addresses.find((a) => a.iface === 'host0')?.address).toBe('10.218.59.11');
+    expect(f.links.find((l) => l.name === 'host0')?.mtu).toBe(1500);
+  });
+  it('sees /var/lib/containerd on its own bind mount and sshd on port 22', () => {
+    expect(f.disks.find((d) => d.path === '/var/lib/containerd')?.mount).toBe('/var/lib/containerd');
+    expect(f.listeners.map((l) => l.port)).toEqual([22, 22]);
+    expect(f.identity.productUuid).toBeUndefined();
+  });
+});
