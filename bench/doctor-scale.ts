@@ -5,16 +5,28 @@ import { loadYamlFile } from '../src/config/load.ts';
 import { runDoctor, type DoctorTarget } from '../src/doctor/doctor.ts';
 import { planFrom } from '../src/doctor/plan.ts';
 import { openInventoryHosts } from '../src/doctor/ssh-hosts.ts';
-import type { Host } from '../src/hosts/host.ts';
+import { homedir } from 'node:os';
+import type { OpenedHosts } from '../src/doctor/doctor.ts';
 import { startLab } from '../test/lab/lab.ts';
 import { CountingHost } from './counting-host.ts';
+
+/** Wrap every opened host in a CountingHost, collected in `into`. */
+function counting(opened: OpenedHosts, into: CountingHost[]): OpenedHosts {
+  const hosts = new Map([...opened.hosts].map(([name, h]) => {
+    const c = new CountingHost(h);
+    into.push(c);
+    return [name, c] as const;
+  }));
+  return { hosts, close: () => opened.close() };
+}
 
 const nodes = Number(process.argv[2] ?? 5);
 const runs = Number(process.argv[3] ?? 3);
 const lab = await startLab({ nodes });
 try {
   for (const n of lab.nodes) await lab.nodeExec(n.name, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
-  const inventory = await loadYamlFile(await lab.writeInventory(), Inventory);
+  const inventoryPath = await lab.writeInventory();
+  const inventory = await loadYamlFile(inventoryPath, Inventory);
   const plan = planFrom(inventory, undefined, undefined);
   const all: DoctorTarget[] = inventory.hosts.map((h) => ({ name: h.name, address: h.address, roles: h.roles }));
 
@@ -28,14 +40,12 @@ try {
       now: () => new Date(),
       selection: {},
       concurrency: inventory.ssh.concurrency,
-      openHosts: async (t) => {
-        const opened = await openInventoryHosts(inventory, t, { hostKeyPolicy: 'strict', cwd: process.cwd(), env: process.env });
-        return new Map([...opened].map(([name, h]) => [name, h instanceof Error ? h : (counted.push(new CountingHost(h as Host)), counted.at(-1)!)]));
-      },
+      opened: counting(openInventoryHosts(inventory, { inventoryPath, hostKeyPolicy: 'strict', homeDir: homedir(), agentSocket: undefined }), counted),
     });
     const ms = performance.now() - started;
     if (report.summary.unreachable > 0) throw new Error(`unreachable hosts: ${JSON.stringify(report.hosts.filter((h) => !h.reachable))}`);
-    return { ms, trips: counted.map((c) => c.calls.length), calls: counted[0]?.calls ?? [] };
+    const used = counted.filter((c) => targets.some((t) => t.name === c.name));
+    return { ms, trips: used.map((c) => c.calls.length), calls: used[0]?.calls ?? [] };
   }
 
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -1,6 +1,6 @@
 // `ferry doctor`: check every node and node pair of an inventory over SSH (or this machine with --local) before install.
 import { readdir, stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Inventory, Role } from '../config/inventory.ts';
@@ -10,7 +10,7 @@ import { UserError } from '../errors.ts';
 import { BundleLayout } from '../bundle/layout.ts';
 import { LocalHost } from '../hosts/local.ts';
 import { checkIds } from '../checks/registry.ts';
-import { runDoctor, type DoctorTarget, type OpenHosts } from '../doctor/doctor.ts';
+import { runDoctor, type DoctorTarget, type OpenedHosts } from '../doctor/doctor.ts';
 import { planFrom } from '../doctor/plan.ts';
 import { renderJson, renderTable } from '../doctor/report.ts';
 import { openInventoryHosts } from '../doctor/ssh-hosts.ts';
@@ -60,7 +60,7 @@ async function doctor(flags: DoctorFlags, ctx: CommandContext): Promise<void> {
   const imageBytes = flags.bundle ? await bundleImageBytes(resolve(ctx.cwd, flags.bundle)) : undefined;
   const plan = planFrom(inventory, lock, imageBytes);
   let targets: DoctorTarget[];
-  let openHosts: OpenHosts;
+  let opened: OpenedHosts;
   if (flags.local) {
     const roles = (flags.roles ?? 'control-plane').split(',').map((r) => {
       const parsed = Role.safeParse(r.trim());
@@ -69,17 +69,23 @@ async function doctor(flags: DoctorFlags, ctx: CommandContext): Promise<void> {
     });
     const name = hostname();
     targets = [{ name, address: '', roles }];
-    openHosts = async () => new Map([[name, new LocalHost(name)]]);
+    const local = new LocalHost(name);
+    opened = { hosts: new Map([[name, local]]), close: () => local.close() };
   } else {
     const inv = inventory!;
     targets = inv.hosts.map((h) => ({ name: h.name, address: h.address, roles: h.roles }));
-    openHosts = (t) => openInventoryHosts(inv, t, { hostKeyPolicy: flags.acceptNewHostKeys ? 'accept-new' : 'strict', cwd: ctx.cwd, env: ctx.env });
+    opened = openInventoryHosts(inv, {
+      inventoryPath: resolve(ctx.cwd, flags.inventory!),
+      hostKeyPolicy: flags.acceptNewHostKeys ? 'accept-new' : 'strict',
+      homeDir: ctx.env.HOME ?? homedir(),
+      agentSocket: ctx.env.SSH_AUTH_SOCK,
+    });
   }
   const report = await runDoctor({
     cluster: inventory?.name,
     targets,
     plan,
-    openHosts,
+    opened,
     now: ctx.now,
     selection,
     concurrency: inventory?.ssh.concurrency ?? 1,

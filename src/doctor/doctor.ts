@@ -1,5 +1,6 @@
 // Orchestrates a doctor run: open hosts → gather facts (one round trip each) → clocks → probes → checks → report.
-import { FerryError } from '../errors.ts';
+import { FerryError, InternalError } from '../errors.ts';
+import { mapHosts } from '../hosts/pool.ts';
 import { gatherFacts, gatherScript } from '../facts/gather.ts';
 import type { Host } from '../hosts/host.ts';
 import type { Plan } from '../checks/types.ts';
@@ -15,14 +16,18 @@ export interface DoctorTarget {
   roles: Role[];
 }
 
-/** Opens a Host per target; a target that cannot be opened maps to the Error that says why. */
-export type OpenHosts = (targets: readonly DoctorTarget[]) => Promise<Map<string, Host | Error>>;
+/** The hosts of a run (connections may open lazily) and how to close them all. */
+export interface OpenedHosts {
+  hosts: ReadonlyMap<string, Host>;
+  close(): Promise<void>;
+}
 
 export interface DoctorOptions {
   cluster: string | undefined;
   targets: readonly DoctorTarget[];
   plan: Plan;
-  openHosts: OpenHosts;
+  /** Hosts for the targets; opened by the caller (SSH for an inventory, LocalHost for --local), closed by runDoctor. */
+  opened: OpenedHosts;
   /** Admin clock: report time and the reference for clock skew. */
   now: () => Date;
   selection: Selection;
@@ -33,41 +38,25 @@ export interface DoctorOptions {
 
 const PROBE_CHECKS = ['ipip', 'vxlan-udp', 'tcp-reach', 'probe-agent'];
 
-function describe(error: unknown): string {
-  if (error instanceof FerryError) return error.message;
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Run `fn` over `items` with at most `limit` at once, keeping order. */
-async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
+/** Why a host could not be checked, and what to do about it when the error says. */
+function describe(error: unknown): { error: string; remedy?: string } {
+  if (error instanceof FerryError) return error.hint ? { error: error.message, remedy: error.hint } : { error: error.message };
+  return { error: error instanceof Error ? error.message : String(error) };
 }
 
 /** The whole doctor run; never throws for a host problem (those become unreachable entries). */
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
-  const hosts = await options.openHosts(options.targets);
+  const { hosts } = options.opened;
   try {
     const script = await gatherScript();
-    const gathered: Gathered[] = await mapBounded(options.targets, options.concurrency, async (t) => {
+    const outcomes = await mapHosts(options.targets, async (t) => {
       const host = hosts.get(t.name);
-      if (!host || host instanceof Error) return { ...t, error: host ? describe(host) : 'not connected' };
-      try {
-        return { ...t, facts: await gatherFacts(host, { script }) };
-      } catch (error) {
-        return { ...t, error: describe(error) };
-      }
-    });
+      if (!host) throw new InternalError(`no host opened for ${t.name}`);
+      return gatherFacts(host, { script });
+    }, { concurrency: options.concurrency });
+    const gathered: Gathered[] = outcomes.map((o, i) => ({ ...options.targets[i]!, ...(o.ok ? { facts: o.value } : describe(o.error)) }));
     const live = new Map<string, Host>();
-    for (const g of gathered) if ('facts' in g) live.set(g.name, hosts.get(g.name) as Host);
+    for (const g of gathered) if ('facts' in g) live.set(g.name, hosts.get(g.name)!);
     let clock: ClockSample[] = [];
     if (live.size > 1 && selected('clock-skew', options.selection))
       clock = (await Promise.all([...live.values()].map((h) => sampleClock(h, options.now).catch(() => undefined)))).filter((s) => s !== undefined);
@@ -79,6 +68,6 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     } else if (clock.length > 0) probes = { ipip: [], udp: { port: 0, paths: [] }, tcp: [], clock, agentErrors: [] };
     return buildReport({ cluster: options.cluster, generatedAt: options.now(), plan: options.plan, gathered, probes, selection: options.selection });
   } finally {
-    await Promise.all([...hosts.values()].map((h) => (h instanceof Error ? undefined : h.close().catch(() => undefined))));
+    await options.opened.close();
   }
 }

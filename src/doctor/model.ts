@@ -16,6 +16,8 @@ export interface HostEntry {
   reachable: boolean;
   /** Why the host could not be checked (unreachable, host key refused, facts script failed). */
   error?: string;
+  /** What to do about `error` (e.g. how to check and replace a changed host key). */
+  remedy?: string;
   os?: string;
   kernel?: string;
 }
@@ -35,7 +37,7 @@ export interface DoctorReport {
 }
 
 /** Outcome of gathering one host. */
-export type Gathered = { name: string; address: string; roles: Role[] } & ({ facts: Facts } | { error: string });
+export type Gathered = { name: string; address: string; roles: Role[] } & ({ facts: Facts } | { error: string; remedy?: string });
 
 export interface ReportInput {
   cluster: string | undefined;
@@ -67,7 +69,7 @@ export function buildReport(input: ReportInput): DoctorReport {
     hosts: input.gathered.map((g) =>
       'facts' in g
         ? { name: g.name, address: g.address, roles: g.roles, reachable: true, os: g.facts.os.prettyName, kernel: g.facts.kernel.release }
-        : { name: g.name, address: g.address, roles: g.roles, reachable: false, error: g.error },
+        : { name: g.name, address: g.address, roles: g.roles, reachable: false, error: g.error, ...(g.remedy ? { remedy: g.remedy } : {}) },
     ),
     findings,
     probes: input.probes,

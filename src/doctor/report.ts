@@ -20,7 +20,7 @@ export function renderTable(report: DoctorReport): string {
   for (const host of report.hosts) {
     const title = `${host.name} (${[host.address, host.roles.join(',')].filter(Boolean).join(', ')})`;
     if (!host.reachable) {
-      out.push(`${title}  UNREACHABLE: ${host.error}`, '');
+      out.push(`${title}  UNREACHABLE: ${host.error}`, ...(host.remedy ? [`  fix: ${host.remedy}`] : []), '');
       continue;
     }
     out.push(`${title}  ${host.os}, kernel ${host.kernel}`);

@@ -1,16 +1,25 @@
-// Opens an SSH Host per inventory target (strict host keys unless told otherwise); failures become per-host Errors.
+// Opens the inventory's hosts over SSH (src/hosts/connect.ts: strict host keys unless told otherwise) for doctor.
+import { dirname } from 'node:path';
 import type { Inventory } from '../config/inventory.ts';
-import { InternalError } from '../errors.ts';
-import type { Host } from '../hosts/host.ts';
-import type { DoctorTarget } from './doctor.ts';
+import { connectInventory } from '../hosts/connect.ts';
+import type { HostKeyPolicy } from '../hosts/host-key-policy.ts';
+import type { OpenedHosts } from './doctor.ts';
 
 export interface OpenOptions {
-  hostKeyPolicy: 'strict' | 'accept-new';
-  cwd: string;
-  env: Readonly<Record<string, string | undefined>>;
+  /** Path of the inventory file: its relative paths (identity, knownHosts) are relative to it. */
+  inventoryPath: string;
+  hostKeyPolicy: HostKeyPolicy;
+  homeDir: string;
+  agentSocket: string | undefined;
 }
 
-/** Connect to every target of `inventory`; placeholder until src/hosts/connect.ts lands from the lab branch. */
-export async function openInventoryHosts(_inventory: Inventory, targets: readonly DoctorTarget[], _options: OpenOptions): Promise<Map<string, Host | Error>> {
-  return new Map(targets.map((t) => [t.name, new InternalError('SSH hosts are not wired yet')]));
+/** SSH hosts for every inventory host; connections open on first use, so an unreachable host fails its first exec. */
+export function openInventoryHosts(inventory: Inventory, options: OpenOptions): OpenedHosts {
+  const set = connectInventory(inventory, {
+    homeDir: options.homeDir,
+    baseDir: dirname(options.inventoryPath),
+    hostKeyPolicy: options.hostKeyPolicy,
+    ...(options.agentSocket ? { agentSocket: options.agentSocket } : {}),
+  });
+  return { hosts: set.hosts, close: () => set.close() };
 }

@@ -30,7 +30,8 @@ sysctls() {
   return 0
 }
 # Legacy tables exist only when /proc/net/ip_tables_names lists some: reading them then loads no module.
-legacy_save() { [ -s /proc/net/ip_tables_names ] || return 0; iptables-legacy-save; }
+# (grep, not test -s: proc files report size 0.)
+legacy_save() { grep -qs . /proc/net/ip_tables_names || return 0; iptables-legacy-save; }
 services() {
   units="firewalld ufw nftables containerd crio docker kubelet NetworkManager chronyd systemd-timesyncd ntp ntpd fapolicyd nvidia-fabricmanager nvidia-persistenced"
   # One systemctl call answers for every unit, one line each, in order.

@@ -2,11 +2,11 @@
 # It listens (raw IP protocol 4, one UDP port, TCP ports that are free) and sends to every peer, so each
 # direction of each pair is tested from both ends in one round trip. Every packet also says which peers this
 # node has heard and finished connecting to, so all agents stop as soon as every direction is settled; where a
-# path is blocked they stop at their deadline. Everything opened is closed on exit. CONFIG (base64 JSON) is
-# prepended by ferry.
-import base64, errno, json, os, selectors, socket, struct, sys, time
+# path is blocked they stop at their deadline. Everything opened is closed on exit. CONFIG (a Python literal) is
+# prepended by ferry. Only modules of Debian's python3-minimal and EL's platform-python are used (no json).
+import errno, os, selectors, socket, struct, sys, time
 
-cfg = json.loads(base64.b64decode(CONFIG))
+cfg = CONFIG
 run = cfg["run"].encode()
 me = cfg["me"]
 started = time.monotonic()
@@ -15,6 +15,26 @@ MARK = b"ferry-probe "
 result = {"host": me, "ipipFrom": [], "udpFrom": [], "listen": {}, "tcp": {}, "sendErrors": {}, "errors": []}
 sel = selectors.DefaultSelector()
 opened = []
+
+
+def to_json(v):
+    if isinstance(v, bool) or v is None:
+        return {True: "true", False: "false", None: "null"}[v]
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, str):
+        out = []
+        for ch in v:
+            if ch in '"\\':
+                out.append("\\" + ch)
+            elif ord(ch) < 0x20:
+                out.append("\\u%04x" % ord(ch))
+            else:
+                out.append(ch)
+        return '"' + "".join(out) + '"'
+    if isinstance(v, dict):
+        return "{" + ", ".join(to_json(str(k)) + ": " + to_json(x) for k, x in v.items()) + "}"
+    return "[" + ", ".join(to_json(x) for x in v) + "]"
 
 
 def note(kind, key, value):
@@ -250,4 +270,4 @@ for s in opened:
     except OSError:
         pass
 result["elapsedMs"] = int((time.monotonic() - started) * 1000)
-sys.stdout.write(json.dumps(result) + "\n")
+sys.stdout.write(to_json(result) + "\n")

@@ -65,9 +65,18 @@ function reaches(src: ProbeNode, from: readonly string[]): boolean {
   return from.includes('any') || src.roles.some((r) => from.includes(r));
 }
 
-/** agent.py with its config prepended, ready for `python3 -` on stdin. */
+/** A Python literal for plain data (python3-minimal has no json module): JSON strings and numbers are valid Python. */
+export function pythonLiteral(value: unknown): string {
+  if (value === null || value === undefined) return 'None';
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  if (typeof value === 'number' || typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(pythonLiteral).join(', ')}]`;
+  return `{${Object.entries(value as Record<string, unknown>).map(([k, v]) => `${JSON.stringify(k)}: ${pythonLiteral(v)}`).join(', ')}}`;
+}
+
+/** agent.py with its config prepended as a Python literal, ready for `python3 -` on stdin. */
 export function agentProgram(agentSource: string, config: AgentConfig): string {
-  return `CONFIG = "${Buffer.from(JSON.stringify(config)).toString('base64')}"\n${agentSource}`;
+  return `CONFIG = ${pythonLiteral(config)}\n${agentSource}`;
 }
 
 function pathOutcome(from: string, to: string, heard: AgentReport | string | undefined, sender: AgentReport | string | undefined, kind: 'ipip' | 'udp'): PathResult {

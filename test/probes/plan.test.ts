@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { agentProgram, interpretReports, planProbes, type AgentReport, type ProbeNode } from '../../src/probes/plan.ts';
+import { execFileSync } from 'node:child_process';
+import { agentProgram, interpretReports, planProbes, pythonLiteral, type AgentReport, type ProbeNode } from '../../src/probes/plan.ts';
 import { clockOffset } from '../../src/probes/run.ts';
 import { testPlan } from '../checks/context.ts';
 
@@ -26,11 +27,15 @@ describe('planProbes', () => {
   it('uses UDP 8472 for Flannel and Cilium VXLAN', () => {
     expect(planProbes(nodes, testPlan({ cni: 'flannel' }), 'x', 1).get('cp-1')!.udpPort).toBe(8472);
   });
-  it('prepends the config as base64 JSON that agent.py reads', () => {
-    const program = agentProgram('print(CONFIG)\n', configs.get('w-1')!);
-    const b64 = /^CONFIG = "([A-Za-z0-9+/=]+)"\n/.exec(program)![1]!;
-    expect(JSON.parse(Buffer.from(b64, 'base64').toString())).toEqual(configs.get('w-1'));
+  it('prepends the config as a Python literal that python3 reads back as the same data', () => {
+    const program = agentProgram('import sys\nsys.stdout.write(repr(CONFIG["peers"][0]["name"]) + " " + repr(CONFIG["ipip"]) + " " + str(len(CONFIG["connect"])))\n', configs.get('w-1')!);
+    const out = execFileSync('python3', ['-'], { input: program }).toString();
+    expect(out).toBe("'cp-1' True 4");
   });
+  it.each([
+    [{ a: [1, 'x"y'], b: true, c: null }, '{"a": [1, "x\\"y"], "b": True, "c": None}'],
+    ['ünï\n', '"ünï\\n"'],
+  ])('writes %j as the Python literal %s', (value, want) => expect(pythonLiteral(value)).toBe(want));
 });
 
 describe('interpretReports', () => {
