@@ -6,13 +6,16 @@ export class CountingHost implements Host {
   readonly name: string;
   readonly #inner: Host;
   readonly calls: string[] = [];
+  /** Milliseconds each exec took, in call order. */
+  readonly execMs: number[] = [];
   constructor(inner: Host) {
     this.name = inner.name;
     this.#inner = inner;
   }
   exec(command: readonly string[] | ShellCommand, options?: ExecOptions): Promise<ExecResult> {
     this.calls.push(Array.isArray(command) ? (command as readonly string[]).slice(0, 2).join(' ') : 'sh -c');
-    return this.#inner.exec(command, options);
+    const started = performance.now();
+    return this.#inner.exec(command, options).finally(() => this.execMs.push(Math.round(performance.now() - started)));
   }
   readFile(path: string): Promise<Buffer> {
     this.calls.push(`readFile ${path}`);
