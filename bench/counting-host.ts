@@ -2,6 +2,7 @@
 import type { ExecOptions, ExecResult, Host } from '../src/hosts/host.ts';
 import type { ShellCommand } from '../src/hosts/shell.ts';
 
+/** Counts and times every call to the wrapped host. */
 export class CountingHost implements Host {
   readonly name: string;
   readonly #inner: Host;

@@ -55,6 +55,7 @@ function cgroupDriver(facts: Facts, ctx: NodeContext): Finding[] {
   return out;
 }
 
+/** The cgroup checks, in report order. */
 export const cgroupChecks: NodeCheck[] = [
   { id: 'cgroup-version', title: 'cgroup version and controllers for the Kubernetes version', run: cgroupVersion },
   { id: 'cgroup-driver', title: 'kubelet cgroup driver equals the runtime’s (containerd SystemdCgroup, CRI-O cgroup_manager)', run: cgroupDriver },

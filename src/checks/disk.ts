@@ -31,4 +31,5 @@ function diskHeadroom(facts: Facts, ctx: NodeContext): Finding[] {
   return out;
 }
 
+/** The disk-headroom check. */
 export const diskCheck: NodeCheck = { id: 'disk-headroom', title: 'disk headroom for the bundle’s images against kubelet GC thresholds', run: diskHeadroom };

@@ -60,6 +60,7 @@ function driver(facts: Facts, ctx: NodeContext): Finding[] {
   return out;
 }
 
+/** The GPU checks; they run only on hosts with role gpu. */
 export const gpuChecks: NodeCheck[] = [
   { id: 'gpu-nouveau', title: 'nouveau not loaded', roles: GPU_ROLES, run: nouveau },
   { id: 'gpu-headers', title: 'kernel headers and gcc for the driver build', roles: GPU_ROLES, run: headers },

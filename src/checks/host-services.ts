@@ -36,6 +36,7 @@ function networkManager(facts: Facts, ctx: NodeContext): Finding[] {
   return [hostFinding('security-policy', facts.host, 'warn', 'NetworkManager is active and does not leave Calico’s devices alone: it can take over cali*, tunl* and vxlan.calico', 'printf "[keyfile]\\nunmanaged-devices=interface-name:cali*;interface-name:tunl*;interface-name:vxlan.calico;interface-name:vxlan-v6.calico\\n" > /etc/NetworkManager/conf.d/calico.conf && systemctl reload NetworkManager')];
 }
 
+/** The host-service checks, in report order. */
 export const hostServiceChecks: NodeCheck[] = [
   { id: 'firewall', title: 'firewalld / ufw', run: firewall },
   { id: 'security-policy', title: 'SELinux, fapolicyd, NetworkManager', run: securityPolicy },

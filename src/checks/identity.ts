@@ -44,4 +44,5 @@ function uniqueIdentity(ctx: ClusterContext): Finding[] {
   return out;
 }
 
+/** The cluster-wide identity check. */
 export const identityCheck: ClusterCheck = { id: ID, title: 'unique hostname, machine-id, product_uuid and MAC', run: uniqueIdentity };

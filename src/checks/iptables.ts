@@ -52,6 +52,7 @@ function verdict(facts: Facts): Finding {
   );
 }
 
+/** The iptables-backend check. */
 export const iptablesBackend: NodeCheck = {
   id: ID,
   title: 'iptables backend, version and leftover rules',

@@ -40,6 +40,7 @@ function kernelModules(facts: Facts): Finding[] {
   return out;
 }
 
+/** The kernel checks, in report order. */
 export const kernelChecks: NodeCheck[] = [
   { id: 'kernel', title: 'kernel release, module tree, pending reboot', run: kernel },
   { id: 'kernel-modules', title: 'br_netfilter and overlay', run: kernelModules },

@@ -14,4 +14,5 @@ function localPorts(facts: Facts, ctx: NodeContext): Finding[] {
   });
 }
 
+/** The local-ports check. */
 export const localPortsCheck: NodeCheck = { id: 'local-ports', title: 'ports kubeadm and the CNI bind are free', run: localPorts };

@@ -43,6 +43,7 @@ function proxy(facts: Facts, ctx: NodeContext): Finding[] {
   return [hostFinding('proxy', facts.host, 'warn', `a proxy is set (${set.map(([k]) => k).join(', ')}) but NO_PROXY lacks: ${missing.join(', ')}`, `add them to NO_PROXY in /etc/environment and in a containerd drop-in (systemctl edit containerd: Environment="NO_PROXY=...")`)];
 }
 
+/** Time, naming and proxy checks, in report order. */
 export const namingChecks: NodeCheck[] = [
   { id: 'time-sync', title: 'clock synchronized', run: timeSync },
   { id: 'hostname-dns', title: 'hostname and DNS', run: hostnameDns },

@@ -32,6 +32,7 @@ function cpuMemory(facts: Facts, ctx: NodeContext): Finding[] {
   return [hostFinding('cpu-memory', facts.host, 'pass', `${facts.cpus} CPU, ${mb} MB memory`)];
 }
 
+/** The basic node checks, in report order. */
 export const basicChecks: NodeCheck[] = [
   { id: 'swap', title: 'swap off', run: swap },
   { id: 'ip-forward', title: 'net.ipv4.ip_forward = 1', run: ipForward },

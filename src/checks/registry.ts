@@ -16,6 +16,7 @@ import { basicChecks } from './node-basics.ts';
 import { runtimeCheck } from './runtime.ts';
 import type { ClusterCheck, ClusterContext, Finding, NodeCheck, NodeContext } from './types.ts';
 
+/** Checks of one node, in report order. */
 export const nodeChecks: readonly NodeCheck[] = [
   iptablesBackend,
   ...cgroupChecks,
@@ -29,6 +30,7 @@ export const nodeChecks: readonly NodeCheck[] = [
   ...gpuChecks,
 ];
 
+/** Checks across nodes and node pairs, in report order. */
 export const clusterChecks: readonly ClusterCheck[] = [identityCheck, mtuCheck, clockSkewCheck, ...probeChecks];
 
 /** Every check id, for --only/--skip validation and the docs. */

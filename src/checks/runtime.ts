@@ -42,4 +42,5 @@ function runtime(facts: Facts, ctx: NodeContext): Finding[] {
   return out;
 }
 
+/** The container-runtime check. */
 export const runtimeCheck: NodeCheck = { id: 'container-runtime', title: 'installed container runtime fits the Kubernetes version', run: runtime };

@@ -94,6 +94,7 @@ async function doctor(flags: DoctorFlags, ctx: CommandContext): Promise<void> {
   ctx.setExitCode(report.exitCode as Parameters<CommandContext['setExitCode']>[0]);
 }
 
+/** Registers `ferry doctor` with its flags. */
 export const registerDoctor: RegisterCommand = (program: Command, ctx: CommandContext) => {
   program
     .command('doctor')

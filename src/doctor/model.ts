@@ -7,6 +7,7 @@ import type { ProbeResults } from '../probes/types.ts';
 import { ExitCode } from '../errors.ts';
 import type { Role } from '../config/inventory.ts';
 
+/** Version of the --json shape; bumped on any incompatible change. */
 export const REPORT_VERSION = 1;
 
 export interface HostEntry {
@@ -29,7 +30,8 @@ export interface DoctorReport {
   kubernetes: { version: string; source: Plan['kubernetesVersionSource'] };
   hosts: HostEntry[];
   findings: Finding[];
-  probes: ProbeResults | undefined;
+  /** null when fewer than two hosts were reachable (nothing to probe). */
+  probes: ProbeResults | null;
   recommendation: Recommendation;
   summary: { pass: number; warn: number; fail: number; unreachable: number };
   /** 0 pass or warnings only, 4 a failure, 5 a host unreachable (wins over 4: the report is incomplete). */
@@ -72,7 +74,7 @@ export function buildReport(input: ReportInput): DoctorReport {
         : { name: g.name, address: g.address, roles: g.roles, reachable: false, error: g.error, ...(g.remedy ? { remedy: g.remedy } : {}) },
     ),
     findings,
-    probes: input.probes,
+    probes: input.probes ?? null,
     recommendation: recommend(ctx),
     summary,
     exitCode: unreachable > 0 ? ExitCode.hostUnreachable : summary.fail > 0 ? ExitCode.checksFailed : ExitCode.ok,

@@ -86,7 +86,7 @@ describe('ferry doctor on broken lab nodes', () => {
   it('flags port 6443 taken on the control plane, ip_forward off on w1 and a machine-id cloned onto w2', async () => {
     const cloned = (await lab.nodeExec(CP, ['cat', '/etc/machine-id'])).stdout.trim();
     const own = (await lab.nodeExec(W2, ['cat', '/etc/machine-id'])).stdout.trim();
-    await sh(CP, "systemd-run --unit=fdtest-6443 python3 -c 'import socket,time; s=socket.socket(); s.bind((\"0.0.0.0\",6443)); s.listen(); time.sleep(300)' && for i in $(seq 50); do ss -Htln | grep -q ':6443 ' && exit 0; sleep 0.1; done; exit 1");
+    await sh(CP, "systemd-run --unit=fdtest-6443 python3 -c 'import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((\"0.0.0.0\",6443)); s.listen(); time.sleep(300)' && for i in $(seq 50); do ss -Htln | grep -q ':6443 ' && exit 0; sleep 0.1; done; exit 1");
     await sh(W1, 'sysctl -qw net.ipv4.ip_forward=0');
     await sh(W2, `echo ${cloned} > /etc/machine-id`);
     try {

@@ -21,4 +21,5 @@ function clockSkew(ctx: ClusterContext): Finding[] {
   return out;
 }
 
+/** The cluster-wide clock-skew check. */
 export const clockSkewCheck: ClusterCheck = { id: 'clock-skew', title: 'clock skew between nodes', run: clockSkew };

@@ -29,4 +29,5 @@ function mtu(ctx: ClusterContext): Finding[] {
     }));
 }
 
+/** The cluster-wide MTU check. */
 export const mtuCheck: ClusterCheck = { id: 'mtu', title: 'MTU agreement across nodes', run: mtu };

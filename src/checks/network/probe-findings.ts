@@ -51,6 +51,7 @@ function agents(ctx: ClusterContext): Finding[] {
   return (ctx.probes?.agentErrors ?? []).map((e) => ({ check: 'probe-agent', host: e.host, status: 'warn' as const, message: `pairwise probes could not run here: ${e.error}`, remedy: 'install python3 (or platform-python) and connect as root or with sudo' }));
 }
 
+/** The pairwise probe checks, in report order. */
 export const probeChecks: ClusterCheck[] = [
   { id: 'ipip', title: 'IP-in-IP (protocol 4) between every node pair, both directions', run: ipip },
   { id: 'vxlan-udp', title: 'VXLAN UDP port between every node pair, both directions', run: vxlan },
