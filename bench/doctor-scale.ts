@@ -23,6 +23,7 @@ function counting(opened: OpenedHosts, into: CountingHost[]): OpenedHosts {
 const nodes = Number(process.argv[2] ?? 5);
 const runs = Number(process.argv[3] ?? 3);
 const lab = await startLab({ nodes });
+console.log(`load average before: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} CPUs (every lab node shares them)`);
 try {
   for (const n of lab.nodes) await lab.nodeExec(n.name, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
   const inventoryPath = await lab.writeInventory();
@@ -35,6 +36,7 @@ try {
   async function once(targets: DoctorTarget[], selection: { skip?: string[] } = {}) {
     const counted: CountingHost[] = [];
     const started = performance.now();
+    const cpu = process.cpuUsage();
     const report = await runDoctor({
       cluster: inventory.name,
       targets,
@@ -45,9 +47,11 @@ try {
       opened: counting(openInventoryHosts(inventory, { inventoryPath, hostKeyPolicy: 'strict', homeDir: homedir(), agentSocket: undefined }), counted),
     });
     const ms = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    const adminCpuMs = (used.user + used.system) / 1000;
     if (report.summary.unreachable > 0) throw new Error(`unreachable hosts: ${JSON.stringify(report.hosts.filter((h) => !h.reachable))}`);
-    const used = counted.filter((c) => targets.some((t) => t.name === c.name));
-    return { ms, trips: used.map((c) => c.calls.length), calls: used[0]?.calls.map((c, i) => `${c} ${used[0]!.execMs[i]} ms`) ?? [] };
+    const mine = counted.filter((c) => targets.some((t) => t.name === c.name));
+    return { ms, adminCpuMs, trips: mine.map((c) => c.calls.length), calls: mine[0]?.calls.map((c, i) => `${c} ${mine[0]!.execMs[i]} ms`) ?? [] };
   }
 
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -57,6 +61,8 @@ try {
     let tripsOne: number[] = [];
     let tripsMany: number[] = [];
     let calls: string[] = [];
+    let cpuOne = 0;
+    let cpuMany = 0;
     for (let i = 0; i < runs; i++) {
       const a = await once(all.slice(0, 1), selection);
       const b = await once(all, selection);
@@ -65,11 +71,13 @@ try {
       tripsOne = a.trips;
       tripsMany = b.trips;
       calls = b.calls;
+      cpuOne = a.adminCpuMs;
+      cpuMany = b.adminCpuMs;
     }
     console.log(`${label}:`);
     console.log(`  1 node:  median ${median(one).toFixed(0)} ms over ${runs} runs; round trips per host: ${tripsOne.join(', ')}`);
     console.log(`  ${nodes} nodes: median ${median(many).toFixed(0)} ms over ${runs} runs; round trips per host: ${tripsMany.join(', ')} (first host: ${calls.join(' | ')})`);
-    console.log(`  ratio ${nodes} nodes / 1 node: ${(median(many) / median(one)).toFixed(2)}x (goal <= 1.5x)`);
+    console.log(`  ratio ${nodes} nodes / 1 node: ${(median(many) / median(one)).toFixed(2)}x (goal <= 1.5x); ferry's own CPU: ${cpuOne.toFixed(0)} ms for 1 node, ${cpuMany.toFixed(0)} ms for ${nodes}`);
   }
 } finally {
   await lab.stop();

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,5 +50,20 @@ describe('ferry doctor --local (this machine, for real)', () => {
     expect(r.out).toMatch(/  (PASS|FAIL)  kernel-keyring /);
     expect(r.out).not.toContain('iptables-backend');
     expect(r.out).toMatch(/summary: \d+ pass, \d+ warn, \d+ fail, 0 unreachable → exit [04]/);
+  });
+});
+
+describe('ferry doctor --bundle', () => {
+  it('sizes the disk-headroom check from the bundle’s image blobs (three times their size once loaded)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-bundle-'));
+    mkdirSync(join(dir, 'images', 'blobs', 'sha256'), { recursive: true });
+    writeFileSync(join(dir, 'images', 'blobs', 'sha256', 'a'.repeat(64)), Buffer.alloc(1024 * 1024));
+    const r = await ferry('doctor', '--local', '--only', 'disk-headroom', '--bundle', dir);
+    expect(r.out).toMatch(/disk-headroom\s+\/var\/lib\/containerd on \S+: 0\.0 GiB of images would bring it to \d+%/);
+  });
+  it('refuses a directory that is not a bundle', async () => {
+    const r = await ferry('doctor', '--local', '--bundle', tmpdir());
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('no images/blobs/sha256 in it');
   });
 });
