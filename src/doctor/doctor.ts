@@ -64,7 +64,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     if (live.size > 1 && PROBE_CHECKS.some((id) => selected(id, options.selection))) {
       const nodes = options.targets.filter((t) => live.has(t.name));
       const python = new Map(gathered.flatMap((g) => ('facts' in g ? [[g.name, g.facts.python] as const] : [])));
-      probes = { ...(await runProbes(live, nodes, options.plan, { python, durationMs: options.probeDurationMs })), clock };
+      const tunnelCapable = new Map(gathered.flatMap((g) => ('facts' in g ? [[g.name, g.facts.isRoot && g.facts.tools.ip !== undefined] as const] : [])));
+      probes = { ...(await runProbes(live, nodes, options.plan, { python, tunnelCapable, durationMs: options.probeDurationMs })), clock };
     } else if (clock.length > 0) probes = { ipip: [], udp: { port: 0, paths: [] }, tcp: [], clock, agentErrors: [] };
     return buildReport({ cluster: options.cluster, generatedAt: options.now(), plan: options.plan, gathered, probes, selection: options.selection });
   } finally {

@@ -4,7 +4,9 @@ import { readFile } from 'node:fs/promises';
 import type { Host } from '../hosts/host.ts';
 import type { Plan } from '../checks/types.ts';
 import { agentProgram, interpretReports, planProbes, type AgentReport, type ProbeNode } from './plan.ts';
-import type { ClockSample, ProbeResults } from './types.ts';
+import { mapHosts } from '../hosts/pool.ts';
+import { probeTunnelPair } from './ipip-tunnel.ts';
+import type { ClockSample, PathResult, ProbeResults } from './types.ts';
 
 /** The most an agent runs; agents stop together as soon as every direction is settled, so only a blocked path costs this. */
 export const PROBE_DURATION_MS = 3000;
@@ -12,6 +14,8 @@ export const PROBE_DURATION_MS = 3000;
 export interface ProbeOptions {
   /** Interpreter per node (from facts): platform-python or python3; absent = no agent there. */
   python: ReadonlyMap<string, string | undefined>;
+  /** Nodes where the iproute2 tunnel variant may run (ip present, root): the fallback for pairs without agents. */
+  tunnelCapable?: ReadonlyMap<string, boolean>;
   durationMs?: number;
 }
 
@@ -45,7 +49,22 @@ export async function runProbes(hosts: ReadonlyMap<string, Host>, nodes: readonl
       }
     }),
   );
-  return interpretReports(nodes, configs, reports);
+  const results = interpretReports(nodes, configs, reports);
+  return { ...results, ipip: await tunnelFallback(hosts, nodes, results.ipip, run, options.tunnelCapable) };
+}
+
+/** Re-probe, with ip tunnels, the pairs the agents could not test (a node without python), where both ends allow it. */
+async function tunnelFallback(hosts: ReadonlyMap<string, Host>, nodes: readonly ProbeNode[], ipip: PathResult[], run: string, capable: ReadonlyMap<string, boolean> | undefined): Promise<PathResult[]> {
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const pairs = ipip.filter((p) => p.outcome === 'unknown' && p.from < p.to && capable?.get(p.from) && capable?.get(p.to));
+  if (pairs.length === 0) return ipip;
+  const outcomes = await mapHosts(
+    pairs.map((p, i) => ({ name: `${p.from}-${p.to}`, p, i })),
+    ({ p, i }) => probeTunnelPair({ host: hosts.get(p.from)!, end: byName.get(p.from)! }, { host: hosts.get(p.to)!, end: byName.get(p.to)! }, run, i),
+    { concurrency: 8 },
+  );
+  const replaced = new Map(outcomes.flatMap((o) => (o.ok ? o.value.map((r) => [`${r.from}>${r.to}`, r] as const) : [])));
+  return ipip.map((p) => replaced.get(`${p.from}>${p.to}`) ?? p);
 }
 
 /** Node clock minus admin clock, corrected by half the round trip (NTP's offset formula with one sample). */

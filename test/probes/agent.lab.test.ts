@@ -87,4 +87,14 @@ describe('probe agents between three namespaces', () => {
       inNs('cp-2', 'nft', 'delete table inet fdtest');
     }
   });
+
+  it('fall back to the ip tunnel variant for pairs touching a node without python', async () => {
+    const python3 = new Map(nodes.map((n) => [n.name, n.name === 'w-1' ? undefined : python]));
+    const r = await runProbes(hosts, nodes, testPlan(), { python: python3, tunnelCapable: new Map(nodes.map((n) => [n.name, true])), durationMs: 1500 });
+    expect(r.agentErrors).toEqual([{ host: 'w-1', error: 'no python3 or platform-python on the node' }]);
+    expect(r.ipip.filter((p) => p.from !== 'w-1' && p.to !== 'w-1').map((p) => p.outcome)).toEqual(['ok', 'ok']);
+    // This kernel has no ipip, so the tunnel variant ran and says so; with ipip these pairs would be pinged.
+    for (const p of r.ipip.filter((x) => x.from === 'w-1' || x.to === 'w-1'))
+      expect(p).toMatchObject({ outcome: 'unknown', detail: expect.stringMatching(/^ip tunnel probe: .* setup-failed, .* setup-failed$/) });
+  });
 });
