@@ -5,6 +5,7 @@ import { parseNvidiaVersion } from '../../src/facts/parse-gpu.ts';
 import { parseContainerdConfig, parseContainerdVersion } from '../../src/facts/parse-runtime.ts';
 import { parseIptablesVersion, parseListeners } from '../../src/facts/parse-network.ts';
 import { kernelCompiler, osFamily, parseOsRelease, secureBootState } from '../../src/facts/parse-system.ts';
+import { parseFacts } from '../../src/facts/parse.ts';
 import { fixtureFacts, fixtureText } from './fixtures.ts';
 
 describe('splitSections', () => {
@@ -151,5 +152,24 @@ describe('parseFacts on a real lab node (systemd-nspawn Debian 12)', () => {
     expect(f.disks.find((d) => d.path === '/var/lib/containerd')?.mount).toBe('/var/lib/containerd');
     expect(f.listeners.map((l) => l.port)).toEqual([22, 22]);
     expect(f.identity.productUuid).toBeUndefined();
+  });
+});
+
+describe('EL9 pieces (AlmaLinux 9.2, documented) and the reboot section', () => {
+  const piece = (name: string) => readFileSync(new URL(`../fixtures/facts/el9-pieces/${name}`, import.meta.url), 'utf8');
+  const section = (name: string, body: string, rc = 0) => `\n@@ferry ${name}\n${body}\n\n@@ferry-rc ${name} ${rc}\n`;
+  it('reads AlmaLinux 9.2 as Enterprise Linux and its 5.14 kernel from `uname -srm`', () => {
+    const fields = piece('uname-a').trim().split(/\s+/);
+    const [kernel, arch] = [fields[2], fields.at(-2)];
+    const f = parseFacts('alma', section('os-release', piece('os-release')) + section('uname', `Linux ${kernel} ${arch}`));
+    expect(f.os).toEqual({ id: 'almalinux', versionId: '9.2', family: 'el', prettyName: 'AlmaLinux 9.2 (Turquoise Kodkod)' });
+    expect(f.kernel).toMatchObject({ release: '5.14.0-284.11.1.el9_2.x86_64', arch: 'x86_64' });
+  });
+  it.each([
+    ['needs-restarting 1', true, '`needs-restarting -r` says a reboot is needed'],
+    ['needs-restarting 0', false, undefined],
+    ['reboot-required-file', true, '/var/run/reboot-required exists'],
+  ])('reboot section %j', (body, required, reason) => {
+    expect(parseFacts('x', section('reboot', body)).reboot).toEqual({ required, reason });
   });
 });
