@@ -18,8 +18,10 @@ function hostnameDns(facts: Facts, ctx: NodeContext): Finding[] {
     out.push(hostFinding(id, facts.host, 'fail', `hostname "${name}" is not a lowercase RFC 1123 name: kubelet cannot register it`, `hostnamectl set-hostname ${ctx.name}`));
   else if (name.split('.')[0] !== ctx.name)
     out.push(hostFinding(id, facts.host, 'warn', `hostname "${name}" differs from the inventory name "${ctx.name}": the node registers as "${name}"`, `hostnamectl set-hostname ${ctx.name}`));
-  if (!facts.dns.hostResolves)
-    out.push(hostFinding(id, facts.host, 'warn', `"${name}" does not resolve on the node`, `echo '${ctx.address} ${name}' >> /etc/hosts`));
+  if (!facts.dns.hostResolves) {
+    const address = ctx.address || facts.addresses.find((a) => a.iface === facts.defaultRouteIface)?.address || 'NODE-ADDRESS';
+    out.push(hostFinding(id, facts.host, 'warn', `"${name}" does not resolve on the node`, `echo '${address} ${name}' >> /etc/hosts`));
+  }
   const ns = facts.dns.nameservers;
   if (ns.length > 3) out.push(hostFinding(id, facts.host, 'warn', `${ns.length} nameservers in /etc/resolv.conf: glibc uses 3, kubelet warns and drops the rest`, 'keep at most 3 nameserver lines'));
   if (ns.length > 0 && ns.every((n) => n.startsWith('127.')))

@@ -114,6 +114,11 @@ describe('small node checks', () => {
     const f = edit(debian(), (x) => { x.listeners.push({ address: '0.0.0.0', port: 6443 }); });
     expect(statuses(run('local-ports', f, nodeCtx('w-1', ['worker'])))).toEqual(['pass']);
   });
+  it('tells how to make an unresolvable hostname resolve, with the node’s own address', () => {
+    const f = edit(debian(), (x) => { x.dns.hostResolves = false; x.identity.hostname = 'cp-1'; });
+    expect(run('hostname-dns', f)).toEqual([expect.objectContaining({ status: 'warn', remedy: "echo '10.0.0.21 cp-1' >> /etc/hosts" })]);
+    expect(run('hostname-dns', f, nodeCtx('cp-1', ['control-plane'], testPlan(), ''))[0]!.remedy).toBe("echo '192.0.2.2 cp-1' >> /etc/hosts");
+  });
   it('warns when the proxy would swallow cluster traffic', () => {
     const [f] = run('proxy', rocky(), nodeCtx('gpu-1', ['gpu', 'worker']));
     expect(f!.status).toBe('warn');
