@@ -6,7 +6,7 @@ import type { Host } from '../hosts/host.ts';
 import type { Plan } from '../checks/types.ts';
 import { selected, type Selection } from '../checks/registry.ts';
 import { runProbes, sampleClock } from '../probes/run.ts';
-import type { ClockSample, ProbeResults } from '../probes/types.ts';
+import type { ProbeResults } from '../probes/types.ts';
 import type { Role } from '../config/inventory.ts';
 import { buildReport, type DoctorReport, type Gathered } from './model.ts';
 
@@ -57,16 +57,18 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     const gathered: Gathered[] = outcomes.map((o, i) => ({ ...options.targets[i]!, ...(o.ok ? { facts: o.value } : describe(o.error)) }));
     const live = new Map<string, Host>();
     for (const g of gathered) if ('facts' in g) live.set(g.name, hosts.get(g.name)!);
-    let clock: ClockSample[] = [];
-    if (live.size > 1 && selected('clock-skew', options.selection))
-      clock = (await Promise.all([...live.values()].map((h) => sampleClock(h, options.now).catch(() => undefined)))).filter((s) => s !== undefined);
-    let probes: ProbeResults | undefined;
-    if (live.size > 1 && PROBE_CHECKS.some((id) => selected(id, options.selection))) {
-      const nodes = options.targets.filter((t) => live.has(t.name));
-      const python = new Map(gathered.flatMap((g) => ('facts' in g ? [[g.name, g.facts.python] as const] : [])));
-      const tunnelCapable = new Map(gathered.flatMap((g) => ('facts' in g ? [[g.name, g.facts.isRoot && g.facts.tools.ip !== undefined] as const] : [])));
-      probes = { ...(await runProbes(live, nodes, options.plan, { python, tunnelCapable, durationMs: options.probeDurationMs })), clock };
-    } else if (clock.length > 0) probes = { ipip: [], udp: { port: 0, paths: [] }, tcp: [], clock, agentErrors: [] };
+    const wantClock = live.size > 1 && selected('clock-skew', options.selection);
+    const wantProbes = live.size > 1 && PROBE_CHECKS.some((id) => selected(id, options.selection));
+    const nodes = options.targets.filter((t) => live.has(t.name));
+    const python = new Map(gathered.flatMap((g) => ('facts' in g ? [[g.name, g.facts.python] as const] : [])));
+    const tunnelCapable = new Map(gathered.flatMap((g) => ('facts' in g ? [[g.name, g.facts.isRoot && g.facts.tools.ip !== undefined] as const] : [])));
+    // Clock samples and probes use separate SSH channels, so they run side by side.
+    const [clock, pairs] = await Promise.all([
+      wantClock ? Promise.all([...live.values()].map((h) => sampleClock(h, options.now).catch(() => undefined))).then((xs) => xs.filter((s) => s !== undefined)) : [],
+      wantProbes ? runProbes(live, nodes, options.plan, { python, tunnelCapable, durationMs: options.probeDurationMs }) : undefined,
+    ]);
+    const empty = { ipip: [], udp: { port: 0, paths: [] }, tcp: [], agentErrors: [] };
+    const probes: ProbeResults | undefined = pairs || clock.length > 0 ? { ...(pairs ?? empty), clock } : undefined;
     return buildReport({ cluster: options.cluster, generatedAt: options.now(), plan: options.plan, gathered, probes, selection: options.selection });
   } finally {
     await options.opened.close();
