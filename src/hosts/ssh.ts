@@ -1,6 +1,7 @@
 // Host over SSH (ssh2): one connection per host, reused; exec with argv quoting, optional `sudo -n`; files via SFTP.
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, SFTPWrapper } from 'ssh2';
 import { RemoteCommandError, UserError } from '../errors.ts';
 import type { ExecOptions, ExecResult, Host } from './host.ts';
@@ -27,12 +28,17 @@ interface RawResult {
   timedOut: boolean;
 }
 
-/** The line the remote shell runs: argv quoted, env through `env`, and the whole wrapped in `sudo -n` when asked. */
-export function remoteCommandLine(command: readonly string[] | ShellCommand, options: { env?: Readonly<Record<string, string>>; sudo: boolean }): string {
+/** The line the remote shell runs: argv quoted, env through `env`, a remote `timeout`, the whole in `sudo -n` when asked. */
+export function remoteCommandLine(
+  command: readonly string[] | ShellCommand,
+  options: { env?: Readonly<Record<string, string>>; sudo: boolean; timeoutMs?: number },
+): string {
   const isArgv = Array.isArray(command);
   const envWords = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
   let line = isArgv ? shellJoin(command as readonly string[]) : (command as ShellCommand).shell;
   if (envWords.length) line = `env ${shellJoin(envWords)} ${isArgv ? line : `sh -c ${quote(line)}`}`;
+  // Closing the channel does not stop the remote process: coreutils timeout does (KILL 2 s after TERM).
+  if (options.timeoutMs !== undefined) line = `timeout -k 2 ${Math.max(1, Math.ceil(options.timeoutMs / 1000))} sh -c ${quote(line)}`;
   return options.sudo ? `sudo -n -- sh -c ${quote(line)}` : line;
 }
 
@@ -41,11 +47,16 @@ export function sudoNeedsPassword(exitCode: number | null, stderr: string): bool
   return exitCode === 1 && /^sudo: (a )?password is required/m.test(stderr);
 }
 
+/** A node over SSH: the Host every phase and probe uses on a real site. */
 export class SshHost implements Host {
   readonly name: string;
   readonly #o: SshHostOptions;
   #client: Promise<Client> | undefined;
   #sftp: Promise<SFTPWrapper> | undefined;
+  // sshd allows 10 sessions per connection (MaxSessions); the SFTP session holds one for good, so at most 8
+  // commands run at once and the rest wait their turn.
+  #freeChannels = 8;
+  readonly #waiting: (() => void)[] = [];
 
   constructor(options: SshHostOptions) {
     this.name = options.name;
@@ -86,24 +97,51 @@ export class SshHost implements Host {
 
   async #run(line: string, options: ExecOptions): Promise<RawResult> {
     const client = await this.#connect();
+    if (this.#freeChannels === 0) await new Promise<void>((r) => this.#waiting.push(r));
+    else this.#freeChannels--;
+    try {
+      // sshd frees a closed session on its next loop turn, so an open right after a close can still hit
+      // MaxSessions ("no more sessions"): a channel-open failure (ssh2 sets `reason`) is retried, boundedly.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.#runOnChannel(client, line, options);
+        } catch (e) {
+          if (typeof (e as { reason?: unknown }).reason !== 'number' || attempt >= 20) throw e;
+          await sleep(25 * attempt);
+        }
+      }
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#freeChannels++;
+    }
+  }
+
+  #runOnChannel(client: Client, line: string, options: ExecOptions): Promise<RawResult> {
     return new Promise((resolve, reject) => {
       client.exec(line, (err, ch) => {
         if (err) return reject(err);
         const out: Buffer[] = [];
         const errs: Buffer[] = [];
         let timedOut = false;
+        const finish = (code: number | null, signal: string | null) => {
+          clearTimeout(timer);
+          resolve({ code: timedOut ? null : code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(errs), timedOut });
+        };
+        // The remote `timeout` ends the command; this backstop answers even if the host stops talking.
         const timer = options.timeoutMs
           ? setTimeout(() => {
               timedOut = true;
-              ch.signal('KILL');
               ch.close();
-            }, options.timeoutMs)
+              finish(null, null);
+            }, options.timeoutMs + 3_000)
           : undefined;
         ch.on('data', (d: Buffer) => out.push(d));
         ch.stderr.on('data', (d: Buffer) => errs.push(d));
         ch.on('close', (code: number | null | undefined, signal?: string) => {
-          clearTimeout(timer);
-          resolve({ code: timedOut ? null : (code ?? null), signal: signal ?? null, stdout: Buffer.concat(out), stderr: Buffer.concat(errs), timedOut });
+          // coreutils timeout exits 124 when it had to stop the command (137 when it also had to KILL it).
+          if (options.timeoutMs !== undefined && (code === 124 || code === 137)) timedOut = true;
+          finish(code ?? null, signal ?? null);
         });
         if (options.stdin !== undefined) ch.end(options.stdin);
         else ch.end();
@@ -116,7 +154,7 @@ export class SshHost implements Host {
     const isArgv = Array.isArray(command);
     const shown = redact(isArgv ? shellJoin(command as readonly string[]) : (command as ShellCommand).shell, options.secrets);
     const started = performance.now();
-    const raw = await this.#run(remoteCommandLine(command, { env: options.env, sudo: this.#useSudo }), options);
+    const raw = await this.#run(remoteCommandLine(command, { env: options.env, sudo: this.#useSudo, timeoutMs: options.timeoutMs }), options);
     const stderr = redact(raw.stderr.toString('utf8'), options.secrets);
     if (this.#useSudo) this.#checkSudo(raw.code, stderr);
     const result: ExecResult = {
@@ -154,7 +192,7 @@ export class SshHost implements Host {
       return raw.stdout;
     }
     const sftp = await this.#sftpSession();
-    return new Promise((res, rej) => sftp.readFile(path, (err, data) => (err ? rej(this.#fileError('read', path, err)) : res(data))));
+    return readParallel(sftp, path).catch((err: Error) => Promise.reject(this.#fileError('read', path, err)));
   }
 
   async writeFile(path: string, data: string | Uint8Array, options: { mode?: number } = {}): Promise<void> {
@@ -207,5 +245,31 @@ export class SshHost implements Host {
       client.once('close', () => res());
       client.end();
     });
+  }
+}
+
+/** Read a whole file over SFTP with many requests in flight (sftp.readFile asks for one chunk at a time). */
+async function readParallel(sftp: SFTPWrapper, path: string, chunk = 32 * 1024, inFlight = 64): Promise<Buffer> {
+  const handle = await new Promise<Buffer>((res, rej) => sftp.open(path, 'r', (err, h) => (err ? rej(err) : res(h))));
+  try {
+    const size = await new Promise<number>((res, rej) => sftp.fstat(handle, (err, st) => (err ? rej(err) : res(st.size))));
+    const buf = Buffer.alloc(size);
+    let next = 0;
+    const worker = async () => {
+      while (next < size) {
+        const start = next;
+        next += chunk;
+        const end = Math.min(start + chunk, size);
+        for (let at = start; at < end; ) {
+          const n = await new Promise<number>((res, rej) => sftp.read(handle, buf, at, end - at, at, (err, got) => (err ? rej(err) : res(got))));
+          if (n === 0) throw new Error(`${path} ended at ${at} of ${size} bytes`);
+          at += n;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: inFlight }, worker));
+    return buf;
+  } finally {
+    await new Promise<void>((res) => sftp.close(handle, () => res()));
   }
 }

@@ -5,14 +5,25 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchDebs } from './debs.ts';
+import { isAlive } from './file-lock.ts';
 import { labSshArgv, startLab, type Lab } from './lab.ts';
 import { makeTinyImage } from './oci-image.ts';
 import { ensureBaseRootfs } from './rootfs.ts';
+import { cleanLeftoversSync } from './teardown.ts';
 
 const ssh = (lab: Lab, address: string, argv: string[], knownHosts = lab.knownHostsFile) => {
   const [file, ...args] = labSshArgv({ identityFile: lab.identityFile, knownHostsFile: knownHosts }, address, argv);
   return execa(file!, args, { reject: false });
 };
+
+/** What is left after a bounded wait: a process whose parent died is reaped by PID 1 a moment later. */
+async function leftoversAfterReaping(prefix: string, stateDir: string): Promise<string[]> {
+  for (let i = 0; i < 30; i++) {
+    if (leftovers(prefix, stateDir).length === 0) return [];
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return leftovers(prefix, stateDir);
+}
 
 /** Everything on the host that still mentions this lab: processes, mounts, cgroups, links, nft table, files. */
 function leftovers(prefix: string, stateDir: string): string[] {
@@ -150,5 +161,42 @@ describe('lab of 5 nodes', () => {
     } finally {
       await lab.stop();
     }
+  });
+});
+
+describe('lab exit paths', () => {
+  /** Start a lab in a child process (test/lab/hold-lab.ts) and return it once its node is up. */
+  async function heldLab() {
+    const child = execa(process.execPath, [join(import.meta.dirname, 'hold-lab.ts')], { reject: false, buffer: false, stdout: 'pipe' });
+    const line = await new Promise<string>((resolve, reject) => {
+      let acc = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        acc += d.toString();
+        if (acc.includes('\n')) resolve(acc.split('\n')[0]!);
+      });
+      void child.then(() => reject(new Error('hold-lab exited before its lab was up')));
+    });
+    return { child, ...(JSON.parse(line) as { prefix: string; stateDir: string; pid: number }) };
+  }
+
+  it('tears the lab down when the test process gets SIGTERM', async () => {
+    const held = await heldLab();
+    expect(leftovers(held.prefix, held.stateDir).length).toBeGreaterThan(0);
+    const t = performance.now();
+    process.kill(held.pid, 'SIGTERM');
+    const r = await held.child;
+    console.log(`[lab] SIGTERM to torn down in ${Math.round(performance.now() - t)} ms`);
+    expect(r.exitCode).toBe(143);
+    expect(await leftoversAfterReaping(held.prefix, held.stateDir)).toEqual([]);
+  });
+
+  it('cleans what a crashed (SIGKILLed) run left behind before the next lab starts', async () => {
+    const held = await heldLab();
+    process.kill(held.pid, 'SIGKILL');
+    await held.child;
+    expect(leftovers(held.prefix, held.stateDir).length).toBeGreaterThan(0);
+    expect(cleanLeftoversSync(isAlive)).toContain(held.prefix);
+    expect(await leftoversAfterReaping(held.prefix, held.stateDir)).toEqual([]);
+    expect(existsSync(`/sys/class/net/${held.prefix}br`)).toBe(false);
   });
 });
