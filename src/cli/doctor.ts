@@ -1,5 +1,5 @@
 // `ferry doctor`: check every node and node pair of an inventory over SSH (or this machine with --local) before install.
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -27,6 +27,7 @@ interface DoctorFlags {
   skip?: string;
   bundle?: string;
   roles?: string;
+  out?: string;
 }
 
 function idList(value: string | undefined, flag: string): string[] | undefined {
@@ -91,6 +92,8 @@ async function doctor(flags: DoctorFlags, ctx: CommandContext): Promise<void> {
     concurrency: inventory?.ssh.concurrency ?? 1,
   });
   ctx.io.stdout.write(flags.json ? renderJson(report) : renderTable(report));
+  // The JSON report on disk is what `ferry install` reads the recommendation from.
+  if (flags.out) await writeFile(resolve(ctx.cwd, flags.out), renderJson(report));
   ctx.setExitCode(report.exitCode as Parameters<CommandContext['setExitCode']>[0]);
 }
 
@@ -108,5 +111,6 @@ export const registerDoctor: RegisterCommand = (program: Command, ctx: CommandCo
     .option('--skip <ids>', 'skip these check ids (comma-separated)')
     .option('--bundle <dir>', 'bundle directory: its images size the disk-headroom check')
     .option('--roles <roles>', 'roles of this machine with --local (comma-separated)', 'control-plane')
+    .option('--out <file>', 'also write the JSON report to this file (install reads its recommendation)')
     .action((flags: DoctorFlags) => doctor(flags, ctx));
 };

@@ -44,6 +44,14 @@ describe('ferry doctor --local (this machine, for real)', () => {
     const finding = report.findings.find((f: { check: string }) => f.check === 'ip-forward');
     expect(finding.status).toBe(forward === '1' ? 'pass' : 'fail');
   });
+  it('writes the JSON report to --out while printing the table', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'ferry-doctor-')), 'doctor.json');
+    const r = await ferry('doctor', '--local', '--only', 'swap', '--out', out);
+    expect(r.out).toContain('summary:');
+    const saved = JSON.parse(readFileSync(out, 'utf8'));
+    expect(saved.findings.map((f: { check: string }) => f.check)).toEqual(['swap']);
+    expect(saved.recommendation.encapsulation).toBe('vxlan');
+  });
   it('runs only the selected checks and prints the table', async () => {
     const r = await ferry('doctor', '--local', '--only', 'swap,kernel-keyring');
     expect(r.out).toMatch(/  (PASS|FAIL)  swap /);
