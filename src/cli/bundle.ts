@@ -189,7 +189,7 @@ async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
 
 /** Registers `ferry bundle`. */
 export function registerBundleCommands(program: Command, ctx: CommandContext): void {
-  const bundle = program.command('bundle').description('Build, check and carry the air-gap bundle');
+  const bundle = program.command('bundle').description('build, check and carry the air-gap bundle: build, verify, inspect, unpack, apply');
   const output = (c: Command) => c.option('--json', 'machine-readable result on stdout, no progress').option('--quiet', 'print nothing but errors');
   const trust = (c: Command) =>
     c

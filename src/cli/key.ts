@@ -24,7 +24,7 @@ async function writeNew(path: string, text: string, mode: number, force: boolean
 
 /** Registers `ferry key`. */
 export function registerKeyCommands(program: Command, ctx: CommandContext): void {
-  const key = program.command('key').description('Manage the ed25519 key that signs bundles');
+  const key = program.command('key').description('the ed25519 key that signs bundles: generate');
   key
     .command('generate')
     .description('Write a new key pair: ferry.key (private, mode 0600) and ferry.pub')
