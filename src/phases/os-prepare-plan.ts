@@ -3,6 +3,7 @@
 // without module support, a container's /proc/sys) are told apart from real failures here.
 import { sh, type ShellCommand } from '../hosts/shell.ts';
 import { sysctlProcPath } from '../render/sysctl.ts';
+import { markedSections } from './parse-node-facts.ts';
 
 /** How to see that a module's function is there although no module file was loaded (built into the kernel). */
 export const PRESENCE_PROBES: Readonly<Record<string, string>> = {
@@ -47,20 +48,9 @@ export interface Snapshot {
   unitEnabled: boolean;
 }
 
-function sections(output: string): Map<string, string> {
-  const out = new Map<string, string>();
-  let current: string | undefined;
-  for (const line of output.split('\n')) {
-    const m = /^==ferry:([a-z-]+)==$/.exec(line);
-    if (m) out.set((current = m[1]!), '');
-    else if (current) out.set(current, `${out.get(current)}${line}\n`);
-  }
-  return out;
-}
-
 /** Parses the snapshot script's output. */
 export function parseSnapshot(output: string): Snapshot {
-  const s = sections(output);
+  const s = markedSections(output);
   const get = (k: string) => s.get(k) ?? '';
   const swaps = get('swaps').split('\n').filter((l) => l.trim() && !l.startsWith('Filename'));
   const modules = new Map(get('modules').split('\n').filter(Boolean).map((l) => l.split(' ')).map(([m, v]) => [m!, v === 'present'] as [string, boolean]));

@@ -36,7 +36,8 @@ export function interfaceOf(ipAddrLines: string, address: string): string | unde
   return undefined;
 }
 
-function sections(output: string): Map<string, string> {
+/** Splits script output at `==ferry:NAME==` marker lines into NAME → text (shared by every facts script). */
+export function markedSections(output: string): Map<string, string> {
   const out = new Map<string, string>();
   let current: string | undefined;
   for (const line of output.split('\n')) {
@@ -51,7 +52,7 @@ function sections(output: string): Map<string, string> {
 
 /** Facts from the script output; `address` is the node's inventory address. */
 export function parseNodeFacts(host: string, output: string, address: string): NodeFacts {
-  const s = sections(output);
+  const s = markedSections(output);
   const missing = FACT_SECTIONS.filter((k) => !s.has(k));
   if (missing.length > 0) throw new UserError(`${host}: the facts script printed no ${missing.join(', ')}`);
   const os = parseOsRelease(s.get('os-release')!);
