@@ -153,15 +153,21 @@ describe('ferry install on lab nodes', () => {
     }
   });
 
-  it('installs 1 node and then 4 nodes from clean (figures)', async () => {
-    const one = join(lab.stateDir, 'one.yaml');
-    const inv = (await import('yaml')).parse(await readFile(inventory, 'utf8')) as { hosts: { name: string }[] };
-    await writeFile(one, stringify({ ...inv, hosts: inv.hosts.filter((h) => h.name === 'cp1') }));
-    const single = await ferry(['install', '-i', one, '--bundle', bundle.dir, '--lock', bundle.lockWithImages, '--state-dir', stateDir]);
+  it('installs 1 node (node-local balancer) and 3 nodes (VIP) from clean (figures)', async () => {
+    const doc = (await import('yaml')).parse(await readFile(inventory, 'utf8')) as { network: object; hosts: { name: string }[] };
+    const write = async (name: string, hosts: string[], network: object) => {
+      const path = join(lab.stateDir, name);
+      await writeFile(path, stringify({ ...doc, name: name.replace('.yaml', ''), network: { ...doc.network, ...network }, hosts: doc.hosts.filter((h) => hosts.includes(h.name)) }));
+      return path;
+    };
+    const args = (inv: string) => ['install', '-i', inv, '--bundle', bundle.dir, '--lock', bundle.lockWithImages, '--state-dir', join(stateDir, 'figures')];
+    const single = await ferry(args(await write('one.yaml', ['cp1'], { loadBalancer: 'node-local' })));
     expect(single.code, single.err).toBe(0);
-    const all = await ferry(installArgs());
-    expect(all.code, all.err).toBe(0);
-    console.log(`[install] from clean: 1 node ${single.ms} ms; then all 4 nodes (cp1 already done) ${all.ms} ms\n${all.out}`);
-    expect(all.out).toMatch(/^cp2: copied \d+ file\(s\), \d+ bytes/m);
+    expect((await lab.nodeExec('cp1', ['systemctl', 'is-active', 'haproxy'])).stdout).toBe('active\n');
+    expect((await lab.nodeExec('cp1', ['sh', '-c', 'ss -Htln | grep -c 127.0.0.1:6444'])).stdout.trim()).toBe('1');
+    const three = await ferry(args(await write('three.yaml', ['cp2', 'cp3', 'w1'], {})));
+    expect(three.code, three.err).toBe(0);
+    console.log(`[install] from clean: 1 node ${single.ms} ms, 3 nodes ${three.ms} ms\n${single.out}${three.out}`);
+    expect(three.out).toMatch(/^cp2: copied \d+ file\(s\), \d+ bytes/m);
   });
 });
