@@ -164,10 +164,14 @@ describe('ferry install on lab nodes', () => {
     const single = await ferry(args(await write('one.yaml', ['cp1'], { loadBalancer: 'node-local' })));
     expect(single.code, single.err).toBe(0);
     expect((await lab.nodeExec('cp1', ['systemctl', 'is-active', 'haproxy'])).stdout).toBe('active\n');
-    expect((await lab.nodeExec('cp1', ['sh', '-c', 'ss -Htln | grep -c 127.0.0.1:6444'])).stdout.trim()).toBe('1');
+    // node-local mode: HAProxy on loopback at the endpoint's port (render/node-files.ts), nothing on the VIP.
+    expect((await lab.nodeExec('cp1', ['ss', '-Htln'])).stdout).toMatch(/127\.0\.0\.1:8443\b/);
+    expect((await lab.nodeExec('cp1', ['systemctl', 'is-enabled', 'keepalived'], { allowFailure: true })).exitCode).not.toBe(0);
     const three = await ferry(args(await write('three.yaml', ['cp2', 'cp3', 'w1'], {})));
     expect(three.code, three.err).toBe(0);
-    console.log(`[install] from clean: 1 node ${single.ms} ms, 3 nodes ${three.ms} ms\n${single.out}${three.out}`);
+    const lines = (await readFile(join(stateDir, 'figures', 'audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
+    const trips = Object.fromEntries(NODES.map((n) => [n, lines.filter((a) => a.host === n && a.op === 'exec').length]));
+    console.log(`[install] from clean: 1 node ${single.ms} ms, 3 nodes ${three.ms} ms; audited commands per host ${JSON.stringify(trips)}\n${single.out}${three.out}`);
     expect(three.out).toMatch(/^cp2: copied \d+ file\(s\), \d+ bytes/m);
   });
 });
