@@ -1,6 +1,7 @@
 // The list of commands, in the order `ferry --help` shows them. Each file registers one command group.
 import type { Command } from 'commander';
 import { registerBundleCommands } from './bundle.ts';
+import { registerDoctor } from './doctor.ts';
 import { registerInstall } from './install.ts';
 import { registerKeyCommands } from './key.ts';
 import { registerMatrix } from './matrix.ts';
@@ -9,4 +10,4 @@ import { registerResolve } from './resolve.ts';
 
 export type RegisterCommand = (program: Command, ctx: CommandContext) => void;
 
-export const commands: RegisterCommand[] = [registerResolve, registerMatrix, registerBundleCommands, registerKeyCommands, registerInstall];
+export const commands: RegisterCommand[] = [registerResolve, registerMatrix, registerBundleCommands, registerKeyCommands, registerDoctor, registerInstall];

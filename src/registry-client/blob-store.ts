@@ -22,6 +22,7 @@ export async function hashFile(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** Size of a file, undefined when it is not there (partial and finished blobs are probed this way). */
 export async function sizeOf(path: string): Promise<number | undefined> {
   try {
     return (await stat(path)).size;
@@ -31,6 +32,7 @@ export async function sizeOf(path: string): Promise<number | undefined> {
   }
 }
 
+/** The cache directory as an object, so callers name blobs by digest and never build paths themselves. */
 export class BlobStore {
   readonly dir: string;
   constructor(dir: string) {

@@ -86,6 +86,9 @@ export class RegistryClient {
       } catch {
         throw new UserError(`mirror for ${registry} is not a URL`, { hint: 'write it as https://host[:port][/path]' });
       }
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        throw new UserError(`mirror for ${registry} must be an http or https URL`, { hint: 'write it as https://host[:port][/path]' });
+      }
       if (url.username || url.password) {
         throw new UserError(`mirror for ${registry} carries credentials in its URL`, { hint: 'put them under credentials, keyed by the mirror host' });
       }

@@ -1,5 +1,6 @@
 // Basic and Bearer-token auth against real distribution registries on loopback (htpasswd, and token auth with
 // a test token server whose JWTs the registry itself verifies).
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,6 @@ import { ExitCode, UserError } from '../../src/errors.ts';
 import { FIXTURES, pushFixtures, rawManifest } from '../support/fixture-images.ts';
 import { startRegistry, type RunningRegistry } from '../support/registry.ts';
 import { startTokenServer, type TokenServer } from '../support/token-server.ts';
-import { createHash } from 'node:crypto';
 
 const sha = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const USER = 'ferry';
@@ -38,7 +38,7 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-describe('Basic auth (htpasswd)', () => {
+describe('Basic auth (htpasswd)', { timeout: 60_000 }, () => {
   let registry: RunningRegistry;
   beforeAll(async () => {
     registry = await startRegistry(join(work, 'basic'), { kind: 'htpasswd', username: USER, password: PASSWORD });
@@ -76,7 +76,7 @@ describe('Basic auth (htpasswd)', () => {
   });
 });
 
-describe('Bearer token auth (distribution auth: token)', () => {
+describe('Bearer token auth (distribution auth: token)', { timeout: 60_000 }, () => {
   let registry: RunningRegistry;
   let tokens: TokenServer;
   beforeAll(async () => {

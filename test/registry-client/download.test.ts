@@ -63,7 +63,7 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-describe('blob downloads', () => {
+describe('blob downloads', { timeout: 60_000 }, () => {
   it('detects a blob corrupted in transit and keeps no trace of it, in the cache or the bundle', async () => {
     const p = await proxy();
     p.faults.corrupt = { match: isBig, times: 100 };
@@ -125,6 +125,46 @@ describe('blob downloads', () => {
     expect(gets[0]!.bytes).toBe(big.size - kept);
     expect(gets[0]!.bytes).toBeLessThan(big.size / 2);
     expect(sha(await readFile(join(ctx.bundleDir, 'images/blobs/sha256', big.digest.slice(7))))).toBe(big.digest);
+  });
+
+  it('stops on abort mid-blob, keeping the partial file, and the next build fetches only the rest', async () => {
+    const p = await proxy();
+    const cache = join(work, 'cache-aborted');
+    const controller = new AbortController();
+    p.faults.stall = { match: isBig, bytes: Math.floor(big.size / 3), ms: 2000, times: 1, onStall: () => setTimeout(() => controller.abort(), 200) };
+    const ctx: SourceContext = { ...ctxFor(cache), concurrency: 1, signal: controller.signal };
+    await expect(collectImages(options(p.host), ctx)).rejects.toThrow(/abort/i);
+    const partials = (await readdir(join(cache, 'blobs/sha256'))).filter((f) => f.endsWith('.partial'));
+    expect(partials).toHaveLength(1);
+    const hex = partials[0]!.replace('.partial', '');
+    expect(hex).toBe(big.digest.slice(7));
+    const kept = (await stat(join(cache, 'blobs/sha256', partials[0]!))).size;
+    const manifest = JSON.parse((await rawManifest(registry.host, FIXTURES['app-a'])).toString()) as { layers: { digest: string; size: number }[] };
+    const size = manifest.layers.find((l) => l.digest === `sha256:${hex}`)!.size;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(size);
+    p.log.length = 0;
+    await collectImages(options(p.host), ctxFor(cache));
+    const gets = p.log.filter((e) => e.path.endsWith(hex));
+    expect(gets.map((g) => g.range)).toEqual([`bytes=${kept}-`]);
+    expect(gets[0]!.status).toBe(206);
+    expect(gets[0]!.bytes).toBe(size - kept);
+    expect(sha(await readFile(join(cache, 'blobs/sha256', hex)))).toBe(`sha256:${hex}`);
+  });
+
+  it('stops the other transfers when one blob fails for good, leaving their partial files for the next build', async () => {
+    const p = await proxy();
+    const manifest = JSON.parse((await rawManifest(registry.host, FIXTURES['app-a'])).toString()) as { layers: { digest: string }[] };
+    const other = manifest.layers.find((l) => l.digest !== big.digest)!.digest;
+    p.faults.corrupt = { match: (path) => path.endsWith(other), times: 100 };
+    p.faults.stall = { match: isBig, bytes: Math.floor(big.size / 3), ms: 800, times: 1 };
+    const cache = join(work, 'cache-stop');
+    await expect(collectImages(options(p.host), { ...ctxFor(cache), concurrency: 3 })).rejects.toBeInstanceOf(VerifyError);
+    // Long enough for the held transfer to finish and be committed, had it not been stopped.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const files = await readdir(join(cache, 'blobs/sha256'));
+    expect(files).not.toContain(big.digest.slice(7));
+    expect(files).toContain(`${big.digest.slice(7)}.partial`);
   });
 
   it('detects a blob corrupted in the registry storage itself', async () => {

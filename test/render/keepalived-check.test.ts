@@ -22,7 +22,7 @@ function apiserverStandIn(cert: string, key: string): Server {
 describe('keepalived check script through HAProxy', () => {
   const tmp = tempDir('kacheck');
   let haproxy: ReturnType<typeof execa> | undefined;
-  let apiserver: Server;
+  let apiserver: Server | undefined;
   let script = '';
 
   beforeAll(async () => {
@@ -30,7 +30,7 @@ describe('keepalived check script through HAProxy', () => {
     const apiPort = await freePort();
     const lbPort = await freePort();
     apiserver = apiserverStandIn(readFileSync(pki.serverCert, 'utf8'), readFileSync(pki.serverKey, 'utf8'));
-    await new Promise<void>((r) => apiserver.listen(apiPort, '127.0.0.1', r));
+    await new Promise<void>((r) => apiserver!.listen(apiPort, '127.0.0.1', r));
     const [cfg] = renderHaproxyConfig({ bindAddress: '127.0.0.1', bindPort: lbPort, backends: [{ name: 'cp-1', address: '127.0.0.1', port: apiPort }], healthCheckCaFile: pki.caCert });
     haproxy = execa('haproxy', ['-db', '-f', put(tmp.dir, 'haproxy.cfg', cfg!.content)], { reject: false, timeout: 60_000, all: true });
     const [, check] = renderKeepalived({
@@ -41,16 +41,16 @@ describe('keepalived check script through HAProxy', () => {
   }, 30_000);
 
   afterAll(async () => {
-    if (haproxy?.pid) process.kill(haproxy.pid, 'SIGTERM');
+    haproxy?.kill('SIGTERM'); // signals its PID; a no-op if it already exited
     await haproxy;
-    await new Promise((r) => apiserver.close(r));
+    await new Promise((r) => (apiserver ? apiserver.close(r) : r(undefined)));
     tmp.cleanup();
   });
 
   it('passes while an API server is ready behind HAProxy, and fails once it is gone', async () => {
     expect(await waitFor(async () => (await tool([script], 5000)).exitCode === 0, 15_000)).toBe(true);
-    const closed = new Promise((r) => apiserver.close(r));
-    apiserver.closeAllConnections();
+    const closed = new Promise((r) => apiserver!.close(r));
+    apiserver!.closeAllConnections();
     await closed;
     expect(await waitFor(async () => (await tool([script], 5000)).exitCode !== 0, 15_000)).toBe(true);
   }, 40_000);

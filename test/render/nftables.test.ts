@@ -5,6 +5,7 @@ import { shellJoin } from '../../src/hosts/shell.ts';
 import { UserError } from '../../src/errors.ts';
 import { controlPlanes } from './fixtures.ts';
 import { put, tempDir, tool } from './tools.ts';
+import { vethPairScript } from './netns.ts';
 
 const nodes = [...controlPlanes.map((c) => c.address), '10.20.0.21', '10.20.0.22'];
 const cps = controlPlanes.map((c) => c.address);
@@ -68,20 +69,13 @@ describe('renderNftables', () => {
       s.on('connect', () => { console.log(from + ' connected'); process.exit(0); });
       s.on('timeout', () => { console.log(from + ' timed out'); process.exit(0); });
       s.on('error', (e) => { console.log(from + ' ' + e.code); process.exit(0); });`;
-    const script = `
-      ip link set lo up
-      unshare --net sleep 20 & peer=$!
-      sleep 0.2
-      ip link add fnode type veth peer name fpeer
-      ip link set fpeer netns $peer
-      ip addr add 10.251.7.1/24 dev fnode && ip link set fnode up
-      nsenter --net=/proc/$peer/ns/net sh -ec 'ip link set lo up; ip addr add 10.251.7.2/24 dev fpeer; ip addr add 10.251.7.9/24 dev fpeer; ip link set fpeer up'
+    const script = `${vethPairScript({ ifname: 'fnode', addresses: ['10.251.7.1/24'] }, { ifname: 'fpeer', addresses: ['10.251.7.2/24', '10.251.7.9/24'] }, 20)}
       nft -f "$1"
       ${process.execPath} -e "require('node:net').createServer().listen(10250, '10.251.7.1')" & server=$!
       sleep 0.5
-      nsenter --net=/proc/$peer/ns/net ${process.execPath} -e "$2" 10.251.7.1 10.251.7.2 || true
-      nsenter --net=/proc/$peer/ns/net ${process.execPath} -e "$2" 10.251.7.1 10.251.7.9 || true
-      kill $server $peer`;
+      in_peer ${process.execPath} -e "$2" 10.251.7.1 10.251.7.2 || true
+      in_peer ${process.execPath} -e "$2" 10.251.7.1 10.251.7.9 || true
+      kill $server $PEER`;
     const r = await inNetns(script, rules, probe);
     expect(r.output).toMatch(/10\.251\.7\.2 connected/);
     expect(r.output).toMatch(/10\.251\.7\.9 timed out/);

@@ -66,7 +66,7 @@ describe('local registry mirrors, end to end on loopback', () => {
   }, 60_000);
 
   afterAll(async () => {
-    for (const c of children) if (c.pid) process.kill(c.pid, 'SIGTERM');
+    for (const c of children) c.kill('SIGTERM'); // signals each PID; a no-op for one that already exited
     await Promise.all(children);
     tmp.cleanup();
   });

@@ -64,7 +64,7 @@ describe('the rendered registry config, run by Debian\'s docker-registry (distri
   }, 30_000);
 
   afterAll(async () => {
-    if (child?.pid) process.kill(child.pid, 'SIGTERM');
+    child?.kill('SIGTERM'); // signals its PID; a no-op if it already exited
     await child;
     tmp.cleanup();
   });

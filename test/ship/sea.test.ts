@@ -33,7 +33,7 @@ function ferry(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-describe('single executable', () => {
+describe('single executable', { timeout: 60_000 }, () => {
   it('runs with no Node on PATH and no node_modules beside it', () => {
     expect(spawnSync('sh', ['-c', 'command -v node'], { env }).status).not.toBe(0);
     expect(readdirSync(join(dir, 'run'))).toContain('ferry');

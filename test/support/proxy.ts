@@ -21,6 +21,8 @@ export interface ProxyFaults {
   corrupt?: { match: (path: string) => boolean; times: number };
   /** Answer matching GETs with 307 to `${to}${path}` (another origin). */
   redirect?: { match: (path: string) => boolean; to: string };
+  /** Hold the body of the next matching response after `bytes` for `ms`, calling `onStall` when the hold begins. */
+  stall?: { match: (path: string) => boolean; bytes: number; ms: number; times: number; onStall?: () => void };
   /** Answer the next `times` matching requests with `status` and no body. */
   fail?: { match: (path: string) => boolean; status: number; times: number };
   /** Send this Authorization header upstream in place of the client's (a storage back end with its own access). */
@@ -69,15 +71,34 @@ export async function startProxy(target: string, faults: ProxyFaults = {}): Prom
         res.writeHead(up.statusCode ?? 502, up.headers);
         const cut = f.cut && f.cut.times > 0 && f.cut.match(path) ? f.cut : undefined;
         const corrupt = f.corrupt && f.corrupt.times > 0 && f.corrupt.match(path) ? f.corrupt : undefined;
+        const stall = f.stall && f.stall.times > 0 && f.stall.match(path) ? f.stall : undefined;
+        if (stall) stall.times--;
         if (cut) cut.times--;
         if (corrupt) corrupt.times--;
         let flipped = false;
+        let held = false;
         up.on('data', (chunk: Buffer) => {
           if (cut && entry.bytes + chunk.length > cut.bytes) {
             const part = chunk.subarray(0, cut.bytes - entry.bytes);
             entry.bytes += part.length;
             res.write(part, () => res.destroy());
             up.destroy();
+            return;
+          }
+          if (stall && !held && entry.bytes + chunk.length > stall.bytes) {
+            held = true;
+            const part = chunk.subarray(0, stall.bytes - entry.bytes);
+            const rest = chunk.subarray(part.length);
+            entry.bytes += part.length;
+            res.write(part);
+            up.pause();
+            stall.onStall?.();
+            setTimeout(() => {
+              if (res.destroyed) return up.destroy();
+              entry.bytes += rest.length;
+              res.write(rest);
+              up.resume();
+            }, stall.ms);
             return;
           }
           if (corrupt && !flipped && chunk.length > 0) {

@@ -46,7 +46,17 @@ export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<vo
 
 /** Start `docker-registry serve` with storage under `dir`; resolves when `GET /v2/` answers. */
 export async function startRegistry(dir: string, auth: RegistryAuth = { kind: 'none' }): Promise<RunningRegistry> {
-  const port = await freePort();
+  // The free port may be taken between probing and binding: try a few.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(dir, auth, await freePort());
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    }
+  }
+}
+
+async function startOnce(dir: string, auth: RegistryAuth, port: number): Promise<RunningRegistry> {
   const storage = join(dir, 'storage');
   await mkdir(storage, { recursive: true });
   const config: Record<string, unknown> = {

@@ -8,6 +8,7 @@
 //            is `nvidia-open-<branch>` / `cuda-drivers-<branch>`, from 590 the branch leaves the name
 //            (`nvidia-open`, `cuda-drivers`; "Recent Updates: Ubuntu 590 package renames").
 import type { Stack } from '../../config/lock.ts';
+import type { FileSpec } from './files.ts';
 
 /** The branch number of `R580`, `580` or `580-open`. */
 function branchNumber(branch: string): number {
@@ -15,20 +16,38 @@ function branchNumber(branch: string): number {
   return Number.isInteger(n) ? n : Number.NaN;
 }
 
-/** Packages to add to the bundle's OS package list for the lock's GPU driver: headers, compiler, libelf, driver. */
-export function gpuBuildPackages(lock: { stack: Pick<Stack, 'os' | 'kernel' | 'nvidiaDriver'> }): string[] {
-  const { os, kernel, nvidiaDriver: driver } = lock.stack;
+/**
+ * Packages to add to the bundle's OS package list for the lock's GPU driver: headers of each node kernel, compiler,
+ * libelf, driver. `kernels` are the nodes' exact `uname -r`; without them, the lock's kernel.
+ */
+export function gpuBuildPackages(lock: { stack: Pick<Stack, 'os' | 'kernel' | 'nvidiaDriver'> }, kernels: readonly string[] = []): string[] {
+  const { os, nvidiaDriver: driver } = lock.stack;
   if (driver === null) return [];
+  const targets = kernels.length > 0 ? [...new Set(kernels)] : [lock.stack.kernel];
   const branch = branchNumber(driver.branch);
   const open = driver.kernelModule === 'open';
   if (os.family === 'el') {
     const major = Number(os.version.split('.')[0]);
-    const build = [`kernel-devel-${kernel}`, `kernel-headers-${kernel}`, 'gcc', 'make', 'elfutils-libelf-devel'];
+    const build = [...targets.flatMap((k) => [`kernel-devel-${k}`, `kernel-headers-${k}`]), 'gcc', 'make', 'elfutils-libelf-devel'];
     if (major >= 10) return [...build, open ? 'nvidia-open' : 'cuda-drivers'];
     return [...build, open ? `@nvidia-driver:${branch}-open` : `@nvidia-driver:${branch}-dkms`, open ? 'nvidia-open' : 'cuda-drivers'];
   }
-  const build = [`linux-headers-${kernel}`, 'build-essential', 'libelf-dev'];
+  const build = [...targets.map((k) => `linux-headers-${k}`), 'build-essential', 'libelf-dev'];
   const named = branch <= 580;
   const pkg = open ? (named ? `nvidia-open-${branch}` : 'nvidia-open') : named ? `cuda-drivers-${branch}` : 'cuda-drivers';
   return [...build, `nvidia-driver-pinning-${branch}`, pkg];
+}
+
+/**
+ * The driver's `.run` installer of the exact locked version, for sites that install without packages. Location from
+ * NVIDIA's packaging guide (yum-packaging-nvidia-driver, guide-rhel8: "Datacenter location:
+ * http://us.download.nvidia.com/tesla/", e.g. tesla/440.33.01/NVIDIA-Linux-x86_64-440.33.01.run), over https.
+ * The lock holds no checksum for it, so the caller adds `sha256` when the bundle spec pins one.
+ */
+export function gpuDriverInstaller(lock: { stack: Pick<Stack, 'os' | 'nvidiaDriver'> }): FileSpec | undefined {
+  const driver = lock.stack.nvidiaDriver;
+  if (driver === null) return undefined;
+  const arch = ({ amd64: 'x86_64', arm64: 'aarch64' } as Record<string, string>)[lock.stack.os.arch] ?? lock.stack.os.arch;
+  const name = `NVIDIA-Linux-${arch}-${driver.version}.run`;
+  return { url: `https://us.download.nvidia.com/tesla/${driver.version}/${name}`, component: 'nvidia-driver', version: driver.version, name, mode: 0o755 };
 }

@@ -37,18 +37,22 @@ interface BlobJob {
 }
 
 const TASK = 'images';
+const PROGRESS_STEP = 1024 * 1024;
 
 /** Capture every image into the bundle's OCI layout; returns one Artifact per file written. */
 export async function collectImages(options: CollectImagesOptions, ctx: SourceContext): Promise<Artifact[]> {
   const platform = parsePlatform(options.platform);
   const refs = uniqueRefs(options.images.map((i) => i.ref));
   const critical = new Set(options.images.filter((i) => i.critical).map((i) => formatImageReference(parseImageReference(i.ref))));
+  // The first failure stops the other transfers (their partial files stay for the next build).
+  const stop = new AbortController();
+  const signal = ctx.signal ? AbortSignal.any([ctx.signal, stop.signal]) : stop.signal;
   const client = new RegistryClient({
     ...(options.mirrors ? { mirrors: options.mirrors } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(options.insecureRegistries ? { insecureRegistries: options.insecureRegistries } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    signal,
   });
   const store = new BlobStore(join(ctx.cacheDir, 'blobs'));
   await store.prepare();
@@ -56,7 +60,8 @@ export async function collectImages(options: CollectImagesOptions, ctx: SourceCo
 
   ctx.progress({ type: 'start', task: `${TASK}:manifests`, total: refs.length });
   let resolvedCount = 0;
-  const resolved = await Promise.all(
+  const resolved = await allOrStop(
+    stop,
     refs.map((ref) =>
       limit(async () => {
         const image = await resolveImage(client, ref, platform);
@@ -74,10 +79,12 @@ export async function collectImages(options: CollectImagesOptions, ctx: SourceCo
   }
   const total = [...jobs.values()].reduce((sum, j) => sum + j.size, 0);
   let done = 0;
+  let reported = 0;
   let fetched = 0;
   let reused = 0;
   ctx.progress({ type: 'start', task: `${TASK}:blobs`, total });
-  await Promise.all(
+  await allOrStop(
+    stop,
     [...jobs.values()].map((job) =>
       limit(async () => {
         if (await store.hasVerified(job.digest, job.size)) {
@@ -86,14 +93,18 @@ export async function collectImages(options: CollectImagesOptions, ctx: SourceCo
         } else {
           const r = await downloadBlob(client, job.ref, job, store, {
             ...(options.retry ? { retry: options.retry } : {}),
-            ...(ctx.signal ? { signal: ctx.signal } : {}),
+            signal,
             onBytes: (n) => {
-              done += n;
-              ctx.progress({ type: 'advance', task: `${TASK}:blobs`, done, total });
+              done = Math.min(total, done + n);
+              // One event per MiB or so, not per network chunk.
+              if (done - reported >= PROGRESS_STEP) {
+                reported = done;
+                ctx.progress({ type: 'advance', task: `${TASK}:blobs`, done, total });
+              }
             },
           });
           fetched += r.fetched;
-          done += r.resumedFrom;
+          done = Math.min(total, done + r.resumedFrom);
         }
         ctx.progress({ type: 'advance', task: `${TASK}:blobs`, done, total });
       }),
@@ -103,6 +114,16 @@ export async function collectImages(options: CollectImagesOptions, ctx: SourceCo
 
   for (const image of resolved) if (!image.platform) await checkConfigPlatform(store, image, platform);
   return writeLayout(resolved, critical, store, ctx, limit);
+}
+
+/** Promise.all that aborts `stop` when one fails, so the others do not run on behind the error. */
+async function allOrStop<T>(stop: AbortController, work: Promise<T>[]): Promise<T[]> {
+  try {
+    return await Promise.all(work);
+  } catch (error) {
+    stop.abort();
+    throw error;
+  }
 }
 
 function uniqueRefs(refs: readonly string[]): ImageReference[] {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Stack } from '../../../src/config/lock.ts';
-import { gpuBuildPackages } from '../../../src/bundle/sources/gpu-packages.ts';
+import { gpuBuildPackages, gpuDriverInstaller } from '../../../src/bundle/sources/gpu-packages.ts';
 
 type Row = { name: string; os: Stack['os']; kernel: string; driver: Stack['nvidiaDriver']; want: string[] };
 const el = (version: string): Stack['os'] => ({ id: 'rocky', version, family: 'el', arch: 'x86_64' });
@@ -45,5 +45,37 @@ const rows: Row[] = [
 describe('gpuBuildPackages', () => {
   it.each(rows)('$name', ({ os, kernel, driver, want }) => {
     expect(gpuBuildPackages({ stack: { os, kernel, nvidiaDriver: driver } })).toEqual(want);
+  });
+
+  it("takes the nodes' exact kernels over the lock's kernel series, headers for each, once", () => {
+    // The lock says 5.14.0-427 (the release's series, from the matrix); the nodes run two builds of it.
+    const lock = { stack: { os: el('9.4'), kernel: '5.14.0-427', nvidiaDriver: open('R580', '580.95.05') } };
+    const nodes = ['5.14.0-427.13.1.el9_4.x86_64', '5.14.0-427.42.1.el9_4.x86_64', '5.14.0-427.13.1.el9_4.x86_64'];
+    expect(gpuBuildPackages(lock, nodes)).toEqual([
+      'kernel-devel-5.14.0-427.13.1.el9_4.x86_64',
+      'kernel-headers-5.14.0-427.13.1.el9_4.x86_64',
+      'kernel-devel-5.14.0-427.42.1.el9_4.x86_64',
+      'kernel-headers-5.14.0-427.42.1.el9_4.x86_64',
+      'gcc',
+      'make',
+      'elfutils-libelf-devel',
+      '@nvidia-driver:580-open',
+      'nvidia-open',
+    ]);
+    expect(gpuBuildPackages({ stack: { ...lock.stack, os: deb('ubuntu', '24.04') } }, ['6.8.0-60-generic'])[0]).toBe('linux-headers-6.8.0-60-generic');
+  });
+});
+
+describe('gpuDriverInstaller', () => {
+  it('names the .run installer of the exact locked version for the target arch', () => {
+    expect(gpuDriverInstaller({ stack: { os: deb('ubuntu', '24.04'), nvidiaDriver: open('R580', '580.95.05') } })).toEqual({
+      url: 'https://us.download.nvidia.com/tesla/580.95.05/NVIDIA-Linux-x86_64-580.95.05.run',
+      component: 'nvidia-driver',
+      version: '580.95.05',
+      name: 'NVIDIA-Linux-x86_64-580.95.05.run',
+      mode: 0o755,
+    });
+    expect(gpuDriverInstaller({ stack: { os: { ...el('9.4'), arch: 'aarch64' }, nvidiaDriver: open('R580', '580.95.05') } })!.name).toBe('NVIDIA-Linux-aarch64-580.95.05.run');
+    expect(gpuDriverInstaller({ stack: { os: el('9.4'), nvidiaDriver: null } })).toBeUndefined();
   });
 });
