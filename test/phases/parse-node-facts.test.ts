@@ -60,3 +60,16 @@ describe('node facts', () => {
     expect(parseInstalled('rc  haproxy\nii  curl\n')).toEqual(new Set(['curl']));
   });
 });
+
+describe('VRRP router id', () => {
+  it('is stable for a cluster name and within 1-255', async () => {
+    const { virtualRouterId } = await import('../../src/phases/render-inputs.ts');
+    for (const name of ['a', 'gpu-lab', 'x'.repeat(63)]) {
+      const id = virtualRouterId(name);
+      expect(id).toBe(virtualRouterId(name));
+      expect(id).toBeGreaterThanOrEqual(1);
+      expect(id).toBeLessThanOrEqual(255);
+    }
+    expect(virtualRouterId('gpu-lab')).not.toBe(virtualRouterId('gpu-lab-2'));
+  });
+});
