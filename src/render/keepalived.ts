@@ -84,10 +84,8 @@ export function renderKeepalived(input: KeepalivedInput): RenderedFile[] {
     `    virtual_router_id ${input.virtualRouterId}`,
     `    priority ${keepalivedPriority(input.peers, input.self.name)}`,
     '    advert_int 1',
-    `    unicast_src_ip ${input.self.address}`,
-    '    unicast_peer {',
-    ...others.map((p) => `        ${p.address}`),
-    '    }',
+    // A lone balancer has no peers: keepalived rejects an empty unicast_peer block, and needs no unicast then.
+    ...(others.length > 0 ? [`    unicast_src_ip ${input.self.address}`, '    unicast_peer {', ...others.map((p) => `        ${p.address}`), '    }'] : []),
     '    authentication {',
     '        auth_type PASS',
     `        auth_pass ${input.authPass}`,

@@ -10,7 +10,11 @@ import { put, tempDir, tool } from './tools.ts';
 // A test-only VRRP password, generated per run so no literal secret sits in the repo.
 const authPass = Math.random().toString(36).slice(2, 10);
 const base = { peers: controlPlanes, interface: 'eth0', vip, virtualRouterId: 51, authPass, apiPort: 8443 };
-const rows: { name: string; input: KeepalivedInput }[] = controlPlanes.map((c) => ({ name: c.name, input: { ...base, self: c } }));
+const rows: { name: string; input: KeepalivedInput }[] = [
+  ...controlPlanes.map((c) => ({ name: c.name, input: { ...base, self: c } })),
+  // A single balancer: no peers, so no unicast block (keepalived -t rejects an empty one).
+  { name: 'alone', input: { ...base, peers: controlPlanes.slice(0, 1), self: controlPlanes[0]! } },
+];
 
 /** keepalived -t inside a private network namespace, where a veth named after the config's interface exists. */
 async function configTest(dir: string, input: KeepalivedInput) {
