@@ -120,6 +120,20 @@ export class HostUnreachableError extends FerryError {
   }
 }
 
+/** A host offered an SSH host key that is unknown (and not accepted), changed, or revoked: never connected. */
+export class HostKeyError extends FerryError {
+  readonly exitCode = ExitCode.hostUnreachable;
+  readonly host: string;
+  readonly reason: 'unknown' | 'changed' | 'revoked';
+  readonly fingerprint: string;
+  constructor(fields: { host: string; reason: 'unknown' | 'changed' | 'revoked'; fingerprint: string; message: string }, options: ErrorOptions = {}) {
+    super(`${fields.host}: ${fields.message}`, options);
+    this.host = fields.host;
+    this.reason = fields.reason;
+    this.fingerprint = fields.fingerprint;
+  }
+}
+
 /** A bundle or registry failed verification. */
 export class VerifyError extends FerryError {
   readonly exitCode = ExitCode.verifyFailed;

@@ -19,6 +19,21 @@ export const BundleLayout = {
   file: (component: string, version: string, name: string) => `files/${component}/${version}/${name}`,
   /** Kubernetes manifests rewritten to the local registry. */
   manifestsDir: 'manifests',
+  k8sManifest: (component: string, version: string, name: string) => `manifests/${component}/${version}/${name}`,
   /** The ferry executable itself. */
   binary: 'bin/ferry',
+  /** Present only in a delta bundle: the base it applies onto and which artifacts it carries. */
+  delta: 'delta.yaml',
+  /** Split packing: numbered tar chunks and the small index that lists them with their checksums. */
+  chunk: (index: number) => `ferry-bundle.tar.${String(index).padStart(3, '0')}`,
+  chunkIndex: 'ferry-bundle.index.yaml',
 } as const;
+
+/** Files that describe the bundle rather than belong to it: not artifacts, never listed as extra. */
+export const bundleMetadataFiles: readonly string[] = [
+  BundleLayout.manifest,
+  BundleLayout.signature,
+  BundleLayout.publicKey,
+  BundleLayout.checksums,
+  BundleLayout.delta,
+];

@@ -1,9 +1,11 @@
 // The list of commands, in the order `ferry --help` shows them. Each file registers one command group.
 import type { Command } from 'commander';
+import { registerBundleCommands } from './bundle.ts';
+import { registerKeyCommands } from './key.ts';
 import { registerMatrix } from './matrix.ts';
 import type { CommandContext } from './program.ts';
 import { registerResolve } from './resolve.ts';
 
 export type RegisterCommand = (program: Command, ctx: CommandContext) => void;
 
-export const commands: RegisterCommand[] = [registerResolve, registerMatrix];
+export const commands: RegisterCommand[] = [registerResolve, registerMatrix, registerBundleCommands, registerKeyCommands];

@@ -1,0 +1,274 @@
+// `ferry bundle build`: lock + spec → sources run into the bundle directory (in parallel where independent), stray
+// files pruned, then metadata sealed. Written as a literal list of steps so the CLI can show each one (listr2).
+import type { KeyObject } from 'node:crypto';
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { UserError } from '../errors.ts';
+import type { BundleSpec, RegistryCredential } from '../config/bundle-spec.ts';
+import type { Lock } from '../config/lock.ts';
+import type { Artifact, ProgressEvent, SourceContext } from './artifact.ts';
+import { hashBytes } from './checksums.ts';
+import { planDelta, renderDeltaNote } from './delta.ts';
+import { BundleLayout, bundleMetadataFiles } from './layout.ts';
+import { parseManifest, type BundleManifest } from './manifest.ts';
+import { collectManifests } from './manifests-source.ts';
+import { walk } from './observe.ts';
+import { planBundle, type BundlePlan, type PlannedFile } from './plan.ts';
+import { fetchText } from './fetch.ts';
+import type { FileSpec } from './sources/files.ts';
+import type { Credentials } from '../registry-client/client.ts';
+import { normalizeImageRef } from './rewrite.ts';
+import { sealBundle } from './seal.ts';
+
+
+/** The sources a build runs (src/bundle/sources/); each returns the artifacts it wrote under ctx.bundleDir. */
+export interface BundleSources {
+  images?: (
+    options: { images: { ref: string; critical: boolean }[]; platform: string; mirrors: Record<string, string>; credentials: Record<string, Credentials>; insecureRegistries: string[] },
+    ctx: SourceContext,
+  ) => Promise<Artifact[]>;
+  rpm?: (options: NonNullable<BundlePlan['rpm']> & { osId: string; osVersion: string }, ctx: SourceContext) => Promise<Artifact[]>;
+  deb?: (options: NonNullable<BundlePlan['deb']> & { osId: string; osVersion: string }, ctx: SourceContext) => Promise<Artifact[]>;
+  files?: (options: { files: FileSpec[] }, ctx: SourceContext) => Promise<Artifact[]>;
+  gpuBuildPackages?: (lock: Lock) => string[];
+}
+
+export interface BuildInput {
+  lock: Lock;
+  lockText: string;
+  spec: BundleSpec;
+  outDir: string;
+  cacheDir: string;
+  /** Path of the previous bundle's manifest.yaml: build a delta that carries only what changed. */
+  since?: string;
+  signing?: { privateKey: KeyObject; publicPem: string };
+  now: Date;
+  env: Readonly<Record<string, string | undefined>>;
+  sources: BundleSources;
+  concurrency: number;
+  toolVersion: string;
+  signal?: AbortSignal;
+}
+
+export interface BuildStep {
+  title: string;
+  /** Steps that run at the same time; a step has either `parallel` or `run`. */
+  parallel?: BuildStep[];
+  run?: (progress: (event: ProgressEvent) => void) => Promise<string | void>;
+}
+
+export interface BuildState {
+  plan?: BundlePlan;
+  artifacts: Artifact[];
+  pruned: string[];
+  delta?: { carried: number; unchanged: number; removed: number };
+  base?: BundleManifest['base'];
+  manifest?: BundleManifest;
+}
+
+/** Reads a registry credential from the environment or a file; the value never appears in any message. */
+export async function resolveCredential(c: RegistryCredential, env: BuildInput['env']): Promise<Credentials> {
+  const username = c.username ?? env[c.usernameEnv!];
+  if (username === undefined) throw new UserError(`registry ${c.registry}: environment variable ${c.usernameEnv} is not set`);
+  let password: string | undefined;
+  if (c.passwordEnv) password = env[c.passwordEnv];
+  else password = (await readFile(c.passwordFile!, 'utf8').catch(() => undefined))?.replace(/\r?\n$/, '');
+  if (password === undefined)
+    throw new UserError(`registry ${c.registry}: ${c.passwordEnv ? `environment variable ${c.passwordEnv} is not set` : `cannot read ${c.passwordFile}`}`);
+  return { username, password };
+}
+
+/** The first word of a checksum file (`<hex>` or `<hex>  <name>`), checked to be a sha256. */
+export function sha256FromChecksumFile(text: string, url: string): string {
+  const word = text.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
+  if (!/^[0-9a-f]{64}$/.test(word)) throw new UserError(`${url}: does not start with a sha256`, { hint: 'check sha256Url in the bundle spec' });
+  return word;
+}
+
+/** Files with their sha256 known: literal from the spec, or read from the upstream's checksum file. */
+async function withChecksums(files: readonly PlannedFile[], signal?: AbortSignal): Promise<FileSpec[]> {
+  return Promise.all(
+    files.map(async ({ sha256Url, ...f }) => ({ ...f, sha256: f.sha256 ?? sha256FromChecksumFile(await fetchText(sha256Url!, signal), sha256Url!) })),
+  );
+}
+
+function need<T>(fn: T | undefined, what: string): T {
+  if (!fn) throw new UserError(`this ferry has no ${what} source`, { hint: 'update ferry; the plan needs it' });
+  return fn;
+}
+
+/** Keeps one record per path; the same path with two contents is a bug in a source. */
+function dedupe(artifacts: readonly Artifact[]): Artifact[] {
+  const byPath = new Map<string, Artifact>();
+  for (const a of artifacts) {
+    const seen = byPath.get(a.path);
+    if (seen && seen.sha256 !== a.sha256) throw new UserError(`two sources wrote ${a.path} with different content (${seen.source}, ${a.source})`);
+    if (!seen) byPath.set(a.path, a);
+  }
+  return [...byPath.values()];
+}
+
+/** Removes what an earlier or interrupted run left in `dir` that this build does not list. */
+async function prune(dir: string, keep: ReadonlySet<string>): Promise<string[]> {
+  const { files } = await walk(dir);
+  const stray = files.filter((f) => !keep.has(f) && !bundleMetadataFiles.includes(f) && f !== BundleLayout.lock && f !== BundleLayout.sbom);
+  for (const f of stray) await rm(join(dir, f), { force: true });
+  return stray;
+}
+
+/** The steps of one build, in order; `state` fills as they run. */
+export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
+  const workDir = input.since ? join(input.cacheDir, 'delta-staging', input.spec.name) : input.outDir;
+  const collected: Artifact[][] = [];
+  let manifestImages: string[] = [];
+  const ctxFor = (progress: (e: ProgressEvent) => void): SourceContext => ({
+    bundleDir: workDir,
+    cacheDir: input.cacheDir,
+    concurrency: input.concurrency,
+    signal: input.signal,
+    progress,
+  });
+  const plan = () => state.plan!;
+  const os = () => ({ osId: plan().os.id, osVersion: plan().os.version });
+
+  const steps: BuildStep[] = [
+    {
+      title: 'Plan the bundle from the lock and the spec',
+      run: async () => {
+        state.plan = planBundle(input.lock, input.spec, { gpuBuildPackages: input.sources.gpuBuildPackages?.(input.lock) });
+        await mkdir(workDir, { recursive: true });
+        await mkdir(input.outDir, { recursive: true });
+        const p = state.plan;
+        return `${p.images.length} images, ${(p.rpm ?? p.deb)?.packages.length ?? 0} packages, ${p.files.length} files, ${p.manifests.length} manifests`;
+      },
+    },
+    {
+      title: 'Fetch manifests and rewrite them to the local registry',
+      run: async (progress) => {
+        const r = await collectManifests(plan().manifests, plan().localRegistry, ctxFor(progress));
+        collected.push(r.artifacts);
+        manifestImages = r.images;
+        return `${r.artifacts.length} manifests`;
+      },
+    },
+    {
+      title: 'Collect images, packages and files',
+      parallel: [
+        {
+          title: 'Images',
+          run: async (progress) => {
+            const known = new Set(plan().images.map((i) => normalizeImageRef(i.ref)));
+            const images = [...plan().images, ...manifestImages.filter((r) => !known.has(r)).map((ref) => ({ ref, critical: false }))];
+            if (images.length === 0) return 'none';
+            const credentials: Record<string, Credentials> = {};
+            for (const c of plan().registries.credentials) credentials[c.registry] = await resolveCredential(c, input.env);
+            const r = await need(input.sources.images, 'image')(
+              { images, platform: plan().platform, mirrors: plan().registries.mirrors, credentials, insecureRegistries: plan().registries.insecure },
+              ctxFor(progress),
+            );
+            collected.push(r);
+            return `${images.length} images, ${r.length} files`;
+          },
+        },
+        {
+          title: 'OS packages',
+          run: async (progress) => {
+            const p = plan();
+            const list = p.rpm ?? p.deb;
+            if (!list || list.packages.length === 0) return 'none';
+            const r = p.rpm
+              ? await need(input.sources.rpm, 'RPM package')({ ...p.rpm, ...os() }, ctxFor(progress))
+              : await need(input.sources.deb, 'Debian package')({ ...p.deb!, ...os() }, ctxFor(progress));
+            collected.push(r);
+            return `${r.length} files`;
+          },
+        },
+        {
+          title: 'Files',
+          run: async (progress) => {
+            if (plan().files.length === 0) return 'none';
+            const files = await withChecksums(plan().files, input.signal);
+            const r = await need(input.sources.files, 'file')({ files }, ctxFor(progress));
+            collected.push(r);
+            return `${r.length} files`;
+          },
+        },
+      ],
+    },
+    {
+      title: 'Prune files this build does not list',
+      run: async () => {
+        state.artifacts = dedupe(collected.flat());
+        state.pruned = await prune(workDir, new Set(state.artifacts.map((a) => a.path)));
+        return `${state.artifacts.length} artifacts, ${state.pruned.length} stray files removed`;
+      },
+    },
+  ];
+  if (input.since) steps.push(deltaStep(input, state, workDir));
+  steps.push({
+    title: 'Write manifest, SHA256SUMS, SBOM and signature',
+    run: async () => {
+      const sealed = await sealBundle({
+        dir: input.outDir,
+        name: input.spec.name,
+        createdAt: input.now,
+        platform: plan().platform,
+        osId: plan().os.id,
+        lockText: input.lockText,
+        artifacts: state.artifacts,
+        base: state.base,
+        signing: input.signing,
+        toolVersion: input.toolVersion,
+      });
+      state.manifest = sealed.manifest;
+      return input.signing ? 'signed' : 'not signed (no --sign-key)';
+    },
+  });
+  return steps;
+}
+
+function deltaStep(input: BuildInput, state: BuildState, workDir: string): BuildStep {
+  return {
+    title: 'Keep only what changed since the base bundle',
+    run: async () => {
+      const baseText = await readFile(input.since!).catch(() => {
+        throw new UserError(`--since ${input.since}: cannot read it (give the previous bundle's manifest.yaml)`);
+      });
+      const base = parseManifest(baseText.toString('utf8'), input.since!);
+      const d = planDelta(base, state.artifacts);
+      const baseRef = { manifestSha256: hashBytes(baseText).sha256, name: base.name, createdAt: base.createdAt };
+      await prune(input.outDir, new Set(d.carried.map((a) => a.path)));
+      for (const a of d.carried) {
+        await mkdir(dirname(join(input.outDir, a.path)), { recursive: true });
+        await copyFile(join(workDir, a.path), `${join(input.outDir, a.path)}.partial`);
+        await rename(`${join(input.outDir, a.path)}.partial`, join(input.outDir, a.path));
+      }
+      const carried = [...d.carried.map((a) => a.path), BundleLayout.lock, BundleLayout.sbom].sort();
+      const note = renderDeltaNote({ apiVersion: 'ferry.dev/v1alpha1', kind: 'BundleDelta', base: baseRef, carried, removed: d.removed });
+      await writeFile(join(input.outDir, BundleLayout.delta), note);
+      state.delta = { carried: d.carried.length, unchanged: d.unchanged.length, removed: d.removed.length };
+      state.base = baseRef;
+      return `${d.carried.length} carried, ${d.unchanged.length} unchanged, ${d.removed.length} removed`;
+    },
+  };
+}
+
+/** Runs steps in order (parallel groups at once), reporting each step's start and result through `report`. */
+export async function runSteps(steps: readonly BuildStep[], report: (event: ProgressEvent) => void): Promise<void> {
+  for (const step of steps) {
+    if (step.parallel) {
+      await Promise.all(step.parallel.map((s) => runSteps([s], report)));
+      continue;
+    }
+    report({ type: 'start', task: step.title });
+    const detail = await step.run!(report);
+    report({ type: 'finish', task: step.title, ...(detail ? { detail } : {}) });
+  }
+}
+
+/** Builds a bundle start to finish; returns what the steps found. */
+export async function buildBundle(input: BuildInput, report: (event: ProgressEvent) => void = () => {}): Promise<BuildState> {
+  const state: BuildState = { artifacts: [], pruned: [] };
+  await runSteps(buildSteps(input, state), report);
+  return state;
+}

@@ -1,0 +1,79 @@
+// manifest.yaml: the signed list of everything in a bundle (artifacts and the documents beside them). Pure.
+import { stringify } from 'yaml';
+import { z } from 'zod';
+import { parseYaml } from '../config/parse.ts';
+import type { Artifact } from './artifact.ts';
+
+export const MANIFEST_API_VERSION = 'ferry.dev/v1alpha1';
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits (sha256)');
+const bundlePath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !p.split('/').some((s) => s === '..' || s === '.' || s === ''), {
+    message: 'must be a relative path inside the bundle without . or .. segments',
+  });
+
+export const ManifestArtifact = z
+  .object({
+    kind: z.enum(['package', 'repo-metadata', 'image-blob', 'image-index', 'file', 'manifest', 'binary']),
+    path: bundlePath,
+    size: z.number().int().nonnegative(),
+    sha256: sha256Hex,
+    source: z.string(),
+    name: z.string().optional(),
+    version: z.string().optional(),
+    release: z.string().optional(),
+    arch: z.string().optional(),
+    digest: z.string().optional(),
+  })
+  .strict();
+
+/** A file that describes the bundle (the lock, the SBOM): checked like an artifact, not listed in the SBOM. */
+export const ManifestDocument = z.object({ path: bundlePath, size: z.number().int().nonnegative(), sha256: sha256Hex }).strict();
+export type ManifestDocument = z.infer<typeof ManifestDocument>;
+
+export const BundleManifest = z
+  .object({
+    apiVersion: z.literal(MANIFEST_API_VERSION),
+    kind: z.literal('BundleManifest'),
+    name: z.string(),
+    createdAt: z.string(),
+    platform: z.string(),
+    /** Set in a delta build: the sha256 of the manifest.yaml this bundle was built against. */
+    base: z.object({ manifestSha256: sha256Hex, name: z.string(), createdAt: z.string() }).strict().optional(),
+    documents: z.array(ManifestDocument),
+    artifacts: z.array(ManifestArtifact),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    const seen = new Map<string, string>();
+    const all = [...m.documents.map((d, i) => ['documents', i, d.path] as const), ...m.artifacts.map((a, i) => ['artifacts', i, a.path] as const)];
+    for (const [list, i, path] of all) {
+      const first = seen.get(path);
+      if (first) ctx.addIssue({ code: 'custom', path: [list, i, 'path'], message: `duplicates ${first}` });
+      else seen.set(path, `${list}[${i}]`);
+    }
+  });
+export type BundleManifest = z.infer<typeof BundleManifest>;
+
+/** Sorts artifacts by path, so the same content always renders to the same bytes (and the same signature). */
+export function sortArtifacts(artifacts: readonly Artifact[]): Artifact[] {
+  return [...artifacts].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Renders a manifest to the exact bytes that are written, hashed and signed. */
+export function renderManifest(manifest: BundleManifest): string {
+  const clean = BundleManifest.parse(manifest);
+  return stringify(clean, { lineWidth: 0 });
+}
+
+/** Parses manifest.yaml text; problems name file, line and field. */
+export function parseManifest(text: string, file: string): BundleManifest {
+  return parseYaml(text, file, BundleManifest);
+}
+
+/** Every file the manifest vouches for: documents first, then artifacts. */
+export function manifestEntries(manifest: BundleManifest): { path: string; size: number; sha256: string }[] {
+  return [...manifest.documents, ...manifest.artifacts].map(({ path, size, sha256 }) => ({ path, size, sha256 }));
+}

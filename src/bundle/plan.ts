@@ -1,0 +1,186 @@
+// What a bundle must hold, decided from the lock and the spec: images, OS packages, files and manifests, each
+// with its upstream URL after the spec's mirrors are applied. Pure: no fetching, no file system.
+import { UserError } from '../errors.ts';
+import type { BundleSpec, OsRelease, RegistryCredential } from '../config/bundle-spec.ts';
+import type { Lock } from '../config/lock.ts';
+import { applyMirrors, type Mirror } from './http/mirror.ts';
+
+export interface PlannedFile {
+  url: string;
+  sha256?: string;
+  sha256Url?: string;
+  component: string;
+  version: string;
+  name: string;
+  mode?: number;
+}
+
+export interface PlannedManifest {
+  url: string;
+  sha256?: string;
+  component: string;
+  version: string;
+  name: string;
+}
+
+export interface BundlePlan {
+  name: string;
+  platform: string;
+  os: { id: string; version: string; family: 'el' | 'debian' };
+  arch: { go: string; rpm: string };
+  images: { ref: string; critical: boolean }[];
+  registries: { mirrors: Record<string, string>; credentials: RegistryCredential[]; insecure: string[] };
+  rpm?: { repos: { id: string; baseurl: string }[]; releasever: string; arch: string; packages: string[]; closure: BundleSpec['closure'] };
+  deb?: { sources: { uri: string; suite: string; components: string[]; signedBy?: string }[]; arch: string; packages: string[]; closure: BundleSpec['closure'] };
+  files: PlannedFile[];
+  manifests: PlannedManifest[];
+  localRegistry: string;
+  /** Entries of the spec left out, with why (e.g. a GPU file when the lock has no GPU). */
+  skipped: string[];
+}
+
+const GO_TO_RPM_ARCH: Record<string, string> = { amd64: 'x86_64', arm64: 'aarch64', ppc64le: 'ppc64le', s390x: 's390x' };
+
+/** The {placeholders} a spec may use, from the lock; a null means "this lock has none" (the entry is skipped). */
+export function templateVariables(lock: Lock): Record<string, string | null> {
+  const go = lock.platform.split('/')[1] ?? 'amd64';
+  const s = lock.stack;
+  return {
+    kubernetes: s.kubernetes,
+    kubernetesMinor: s.kubernetes.split('.').slice(0, 2).join('.'),
+    cri: s.cri.version,
+    criName: s.cri.name,
+    runc: s.runc,
+    cni: s.cni.version,
+    cniName: s.cni.name,
+    kernel: s.kernel,
+    nvidiaDriver: s.nvidiaDriver?.version ?? null,
+    nvidiaDriverBranch: s.nvidiaDriver?.branch ?? null,
+    arch: go,
+    basearch: GO_TO_RPM_ARCH[go] ?? go,
+    releasever: s.os.version.split('.')[0]!,
+    osId: s.os.id,
+    osVersion: s.os.version,
+  };
+}
+
+/** Fills {name} placeholders; returns null when one names a value the lock does not have. */
+export function expand(template: string, vars: Record<string, string | null>, where: string): string | null {
+  let missing = false;
+  const out = template.replace(/\{([A-Za-z0-9]+)\}/g, (_m, key: string) => {
+    if (!(key in vars)) throw new UserError(`${where}: unknown placeholder {${key}}`, { hint: `known: ${Object.keys(vars).map((k) => `{${k}}`).join(' ')}` });
+    const v = vars[key];
+    if (v === null || v === undefined) missing = true;
+    return v ?? '';
+  });
+  return missing ? null : out;
+}
+
+/** Whether an entry's `when` holds for this lock. */
+export function matchesWhen(when: Record<string, string> | undefined, vars: Record<string, string | null>, where: string): boolean {
+  return Object.entries(when ?? {}).every(([key, want]) => {
+    if (!(key in vars)) throw new UserError(`${where}.when: unknown lock value ${key}`, { hint: `known: ${Object.keys(vars).join(' ')}` });
+    return want === '*' ? vars[key] !== null : vars[key] === want;
+  });
+}
+
+function pickRelease(spec: BundleSpec, lock: Lock): OsRelease {
+  const { family, version, id } = lock.stack.os;
+  const releases = spec.os[family] ?? {};
+  const release = releases[version] ?? releases[version.split('.')[0]!];
+  if (!release)
+    throw new UserError(`bundle spec ${spec.name} has no package sources for ${id} ${version} (os.${family}."${version.split('.')[0]}")`, {
+      hint: `add os.${family}."${version.split('.')[0]}" with ${family === 'el' ? 'repos' : 'sources'} to the spec`,
+    });
+  return release;
+}
+
+/** Turns lock + spec (+ the GPU build packages for the lock's kernel) into what each source must fetch. */
+export function planBundle(lock: Lock, spec: BundleSpec, options: { gpuBuildPackages?: readonly string[] } = {}): BundlePlan {
+  const vars = templateVariables(lock);
+  const skipped: string[] = [];
+  const mirrors: Mirror[] = Object.entries(spec.mirrors).map(([prefix, replacement]) => ({ prefix, replacement }));
+  const mirror = (u: string) => applyMirrors(u, mirrors);
+  const fill = (t: string, where: string) => expand(t, vars, where);
+  const release = pickRelease(spec, lock);
+  const packages: string[] = [];
+  release.packages.forEach((p, i) => {
+    const name = fill(p, `os.${lock.stack.os.family}.packages[${i}]`);
+    if (name === null) skipped.push(`package ${p}: the lock has no value for it`);
+    else packages.push(name);
+  });
+  packages.push(...(options.gpuBuildPackages ?? []));
+  const uniquePackages = [...new Set(packages)];
+
+  const files: PlannedFile[] = [];
+  spec.files.forEach((f, i) => {
+    const where = `files[${i}]`;
+    if (!matchesWhen(f.when, vars, where)) return;
+    const version = fill(f.version, `${where}.version`);
+    const url = version === null ? null : expand(f.url, { ...vars, version }, `${where}.url`);
+    if (version === null || url === null) {
+      skipped.push(`file ${f.component}/${f.name}: the lock has no value for it`);
+      return;
+    }
+    const sha256Url = f.sha256Url === undefined ? undefined : expand(f.sha256Url, { ...vars, version, url }, `${where}.sha256Url`);
+    files.push({
+      url: mirror(url),
+      ...(f.sha256 ? { sha256: f.sha256 } : {}),
+      ...(sha256Url ? { sha256Url: mirror(sha256Url) } : {}),
+      component: f.component,
+      version,
+      name: f.name,
+      ...(f.mode !== undefined ? { mode: f.mode } : {}),
+    });
+  });
+
+  const manifests: PlannedManifest[] = [];
+  spec.manifests.forEach((m, i) => {
+    const where = `manifests[${i}]`;
+    if (!matchesWhen(m.when, vars, where)) return;
+    const version = fill(m.version, `${where}.version`);
+    const url = version === null ? null : expand(m.url, { ...vars, version }, `${where}.url`);
+    if (version === null || url === null) skipped.push(`manifest ${m.component}/${m.name}: the lock has no value for it`);
+    else manifests.push({ url: mirror(url), ...(m.sha256 ? { sha256: m.sha256 } : {}), component: m.component, version, name: m.name });
+  });
+
+  const images = new Map<string, boolean>();
+  for (const img of [...lock.images, ...spec.images.extra]) images.set(img.ref, (images.get(img.ref) ?? false) || img.critical);
+  const closure = spec.closure;
+  const arch = { go: vars.arch!, rpm: vars.basearch! };
+  return {
+    name: spec.name,
+    platform: lock.platform,
+    os: { id: lock.stack.os.id, version: lock.stack.os.version, family: lock.stack.os.family },
+    arch,
+    images: [...images].map(([ref, critical]) => ({ ref, critical })),
+    registries: { mirrors: spec.registries.mirrors, credentials: spec.registries.credentials, insecure: spec.registries.insecure },
+    ...(lock.stack.os.family === 'el'
+      ? {
+          rpm: {
+            repos: (release.repos ?? []).map((r, i) => ({ id: r.id, baseurl: mirror(fill(r.baseurl, `repos[${i}].baseurl`) ?? r.baseurl) })),
+            releasever: vars.releasever!,
+            arch: arch.rpm,
+            packages: uniquePackages,
+            closure,
+          },
+        }
+      : {
+          deb: {
+            sources: (release.sources ?? []).map((s, i) => ({
+              uri: mirror(fill(s.uri, `sources[${i}].uri`) ?? s.uri),
+              suite: s.suite,
+              components: s.components,
+              ...(s.signedBy ? { signedBy: s.signedBy } : {}),
+            })),
+            arch: arch.go,
+            packages: uniquePackages,
+            closure,
+          },
+        }),
+    files,
+    manifests,
+    localRegistry: spec.localRegistry,
+    skipped,
+  };
+}

@@ -1,0 +1,69 @@
+// The last step of a build (and of a delta apply's bookkeeping): lock, SBOM, manifest.yaml, SHA256SUMS, signature.
+import type { KeyObject } from 'node:crypto';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Artifact } from './artifact.ts';
+import { hashBytes, renderSha256Sums } from './checksums.ts';
+import { BundleLayout } from './layout.ts';
+import { MANIFEST_API_VERSION, renderManifest, sortArtifacts, type BundleManifest } from './manifest.ts';
+import { buildSbom } from './sbom.ts';
+import { signManifest } from './sign.ts';
+
+export interface SealInput {
+  dir: string;
+  name: string;
+  createdAt: Date;
+  platform: string;
+  osId: string;
+  lockText: string;
+  artifacts: readonly Artifact[];
+  base?: BundleManifest['base'];
+  signing?: { privateKey: KeyObject; publicPem: string };
+  toolVersion: string;
+}
+
+/** Writes `data` to `path` through a temporary name, so an interrupted build never leaves half a metadata file. */
+async function writeAtomic(path: string, data: string): Promise<void> {
+  await writeFile(`${path}.partial`, data);
+  await rename(`${path}.partial`, path);
+}
+
+/** Writes every metadata file of a bundle whose artifacts are already in place; returns the manifest. */
+export async function sealBundle(input: SealInput): Promise<{ manifest: BundleManifest; manifestText: string }> {
+  const createdAt = input.createdAt.toISOString().replace(/\.\d+Z$/, 'Z');
+  const artifacts = sortArtifacts(input.artifacts);
+  const sbomText = `${JSON.stringify(buildSbom({ name: input.name, createdAt, osId: input.osId, artifacts, toolVersion: input.toolVersion }), null, 2)}\n`;
+  await writeAtomic(join(input.dir, BundleLayout.lock), input.lockText);
+  await writeAtomic(join(input.dir, BundleLayout.sbom), sbomText);
+  const documents = [
+    { path: BundleLayout.lock, ...hashBytes(Buffer.from(input.lockText)) },
+    { path: BundleLayout.sbom, ...hashBytes(Buffer.from(sbomText)) },
+  ];
+  const manifest: BundleManifest = {
+    apiVersion: MANIFEST_API_VERSION,
+    kind: 'BundleManifest',
+    name: input.name,
+    createdAt,
+    platform: input.platform,
+    ...(input.base ? { base: input.base } : {}),
+    documents,
+    artifacts,
+  };
+  const manifestText = renderManifest(manifest);
+  const sums = renderSha256Sums([
+    ...documents,
+    ...artifacts,
+    { path: BundleLayout.manifest, sha256: hashBytes(Buffer.from(manifestText)).sha256 },
+  ]);
+  if (!input.base) await rm(join(input.dir, BundleLayout.delta), { force: true });
+  await writeAtomic(join(input.dir, BundleLayout.manifest), manifestText);
+  await writeAtomic(join(input.dir, BundleLayout.checksums), sums);
+  if (input.signing) {
+    await writeAtomic(join(input.dir, BundleLayout.signature), signManifest(Buffer.from(manifestText), input.signing.privateKey));
+    await writeAtomic(join(input.dir, BundleLayout.publicKey), input.signing.publicPem);
+  } else {
+    await rm(join(input.dir, BundleLayout.signature), { force: true });
+    await rm(join(input.dir, BundleLayout.publicKey), { force: true });
+  }
+  return { manifest, manifestText };
+}

@@ -1,0 +1,34 @@
+// The OS packages a GPU node needs to build and load the NVIDIA driver of the lock on its exact kernel. Pure.
+//
+// Driver package names follow NVIDIA's driver installation guide ("Kernel Modules", open GPU kernel module
+// installation table, docs.nvidia.com/datacenter/tesla/driver-installation-guide/kernel-modules.html):
+//   EL 8/9:  `dnf module enable nvidia-driver:<branch>-open` + `dnf install nvidia-open` (proprietary: the
+//            `<branch>-dkms` stream + `cuda-drivers`); EL 10 has no module streams, only `nvidia-open`.
+//   Ubuntu/Debian (NVIDIA CUDA apt repo): `nvidia-driver-pinning-<branch>` locks the branch; up to 580 the driver
+//            is `nvidia-open-<branch>` / `cuda-drivers-<branch>`, from 590 the branch leaves the name
+//            (`nvidia-open`, `cuda-drivers`; "Recent Updates: Ubuntu 590 package renames").
+import type { Stack } from '../../config/lock.ts';
+
+/** The branch number of `R580`, `580` or `580-open`. */
+function branchNumber(branch: string): number {
+  const n = Number(/\d+/.exec(branch)?.[0]);
+  return Number.isInteger(n) ? n : Number.NaN;
+}
+
+/** Packages to add to the bundle's OS package list for the lock's GPU driver: headers, compiler, libelf, driver. */
+export function gpuBuildPackages(lock: { stack: Pick<Stack, 'os' | 'kernel' | 'nvidiaDriver'> }): string[] {
+  const { os, kernel, nvidiaDriver: driver } = lock.stack;
+  if (driver === null) return [];
+  const branch = branchNumber(driver.branch);
+  const open = driver.kernelModule === 'open';
+  if (os.family === 'el') {
+    const major = Number(os.version.split('.')[0]);
+    const build = [`kernel-devel-${kernel}`, `kernel-headers-${kernel}`, 'gcc', 'make', 'elfutils-libelf-devel'];
+    if (major >= 10) return [...build, open ? 'nvidia-open' : 'cuda-drivers'];
+    return [...build, open ? `@nvidia-driver:${branch}-open` : `@nvidia-driver:${branch}-dkms`, open ? 'nvidia-open' : 'cuda-drivers'];
+  }
+  const build = [`linux-headers-${kernel}`, 'build-essential', 'libelf-dev'];
+  const named = branch <= 580;
+  const pkg = open ? (named ? `nvidia-open-${branch}` : 'nvidia-open') : named ? `cuda-drivers-${branch}` : 'cuda-drivers';
+  return [...build, `nvidia-driver-pinning-${branch}`, pkg];
+}

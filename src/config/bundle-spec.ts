@@ -1,0 +1,117 @@
+// Schema of a bundle spec (bundles/*.yaml): where every upstream is (package repos, registries, file and manifest
+// URLs), what to add beyond the lock, and how a site points each upstream at its own mirror.
+// Values may use {placeholders} filled from the lock: see TEMPLATE_VARIABLES in src/bundle/plan.ts.
+import { z } from 'zod';
+
+const templ = z.string().min(1);
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name (A-Z, 0-9, _)');
+
+export const ElRepo = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a dnf repo id'),
+    /** May use {releasever} and {basearch}. */
+    baseurl: templ,
+    gpgkey: templ.optional(),
+  })
+  .strict();
+
+export const DebSource = z
+  .object({ uri: templ, suite: z.string().min(1), components: z.array(z.string().min(1)).min(1), signedBy: templ.optional() })
+  .strict();
+
+export const OsRelease = z
+  .object({
+    /** EL: dnf repositories, by repo id. */
+    repos: z.array(ElRepo).optional(),
+    /** Debian/Ubuntu: apt sources. */
+    sources: z.array(DebSource).optional(),
+    /** Package names (templates, e.g. `containerd.io-{cri}`) this release needs beyond the GPU build packages. */
+    packages: z.array(templ).default([]),
+  })
+  .strict()
+  .refine((r) => (r.repos?.length ?? 0) > 0 || (r.sources?.length ?? 0) > 0, { message: 'needs repos (EL) or sources (Debian/Ubuntu)' });
+export type OsRelease = z.infer<typeof OsRelease>;
+
+/** Include the entry only when each named lock value matches (`*`: the lock has one at all), e.g. `{ cniName: calico }`. */
+const when = z.record(z.string(), z.string()).optional();
+
+export const FileSource = z
+  .object({
+    when,
+    component: z.string().regex(/^[a-z0-9._-]+$/),
+    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a plain file name'),
+    /** Version template, e.g. `{kubernetes}` or a literal `1.33.0`. */
+    version: templ,
+    url: templ,
+    /** Exactly one of: a literal sha256, or a URL (template; `{url}` is this file's URL) whose first word is it. */
+    sha256: sha256.optional(),
+    sha256Url: templ.optional(),
+    mode: z.number().int().min(0).max(0o7777).optional(),
+  })
+  .strict()
+  .refine((f) => (f.sha256 === undefined) !== (f.sha256Url === undefined), { message: 'give exactly one of sha256 or sha256Url' });
+export type FileSource = z.infer<typeof FileSource>;
+
+export const ManifestSource = z
+  .object({
+    when,
+    component: z.string().regex(/^[a-z0-9._-]+$/),
+    name: z.string().regex(/^[A-Za-z0-9._-]+\.ya?ml$/, 'must be a plain .yaml file name'),
+    version: templ,
+    url: templ,
+    sha256: sha256.optional(),
+  })
+  .strict();
+export type ManifestSource = z.infer<typeof ManifestSource>;
+
+export const RegistryCredential = z
+  .object({
+    registry: z.string().min(1),
+    usernameEnv: envName.optional(),
+    username: z.string().optional(),
+    /** Never the password itself: the name of the variable or file that holds it. */
+    passwordEnv: envName.optional(),
+    passwordFile: z.string().optional(),
+  })
+  .strict()
+  .refine((c) => (c.passwordEnv === undefined) !== (c.passwordFile === undefined), { message: 'give exactly one of passwordEnv or passwordFile' })
+  .refine((c) => (c.username === undefined) !== (c.usernameEnv === undefined), { message: 'give exactly one of username or usernameEnv' });
+export type RegistryCredential = z.infer<typeof RegistryCredential>;
+
+export const BundleSpec = z
+  .object({
+    apiVersion: z.literal('ferry.dev/v1alpha1'),
+    kind: z.literal('BundleSpec'),
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and -'),
+    /** OS package sources: family → release (major version, e.g. "9" or "12") → repos/sources and packages. */
+    os: z
+      .object({ el: z.record(z.string(), OsRelease).optional(), debian: z.record(z.string(), OsRelease).optional() })
+      .strict()
+      .default({}),
+    /** `full`: the dependency closure against an empty root; `{ installed: [...] }`: minus what the nodes already have
+     * (package names or `rpm -qa` NEVRA lines). */
+    closure: z.union([z.literal('full'), z.object({ installed: z.array(z.string().min(1)) }).strict()]).default('full'),
+    images: z
+      .object({ extra: z.array(z.object({ ref: z.string().min(1), critical: z.boolean().default(false) }).strict()).default([]) })
+      .strict()
+      .default({ extra: [] }),
+    registries: z
+      .object({
+        /** Upstream registry host → mirror base URL, e.g. `registry.k8s.io: https://mirror.site:5000/k8s`. */
+        mirrors: z.record(z.string(), z.url({ protocol: /^https?$/ }).refine((u) => !/\/\/[^/]*@/.test(u), 'must not carry credentials')).default({}),
+        /** Keyed by the host contacted (the mirror's host:port when mirrored). */
+        credentials: z.array(RegistryCredential).default([]),
+        insecure: z.array(z.string()).default([]),
+      })
+      .strict()
+      .default({ mirrors: {}, credentials: [], insecure: [] }),
+    files: z.array(FileSource).default([]),
+    manifests: z.array(ManifestSource).default([]),
+    /** Where manifests' images point after the rewrite: the cluster's local registry, as HOST[:PORT]. */
+    localRegistry: z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'must be HOST or HOST:PORT').default('registry.ferry.local:5000'),
+    /** URL prefix → replacement, applied to every repo, source, file and manifest URL (longest prefix wins). */
+    mirrors: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+export type BundleSpec = z.infer<typeof BundleSpec>;

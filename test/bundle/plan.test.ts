@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../../src/errors.ts';
+import { BundleSpec } from '../../src/config/bundle-spec.ts';
+import { Lock } from '../../src/config/lock.ts';
+import { parseYaml } from '../../src/config/parse.ts';
+import { expand, planBundle, templateVariables } from '../../src/bundle/plan.ts';
+import { gpuBuildPackages } from '../../src/bundle/sources/gpu-packages.ts';
+
+const read = (p: string) => readFileSync(new URL(p, import.meta.url), 'utf8');
+const rocky = parseYaml(read('./fixtures/lock-rocky9-h100.yaml'), 'lock-rocky9-h100.yaml', Lock);
+const debian = parseYaml(read('./fixtures/lock-debian12-cpu.yaml'), 'lock-debian12-cpu.yaml', Lock);
+const gpuCluster = parseYaml(read('../../bundles/gpu-cluster.yaml'), 'gpu-cluster.yaml', BundleSpec);
+
+describe('planBundle with bundles/gpu-cluster.yaml', () => {
+  it('plans a Rocky 9 GPU stack: EL repos with releasever and basearch, driver packages, kube binaries with .sha256 URLs', () => {
+    const p = planBundle(rocky, gpuCluster, { gpuBuildPackages: gpuBuildPackages(rocky) });
+    expect(p.rpm?.releasever).toBe('9');
+    expect(p.rpm?.arch).toBe('x86_64');
+    expect(p.rpm?.repos[0]).toEqual({ id: 'baseos', baseurl: 'https://dl.rockylinux.org/pub/rocky/9/BaseOS/x86_64/os/' });
+    expect(p.rpm?.packages).toEqual(expect.arrayContaining(['containerd.io-1.7.27', 'nvidia-container-toolkit', '@nvidia-driver:570-open', 'kernel-devel-5.14.0-427.13.1.el9_4.x86_64', 'gcc']));
+    expect(p.deb).toBeUndefined();
+    expect(p.files.find((f) => f.name === 'kubeadm')).toEqual({
+      url: 'https://dl.k8s.io/release/v1.33.1/bin/linux/amd64/kubeadm',
+      sha256Url: 'https://dl.k8s.io/release/v1.33.1/bin/linux/amd64/kubeadm.sha256',
+      component: 'kubernetes',
+      version: '1.33.1',
+      name: 'kubeadm',
+      mode: 0o755,
+    });
+    expect(p.files.find((f) => f.component === 'crictl')?.url).toBe('https://github.com/kubernetes-sigs/cri-tools/releases/download/v1.33.0/crictl-v1.33.0-linux-amd64.tar.gz');
+    expect(p.manifests.map((m) => m.component)).toEqual(['calico', 'nvidia-device-plugin']);
+    expect(p.images).toContainEqual({ ref: 'registry.k8s.io/pause:3.10', critical: true });
+    expect(p.registries.credentials[0]).toMatchObject({ registry: 'nvcr.io', passwordEnv: 'NGC_API_KEY' });
+  });
+
+  it('plans a CPU-only Debian 12 stack: apt sources, no GPU packages or manifests, and says what it skipped', () => {
+    const p = planBundle(debian, gpuCluster);
+    expect(p.rpm).toBeUndefined();
+    expect(p.deb).toMatchObject({ arch: 'amd64', sources: [{ uri: 'http://deb.debian.org/debian', suite: 'bookworm' }, { suite: 'bookworm-updates' }] });
+    expect(p.deb?.packages).toContain('containerd');
+    expect(p.manifests.map((m) => m.component)).toEqual(['calico']);
+  });
+
+  it('applies the spec mirrors (longest prefix wins) to repos, files and their checksum URLs', () => {
+    const spec = { ...gpuCluster, mirrors: { 'https://dl.k8s.io': 'https://art.site/k8s', 'https://dl.rockylinux.org/pub/rocky': 'http://repo.site/rocky', 'https://dl': 'http://x' } };
+    const p = planBundle(rocky, spec);
+    expect(p.files[0]).toMatchObject({ url: 'https://art.site/k8s/release/v1.33.1/bin/linux/amd64/kubeadm', sha256Url: 'https://art.site/k8s/release/v1.33.1/bin/linux/amd64/kubeadm.sha256' });
+    expect(p.rpm?.repos[1]?.baseurl).toBe('http://repo.site/rocky/9/AppStream/x86_64/os/');
+  });
+
+  it('refuses a lock whose OS release the spec has no sources for', () => {
+    const lock = { ...rocky, stack: { ...rocky.stack, os: { ...rocky.stack.os, version: '10.0' } } };
+    expect(() => planBundle(lock, gpuCluster)).toThrow(/no package sources for rocky 10.0 \(os.el."10"\)/);
+  });
+});
+
+describe('templates', () => {
+  const vars = templateVariables(rocky);
+  it.each([
+    ['kube-{kubernetesMinor}-{arch}', 'kube-1.33-amd64'],
+    ['{osId}-{osVersion}/{basearch}', 'rocky-9.4/x86_64'],
+    ['plain', 'plain'],
+  ])('expands %s', (t, want) => expect(expand(t, vars, 'x')).toBe(want));
+  it('returns null when the lock has no value (no GPU)', () => expect(expand('{nvidiaDriver}', templateVariables(debian), 'x')).toBeNull());
+  it('names an unknown placeholder and where it is', () => expect(() => expand('{kubernets}', vars, 'files[2].url')).toThrow(UserError));
+});

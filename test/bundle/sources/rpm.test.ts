@@ -1,0 +1,93 @@
+// collectRpmPackages against fixture RPMs (test/support/rpm-fixtures.ts) served over HTTP on loopback: real
+// rpmbuild, createrepo_c, modifyrepo_c and dnf; the resulting repo is installed from for real into an installroot.
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Artifact, SourceContext } from '../../../src/bundle/artifact.ts';
+import { collectRpmPackages, type CollectRpmOptions } from '../../../src/bundle/sources/rpm.ts';
+import { UserError } from '../../../src/errors.ts';
+import { startRpmFixtureRepo, type RpmFixtureRepo } from '../../support/rpm-fixtures.ts';
+
+let fixture: RpmFixtureRepo;
+let dir: string;
+let full: Artifact[];
+const T = 60_000;
+
+function ctxFor(name: string): SourceContext {
+  return { bundleDir: join(dir, name), cacheDir: join(dir, 'cache'), concurrency: 4, progress: () => {} };
+}
+function options(over: Partial<CollectRpmOptions>): CollectRpmOptions {
+  return { osId: 'rocky', osVersion: '8.10', repos: [{ id: 'fixture', baseurl: fixture.baseurl }], releasever: '8', arch: 'x86_64', packages: ['ferry-a', 'ferry-mod'], closure: 'full', ...over };
+}
+const names = (artifacts: Artifact[]) => artifacts.filter((a) => a.kind === 'package').map((a) => `${a.name}-${a.version}`).sort();
+
+beforeAll(async () => {
+  fixture = await startRpmFixtureRepo();
+  dir = await mkdtemp(join(tmpdir(), 'ferry-rpm-'));
+  full = await collectRpmPackages(options({}), ctxFor('full'));
+}, T);
+afterAll(async () => {
+  await fixture?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('collectRpmPackages', () => {
+  it('resolves the Requires chain, the virtual Provides and the default module stream', () => {
+    expect(names(full)).toEqual(['ferry-a-1.0', 'ferry-b-1.0', 'ferry-c-2.0', 'ferry-mod-1.0', 'ferry-provider-1:3.1']);
+    const a = full.find((x) => x.name === 'ferry-a')!;
+    expect(a).toMatchObject({ kind: 'package', path: 'packages/rocky-8.10/x86_64/ferry-a-1.0-1.noarch.rpm', release: '1', arch: 'noarch' });
+    expect(a.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('writes createrepo_c metadata and carries the modules.yaml of the source repo', async () => {
+    const repomd = await readFile(join(dir, 'full/packages/rocky-8.10/x86_64/repodata/repomd.xml'), 'utf8');
+    expect(repomd).toMatch(/<data type="primary">/);
+    expect(repomd).toMatch(/<data type="modules">/);
+    expect(full.filter((x) => x.kind === 'repo-metadata').map((x) => x.path)).toContain('packages/rocky-8.10/x86_64/repodata/repomd.xml');
+  });
+
+  it('produces a repo that dnf installs from into an empty root, with the module streams listed', async () => {
+    const root = join(dir, 'target-root');
+    const repo = `file://${join(dir, 'full/packages/rocky-8.10/x86_64')}`;
+    await writeFile(join(dir, 'dnf.conf'), '[main]\n');
+    const common = ['-c', join(dir, 'dnf.conf'), `--installroot=${root}`, '--releasever=8', '--setopt=module_platform_id=platform:el8', '--setopt=reposdir=/dev/null', `--repofrompath=bundle,${repo}`, '--repo=bundle', '--setopt=bundle.gpgcheck=0', '--disableplugin=*'];
+    const modules = execFileSync('dnf', [...common, 'module', 'list'], { stdio: 'pipe' }).toString();
+    expect(modules).toMatch(/ferry-mod\s+1 \[d\]/);
+    expect(modules).toMatch(/ferry-mod\s+2\s/);
+    execFileSync('dnf', [...common, '-y', 'install', 'ferry-a', 'ferry-mod'], { stdio: 'pipe' });
+    const installed = execFileSync('rpm', ['--root', root, '-qa', '--qf', '%{NAME}-%{VERSION}\\n']).toString().trim().split('\n').sort();
+    expect(installed).toEqual(['ferry-a-1.0', 'ferry-b-1.0', 'ferry-c-2.0', 'ferry-mod-1.0', 'ferry-provider-3.1']);
+  }, T);
+
+  it('leaves out what the node already has, and keeps what it has too old', async () => {
+    const installed = ['ferry-provider-1:3.1-1.noarch', 'ferry-c-1.0-1.noarch', 'bash-5.1.8-9.el9.x86_64'];
+    const small = await collectRpmPackages(options({ closure: { installed } }), ctxFor('installed'));
+    expect(names(small)).toEqual(['ferry-a-1.0', 'ferry-b-1.0', 'ferry-c-2.0', 'ferry-mod-1.0']);
+  }, T);
+
+  it('fails with a UserError naming the package and what nothing provides', async () => {
+    const error = await collectRpmPackages(options({ packages: ['ferry-a', 'ferry-broken'] }), ctxFor('broken')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toContain('ferry-broken-0.1-1.noarch needs libghost.so.1()(64bit), which nothing in the repos provides');
+  }, T);
+
+  it('fails with a UserError naming a package no repo has', async () => {
+    const error = await collectRpmPackages(options({ packages: ['ferry-a', 'ferry-nosuch'] }), ctxFor('nosuch')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toContain('no repo has a package named ferry-nosuch');
+  }, T);
+
+  it('enables a non-default module stream named as @module:stream, the way gpuBuildPackages names the driver', async () => {
+    const streamed = await collectRpmPackages(options({ packages: ['@ferry-mod:2'] }), ctxFor('stream'));
+    expect(names(streamed)).toEqual(['ferry-mod-2.0']);
+  }, T);
+
+  it('serves a second build from the persistent cache without fetching any RPM again', async () => {
+    const before = fixture.server.log.filter((l) => l.path.endsWith('.rpm')).length;
+    const again = await collectRpmPackages(options({}), ctxFor('again'));
+    expect(fixture.server.log.filter((l) => l.path.endsWith('.rpm')).length).toBe(before);
+    expect(names(again)).toEqual(names(full));
+  }, T);
+});

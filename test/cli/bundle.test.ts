@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import { cp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BundleLayout } from '../../src/bundle/layout.ts';
+import { makeBundle, tempDir } from '../bundle/support/make-bundle.ts';
+import { runFerry as ferry } from './support/run-ferry.ts';
+
+let made: Awaited<ReturnType<typeof makeBundle>>;
+let work: string;
+let pub: string;
+
+beforeAll(async () => {
+  made = await makeBundle();
+  work = await tempDir('ferry-cli-bundle-');
+  pub = join(work, 'trusted.pub');
+  await writeFile(pub, made.keys.publicPem);
+});
+afterAll(async () => {
+  await rm(made.dir, { recursive: true, force: true });
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('ferry key', () => {
+  it('generates a private key with mode 0600 and a public key, printing only paths and the fingerprint', async () => {
+    const dir = join(work, 'keys');
+    const r = await ferry('key', 'generate', '--out', dir);
+    expect(r.code).toBe(0);
+    expect((await stat(join(dir, 'ferry.key'))).mode & 0o777).toBe(0o600);
+    const priv = await readFile(join(dir, 'ferry.key'), 'utf8');
+    expect(priv).toMatch(/BEGIN PRIVATE KEY/);
+    expect(r.out + r.err).not.toContain(priv.split('\n')[1]!);
+    expect(r.out).toMatch(/fingerprint SHA256:\S{43}\n/);
+    const fp = await ferry('key', 'fingerprint', join(dir, 'ferry.key'));
+    expect(r.out).toContain(fp.out.trim());
+    const again = await ferry('key', 'generate', '--out', dir);
+    expect(again.code).toBe(2);
+    expect(again.err).toMatch(/exists/);
+  });
+});
+
+describe('ferry bundle verify', () => {
+  it('exits 0 on an intact bundle and reports the signer', async () => {
+    const r = await ferry('bundle', 'verify', made.dir, '--pubkey', pub);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^ok: 8 files/);
+    expect(r.out).toMatch(/signature: good, by SHA256:/);
+  });
+
+  it('exits 6 naming each bad file, and prints them as JSON with --json', async () => {
+    const copy = join(work, 'damaged');
+    await cp(made.dir, copy, { recursive: true });
+    await rm(join(copy, 'files/kubernetes/1.33.1/kubeadm'));
+    await writeFile(join(copy, 'extra.bin'), 'x');
+    const r = await ferry('bundle', 'verify', copy);
+    expect(r.code).toBe(6);
+    expect(r.err).toMatch(/files\/kubernetes\/1.33.1\/kubeadm: missing/);
+    expect(r.err).toMatch(/extra.bin: extra file/);
+    const j = await ferry('bundle', 'verify', copy, '--json');
+    expect(j.code).toBe(6);
+    expect(JSON.parse(j.out)).toEqual({ ok: false, problems: expect.arrayContaining(['files/kubernetes/1.33.1/kubeadm: missing']) });
+  });
+
+  it('trusts the bundle key only when --fingerprint matches it', async () => {
+    const fp = (await ferry('key', 'fingerprint', pub)).out.trim();
+    expect((await ferry('bundle', 'verify', made.dir, '--fingerprint', fp)).code).toBe(0);
+    const wrong = await ferry('bundle', 'verify', made.dir, '--fingerprint', 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+    expect(wrong.code).toBe(6);
+    expect(wrong.err).toMatch(/is not the trusted SHA256:AAAA/);
+  });
+
+  it.each([
+    ['a path that does not exist', ['bundle', 'verify', '/nonexistent/ferry-bundle']],
+    ['an unreadable public key', ['bundle', 'verify', '.', '--pubkey', '/nonexistent.pub']],
+    ['a bad concurrency', ['bundle', 'verify', '.', '--concurrency', '0']],
+    ['a missing argument', ['bundle', 'verify']],
+  ])('exits 2 on %s', async (_name, argv) => {
+    const r = await ferry(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('ferry bundle build, inspect, unpack (no sources needed: a lock without images, a spec without files)', () => {
+  const lockPath = () => join(work, 'lock.yaml');
+  const specPath = () => join(work, 'spec.yaml');
+  beforeAll(async () => {
+    const lock = readFileSync(new URL('../bundle/fixtures/lock-debian12-cpu.yaml', import.meta.url), 'utf8').replace(/^images:\n(  - .*\n)+/m, 'images: []\n');
+    await writeFile(lockPath(), lock);
+    await writeFile(
+      specPath(),
+      'apiVersion: ferry.dev/v1alpha1\nkind: BundleSpec\nname: empty\nos:\n  debian:\n    "12":\n      sources: [{ uri: "http://deb.debian.org/debian", suite: bookworm, components: [main] }]\n',
+    );
+    await ferry('key', 'generate', '--out', join(work, 'k'));
+  });
+
+  it('builds a signed bundle, splits it into chunks and writes an ISO; each verifies; inspect reads them', async () => {
+    const out = join(work, 'usb');
+    const r = await ferry('bundle', 'build', '--lock', lockPath(), '--spec', specPath(), '--out', out, '--split', '16k', '--iso', join(work, 'b.iso'), '--cache', join(work, 'cache'), '--sign-key', join(work, 'k/ferry.key'), '--json');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ artifacts: 0, signed: true, iso: join(work, 'b.iso') });
+    for (const form of [out, join(work, 'b.iso'), join(work, 'cache/bundles/empty')]) {
+      const v = await ferry('bundle', 'verify', form, '--pubkey', join(work, 'k/ferry.pub'), '--json');
+      expect(v.code, v.err).toBe(0);
+      expect(JSON.parse(v.out).signer).toMatch(/^SHA256:/);
+      const i = await ferry('bundle', 'inspect', form, '--json');
+      expect(JSON.parse(i.out)).toMatchObject({ name: 'empty', platform: 'linux/amd64', total: { count: 0, bytes: 0 } });
+    }
+    const u = await ferry('bundle', 'unpack', out, '--out', join(work, 'unpacked'), '--pubkey', join(work, 'k/ferry.pub'));
+    expect(u.code, u.err).toBe(0);
+    expect(await readFile(join(work, 'unpacked', BundleLayout.lock), 'utf8')).toBe(await readFile(lockPath(), 'utf8'));
+  });
+
+  it('prints one plain line per step when stderr is not a terminal', async () => {
+    const r = await ferry('bundle', 'build', '--lock', lockPath(), '--spec', specPath(), '--out', join(work, 'plain'), '--cache', join(work, 'cache'));
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^\[bundle\] Plan the bundle from the lock and the spec: 0 images/m);
+    expect(r.out).toMatch(/NOT signed/);
+  });
+
+  it('exits 2 naming file, line and field for a bad spec', async () => {
+    const bad = join(work, 'bad-spec.yaml');
+    await writeFile(bad, 'apiVersion: ferry.dev/v1alpha1\nkind: BundleSpec\nname: x\nclosure: everything\n');
+    const r = await ferry('bundle', 'build', '--lock', lockPath(), '--spec', bad, '--out', join(work, 'x'));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`${bad}:4:10: closure:`);
+  });
+
+  it('inspect prints sizes per kind', async () => {
+    const r = await ferry('bundle', 'inspect', made.dir);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^image-blob\s+1\s+68.4 KiB$/m);
+    expect(r.out).toMatch(/containerd.io-1.7.27-3.1.el9.x86_64/);
+  });
+});

@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../../src/errors.ts';
+import { BundleSpec } from '../../src/config/bundle-spec.ts';
+import { bundleSpecJsonSchema } from '../../src/config/bundle-spec-json-schema.ts';
+import { parseYaml } from '../../src/config/parse.ts';
+
+const read = (p: string) => readFileSync(new URL(p, import.meta.url), 'utf8');
+
+describe('bundle spec schema', () => {
+  it('matches the committed schemas/bundle-spec.schema.json (regenerate: node scripts/write-schemas.ts)', () => {
+    expect(read('../../schemas/bundle-spec.schema.json')).toBe(bundleSpecJsonSchema());
+  });
+
+  it.each(['gpu-cluster.yaml', 'example-local.yaml'])('accepts bundles/%s', (file) => {
+    expect(parseYaml(read(`../../bundles/${file}`), file, BundleSpec).kind).toBe('BundleSpec');
+  });
+
+  it.each([
+    ['a password written inline', 'registries:\n  credentials:\n    - { registry: nvcr.io, username: u, password: hunter2 }\n', /registries.credentials\[0\]/],
+    ['a file with both sha256 and sha256Url', `files:\n  - { component: k, name: k, version: "1", url: "https://x", sha256: "${'a'.repeat(64)}", sha256Url: "https://x.sha256" }\n`, /exactly one of sha256 or sha256Url/],
+    ['a bad local registry', 'localRegistry: "http://reg"\n', /localRegistry: must be HOST or HOST:PORT/],
+  ])('rejects %s, naming the line and field', (_name, extra, pattern) => {
+    const text = `apiVersion: ferry.dev/v1alpha1\nkind: BundleSpec\nname: t\n${extra}`;
+    const error = (() => {
+      try {
+        parseYaml(text, 'spec.yaml', BundleSpec);
+      } catch (e) {
+        return e as InputError;
+      }
+    })();
+    expect(error).toBeInstanceOf(InputError);
+    expect(error!.message).toMatch(pattern);
+    expect(error!.issues[0]!.line).toBeGreaterThanOrEqual(4);
+  });
+});
