@@ -4,8 +4,9 @@ import { registerBundleCommands } from './bundle.ts';
 import { registerKeyCommands } from './key.ts';
 import { registerMatrix } from './matrix.ts';
 import type { CommandContext } from './program.ts';
+import { registerRegistryCommands } from './registry.ts';
 import { registerResolve } from './resolve.ts';
 
 export type RegisterCommand = (program: Command, ctx: CommandContext) => void;
 
-export const commands: RegisterCommand[] = [registerResolve, registerMatrix, registerBundleCommands, registerKeyCommands];
+export const commands: RegisterCommand[] = [registerResolve, registerMatrix, registerBundleCommands, registerKeyCommands, registerRegistryCommands];
