@@ -48,3 +48,14 @@ export async function* verifiedBlobStream(layout: string, blob: { digest: string
     throw error;
   }
 }
+
+/** Hashes a layout blob; the VerifyError when it does not match its descriptor, else undefined. */
+export async function layoutBlobProblem(layout: string, blob: { digest: string; size: number }): Promise<VerifyError | undefined> {
+  try {
+    for await (const _ of verifiedBlobStream(layout, blob));
+    return undefined;
+  } catch (error) {
+    if (error instanceof VerifyError) return error;
+    throw error;
+  }
+}

@@ -7,7 +7,7 @@ import type { RegistryClient } from '../registry-client/client.ts';
 import { hasBlob, putManifest, uploadBlob } from '../registry-client/push.ts';
 import type { ImageReference } from '../registry-client/reference.ts';
 import type { RetryPolicy } from '../registry-client/retry.ts';
-import { readLayoutManifest, verifiedBlobStream } from './layout-files.ts';
+import { layoutBlobProblem, readLayoutManifest, verifiedBlobStream } from './layout-files.ts';
 import type { PlannedImage } from './layout-plan.ts';
 
 export interface SeedOptions {
@@ -53,8 +53,9 @@ export async function seedReplica(client: RegistryClient, replica: string, layou
         report.bytesUploaded += blob.size;
       }
       return repository;
-    }, (error: unknown) => {
-      throw damaged ?? error;
+    }, async (error: unknown) => {
+      // The registry may refuse the digest before the stream reaches its end: hash the bundle's copy to tell.
+      throw damaged ?? (await layoutBlobProblem(layout, blob)) ?? error;
     });
     if (!home) firstHome.set(blob.digest, done);
     await done;
