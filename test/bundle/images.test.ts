@@ -18,7 +18,7 @@ interface IndexJson {
   manifests: { mediaType: string; digest: string; size: number; platform?: { architecture: string }; annotations: Record<string, string> }[];
 }
 
-describe('collectImages into one OCI layout', () => {
+describe('collectImages into one OCI layout', { timeout: 60_000 }, () => {
   let work: string;
   let registry: RunningRegistry;
   let ctx: SourceContext;
@@ -61,21 +61,27 @@ describe('collectImages into one OCI layout', () => {
     expect(docker.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
   });
 
-  it('keeps only the amd64 manifest of a multi-arch index, with its upstream digest, and the index digest as an annotation', async () => {
-    const rawIndex = await rawManifest(registry.host, FIXTURES.multi);
-    const upstream = JSON.parse(rawIndex.toString()) as IndexJson;
-    const amd64 = upstream.manifests.find((m) => m.platform?.architecture === 'amd64')!;
-    const arm64 = upstream.manifests.find((m) => m.platform?.architecture === 'arm64')!;
-    const entry = (await index()).manifests.find((m) => m.annotations[REF_NAME]!.endsWith(FIXTURES.multi))!;
-    expect(entry.digest).toBe(amd64.digest);
-    expect(entry.platform?.architecture).toBe('amd64');
-    expect(entry.annotations[UPSTREAM_INDEX_DIGEST]).toBe(sha(rawIndex));
-    expect(await readFile(blob(sha(rawIndex)))).toEqual(rawIndex);
-    await expect(stat(blob(arm64.digest))).rejects.toThrow(/ENOENT/);
-    const armManifest = JSON.parse((await rawManifest(registry.host, `${FIXTURES.multi.split(':')[0]}@${arm64.digest}`)).toString());
-    const armOnly = armManifest.layers.at(-1).digest as string;
-    await expect(stat(blob(armOnly))).rejects.toThrow(/ENOENT/);
-  });
+  it.each(['multi', 'multi-docker'] as const)(
+    'keeps only the amd64 manifest of the %s index, with its upstream digest, and the index digest as an annotation',
+    async (name) => {
+      const rawIndex = await rawManifest(registry.host, FIXTURES[name]);
+      const upstream = JSON.parse(rawIndex.toString()) as IndexJson & { mediaType: string };
+      expect(upstream.mediaType).toBe(name === 'multi' ? 'application/vnd.oci.image.index.v1+json' : 'application/vnd.docker.distribution.manifest.list.v2+json');
+      const amd64 = upstream.manifests.find((m) => m.platform?.architecture === 'amd64')!;
+      const arm64 = upstream.manifests.find((m) => m.platform?.architecture === 'arm64')!;
+      const entry = (await index()).manifests.find((m) => m.annotations[REF_NAME] === `${registry.host}/${FIXTURES[name]}`)!;
+      expect(entry.digest).toBe(amd64.digest);
+      expect(entry.mediaType).toBe(amd64.mediaType);
+      expect(entry.platform?.architecture).toBe('amd64');
+      expect(entry.annotations[UPSTREAM_INDEX_DIGEST]).toBe(sha(rawIndex));
+      expect(await readFile(blob(sha(rawIndex)))).toEqual(rawIndex);
+      expect(sha(await readFile(blob(entry.digest)))).toBe(amd64.digest);
+      await expect(stat(blob(arm64.digest))).rejects.toThrow(/ENOENT/);
+      const armManifest = JSON.parse((await rawManifest(registry.host, `${FIXTURES[name].split(':')[0]}@${arm64.digest}`)).toString());
+      const armOnly = armManifest.layers.at(-1).digest as string;
+      await expect(stat(blob(armOnly))).rejects.toThrow(/ENOENT/);
+    },
+  );
 
   it('stores every blob once: shared base layers appear a single time, and every blob hashes to its name', async () => {
     const files = await readdir(join(ctx.bundleDir, 'images/blobs/sha256'));

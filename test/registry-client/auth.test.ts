@@ -38,7 +38,7 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-describe('Basic auth (htpasswd)', () => {
+describe('Basic auth (htpasswd)', { timeout: 60_000 }, () => {
   let registry: RunningRegistry;
   beforeAll(async () => {
     registry = await startRegistry(join(work, 'basic'), { kind: 'htpasswd', username: USER, password: PASSWORD });
@@ -76,7 +76,7 @@ describe('Basic auth (htpasswd)', () => {
   });
 });
 
-describe('Bearer token auth (distribution auth: token)', () => {
+describe('Bearer token auth (distribution auth: token)', { timeout: 60_000 }, () => {
   let registry: RunningRegistry;
   let tokens: TokenServer;
   beforeAll(async () => {

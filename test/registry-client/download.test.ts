@@ -63,7 +63,7 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-describe('blob downloads', () => {
+describe('blob downloads', { timeout: 60_000 }, () => {
   it('detects a blob corrupted in transit and keeps no trace of it, in the cache or the bundle', async () => {
     const p = await proxy();
     p.faults.corrupt = { match: isBig, times: 100 };

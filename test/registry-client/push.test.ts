@@ -22,7 +22,7 @@ const USER = 'seeder';
 const PASSWORD = `pw-${Math.random().toString(36).slice(2)}`;
 const stream = (path: string, start?: number, end?: number) => Readable.toWeb(createReadStream(path, { start, end })) as ReadableStream<Uint8Array>;
 
-describe('push primitives', () => {
+describe('push primitives', { timeout: 60_000 }, () => {
   let work: string;
   let source: RunningRegistry;
   let target: RunningRegistry;
@@ -63,9 +63,9 @@ describe('push primitives', () => {
       for (const blob of [manifest.config, ...manifest.layers]) {
         const path = join(layout, 'blobs/sha256', blob.digest.slice(7));
         expect(await hasBlob(client, ref, blob.digest)).toBe(outcomes.includes(`${ref.repository} ${blob.digest}`));
-        if (!chunked && blob.size > 3000) {
+        if (!chunked && blob.size > 40 * 1024) {
           chunked = true;
-          outcomes.push(`${ref.repository} ${blob.digest}`, await uploadBlobChunked(client, ref, blob, (s, e) => stream(path, s, e), 1000));
+          outcomes.push(`${ref.repository} ${blob.digest}`, await uploadBlobChunked(client, ref, blob, (s, e) => stream(path, s, e), 16 * 1024));
         } else {
           outcomes.push(`${ref.repository} ${blob.digest}`, await uploadBlob(client, ref, blob, () => stream(path)));
         }

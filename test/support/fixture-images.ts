@@ -1,5 +1,6 @@
 // Fixture images built with umoci (real OCI tooling, no Docker) and pushed with skopeo into a test registry:
-// two images sharing a base layer, one pushed as Docker schema 2, and one amd64+arm64 index.
+// two images sharing a base layer, one pushed as Docker schema 2, and one amd64+arm64 index pushed both as an
+// OCI index and as a Docker manifest list.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ export interface FixtureOptions {
   only?: readonly FixtureName[];
 }
 
-export type FixtureName = 'app-a' | 'app-b' | 'app-c' | 'multi';
+export type FixtureName = 'app-a' | 'app-b' | 'app-c' | 'multi' | 'multi-docker';
 
 /** Repository:tag of each fixture in the registry. */
 export const FIXTURES: Record<FixtureName, string> = {
@@ -24,6 +25,7 @@ export const FIXTURES: Record<FixtureName, string> = {
   'app-b': 'ferry/app-b:1.0',
   'app-c': 'ferry/app-c:1.0',
   multi: 'ferry/multi:1.0',
+  'multi-docker': 'ferry/multi-docker:1.0',
 };
 
 async function umoci(...args: string[]): Promise<void> {
@@ -90,6 +92,7 @@ export async function pushFixtures(work: string, options: FixtureOptions): Promi
   await push('app-b', 'app-b');
   await push('app-c', 'app-c', ['--format', 'v2s2']);
   await push('multi', 'multi', ['--all']);
+  await push('multi', 'multi-docker', ['--all', '--format', 'v2s2']);
   return layout;
 }
 
