@@ -44,7 +44,10 @@ export function connectInventory(inv: Inventory, options: ConnectOptions): HostS
   const path = (p: string) => inventoryPath(p, options);
   const knownHosts = new KnownHostsFile(path(inv.ssh.knownHosts ?? '~/.ssh/known_hosts'), options.hostKeyPolicy ?? 'strict');
   const timeoutMs = inv.ssh.connectTimeoutMs;
-  const identity = (own?: string) => (own ?? inv.ssh.identity ? path((own ?? inv.ssh.identity)!) : undefined);
+  const identity = (own?: string) => {
+    const file = own ?? inv.ssh.identity;
+    return file === undefined ? undefined : path(file);
+  };
   let jump: JumpHost | undefined;
   if (inv.ssh.bastion) {
     const b = parseBastion(inv.ssh.bastion);

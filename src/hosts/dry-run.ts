@@ -27,6 +27,7 @@ export interface DryRunOptions {
   live?: Host;
 }
 
+/** A Host for `--dry-run`: phases run unchanged, and the plan shows exactly what they would do. */
 export class DryRunHost implements Host {
   readonly name: string;
   readonly #o: DryRunOptions;

@@ -59,6 +59,10 @@ export async function openSsh(o: OpenOptions): Promise<Client> {
     methods.push(`agent (${o.target.agent})`);
     auth.push('agent');
   }
+  if (auth.length === 0)
+    throw new UserError(`${o.label}: no way to log in: no SSH identity file and no ssh-agent`, {
+      hint: 'set ssh.identity in the inventory, or start ssh-agent and export SSH_AUTH_SOCK',
+    });
   let keyError: HostKeyError | undefined;
   const config: ConnectConfig = {
     host: o.target.address,

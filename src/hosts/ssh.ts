@@ -1,6 +1,7 @@
 // Host over SSH (ssh2): one connection per host, reused; exec with argv quoting, optional `sudo -n`; files via SFTP.
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, SFTPWrapper } from 'ssh2';
 import { RemoteCommandError, UserError } from '../errors.ts';
 import type { ExecOptions, ExecResult, Host } from './host.ts';
@@ -46,11 +47,16 @@ export function sudoNeedsPassword(exitCode: number | null, stderr: string): bool
   return exitCode === 1 && /^sudo: (a )?password is required/m.test(stderr);
 }
 
+/** A node over SSH: the Host every phase and probe uses on a real site. */
 export class SshHost implements Host {
   readonly name: string;
   readonly #o: SshHostOptions;
   #client: Promise<Client> | undefined;
   #sftp: Promise<SFTPWrapper> | undefined;
+  // sshd allows 10 sessions per connection (MaxSessions); the SFTP session holds one for good, so at most 8
+  // commands run at once and the rest wait their turn.
+  #freeChannels = 8;
+  readonly #waiting: (() => void)[] = [];
 
   constructor(options: SshHostOptions) {
     this.name = options.name;
@@ -91,6 +97,27 @@ export class SshHost implements Host {
 
   async #run(line: string, options: ExecOptions): Promise<RawResult> {
     const client = await this.#connect();
+    if (this.#freeChannels === 0) await new Promise<void>((r) => this.#waiting.push(r));
+    else this.#freeChannels--;
+    try {
+      // sshd frees a closed session on its next loop turn, so an open right after a close can still hit
+      // MaxSessions ("no more sessions"): a channel-open failure (ssh2 sets `reason`) is retried, boundedly.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.#runOnChannel(client, line, options);
+        } catch (e) {
+          if (typeof (e as { reason?: unknown }).reason !== 'number' || attempt >= 20) throw e;
+          await sleep(25 * attempt);
+        }
+      }
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#freeChannels++;
+    }
+  }
+
+  #runOnChannel(client: Client, line: string, options: ExecOptions): Promise<RawResult> {
     return new Promise((resolve, reject) => {
       client.exec(line, (err, ch) => {
         if (err) return reject(err);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Inventory } from '../../src/config/inventory.ts';
 import { UserError } from '../../src/errors.ts';
 import { connectInventory, inventoryPath, parseBastion } from '../../src/hosts/connect.ts';
+import { KnownHostsFile } from '../../src/hosts/host-key-policy.ts';
 import { SshHost } from '../../src/hosts/ssh.ts';
 
 describe('parseBastion', () => {
@@ -46,5 +47,15 @@ describe('connectInventory', () => {
     expect(set.knownHosts.path).toBe('/srv/site/kh');
     expect(set.knownHosts.policy).toBe('strict');
     await set.close();
+  });
+});
+
+describe('SshHost without credentials', () => {
+  it('says there is no way to log in before touching the network', async () => {
+    // 192.0.2.0/24 is TEST-NET-1 (RFC 5737): never routed, and never reached because the check comes first.
+    const h = new SshHost({ name: 'cp1', address: '192.0.2.10', knownHosts: new KnownHostsFile('/nonexistent/known_hosts') });
+    const e = await h.exec(['true']).catch((x: Error) => x);
+    expect(e).toBeInstanceOf(UserError);
+    expect((e as UserError).message).toBe('cp1: no way to log in: no SSH identity file and no ssh-agent');
   });
 });

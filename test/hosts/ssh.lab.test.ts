@@ -71,11 +71,12 @@ describe('SshHost on lab nodes', () => {
     expect((err as Error).message).toContain('<redacted>');
   });
 
-  it('reuses one connection for many commands', async () => {
+  it('reuses one connection for many commands, more at once than sshd allows sessions', async () => {
     const h = host('node2');
     await h.exec(['true']);
     const before = (await lab.nodeExec('node2', ['sh', '-c', 'ss -Htn state established "( sport = :22 )" | wc -l'])).stdout.trim();
-    await Promise.all(Array.from({ length: 10 }, () => h.exec(['true'])));
+    const many = await Promise.all(Array.from({ length: 25 }, (_, i) => h.exec(['sh', '-c', `sleep 0.2; echo ${i}`])));
+    expect(many.map((r) => r.stdout.trim())).toEqual(Array.from({ length: 25 }, (_, i) => String(i)));
     const after = (await lab.nodeExec('node2', ['sh', '-c', 'ss -Htn state established "( sport = :22 )" | wc -l'])).stdout.trim();
     expect(after).toBe(before);
   });
@@ -159,7 +160,8 @@ describe('SshHost on lab nodes', () => {
 
   it('reports a powered-off node as unreachable quickly while the others work', async () => {
     await lab.stopNode('node3');
-    const hosts = ['node1', 'node2', 'node3'].map((n) => host(n));
+    // EHOSTUNREACH comes after ARP gives up (about 3 s); the connect timeout bounds it on a busy machine.
+    const hosts = ['node1', 'node2', 'node3'].map((n) => host(n, { connectTimeoutMs: 4_000 }));
     const t = performance.now();
     const out = await mapHosts(hosts, async (h) => (await h.exec(['hostname'])).stdout.trim());
     const ms = performance.now() - t;
@@ -172,7 +174,7 @@ describe('SshHost on lab nodes', () => {
     expect((down as { error: unknown }).error).toBeInstanceOf(HostUnreachableError);
     expect(((down as { error: Error }).error).message).toMatch(new RegExp(`^node3: (host unreachable|timed out).*${addr('node3')}`));
     console.log(`[ssh] 3 hosts, one powered off: all answered in ${Math.round(ms)} ms`);
-    expect(ms).toBeLessThan(6_000);
+    expect(ms).toBeLessThan(7_000);
   });
 
   it('names the methods tried when authentication fails, and says when nothing listens', async () => {

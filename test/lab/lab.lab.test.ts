@@ -164,6 +164,23 @@ describe('lab of 5 nodes', () => {
   });
 });
 
+describe('two labs at once', () => {
+  it('get their own names and subnets, and cannot reach each other', async () => {
+    const [a, b] = await Promise.all([startLab({ nodes: 1 }), startLab({ nodes: 1 })]);
+    try {
+      expect(a!.prefix).not.toBe(b!.prefix);
+      expect(a!.bridge).not.toBe(b!.bridge);
+      expect(a!.subnet).not.toBe(b!.subnet);
+      const across = await a!.nodeExec('node1', ['ping', '-c1', '-W1', b!.nodes[0]!.address], { allowFailure: true });
+      expect(across.exitCode).not.toBe(0);
+      const own = await b!.nodeExec('node1', ['ping', '-c1', '-W1', b!.hostAddress], { allowFailure: true });
+      expect(own.exitCode).toBe(0);
+    } finally {
+      await Promise.all([a!.stop(), b!.stop()]);
+    }
+  });
+});
+
 describe('lab exit paths', () => {
   /** Start a lab in a child process (test/lab/hold-lab.ts) and return it once its node is up. */
   async function heldLab() {

@@ -4,7 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** Where each lab keeps its files and state.json (on disk, so a crashed run can be cleaned by the next). */
 export const STATE_ROOT = '/var/tmp/ferry-lab';
+/** The host's cgroup mounts (v1 hybrid on the CI machines). */
 export const CGROUP_ROOT = '/sys/fs/cgroup';
 /** Every lab prefix looks like this; bridges are `<prefix>br`, machines `<prefix>-<node>`. */
 export const PREFIX_PATTERN = /^fl[0-9a-f]{6}$/;
