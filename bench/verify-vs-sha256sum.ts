@@ -1,7 +1,7 @@
 // Bench (not a test): ferry's verify against `sha256sum -c SHA256SUMS` on the same bundle of random files, at
 // several hashing concurrencies, plus peak memory (RSS) of verify and split packing on a small and a large bundle,
 // to show it stays flat as the bundle grows. Warm page cache (this machine cannot drop caches).
-//   node bench/verify-vs-sha256sum.ts [--gib 1.5] [--dir /var/tmp/ferry-bench]
+//   npm run bench:verify -- [--gib 1.5] [--dir DIR]   (default DIR /var/tmp/ferry-bench)
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';

@@ -19,7 +19,9 @@ async function copyAtomic(from: string, to: string): Promise<void> {
 export async function applyDelta(deltaDir: string, ontoDir: string, options: { trustedKey?: KeyObject } = {}): Promise<Verdict & { carried: number; removed: number }> {
   const notePath = join(deltaDir, BundleLayout.delta);
   const note = parseDeltaNote(await readFile(notePath, 'utf8').catch(() => {
-    throw new UserError(`${deltaDir} is not a delta bundle (no ${BundleLayout.delta})`);
+    throw new UserError(`${deltaDir} is not a delta bundle directory (no ${BundleLayout.delta})`, {
+      hint: 'a delta carried as chunks or an ISO is unpacked first: ferry bundle unpack SOURCE --out DIR',
+    });
   }), notePath);
   await verifyBundle(deltaDir, options);
   const deltaManifest = await readFile(join(deltaDir, BundleLayout.manifest));

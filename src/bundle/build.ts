@@ -1,13 +1,14 @@
 // `ferry bundle build`: lock + spec → sources run into the bundle directory (in parallel where independent), stray
 // files pruned, then metadata sealed. Written as a literal list of steps so the CLI can show each one (listr2).
 import type { KeyObject } from 'node:crypto';
-import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { BundleSpec, RegistryCredential } from '../config/bundle-spec.ts';
 import type { Lock } from '../config/lock.ts';
 import type { Artifact, ProgressEvent, SourceContext } from './artifact.ts';
-import { hashBytes } from './checksums.ts';
+import { hashBytes, hashFile } from './checksums.ts';
 import { planDelta, renderDeltaNote } from './delta.ts';
 import { BundleLayout, bundleMetadataFiles } from './layout.ts';
 import { parseManifest, type BundleManifest } from './manifest.ts';
@@ -31,6 +32,7 @@ export interface BundleSources {
   deb?: (options: NonNullable<BundlePlan['deb']> & { osId: string; osVersion: string }, ctx: SourceContext) => Promise<Artifact[]>;
   files?: (options: { files: FileSpec[] }, ctx: SourceContext) => Promise<Artifact[]>;
   gpuBuildPackages?: (lock: Lock) => string[];
+  gpuDriverInstaller?: (lock: Lock) => FileSpec | undefined;
 }
 
 export interface BuildInput {
@@ -42,6 +44,8 @@ export interface BuildInput {
   /** Path of the previous bundle's manifest.yaml: build a delta that carries only what changed. */
   since?: string;
   signing?: { privateKey: KeyObject; publicPem: string };
+  /** A ferry executable (e.g. a single-executable build) to carry as bin/ferry, so the far side can run ferry. */
+  ferryBinary?: string;
   now: Date;
   env: Readonly<Record<string, string | undefined>>;
   sources: BundleSources;
@@ -116,6 +120,24 @@ async function prune(dir: string, keep: ReadonlySet<string>): Promise<string[]> 
   return stray;
 }
 
+/**
+ * Makes sure `dir` may be written and pruned: it is new or empty, holds a bundle (manifest.yaml), or an earlier build
+ * with this cache started it (recorded under <cache>/builds/). Anything else is refused, so a mistyped --out such as
+ * /media/usb never loses its other files.
+ */
+async function claimDir(dir: string, cacheDir: string): Promise<void> {
+  const mark = join(cacheDir, 'builds', createHash('sha256').update(resolve(dir)).digest('hex'));
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  const ours = entries.length === 0 || entries.includes(BundleLayout.manifest) || (await stat(mark).then(() => true, () => false));
+  if (!ours)
+    throw new UserError(`${dir} is not empty and holds no ferry bundle; refusing to write (and prune) there`, {
+      hint: 'give --out a new or empty directory, e.g. /media/usb/ferry-bundle',
+    });
+  await mkdir(dirname(mark), { recursive: true });
+  await writeFile(mark, `${resolve(dir)}\n`);
+  await mkdir(dir, { recursive: true });
+}
+
 /** The steps of one build, in order; `state` fills as they run. */
 export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
   const workDir = input.since ? join(input.cacheDir, 'delta-staging', input.spec.name) : input.outDir;
@@ -135,9 +157,12 @@ export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
     {
       title: 'Plan the bundle from the lock and the spec',
       run: async () => {
-        state.plan = planBundle(input.lock, input.spec, { gpuBuildPackages: input.sources.gpuBuildPackages?.(input.lock) });
-        await mkdir(workDir, { recursive: true });
-        await mkdir(input.outDir, { recursive: true });
+        state.plan = planBundle(input.lock, input.spec, {
+          gpuBuildPackages: input.sources.gpuBuildPackages?.(input.lock),
+          gpuDriverInstaller: input.sources.gpuDriverInstaller?.(input.lock),
+        });
+        await claimDir(workDir, input.cacheDir);
+        if (workDir !== input.outDir) await claimDir(input.outDir, input.cacheDir);
         const p = state.plan;
         return `${p.images.length} images, ${(p.rpm ?? p.deb)?.packages.length ?? 0} packages, ${p.files.length} files, ${p.manifests.length} manifests`;
       },
@@ -191,6 +216,22 @@ export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
             const r = await need(input.sources.files, 'file')({ files }, ctxFor(progress));
             collected.push(r);
             return `${r.length} files`;
+          },
+        },
+        {
+          title: 'The ferry executable',
+          run: async () => {
+            if (!input.ferryBinary) return 'not carried (no --ferry-binary)';
+            const target = join(workDir, BundleLayout.binary);
+            await mkdir(dirname(target), { recursive: true });
+            await copyFile(input.ferryBinary, `${target}.partial`).catch((error: NodeJS.ErrnoException) => {
+              throw new UserError(`cannot read --ferry-binary ${input.ferryBinary}: ${error.code}`);
+            });
+            await chmod(`${target}.partial`, 0o755);
+            await rename(`${target}.partial`, target);
+            const h = await hashFile(target);
+            collected.push([{ kind: 'binary', path: BundleLayout.binary, ...h, source: `ferry ${input.toolVersion}`, name: 'ferry', version: input.toolVersion }]);
+            return `${h.size} bytes`;
           },
         },
       ],

@@ -2,7 +2,7 @@
 import type { BundleSources } from './build.ts';
 import { collectDebPackages } from './sources/deb.ts';
 import { collectFiles } from './sources/files.ts';
-import { gpuBuildPackages } from './sources/gpu-packages.ts';
+import { gpuBuildPackages, gpuDriverInstaller } from './sources/gpu-packages.ts';
 import { collectImages } from './sources/images.ts';
 import { collectRpmPackages } from './sources/rpm.ts';
 
@@ -13,4 +13,5 @@ export const defaultSources: BundleSources = {
   deb: collectDebPackages,
   files: collectFiles,
   gpuBuildPackages,
+  gpuDriverInstaller,
 };

@@ -95,8 +95,8 @@ export async function observeTar(stream: Readable, onFile?: ObserveOptions['onFi
       body.on('end', () => next());
       return;
     }
-    if (header.type !== 'file') {
-      out.oddities.push(`${name}: not a regular file (${header.type})`);
+    if (header.type !== 'file' || out.files.has(name)) {
+      out.oddities.push(`${name}: ${header.type !== 'file' ? `not a regular file (${header.type})` : 'appears twice in the tar stream'}`);
       body.resume();
       body.on('end', () => next());
       return;

@@ -61,14 +61,22 @@ export function templateVariables(lock: Lock): Record<string, string | null> {
     releasever: s.os.version.split('.')[0]!,
     osId: s.os.id,
     osVersion: s.os.version,
+    // {imageTag.<last path segment>}: the tag the lock chose for that image, without a leading v (e.g. the device
+    // plugin's, so its manifest matches its image).
+    ...Object.fromEntries(
+      lock.images.flatMap((i) => {
+        const m = /\/([^/:@]+):v?([^:@/]+)$/.exec(i.ref);
+        return m ? [[`imageTag.${m[1]}`, m[2]!]] : [];
+      }),
+    ),
   };
 }
 
 /** Fills {name} placeholders; returns null when one names a value the lock does not have. */
 export function expand(template: string, vars: Record<string, string | null>, where: string): string | null {
   let missing = false;
-  const out = template.replace(/\{([A-Za-z0-9]+)\}/g, (_m, key: string) => {
-    if (!(key in vars)) throw new UserError(`${where}: unknown placeholder {${key}}`, { hint: `known: ${Object.keys(vars).map((k) => `{${k}}`).join(' ')}` });
+  const out = template.replace(/\{([A-Za-z0-9.-]+)\}/g, (_m, key: string) => {
+    if (!(key in vars) && !key.startsWith('imageTag.')) throw new UserError(`${where}: unknown placeholder {${key}}`, { hint: `known: ${Object.keys(vars).map((k) => `{${k}}`).join(' ')}` });
     const v = vars[key];
     if (v === null || v === undefined) missing = true;
     return v ?? '';
@@ -79,7 +87,7 @@ export function expand(template: string, vars: Record<string, string | null>, wh
 /** Whether an entry's `when` holds for this lock. */
 export function matchesWhen(when: Record<string, string> | undefined, vars: Record<string, string | null>, where: string): boolean {
   return Object.entries(when ?? {}).every(([key, want]) => {
-    if (!(key in vars)) throw new UserError(`${where}.when: unknown lock value ${key}`, { hint: `known: ${Object.keys(vars).join(' ')}` });
+    if (!(key in vars) && !key.startsWith('imageTag.')) throw new UserError(`${where}.when: unknown lock value ${key}`, { hint: `known: ${Object.keys(vars).join(' ')}` });
     return want === '*' ? vars[key] !== null : vars[key] === want;
   });
 }
@@ -96,7 +104,11 @@ function pickRelease(spec: BundleSpec, lock: Lock): OsRelease {
 }
 
 /** Turns lock + spec (+ the GPU build packages for the lock's kernel) into what each source must fetch. */
-export function planBundle(lock: Lock, spec: BundleSpec, options: { gpuBuildPackages?: readonly string[] } = {}): BundlePlan {
+export function planBundle(
+  lock: Lock,
+  spec: BundleSpec,
+  options: { gpuBuildPackages?: readonly string[]; gpuDriverInstaller?: PlannedFile } = {},
+): BundlePlan {
   const vars = templateVariables(lock);
   const skipped: string[] = [];
   const mirrors: Mirror[] = Object.entries(spec.mirrors).map(([prefix, replacement]) => ({ prefix, replacement }));
@@ -133,6 +145,9 @@ export function planBundle(lock: Lock, spec: BundleSpec, options: { gpuBuildPack
       ...(f.mode !== undefined ? { mode: f.mode } : {}),
     });
   });
+
+  if (spec.nvidiaDriverInstaller && options.gpuDriverInstaller) files.push({ ...options.gpuDriverInstaller, url: mirror(options.gpuDriverInstaller.url) });
+  else if (spec.nvidiaDriverInstaller) skipped.push('NVIDIA driver installer: the lock has no NVIDIA driver');
 
   const manifests: PlannedManifest[] = [];
   spec.manifests.forEach((m, i) => {
@@ -183,4 +198,20 @@ export function planBundle(lock: Lock, spec: BundleSpec, options: { gpuBuildPack
     localRegistry: spec.localRegistry,
     skipped,
   };
+}
+
+/** The plan as `ferry bundle build --dry-run` prints it: every upstream after mirrors, one per line. */
+export function renderPlan(plan: BundlePlan): string {
+  const lines = [`bundle ${plan.name} for ${plan.os.id} ${plan.os.version} (${plan.platform}); manifests point at ${plan.localRegistry}`];
+  const section = (title: string, items: string[]) => {
+    if (items.length) lines.push('', `${title} (${items.length}):`, ...items.map((i) => `  ${i}`));
+  };
+  section('images (plus those the manifests name)', plan.images.map((i) => `${i.ref}${i.critical ? ' (critical)' : ''}`));
+  if (plan.rpm) section(`RPM repos for releasever ${plan.rpm.releasever} ${plan.rpm.arch}`, plan.rpm.repos.map((r) => `${r.id}: ${r.baseurl}`));
+  if (plan.deb) section(`apt sources for ${plan.deb.arch}`, plan.deb.sources.map((s) => `${s.uri} ${s.suite} ${s.components.join(' ')}`));
+  section('packages (and their dependency closure)', (plan.rpm ?? plan.deb)?.packages ?? []);
+  section('files', plan.files.map((f) => `${f.component}/${f.version}/${f.name} <- ${f.url}${f.sha256 ? '' : ` (sha256 from ${f.sha256Url ?? 'the download itself'})`}`));
+  section('manifests', plan.manifests.map((m) => `${m.component}/${m.version}/${m.name} <- ${m.url}`));
+  section('left out', plan.skipped);
+  return `${lines.join('\n')}\n`;
 }

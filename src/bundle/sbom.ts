@@ -77,7 +77,7 @@ export function buildSbom(input: SbomInput): object {
       downloadLocation: /^(https?|ftp|file):\/\//.test(a.source) ? a.source : 'NOASSERTION',
       filesAnalyzed: false,
       primaryPackagePurpose: purpose,
-      packageFileName: a.path,
+      packageFileName: a.path.split('/').pop()!,
       checksums: [{ algorithm: 'SHA256', checksumValue: a.sha256 }],
       ...(purl ? { externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER' as const, referenceType: 'purl' as const, referenceLocator: purl }] } : {}),
       licenseConcluded: 'NOASSERTION',

@@ -12,6 +12,7 @@ import { formatBytes, readBundleFile, readBundleManifest, renderSummary, summari
 import type { Verdict } from '../bundle/judge.ts';
 import { BundleLayout } from '../bundle/layout.ts';
 import { packIso, packSplit, parseSize, unpackBundle } from '../bundle/pack.ts';
+import { planBundle, renderPlan } from '../bundle/plan.ts';
 import { fingerprint, parsePrivateKey, parsePublicKey } from '../bundle/sign.ts';
 import { DEFAULT_VERIFY_CONCURRENCY, verifyBundle } from '../bundle/verify.ts';
 import { BundleSpec } from '../config/bundle-spec.ts';
@@ -106,16 +107,24 @@ interface BuildFlags extends OutputFlags {
   signKey?: string;
   split?: string;
   iso?: string;
+  ferryBinary?: string;
+  dryRun?: boolean;
   concurrency: number;
 }
 
 async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
   const at = (p: string) => resolve(ctx.cwd, p);
-  if (!flags.out && !flags.iso) throw new UserError('give --out DIR (or --iso FILE)');
+  if (!flags.out && !flags.iso && !flags.dryRun) throw new UserError('give --out DIR (or --iso FILE)');
+  if (flags.split && !flags.out) throw new UserError('--split needs --out DIR for the chunks');
   const chunkSize = flags.split ? parseSize(flags.split) : undefined;
   const lockText = await readText(at(flags.lock), 'lock');
   const lock = parseYaml(lockText, flags.lock, Lock);
   const spec = await loadYamlFile(at(flags.spec), BundleSpec);
+  if (flags.dryRun) {
+    const plan = planBundle(lock, spec, { gpuBuildPackages: defaultSources.gpuBuildPackages?.(lock), gpuDriverInstaller: defaultSources.gpuDriverInstaller?.(lock) });
+    ctx.io.stdout.write(flags.json ? `${JSON.stringify(plan)}\n` : renderPlan(plan));
+    return;
+  }
   const cacheDir = cacheDirOf(ctx, flags.cache);
   let signing: { privateKey: KeyObject; publicPem: string } | undefined;
   if (flags.signKey) {
@@ -135,6 +144,7 @@ async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
       cacheDir,
       since: flags.since ? at(flags.since) : undefined,
       signing,
+      ferryBinary: flags.ferryBinary ? at(flags.ferryBinary) : undefined,
       now: ctx.now(),
       env: ctx.env,
       sources: defaultSources,
@@ -194,6 +204,8 @@ export function registerBundleCommands(program: Command, ctx: CommandContext): v
       .option('--sign-key <file>', 'ed25519 private key (ferry key generate) to sign the manifest')
       .option('--split <size>', 'write the bundle as tar chunks of SIZE (e.g. 3900M for FAT32)')
       .option('--iso <file>', 'also write the bundle as an ISO image (needs xorriso)')
+      .option('--ferry-binary <file>', 'a ferry executable to carry as bin/ferry')
+      .option('--dry-run', 'print what would be fetched from where (after mirrors), fetch nothing')
       .option('--concurrency <n>', 'downloads at once', positiveInt, 4),
   ).action((flags: BuildFlags) => build(ctx, flags));
 

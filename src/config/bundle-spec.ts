@@ -107,6 +107,8 @@ export const BundleSpec = z
       .strict()
       .default({ mirrors: {}, credentials: [], insecure: [] }),
     files: z.array(FileSource).default([]),
+    /** Also carry NVIDIA's .run installer of the locked driver (files/nvidia-driver/...), besides its OS packages. */
+    nvidiaDriverInstaller: z.boolean().default(false),
     manifests: z.array(ManifestSource).default([]),
     /** Where manifests' images point after the rewrite: the cluster's local registry, as HOST[:PORT]. */
     localRegistry: z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'must be HOST or HOST:PORT').default('registry.ferry.local:5000'),

@@ -44,7 +44,7 @@ async function put(rel: string, bytes: Buffer | string) {
   await writeFile(join(upstream, rel), bytes);
 }
 async function putBinary(name: string, bytes: Buffer) {
-  const rel = `dl.k8s.io/release/v1.33.1/bin/linux/amd64/${name}`;
+  const rel = `dl.k8s.io/release/v1.33.13/bin/linux/amd64/${name}`;
   await put(rel, bytes);
   await put(`${rel}.sha256`, `${createHash('sha256').update(bytes).digest('hex')}\n`);
 }
@@ -69,7 +69,9 @@ function input(outDir: string, extra: Partial<BuildInput> = {}): BuildInput {
     signing,
     now: new Date('2026-11-23T12:00:00Z'),
     env: {},
-    sources: defaultSources,
+    // The fixture RPM repo has no kernel headers or NVIDIA packages, so the GPU build packages are left out here
+    // (planBundle's use of them is tested in plan.test.ts).
+    sources: { ...defaultSources, gpuBuildPackages: undefined },
     concurrency: 2,
     toolVersion: '0.1.0',
     ...extra,
@@ -111,9 +113,9 @@ describe('buildBundle', () => {
     expect(events.at(-1)).toBe('finish:Write manifest, SHA256SUMS, SBOM and signature');
     expect(kinds(first)).toEqual(['file', 'image-blob', 'image-index', 'manifest', 'package', 'repo-metadata']);
     const paths = first.artifacts.map((a) => a.path);
-    expect(paths).toEqual(expect.arrayContaining(['files/kubernetes/1.33.1/kubeadm', 'files/kubernetes/1.33.1/kubectl', 'manifests/nvidia-device-plugin/0.17.1/nvidia-device-plugin.yml', 'images/index.json']));
+    expect(paths).toEqual(expect.arrayContaining(['files/kubernetes/1.33.13/kubeadm', 'files/kubernetes/1.33.13/kubectl', 'manifests/nvidia-device-plugin/0.17.1/nvidia-device-plugin.yml', 'images/index.json']));
     expect(paths.filter((p) => p.endsWith('.rpm')).map((p) => p.split('/').pop()).sort()).toEqual(expect.arrayContaining([expect.stringMatching(/^ferry-a-1.0-1\..*\.rpm$/), expect.stringMatching(/^ferry-b-/)]));
-    expect((await stat(join(out, 'files/kubernetes/1.33.1/kubeadm'))).mode & 0o777).toBe(0o755);
+    expect((await stat(join(out, 'files/kubernetes/1.33.13/kubeadm'))).mode & 0o777).toBe(0o755);
     const v = await verifyBundle(out, { trustedKey });
     expect(v.checkedFiles).toBe(first.artifacts.length + 2);
     await execa('sha256sum', ['--quiet', '-c', 'SHA256SUMS'], { cwd: out });
@@ -132,7 +134,7 @@ describe('buildBundle', () => {
     const sbom = JSON.parse(await readFile(join(work, 'full', BundleLayout.sbom), 'utf8'));
     expect(sbom.spdxVersion).toBe('SPDX-2.3');
     const byName = (n: string) => sbom.packages.find((p: { name: string }) => p.name === n);
-    expect(byName('kubeadm')).toMatchObject({ versionInfo: '1.33.1', primaryPackagePurpose: 'FILE' });
+    expect(byName('kubeadm')).toMatchObject({ versionInfo: '1.33.13', primaryPackagePurpose: 'FILE' });
     expect(byName('ferry-a')).toMatchObject({ versionInfo: '1.0-1', primaryPackagePurpose: 'INSTALL' });
     expect(byName('ferry-a').externalRefs[0].referenceLocator).toMatch(/^pkg:rpm\/rocky\/ferry-a@1.0-1\?arch=/);
     const images = sbom.packages.filter((p: { primaryPackagePurpose: string }) => p.primaryPackagePurpose === 'CONTAINER');
@@ -145,17 +147,17 @@ describe('buildBundle', () => {
     const out = join(work, 'full');
     const fileHits = [...server.hits.values()].reduce((a, b) => a + b, 0);
     const rpmFetches = rpmRepo.server.log.filter((l) => l.path.endsWith('.rpm')).length;
-    await writeFile(join(out, 'files/kubernetes/1.33.1/kubelet.part'), 'half');
+    await writeFile(join(out, 'files/kubernetes/1.33.13/kubelet.part'), 'half');
     const state = await buildBundle(input(out));
     // Only the .sha256 checksum files are read again (they are small and say whether the binary changed).
     expect([...server.hits.values()].reduce((a, b) => a + b, 0) - fileHits).toBe(2);
     expect(rpmRepo.server.log.filter((l) => l.path.endsWith('.rpm')).length).toBe(rpmFetches);
-    expect(state.pruned).toEqual(['files/kubernetes/1.33.1/kubelet.part']);
+    expect(state.pruned).toEqual(['files/kubernetes/1.33.13/kubelet.part']);
     await verifyBundle(out, { trustedKey });
   }, T);
 
   it('refuses an upstream file whose checksum does not match its .sha256, naming the URL', async () => {
-    await put('dl.k8s.io/release/v1.33.1/bin/linux/amd64/kubectl.sha256', `${'0'.repeat(64)}\n`);
+    await put('dl.k8s.io/release/v1.33.13/bin/linux/amd64/kubectl.sha256', `${'0'.repeat(64)}\n`);
     const error = await buildBundle(input(join(work, 'bad'))).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VerifyError);
     expect((error as VerifyError).message).toMatch(/kubectl/);
@@ -169,10 +171,10 @@ describe('buildBundle', () => {
     const deltaDir = join(work, 'delta');
     const state = await buildBundle(input(deltaDir, { since: join(base, BundleLayout.manifest), now: new Date('2026-12-01T00:00:00Z') }));
     const carried = (await parseDelta(deltaDir)).carried;
-    expect(carried).toContain('files/kubernetes/1.33.1/kubectl');
+    expect(carried).toContain('files/kubernetes/1.33.13/kubectl');
     expect(carried.filter((p) => p.endsWith('.rpm') || p.startsWith('images/blobs/') || p.endsWith('/kubeadm'))).toEqual([]);
     expect(state.delta!.unchanged).toBeGreaterThan(5);
-    expect(await stat(join(deltaDir, 'files/kubernetes/1.33.1/kubeadm')).catch(() => 'absent')).toBe('absent');
+    expect(await stat(join(deltaDir, 'files/kubernetes/1.33.13/kubeadm')).catch(() => 'absent')).toBe('absent');
     const v = await verifyBundle(deltaDir, { trustedKey });
     expect(v.notes.join('\n')).toMatch(/delta bundle/);
     const manifest = parseManifest(await readFile(join(deltaDir, BundleLayout.manifest), 'utf8'), 'm');
@@ -181,7 +183,7 @@ describe('buildBundle', () => {
     const applied = await applyDelta(deltaDir, base, { trustedKey });
     expect(applied.ok).toBe(true);
     expect(applied.checkedFiles).toBe(manifest.artifacts.length + 2);
-    expect(await readFile(join(base, 'files/kubernetes/1.33.1/kubectl'))).toEqual(newKubectl);
+    expect(await readFile(join(base, 'files/kubernetes/1.33.13/kubectl'))).toEqual(newKubectl);
     expect(await readFile(join(base, BundleLayout.manifest))).toEqual(await readFile(join(deltaDir, BundleLayout.manifest)));
     expect((await applyDelta(deltaDir, base, { trustedKey })).ok).toBe(true);
   }, T);

@@ -4,8 +4,8 @@ import { UserError } from '../../src/errors.ts';
 import { BundleSpec } from '../../src/config/bundle-spec.ts';
 import { Lock } from '../../src/config/lock.ts';
 import { parseYaml } from '../../src/config/parse.ts';
-import { expand, planBundle, templateVariables } from '../../src/bundle/plan.ts';
-import { gpuBuildPackages } from '../../src/bundle/sources/gpu-packages.ts';
+import { expand, planBundle, renderPlan, templateVariables } from '../../src/bundle/plan.ts';
+import { gpuBuildPackages, gpuDriverInstaller } from '../../src/bundle/sources/gpu-packages.ts';
 
 const read = (p: string) => readFileSync(new URL(p, import.meta.url), 'utf8');
 const rocky = parseYaml(read('./fixtures/lock-rocky9-h100.yaml'), 'lock-rocky9-h100.yaml', Lock);
@@ -18,20 +18,29 @@ describe('planBundle with bundles/gpu-cluster.yaml', () => {
     expect(p.rpm?.releasever).toBe('9');
     expect(p.rpm?.arch).toBe('x86_64');
     expect(p.rpm?.repos[0]).toEqual({ id: 'baseos', baseurl: 'https://dl.rockylinux.org/pub/rocky/9/BaseOS/x86_64/os/' });
-    expect(p.rpm?.packages).toEqual(expect.arrayContaining(['containerd.io-1.7.27', 'nvidia-container-toolkit', '@nvidia-driver:570-open', 'kernel-devel-5.14.0-427.13.1.el9_4.x86_64', 'gcc']));
+    expect(p.rpm?.packages).toEqual(expect.arrayContaining(['containerd.io-2.0.8', 'nvidia-container-toolkit', '@nvidia-driver:580-open', 'kernel-devel-5.14.0-427', 'gcc']));
     expect(p.deb).toBeUndefined();
     expect(p.files.find((f) => f.name === 'kubeadm')).toEqual({
-      url: 'https://dl.k8s.io/release/v1.33.1/bin/linux/amd64/kubeadm',
-      sha256Url: 'https://dl.k8s.io/release/v1.33.1/bin/linux/amd64/kubeadm.sha256',
+      url: 'https://dl.k8s.io/release/v1.33.13/bin/linux/amd64/kubeadm',
+      sha256Url: 'https://dl.k8s.io/release/v1.33.13/bin/linux/amd64/kubeadm.sha256',
       component: 'kubernetes',
-      version: '1.33.1',
+      version: '1.33.13',
       name: 'kubeadm',
       mode: 0o755,
     });
     expect(p.files.find((f) => f.component === 'crictl')?.url).toBe('https://github.com/kubernetes-sigs/cri-tools/releases/download/v1.33.0/crictl-v1.33.0-linux-amd64.tar.gz');
     expect(p.manifests.map((m) => m.component)).toEqual(['calico', 'nvidia-device-plugin']);
+    // The device plugin manifest follows the image version the lock chose.
+    expect(p.manifests[1]!.url).toBe('https://raw.githubusercontent.com/NVIDIA/k8s-device-plugin/v0.18.2/deployments/static/nvidia-device-plugin.yml');
     expect(p.images).toContainEqual({ ref: 'registry.k8s.io/pause:3.10', critical: true });
     expect(p.registries.credentials[0]).toMatchObject({ registry: 'nvcr.io', passwordEnv: 'NGC_API_KEY' });
+  });
+
+  it('adds NVIDIA\'s .run installer for the locked driver when the spec asks, through the mirrors', () => {
+    const spec = { ...gpuCluster, nvidiaDriverInstaller: true, mirrors: { 'https://us.download.nvidia.com': 'http://mirror.site/nvidia' } };
+    const p = planBundle(rocky, spec, { gpuDriverInstaller: gpuDriverInstaller(rocky) });
+    expect(p.files.at(-1)).toMatchObject({ component: 'nvidia-driver', version: '580.126.18', url: 'http://mirror.site/nvidia/tesla/580.126.18/NVIDIA-Linux-x86_64-580.126.18.run' });
+    expect(planBundle(debian, spec, { gpuDriverInstaller: gpuDriverInstaller(debian) }).skipped).toContain('NVIDIA driver installer: the lock has no NVIDIA driver');
   });
 
   it('plans a CPU-only Debian 12 stack: apt sources, no GPU packages or manifests, and says what it skipped', () => {
@@ -45,7 +54,7 @@ describe('planBundle with bundles/gpu-cluster.yaml', () => {
   it('applies the spec mirrors (longest prefix wins) to repos, files and their checksum URLs', () => {
     const spec = { ...gpuCluster, mirrors: { 'https://dl.k8s.io': 'https://art.site/k8s', 'https://dl.rockylinux.org/pub/rocky': 'http://repo.site/rocky', 'https://dl': 'http://x' } };
     const p = planBundle(rocky, spec);
-    expect(p.files[0]).toMatchObject({ url: 'https://art.site/k8s/release/v1.33.1/bin/linux/amd64/kubeadm', sha256Url: 'https://art.site/k8s/release/v1.33.1/bin/linux/amd64/kubeadm.sha256' });
+    expect(p.files[0]).toMatchObject({ url: 'https://art.site/k8s/release/v1.33.13/bin/linux/amd64/kubeadm', sha256Url: 'https://art.site/k8s/release/v1.33.13/bin/linux/amd64/kubeadm.sha256' });
     expect(p.rpm?.repos[1]?.baseurl).toBe('http://repo.site/rocky/9/AppStream/x86_64/os/');
   });
 
@@ -55,13 +64,27 @@ describe('planBundle with bundles/gpu-cluster.yaml', () => {
   });
 });
 
+describe('renderPlan', () => {
+  it('lists every upstream after mirrors, and what was left out', () => {
+    const text = renderPlan(planBundle(debian, { ...gpuCluster, nvidiaDriverInstaller: true }));
+    expect(text).toMatch(/^bundle gpu-cluster for debian 12 \(linux\/amd64\); manifests point at registry.ferry.local:5000$/m);
+    expect(text).toMatch(/^  http:\/\/deb.debian.org\/debian bookworm main contrib non-free-firmware$/m);
+    expect(text).toMatch(/^  kubernetes\/1.33.13\/kubeadm <- https:\/\/dl.k8s.io\/release\/v1.33.13\/bin\/linux\/amd64\/kubeadm \(sha256 from https:\/\/dl.k8s.io\/.*kubeadm.sha256\)$/m);
+    expect(text).toMatch(/^left out \(1\):\n  NVIDIA driver installer: the lock has no NVIDIA driver$/m);
+  });
+});
+
 describe('templates', () => {
   const vars = templateVariables(rocky);
   it.each([
     ['kube-{kubernetesMinor}-{arch}', 'kube-1.33-amd64'],
     ['{osId}-{osVersion}/{basearch}', 'rocky-9.4/x86_64'],
     ['plain', 'plain'],
+    ['{imageTag.pause}/{imageTag.kube-apiserver}', '3.10/1.33.13'],
   ])('expands %s', (t, want) => expect(expand(t, vars, 'x')).toBe(want));
-  it('returns null when the lock has no value (no GPU)', () => expect(expand('{nvidiaDriver}', templateVariables(debian), 'x')).toBeNull());
+  it('returns null when the lock has no value (no GPU, no such image)', () => {
+    expect(expand('{nvidiaDriver}', templateVariables(debian), 'x')).toBeNull();
+    expect(expand('{imageTag.k8s-device-plugin}', templateVariables(debian), 'x')).toBeNull();
+  });
   it('names an unknown placeholder and where it is', () => expect(() => expand('{kubernets}', vars, 'files[2].url')).toThrow(UserError));
 });

@@ -15,6 +15,12 @@ describe('purlOf (package-url spec types rpm, deb, oci, generic)', () => {
   it('has none for an image blob', () => expect(purlOf(art({ kind: 'image-blob', path: 'images/blobs/sha256/x' }), 'x')).toBeUndefined());
 });
 
+// Facts from the SPDX 2.3 JSON schema (spdx/spdx-spec schemas/spdx-schema.json): a package allows only these keys
+// (additionalProperties: false), requires SPDXID, downloadLocation and name; SPDXIDs match ^SPDXRef-[a-zA-Z0-9.-]+$;
+// dates are UTC `YYYY-MM-DDThh:mm:ssZ`.
+const SPDX_PACKAGE_KEYS = ['SPDXID', 'annotations', 'attributionTexts', 'builtDate', 'checksums', 'comment', 'copyrightText', 'description', 'downloadLocation', 'externalRefs', 'filesAnalyzed', 'hasFiles', 'homepage', 'licenseComments', 'licenseConcluded', 'licenseDeclared', 'licenseInfoFromFiles', 'name', 'originator', 'packageFileName', 'packageVerificationCode', 'primaryPackagePurpose', 'releaseDate', 'sourceInfo', 'summary', 'supplier', 'validUntilDate', 'versionInfo'];
+const SPDX_PURPOSES = ['OTHER', 'INSTALL', 'ARCHIVE', 'FIRMWARE', 'APPLICATION', 'FRAMEWORK', 'LIBRARY', 'CONTAINER', 'SOURCE', 'DEVICE', 'OPERATING-SYSTEM', 'FILE'];
+
 describe('buildSbom', () => {
   const doc = buildSbom({
     name: 'b',
@@ -35,5 +41,29 @@ describe('buildSbom', () => {
     expect(doc.packages).toHaveLength(1);
     expect(doc.packages[0]).toMatchObject({ versionInfo: '1-1', downloadLocation: 'https://example.org/x' });
     expect(doc.packages[0]!.SPDXID).toMatch(/^SPDXRef-[A-Za-z0-9.-]+$/);
+  });
+
+  it('uses only fields and values the SPDX 2.3 schema allows for packages, with its required ones', () => {
+    const all = buildSbom({
+      name: 'b',
+      createdAt: '2026-11-23T00:00:00Z',
+      osId: 'debian',
+      toolVersion: '0.1.0',
+      artifacts: [
+        art({ kind: 'package', path: 'packages/d/amd64/socat_1.7.4.4-2_amd64.deb', name: 'socat', version: '1.7.4.4-2', arch: 'amd64' }),
+        art({ kind: 'image-index', path: `images/blobs/sha256/${sha}`, name: 'registry.k8s.io/pause:3.10', digest: `sha256:${sha}` }),
+        art({ kind: 'file', path: 'files/kubernetes/1.33.1/kubeadm', name: 'kubeadm', version: '1.33.1' }),
+        art({ kind: 'binary', path: 'bin/ferry', name: 'ferry', version: '0.1.0', source: 'ferry 0.1.0' }),
+        art({ kind: 'manifest', path: 'manifests/calico/3.30.2/calico.yaml', name: 'calico.yaml', version: '3.30.2' }),
+      ],
+    }) as { creationInfo: { created: string }; packages: Record<string, unknown>[] };
+    expect(all.creationInfo.created).toMatch(/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/);
+    expect(all.packages).toHaveLength(5);
+    for (const p of all.packages) {
+      expect(Object.keys(p).filter((k) => !SPDX_PACKAGE_KEYS.includes(k))).toEqual([]);
+      for (const k of ['SPDXID', 'downloadLocation', 'name']) expect(p[k]).toEqual(expect.any(String));
+      expect(SPDX_PURPOSES).toContain(p.primaryPackagePurpose);
+      expect(p.packageFileName).not.toContain('/');
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +35,18 @@ describe('ed25519 signatures', () => {
     expect(fingerprint(pub)).toBe(sshFp);
     expect(fingerprint(priv)).toBe(sshFp);
     expect(checkSignature(manifest, signManifest(manifest, priv), pub)).toEqual({ ok: true, keyFingerprint: sshFp });
+  });
+
+  it('writes signatures that openssl verifies on its own (checking a bundle before ferry runs there)', async () => {
+    const pair = generateKeyPair();
+    await writeFile(join(dir, 'm.yaml'), manifest);
+    await writeFile(join(dir, 'k.pub'), pair.publicPem);
+    const sigText = signManifest(manifest, parsePrivateKey(pair.privatePem, 'k'));
+    await writeFile(join(dir, 'm.sig'), Buffer.from(/^signature: (.+)$/m.exec(sigText)![1]!, 'base64'));
+    const check = ['pkeyutl', '-verify', '-pubin', '-inkey', join(dir, 'k.pub'), '-rawin', '-in', join(dir, 'm.yaml'), '-sigfile', join(dir, 'm.sig')];
+    expect((await execa('openssl', check)).stdout).toMatch(/Signature Verified Successfully/);
+    await writeFile(join(dir, 'm.yaml'), Buffer.concat([manifest, Buffer.from('#')]));
+    expect((await execa('openssl', check, { reject: false })).exitCode).not.toBe(0);
   });
 
   it.each([

@@ -2,7 +2,6 @@
 // OS packages from the machine's own apt sources (socat and its full closure),
 // kubeadm from a loopback file server reached through the spec's mirrors; split into chunks, verified, unpacked.
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -10,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { machineAptSources } from '../support/apt-sources.ts';
 import { serveDir } from '../bundle/support/fixture-server.ts';
 import { tempDir } from '../bundle/support/make-bundle.ts';
-import { runFerry as ferry } from './support/run-ferry.ts';
+import { lockWithoutImages, runFerry as ferry } from './support/run-ferry.ts';
 
 let work: string;
 let server: Awaited<ReturnType<typeof serveDir>>;
@@ -19,12 +18,12 @@ const T = 300_000;
 beforeAll(async () => {
   work = await tempDir('ferry-cli-debian-');
   const kubeadm = randomBytes(100_000);
-  const bin = join(work, 'upstream/dl.k8s.io/release/v1.33.1/bin/linux/amd64');
+  const bin = join(work, 'upstream/dl.k8s.io/release/v1.33.13/bin/linux/amd64');
   await mkdir(bin, { recursive: true });
   await writeFile(join(bin, 'kubeadm'), kubeadm);
   await writeFile(join(bin, 'kubeadm.sha256'), createHash('sha256').update(kubeadm).digest('hex'));
   server = await serveDir(join(work, 'upstream'));
-  const lock = readFileSync(new URL('../bundle/fixtures/lock-debian12-cpu.yaml', import.meta.url), 'utf8').replace(/^images:\n(  - .*\n)+/m, 'images: []\n');
+  const lock = lockWithoutImages();
   await writeFile(join(work, 'lock.yaml'), lock);
   const spec = {
     apiVersion: 'ferry.dev/v1alpha1',

@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { cp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BundleLayout } from '../../src/bundle/layout.ts';
 import { makeBundle, tempDir } from '../bundle/support/make-bundle.ts';
-import { runFerry as ferry } from './support/run-ferry.ts';
+import { lockWithoutImages, runFerry as ferry } from './support/run-ferry.ts';
 
 let made: Awaited<ReturnType<typeof makeBundle>>;
 let work: string;
@@ -74,6 +73,8 @@ describe('ferry bundle verify', () => {
     ['an unreadable public key', ['bundle', 'verify', '.', '--pubkey', '/nonexistent.pub']],
     ['a bad concurrency', ['bundle', 'verify', '.', '--concurrency', '0']],
     ['a missing argument', ['bundle', 'verify']],
+    ['--split without --out', ['bundle', 'build', '--lock', 'l', '--spec', 's', '--iso', 'x.iso', '--split', '1G']],
+    ['a split size over FAT32\'s limit', ['bundle', 'build', '--lock', 'l', '--spec', 's', '--out', 'o', '--split', '4G']],
   ])('exits 2 on %s', async (_name, argv) => {
     const r = await ferry(...argv);
     expect(r.code).toBe(2);
@@ -85,7 +86,7 @@ describe('ferry bundle build, inspect, unpack (no sources needed: a lock without
   const lockPath = () => join(work, 'lock.yaml');
   const specPath = () => join(work, 'spec.yaml');
   beforeAll(async () => {
-    const lock = readFileSync(new URL('../bundle/fixtures/lock-debian12-cpu.yaml', import.meta.url), 'utf8').replace(/^images:\n(  - .*\n)+/m, 'images: []\n');
+    const lock = lockWithoutImages();
     await writeFile(lockPath(), lock);
     await writeFile(
       specPath(),
@@ -113,10 +114,26 @@ describe('ferry bundle build, inspect, unpack (no sources needed: a lock without
   });
 
   it('prints one plain line per step when stderr is not a terminal', async () => {
-    const r = await ferry('bundle', 'build', '--lock', lockPath(), '--spec', specPath(), '--out', join(work, 'plain'), '--cache', join(work, 'cache'));
+    // A shell script stands in for the single-executable ferry here.
+    const exe = join(work, 'ferry-exe');
+    await writeFile(exe, '#!/bin/sh\necho ferry\n');
+    const r = await ferry('bundle', 'build', '--lock', lockPath(), '--spec', specPath(), '--out', join(work, 'plain'), '--cache', join(work, 'cache'), '--ferry-binary', exe);
     expect(r.code).toBe(0);
+    expect((await stat(join(work, 'plain', BundleLayout.binary))).mode & 0o777).toBe(0o755);
+    expect((await ferry('bundle', 'verify', join(work, 'plain'))).code).toBe(0);
+    expect(r.err).toMatch(/^\[bundle\] The ferry executable: 21 bytes$/m);
     expect(r.err).toMatch(/^\[bundle\] Plan the bundle from the lock and the spec: 0 images/m);
     expect(r.out).toMatch(/NOT signed/);
+  });
+
+  it('--dry-run prints the plan for the real gpu-cluster spec and a real lock, fetching nothing', async () => {
+    const lock = new URL('../bundle/fixtures/lock-rocky9-h100.yaml', import.meta.url).pathname;
+    const spec = new URL('../../bundles/gpu-cluster.yaml', import.meta.url).pathname;
+    const r = await ferry('bundle', 'build', '--lock', lock, '--spec', spec, '--dry-run', '--json');
+    expect(r.code, r.err).toBe(0);
+    const plan = JSON.parse(r.out) as { rpm: { repos: unknown[] }; files: { name: string }[] };
+    expect(plan.rpm.repos).toHaveLength(6);
+    expect(plan.files.map((f) => f.name)).toContain('kubeadm');
   });
 
   it('exits 2 naming file, line and field for a bad spec', async () => {
@@ -132,5 +149,20 @@ describe('ferry bundle build, inspect, unpack (no sources needed: a lock without
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^image-blob\s+1\s+68.4 KiB$/m);
     expect(r.out).toMatch(/containerd.io-1.7.27-3.1.el9.x86_64/);
+  });
+});
+
+describe('ferry bundle build --out safety', () => {
+  it('refuses a directory that holds other files and no bundle, and leaves them alone', async () => {
+    const dir = join(work, 'usb-stick');
+    await cp(made.dir, join(dir, 'holiday-photos'), { recursive: true });
+    const lock = join(work, 'safety-lock.yaml');
+    await writeFile(lock, lockWithoutImages());
+    const spec = join(work, 'safety-spec.yaml');
+    await writeFile(spec, 'apiVersion: ferry.dev/v1alpha1\nkind: BundleSpec\nname: s\nos:\n  debian:\n    "12":\n      sources: [{ uri: "http://deb.debian.org/debian", suite: bookworm, components: [main] }]\n');
+    const r = await ferry('bundle', 'build', '--lock', lock, '--spec', spec, '--out', dir, '--cache', join(work, 'cache'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/is not empty and holds no ferry bundle/);
+    expect((await stat(join(dir, 'holiday-photos', BundleLayout.manifest))).isFile()).toBe(true);
   });
 });

@@ -15,6 +15,8 @@ export interface ServedFile {
   weakEtag?: boolean;
   /** Answer with this status instead of the file. */
   status?: number;
+  /** Wait this long before answering, so concurrent requests surely overlap. */
+  delayMs?: number;
 }
 
 export interface RequestLog {
@@ -29,6 +31,8 @@ export interface RangeServer {
   url: (path: string) => string;
   files: Map<string, ServedFile>;
   log: RequestLog[];
+  /** Most requests in flight at once since start (or since the test reset it). */
+  peak: { active: number; max: number };
   close: () => Promise<void>;
 }
 
@@ -56,7 +60,7 @@ function send(res: ServerResponse, body: Buffer, file: ServedFile, entry: Reques
       entry.bodyBytes += slice.length;
       if (cut !== undefined && offset >= cut) {
         // Give the client a moment to drain what was sent, so the cut lands where the test asked.
-        res.write(slice, () => setTimeout(() => res.socket?.destroy(), 20));
+        res.write(slice, () => setTimeout(() => res.socket?.destroy(), 150));
         return;
       }
       if (!res.write(slice)) {
@@ -74,7 +78,11 @@ export async function startRangeServer(files: Record<string, ServedFile> = {}): 
   const map = new Map(Object.entries(files));
   const log: RequestLog[] = [];
   const cuts = new Map<string, number>();
+  const peak = { active: 0, max: 0 };
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    peak.active++;
+    peak.max = Math.max(peak.max, peak.active);
+    res.once('close', () => peak.active--);
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const entry: RequestLog = {
       path,
@@ -84,6 +92,11 @@ export async function startRangeServer(files: Record<string, ServedFile> = {}): 
       bodyBytes: 0,
     };
     log.push(entry);
+    const delay = map.get(path)?.delayMs;
+    if (delay) setTimeout(() => answer(req, res, path, entry), delay);
+    else answer(req, res, path, entry);
+  };
+  const answer = (req: IncomingMessage, res: ServerResponse, path: string, entry: RequestLog): void => {
     const file = map.get(path);
     if (!file || file.status !== undefined) {
       entry.status = file?.status ?? 404;
@@ -128,6 +141,7 @@ export async function startRangeServer(files: Record<string, ServedFile> = {}): 
     url: (path) => `http://127.0.0.1:${port}${path}`,
     files: map,
     log,
+    peak,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

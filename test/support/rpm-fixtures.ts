@@ -100,13 +100,31 @@ function specText(s: Spec): string {
 export interface RpmFixtureRepo {
   dir: string;
   baseurl: string;
+  /** With `sign`: URL of the armored public key that signed every RPM (a key made for this test run). */
+  gpgkey?: string;
   server: RangeServer;
   close: () => Promise<void>;
 }
 
+/** Make a throw-away RSA signing key in `home` (a GNUPGHOME) and return its armored public half. */
+function testSigningKey(home: string): string {
+  const env = { ...process.env, GNUPGHOME: home };
+  execFileSync('gpg', ['--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', 'ferry test signing key <test@ferry.invalid>', 'rsa2048', 'sign', 'never'], { env, stdio: 'pipe' });
+  return execFileSync('gpg', ['--armor', '--export', 'test@ferry.invalid'], { env }).toString();
+}
+
 /** Build the fixture RPMs and repo metadata (with modules) in a temp dir and serve it over HTTP on loopback. */
-export async function startRpmFixtureRepo(): Promise<RpmFixtureRepo> {
+export async function startRpmFixtureRepo(options: { sign?: boolean } = {}): Promise<RpmFixtureRepo> {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-rpmrepo-'));
+  try {
+    return await buildAndServe(dir, options);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function buildAndServe(dir: string, options: { sign?: boolean }): Promise<RpmFixtureRepo> {
   const repo = join(dir, 'repo');
   await mkdir(repo);
   for (const s of FIXTURE_RPMS) {
@@ -114,18 +132,30 @@ export async function startRpmFixtureRepo(): Promise<RpmFixtureRepo> {
     await writeFile(specFile, specText(s));
     execFileSync('rpmbuild', ['-bb', '--quiet', '--define', `_topdir ${join(dir, 'top')}`, '--define', `_rpmdir ${repo}`, '--define', '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm', specFile], { stdio: 'pipe' });
   }
+  let publicKey: string | undefined;
+  if (options.sign) {
+    const home = join(dir, 'gnupg');
+    await mkdir(home, { mode: 0o700 });
+    publicKey = testSigningKey(home);
+    const rpms = (await readdir(repo)).filter((f) => f.endsWith('.rpm')).map((f) => join(repo, f));
+    execFileSync('rpmsign', ['--addsign', '--define', '__gpg /usr/bin/gpg', '--define', `_gpg_path ${home}`, '--define', '_gpg_name test@ferry.invalid', ...rpms], { stdio: 'pipe' });
+  }
   execFileSync('createrepo_c', ['--quiet', repo], { stdio: 'pipe' });
   const modules = join(dir, 'modules.yaml');
   await writeFile(modules, FIXTURE_MODULES_YAML);
   execFileSync('modifyrepo_c', ['--mdtype=modules', modules, join(repo, 'repodata')], { stdio: 'pipe' });
   const server = await startRangeServer();
   for (const file of await walk(repo)) server.files.set(`/el8/${relative(repo, file)}`, { body: await readFile(file) });
+  if (publicKey) server.files.set('/keys/RPM-GPG-KEY-ferry-test', { body: Buffer.from(publicKey) });
   return {
     dir: repo,
     baseurl: server.url('/el8/'),
+    gpgkey: publicKey ? server.url('/keys/RPM-GPG-KEY-ferry-test') : undefined,
     server,
     close: async () => {
       await server.close();
+      // gpg started an agent for this GNUPGHOME: stop it before its directory goes.
+      if (options.sign) execFileSync('gpgconf', ['--kill', 'all'], { env: { ...process.env, GNUPGHOME: join(dir, 'gnupg') }, stdio: 'pipe' });
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -10,6 +10,8 @@ import { applyMirrors, displayUrl, type Mirror } from '../http/mirror.ts';
 import { BundleLayout } from '../layout.ts';
 import { mapPool } from '../pool.ts';
 
+const PROGRESS_STEP = 1024 * 1024;
+
 export interface FileSpec {
   url: string;
   /** Lowercase hex; when given, the download is verified against it and cached by it. */
@@ -38,6 +40,7 @@ export async function collectFiles(options: CollectFilesOptions, ctx: SourceCont
     const task = `file ${file.component}/${file.version}/${file.name}`;
     const url = applyMirrors(file.url, options.mirrors);
     let done = 0;
+    let reported = 0;
     ctx.progress({ type: 'start', task });
     const result = await download({
       url,
@@ -47,6 +50,9 @@ export async function collectFiles(options: CollectFilesOptions, ctx: SourceCont
       signal: ctx.signal,
       onBytes: (n) => {
         done += n;
+        // One event per MiB, not per chunk: a large file would otherwise flood the progress display.
+        if (done - reported < PROGRESS_STEP) return;
+        reported = done;
         ctx.progress({ type: 'advance', task, done });
       },
     });

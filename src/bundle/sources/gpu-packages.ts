@@ -8,6 +8,7 @@
 //            is `nvidia-open-<branch>` / `cuda-drivers-<branch>`, from 590 the branch leaves the name
 //            (`nvidia-open`, `cuda-drivers`; "Recent Updates: Ubuntu 590 package renames").
 import type { Stack } from '../../config/lock.ts';
+import type { FileSpec } from './files.ts';
 
 /** The branch number of `R580`, `580` or `580-open`. */
 function branchNumber(branch: string): number {
@@ -31,4 +32,18 @@ export function gpuBuildPackages(lock: { stack: Pick<Stack, 'os' | 'kernel' | 'n
   const named = branch <= 580;
   const pkg = open ? (named ? `nvidia-open-${branch}` : 'nvidia-open') : named ? `cuda-drivers-${branch}` : 'cuda-drivers';
   return [...build, `nvidia-driver-pinning-${branch}`, pkg];
+}
+
+/**
+ * The driver's `.run` installer of the exact locked version, for sites that install without packages. Location from
+ * NVIDIA's packaging guide (yum-packaging-nvidia-driver, guide-rhel8: "Datacenter location:
+ * http://us.download.nvidia.com/tesla/", e.g. tesla/440.33.01/NVIDIA-Linux-x86_64-440.33.01.run), over https.
+ * The lock holds no checksum for it, so the caller adds `sha256` when the bundle spec pins one.
+ */
+export function gpuDriverInstaller(lock: { stack: Pick<Stack, 'os' | 'nvidiaDriver'> }): FileSpec | undefined {
+  const driver = lock.stack.nvidiaDriver;
+  if (driver === null) return undefined;
+  const arch = ({ amd64: 'x86_64', arm64: 'aarch64' } as Record<string, string>)[lock.stack.os.arch] ?? lock.stack.os.arch;
+  const name = `NVIDIA-Linux-${arch}-${driver.version}.run`;
+  return { url: `https://us.download.nvidia.com/tesla/${driver.version}/${name}`, component: 'nvidia-driver', version: driver.version, name, mode: 0o755 };
 }

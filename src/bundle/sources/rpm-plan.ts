@@ -1,5 +1,5 @@
 // The pure half of the RPM source: dnf's command line, and reading what dnf and repomd.xml say.
-import { UserError } from '../../errors.ts';
+import { UserError, VerifyError } from '../../errors.ts';
 import type { Nevra } from './rpm-version.ts';
 
 export interface RpmRepo {
@@ -55,11 +55,14 @@ export function dnfDownloadArgs(o: {
   return args;
 }
 
-/** The packages of dnf's transaction, from `-v` lines like `---> Package fa.noarch 1:1.0-1 will be installed`. */
+/**
+ * The packages dnf will fetch, from `-v` lines like `---> Package fa.noarch 1:1.0-1 will be installed` (or `will be
+ * an upgrade`; the package it replaces says `will be upgraded` and is not fetched).
+ */
 export function parseDnfResolved(stdout: string): Nevra[] {
   const out: Nevra[] = [];
   for (const line of stdout.split('\n')) {
-    const m = /^---> Package (\S+)\.([^.\s]+) (?:(\d+):)?(\S+)-(\S+) will be (?:installed|an upgrade|upgraded)$/.exec(line.trim());
+    const m = /^---> Package (\S+)\.([^.\s]+) (?:(\d+):)?(\S+)-(\S+) will be (?:installed|an upgrade)$/.exec(line.trim());
     if (m) out.push({ name: m[1]!, arch: m[2]!, epoch: Number(m[3] ?? 0), version: m[4]!, release: m[5]! });
   }
   return out;
@@ -70,26 +73,33 @@ export interface DnfProblems {
   nothingProvides: { what: string; neededBy: string }[];
   /** Requested names no repo has. */
   noMatch: string[];
+  /** Signature failures dnf reported for repos with gpgcheck (unsigned package, unknown or wrong key). */
+  signature: string[];
   /** Other `Problem`/`Error` lines, as dnf wrote them. */
   other: string[];
 }
 
 /** What went wrong in a failed dnf run, from its output. */
 export function parseDnfProblems(output: string): DnfProblems {
-  const problems: DnfProblems = { nothingProvides: [], noMatch: [], other: [] };
+  const problems: DnfProblems = { nothingProvides: [], noMatch: [], signature: [], other: [] };
   for (const raw of output.split('\n')) {
     const line = raw.trim();
     const provides = /nothing provides (.+?) needed by (\S+)/.exec(line);
     const noMatch = /^No match for argument: (\S+)/.exec(line);
+    const signature = /^(Package \S+ is not signed|Public key for \S+ is not installed|.*not correct for this package|.*: digests SIGNATURES NOT OK)/.exec(line);
     if (provides) problems.nothingProvides.push({ what: provides[1]!, neededBy: provides[2]! });
+    else if (signature) problems.signature.push(signature[1]!);
     else if (noMatch) problems.noMatch.push(noMatch[1]!);
     else if (/^(Error|Problem|- )/.test(line) && !/^Error: *$/.test(line) && !/Unable to find a match/.test(line)) problems.other.push(line);
   }
   return problems;
 }
 
-/** The UserError for a failed resolution: names each package and what nothing provides. */
-export function dnfFailure(problems: DnfProblems, repos: readonly RpmRepo[]): UserError {
+/** The error for a failed dnf run: names each package and what nothing provides, or which signatures failed. */
+export function dnfFailure(problems: DnfProblems, repos: readonly RpmRepo[]): UserError | VerifyError {
+  if (problems.signature.length > 0 && problems.nothingProvides.length === 0 && problems.noMatch.length === 0) {
+    return new VerifyError(problems.signature, { hint: 'check the gpgkey of the repo in the bundle spec; ferry never bundles a package whose signature fails' });
+  }
   const lines = [
     ...problems.nothingProvides.map((p) => `${p.neededBy} needs ${p.what}, which nothing in the repos provides`),
     ...problems.noMatch.map((n) => `no repo has a package named ${n}`),

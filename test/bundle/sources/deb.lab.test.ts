@@ -92,6 +92,15 @@ describe('[needs apt mirror] collectDebPackages', () => {
     await expect(simulateDebInstall({ repoDir: join(dir, 'small/packages/debian-12/amd64'), arch: 'amd64', packages: PACKAGES, workDir: join(dir, 'sim-small-empty') })).rejects.toBeInstanceOf(UserError);
   }, 300_000);
 
+  it('resolves for the target architecture, not the build host\'s', async () => {
+    const arm = await collectDebPackages(options({ arch: 'arm64', packages: ['runc'] }), ctxFor('arm64'));
+    expect(debs(arm).find((a) => a.name === 'runc')).toMatchObject({ arch: 'arm64' });
+    expect(debs(arm).every((a) => a.arch === 'arm64' || a.arch === 'all')).toBe(true);
+    expect(debs(arm).every((a) => a.path.startsWith('packages/debian-12/arm64/'))).toBe(true);
+    const { installs } = await simulateDebInstall({ repoDir: join(dir, 'arm64/packages/debian-12/arm64'), arch: 'arm64', packages: ['runc'], workDir: join(dir, 'sim-arm64') });
+    expect(installs).toContain('runc');
+  }, 300_000);
+
   it('fails with a UserError naming a package no source has', async () => {
     const error = await collectDebPackages(options({ packages: ['haproxy', 'ferry-no-such-package'] }), ctxFor('nosuch')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);

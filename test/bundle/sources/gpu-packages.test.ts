@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Stack } from '../../../src/config/lock.ts';
-import { gpuBuildPackages } from '../../../src/bundle/sources/gpu-packages.ts';
+import { gpuBuildPackages, gpuDriverInstaller } from '../../../src/bundle/sources/gpu-packages.ts';
 
 type Row = { name: string; os: Stack['os']; kernel: string; driver: Stack['nvidiaDriver']; want: string[] };
 const el = (version: string): Stack['os'] => ({ id: 'rocky', version, family: 'el', arch: 'x86_64' });
@@ -45,5 +45,19 @@ const rows: Row[] = [
 describe('gpuBuildPackages', () => {
   it.each(rows)('$name', ({ os, kernel, driver, want }) => {
     expect(gpuBuildPackages({ stack: { os, kernel, nvidiaDriver: driver } })).toEqual(want);
+  });
+});
+
+describe('gpuDriverInstaller', () => {
+  it('names the .run installer of the exact locked version for the target arch', () => {
+    expect(gpuDriverInstaller({ stack: { os: deb('ubuntu', '24.04'), nvidiaDriver: open('R580', '580.95.05') } })).toEqual({
+      url: 'https://us.download.nvidia.com/tesla/580.95.05/NVIDIA-Linux-x86_64-580.95.05.run',
+      component: 'nvidia-driver',
+      version: '580.95.05',
+      name: 'NVIDIA-Linux-x86_64-580.95.05.run',
+      mode: 0o755,
+    });
+    expect(gpuDriverInstaller({ stack: { os: { ...el('9.4'), arch: 'aarch64' }, nvidiaDriver: open('R580', '580.95.05') } })!.name).toBe('NVIDIA-Linux-aarch64-580.95.05.run');
+    expect(gpuDriverInstaller({ stack: { os: el('9.4'), nvidiaDriver: null } })).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { VerifyError } from '../../../src/errors.ts';
 import { dnfDownloadArgs, dnfFailure, parseDnfProblems, parseDnfResolved, repomdLocation, rpmArch } from '../../../src/bundle/sources/rpm-plan.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/dnf/${name}`, import.meta.url), 'utf8');
@@ -49,6 +50,19 @@ describe('reading dnf output (real dnf 4.14 output, test/fixtures/dnf)', () => {
     const problems = parseDnfProblems(fixture('no-match.txt'));
     expect(problems.noMatch).toEqual(['ferry-nosuch']);
     expect(dnfFailure(problems, []).message).toContain('no repo has a package named ferry-nosuch');
+  });
+
+  it('turns signature failures into a VerifyError listing each package', () => {
+    const problems = parseDnfProblems(fixture('unsigned.txt'));
+    expect(problems.signature).toEqual([
+      'Package ferry-a-1.0-1.noarch.rpm is not signed',
+      'Package ferry-b-1.0-1.noarch.rpm is not signed',
+      'Package ferry-c-2.0-1.noarch.rpm is not signed',
+      'Package ferry-provider-3.1-1.noarch.rpm is not signed',
+    ]);
+    const error = dnfFailure(problems, []);
+    expect(error).toBeInstanceOf(VerifyError);
+    expect(error.message).toContain('Package ferry-provider-3.1-1.noarch.rpm is not signed');
   });
 
   it('falls back to dnf\'s own error lines when it cannot tell more', () => {

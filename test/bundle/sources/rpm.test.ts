@@ -7,13 +7,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Artifact, SourceContext } from '../../../src/bundle/artifact.ts';
 import { collectRpmPackages, type CollectRpmOptions } from '../../../src/bundle/sources/rpm.ts';
-import { UserError } from '../../../src/errors.ts';
+import { parseDnfResolved } from '../../../src/bundle/sources/rpm-plan.ts';
+import { LocalHost } from '../../../src/hosts/local.ts';
+import { UserError, VerifyError } from '../../../src/errors.ts';
 import { startRpmFixtureRepo, type RpmFixtureRepo } from '../../support/rpm-fixtures.ts';
 
 let fixture: RpmFixtureRepo;
 let dir: string;
 let full: Artifact[];
 const T = 60_000;
+const host = new LocalHost();
 
 function ctxFor(name: string): SourceContext {
   return { bundleDir: join(dir, name), cacheDir: join(dir, 'cache'), concurrency: 4, progress: () => {} };
@@ -31,6 +34,32 @@ beforeAll(async () => {
 afterAll(async () => {
   await fixture?.close();
   await rm(dir, { recursive: true, force: true });
+});
+
+describe('collectRpmPackages with signed packages', () => {
+  let signed: RpmFixtureRepo;
+  beforeAll(async () => {
+    signed = await startRpmFixtureRepo({ sign: true });
+  }, T);
+  afterAll(async () => {
+    await signed?.close();
+  });
+
+  it('accepts packages signed by the repo key', async () => {
+    const repos = [{ id: 'signed', baseurl: signed.baseurl, gpgcheck: true, gpgkey: signed.gpgkey }];
+    expect(names(await collectRpmPackages(options({ repos, packages: ['ferry-a'] }), ctxFor('signed')))).toEqual(['ferry-a-1.0', 'ferry-b-1.0', 'ferry-c-2.0', 'ferry-provider-1:3.1']);
+  }, T);
+
+  it('refuses them when the spec names another key', async () => {
+    const other = await startRpmFixtureRepo({ sign: true });
+    try {
+      const repos = [{ id: 'signed', baseurl: signed.baseurl, gpgcheck: true, gpgkey: other.gpgkey }];
+      const error = await collectRpmPackages(options({ repos, packages: ['ferry-a'] }), { ...ctxFor('wrongkey'), cacheDir: join(dir, 'cache-wrongkey') }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(VerifyError);
+    } finally {
+      await other.close();
+    }
+  }, T);
 });
 
 describe('collectRpmPackages', () => {
@@ -67,6 +96,20 @@ describe('collectRpmPackages', () => {
     expect(names(small)).toEqual(['ferry-a-1.0', 'ferry-b-1.0', 'ferry-c-2.0', 'ferry-mod-1.0']);
   }, T);
 
+  it('against a real node root, keeps at least what dnf itself would fetch there', async () => {
+    const node = join(dir, 'node-root');
+    await writeFile(join(dir, 'dnf.conf'), '[main]\n');
+    const dnf = (root: string, ...args: string[]) => host.exec(['dnf', '-v', '-y', '-c', join(dir, 'dnf.conf'), `--installroot=${root}`, '--releasever=8', '--setopt=module_platform_id=platform:el8', '--setopt=install_weak_deps=False', '--setopt=reposdir=/dev/null', '--disableplugin=*', `--repofrompath=fixture,${fixture.baseurl}`, '--repo=fixture', '--setopt=fixture.gpgcheck=0', ...args]);
+    await dnf(node, 'install', 'ferry-provider', 'ferry-c-1.0');
+    // What doctor captures on a node: one NEVRA per line.
+    const installed = (await host.exec(['rpm', '--root', node, '-qa', '--qf', '%{NAME}-%{EPOCHNUM}:%{VERSION}-%{RELEASE}.%{ARCH}\\n'])).stdout.trim().split('\n');
+    expect(installed.sort()).toEqual(['ferry-c-0:1.0-1.noarch', 'ferry-provider-1:3.1-1.noarch']);
+    const dnfAnswer = parseDnfResolved((await dnf(node, 'install', '--downloadonly', `--downloaddir=${join(dir, 'node-dl')}`, 'ferry-a', 'ferry-mod')).stdout);
+    const ours = await collectRpmPackages(options({ closure: { installed } }), ctxFor('node'));
+    expect(names(ours)).toEqual(expect.arrayContaining(dnfAnswer.map((p) => `${p.name}-${p.version}`)));
+    expect(names(ours)).toEqual(['ferry-a-1.0', 'ferry-b-1.0', 'ferry-c-2.0', 'ferry-mod-1.0']);
+  }, T);
+
   it('fails with a UserError naming the package and what nothing provides', async () => {
     const error = await collectRpmPackages(options({ packages: ['ferry-a', 'ferry-broken'] }), ctxFor('broken')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
@@ -82,6 +125,18 @@ describe('collectRpmPackages', () => {
   it('enables a non-default module stream named as @module:stream, the way gpuBuildPackages names the driver', async () => {
     const streamed = await collectRpmPackages(options({ packages: ['@ferry-mod:2'] }), ctxFor('stream'));
     expect(names(streamed)).toEqual(['ferry-mod-2.0']);
+  }, T);
+
+  it('refuses unsigned packages from a repo with gpgcheck, naming each one', async () => {
+    const repos = [{ id: 'fixture', baseurl: fixture.baseurl, gpgcheck: true, gpgkey: `${fixture.baseurl}repodata/repomd.xml` }];
+    const error = await collectRpmPackages(options({ repos, packages: ['ferry-a'] }), ctxFor('unsigned')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VerifyError);
+    expect((error as VerifyError).problems).toContain('Package ferry-a-1.0-1.noarch.rpm is not signed');
+  }, T);
+
+  it('resolves for the target architecture, not the build host\'s', async () => {
+    const arm = await collectRpmPackages(options({ arch: 'arm64', packages: ['ferry-a'] }), ctxFor('arm'));
+    expect(arm.find((a) => a.name === 'ferry-a')!.path).toBe('packages/rocky-8.10/aarch64/ferry-a-1.0-1.noarch.rpm');
   }, T);
 
   it('serves a second build from the persistent cache without fetching any RPM again', async () => {
