@@ -1,5 +1,5 @@
-// Writes the published JSON Schemas (schemas/*.schema.json) from the zod schemas; test/config checks they match.
+// Writes schemas/*.schema.json from the zod schemas (test/config/json-schemas.test.ts checks they are current).
 import { writeFileSync } from 'node:fs';
-import { bundleSpecJsonSchema } from '../src/config/bundle-spec-json-schema.ts';
+import { publishedSchemas } from '../src/config/json-schemas.ts';
 
-writeFileSync(new URL('../schemas/bundle-spec.schema.json', import.meta.url), bundleSpecJsonSchema());
+for (const { file, text } of publishedSchemas()) writeFileSync(new URL(`../schemas/${file}`, import.meta.url), text);

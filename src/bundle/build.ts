@@ -18,7 +18,7 @@ import { planBundle, type BundlePlan, type PlannedFile } from './plan.ts';
 import { fetchText } from './fetch.ts';
 import type { FileSpec } from './sources/files.ts';
 import type { Credentials } from '../registry-client/client.ts';
-import { normalizeImageRef } from './rewrite.ts';
+import { formatImageReference, parseImageReference } from '../registry-client/reference.ts';
 import { sealBundle } from './seal.ts';
 
 
@@ -31,7 +31,7 @@ export interface BundleSources {
   rpm?: (options: NonNullable<BundlePlan['rpm']> & { osId: string; osVersion: string }, ctx: SourceContext) => Promise<Artifact[]>;
   deb?: (options: NonNullable<BundlePlan['deb']> & { osId: string; osVersion: string }, ctx: SourceContext) => Promise<Artifact[]>;
   files?: (options: { files: FileSpec[] }, ctx: SourceContext) => Promise<Artifact[]>;
-  gpuBuildPackages?: (lock: Lock) => string[];
+  gpuBuildPackages?: (lock: Lock, kernels: readonly string[]) => string[];
   gpuDriverInstaller?: (lock: Lock) => FileSpec | undefined;
 }
 
@@ -158,7 +158,7 @@ export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
       title: 'Plan the bundle from the lock and the spec',
       run: async () => {
         state.plan = planBundle(input.lock, input.spec, {
-          gpuBuildPackages: input.sources.gpuBuildPackages?.(input.lock),
+          gpuBuildPackages: input.sources.gpuBuildPackages?.(input.lock, input.spec.kernels),
           gpuDriverInstaller: input.sources.gpuDriverInstaller?.(input.lock),
         });
         await claimDir(workDir, input.cacheDir);
@@ -182,7 +182,7 @@ export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
         {
           title: 'Images',
           run: async (progress) => {
-            const known = new Set(plan().images.map((i) => normalizeImageRef(i.ref)));
+            const known = new Set(plan().images.map((i) => formatImageReference(parseImageReference(i.ref))));
             const images = [...plan().images, ...manifestImages.filter((r) => !known.has(r)).map((ref) => ({ ref, critical: false }))];
             if (images.length === 0) return 'none';
             const credentials: Record<string, Credentials> = {};

@@ -10,7 +10,7 @@ import { extract } from 'tar-stream';
 import { UserError } from '../errors.ts';
 import { hashBytes, hashFile, hashStream } from './checksums.ts';
 import { bundleMetadataFiles } from './layout.ts';
-import { mapPool } from './pool.ts';
+import { mapPool } from '../util/map-pool.ts';
 
 export interface Observed {
   /** Every regular file: path inside the bundle → size and sha256. */

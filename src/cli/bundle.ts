@@ -15,7 +15,7 @@ import { packIso, packSplit, parseSize, unpackBundle } from '../bundle/pack.ts';
 import { planBundle, renderPlan } from '../bundle/plan.ts';
 import { fingerprint, parsePrivateKey, parsePublicKey } from '../bundle/sign.ts';
 import { DEFAULT_VERIFY_CONCURRENCY, verifyBundle } from '../bundle/verify.ts';
-import { BundleSpec } from '../config/bundle-spec.ts';
+import { BundleSpec, KernelRelease } from '../config/bundle-spec.ts';
 import { loadYamlFile } from '../config/load.ts';
 import { parseYaml } from '../config/parse.ts';
 import { Lock } from '../config/lock.ts';
@@ -110,6 +110,7 @@ interface BuildFlags extends OutputFlags {
   ferryBinary?: string;
   dryRun?: boolean;
   concurrency: number;
+  kernel: string[];
 }
 
 async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
@@ -119,9 +120,12 @@ async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
   const chunkSize = flags.split ? parseSize(flags.split) : undefined;
   const lockText = await readText(at(flags.lock), 'lock');
   const lock = parseYaml(lockText, flags.lock, Lock);
-  const spec = await loadYamlFile(at(flags.spec), BundleSpec);
+  const loaded = await loadYamlFile(at(flags.spec), BundleSpec);
+  for (const k of flags.kernel)
+    if (!KernelRelease.safeParse(k).success) throw new UserError(`--kernel ${JSON.stringify(k)}: must be a kernel release as \`uname -r\` prints it`);
+  const spec = flags.kernel.length > 0 ? { ...loaded, kernels: flags.kernel } : loaded;
   if (flags.dryRun) {
-    const plan = planBundle(lock, spec, { gpuBuildPackages: defaultSources.gpuBuildPackages?.(lock), gpuDriverInstaller: defaultSources.gpuDriverInstaller?.(lock) });
+    const plan = planBundle(lock, spec, { gpuBuildPackages: defaultSources.gpuBuildPackages?.(lock, spec.kernels), gpuDriverInstaller: defaultSources.gpuDriverInstaller?.(lock) });
     ctx.io.stdout.write(flags.json ? `${JSON.stringify(plan)}\n` : renderPlan(plan));
     return;
   }
@@ -206,6 +210,7 @@ export function registerBundleCommands(program: Command, ctx: CommandContext): v
       .option('--iso <file>', 'also write the bundle as an ISO image (needs xorriso)')
       .option('--ferry-binary <file>', 'a ferry executable to carry as bin/ferry')
       .option('--dry-run', 'print what would be fetched from where (after mirrors), fetch nothing')
+      .option('--kernel <release>', "a GPU node's exact kernel (uname -r); repeat for each; overrides the spec's kernels", (v: string, all: string[]) => [...all, v], [] as string[])
       .option('--concurrency <n>', 'downloads at once', positiveInt, 4),
   ).action((flags: BuildFlags) => build(ctx, flags));
 

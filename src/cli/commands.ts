@@ -1,6 +1,8 @@
 // The list of commands, in the order `ferry --help` shows them. Each file registers one command group.
 import type { Command } from 'commander';
 import { registerBundleCommands } from './bundle.ts';
+import { registerDoctor } from './doctor.ts';
+import { registerInstall } from './install.ts';
 import { registerKeyCommands } from './key.ts';
 import { registerMatrix } from './matrix.ts';
 import type { CommandContext } from './program.ts';
@@ -9,4 +11,4 @@ import { registerResolve } from './resolve.ts';
 
 export type RegisterCommand = (program: Command, ctx: CommandContext) => void;
 
-export const commands: RegisterCommand[] = [registerResolve, registerMatrix, registerBundleCommands, registerKeyCommands, registerRegistryCommands];
+export const commands: RegisterCommand[] = [registerResolve, registerMatrix, registerBundleCommands, registerKeyCommands, registerDoctor, registerInstall, registerRegistryCommands];

@@ -10,7 +10,7 @@ import { loadYamlFile } from '../config/load.ts';
 import { UserError, VerifyError } from '../errors.ts';
 import { connectInventory } from '../hosts/connect.ts';
 import { registryMirrorsPhase } from '../phases/registry-mirrors.ts';
-import { RegistryParams, registryPhase, rendered } from '../phases/registry.ts';
+import { RegistryParams, localRegistryPhase, rendered } from '../phases/local-registry.ts';
 import { runPhases } from '../phases/runner.ts';
 import { RegistryClient } from '../registry-client/client.ts';
 import { readLayoutPlan } from '../registry/layout-files.ts';
@@ -52,7 +52,7 @@ async function deploy(ctx: CommandContext, flags: Flags, what: 'deploy' | 'sync'
   await using _ = hosts;
   const bundleDir = await bundleFor(ctx, flags, stateDir);
   const reports = await runPhases(
-    [{ phase: registryPhase, params }, { phase: registryMirrorsPhase, params }],
+    [{ phase: localRegistryPhase, params }, { phase: registryMirrorsPhase, params }],
     { inventory, bundleDir, state: {}, addSecret: () => {}, now: ctx.now },
     {
       concurrency: inventory.ssh.concurrency,

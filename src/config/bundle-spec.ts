@@ -79,6 +79,9 @@ export const RegistryCredential = z
   .refine((c) => (c.username === undefined) !== (c.usernameEnv === undefined), { message: 'give exactly one of username or usernameEnv' });
 export type RegistryCredential = z.infer<typeof RegistryCredential>;
 
+/** A kernel release as `uname -r` prints it, e.g. 5.14.0-427.13.1.el9_4.x86_64. */
+export const KernelRelease = z.string().regex(/^[0-9][A-Za-z0-9._+~-]*$/, 'must be a kernel release as `uname -r` prints it');
+
 export const BundleSpec = z
   .object({
     apiVersion: z.literal('ferry.dev/v1alpha1'),
@@ -107,6 +110,11 @@ export const BundleSpec = z
       .strict()
       .default({ mirrors: {}, credentials: [], insecure: [] }),
     files: z.array(FileSource).default([]),
+    /**
+     * The exact kernels of the GPU nodes (`uname -r`, as `ferry doctor` reports them): the driver build needs the
+     * kernel-devel / linux-headers of each. Without them the lock's kernel series is used, which may name no package.
+     */
+    kernels: z.array(KernelRelease).default([]),
     /** Also carry NVIDIA's .run installer of the locked driver (files/nvidia-driver/...), besides its OS packages. */
     nvidiaDriverInstaller: z.boolean().default(false),
     manifests: z.array(ManifestSource).default([]),

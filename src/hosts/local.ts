@@ -30,7 +30,7 @@ export class LocalHost implements Host {
       command: shown,
       exitCode: r.exitCode ?? null,
       signal: r.signal ?? null,
-      stdout: String(r.stdout ?? ''),
+      stdout: redact(String(r.stdout ?? ''), options.secrets),
       stderr: redact(String(r.stderr ?? ''), options.secrets),
       durationMs: Math.round(performance.now() - started),
       timedOut: r.timedOut === true,

@@ -1,4 +1,5 @@
 // Fan work out over many hosts with a bound on how many run at once; one host's failure never stops the others.
+import { mapPool } from '../util/map-pool.ts';
 
 /** The outcome for one host: its value, or the error it threw. */
 export type HostOutcome<T> = { host: string; ok: true; value: T } | { host: string; ok: false; error: unknown };
@@ -9,20 +10,12 @@ export async function mapHosts<H extends { readonly name: string }, T>(
   work: (host: H) => Promise<T>,
   options: { concurrency?: number } = {},
 ): Promise<HostOutcome<T>[]> {
-  const limit = Math.max(1, options.concurrency ?? 30);
-  const out = new Array<HostOutcome<T>>(hosts.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < hosts.length) {
-      const i = next++;
-      const host = hosts[i]!;
-      try {
-        out[i] = { host: host.name, ok: true, value: await work(host) };
-      } catch (error) {
-        out[i] = { host: host.name, ok: false, error };
-      }
+  // The wrapped function never throws, so the pool never stops early: one host's failure leaves the others running.
+  return mapPool(hosts, Math.max(1, options.concurrency ?? 30), async (host): Promise<HostOutcome<T>> => {
+    try {
+      return { host: host.name, ok: true, value: await work(host) };
+    } catch (error) {
+      return { host: host.name, ok: false, error };
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, hosts.length) }, worker));
-  return out;
+  });
 }

@@ -10,7 +10,7 @@ import { CONTAINERD_CERTS_DIR, renderContainerdHosts } from '../render/container
 import { pinImageArgv } from '../render/containerd.ts';
 import type { RenderedFile } from '../render/file.ts';
 import type { Phase, PhaseContext } from './phase.ts';
-import { RegistryParams, runCa } from './registry.ts';
+import { RegistryParams, runCa } from './local-registry.ts';
 import { UserError } from '../errors.ts';
 
 async function hostsFiles(ctx: PhaseContext, params: RegistryParams): Promise<{ files: RenderedFile[]; critical: string[] }> {

@@ -2,7 +2,8 @@
 // before the index that names them) and blobs, and the repository/tag it gets in the local registry. Pure.
 import { parseManifest, type Descriptor } from '../registry-client/manifest.ts';
 import { CRITICAL, REF_NAME } from '../bundle/sources/oci-layout.ts';
-import { localRepository, parseImageName } from '../render/local-image.ts';
+import { localRepository } from '../render/local-image.ts';
+import { parseImageReference } from '../registry-client/reference.ts';
 import { UserError } from '../errors.ts';
 
 export interface PlannedManifest {
@@ -41,7 +42,7 @@ export function planLayout(indexJson: string, readManifest: ManifestSource): Pla
   return (index.manifests ?? []).map((top) => {
     const ref = top.annotations?.[REF_NAME];
     if (!ref) throw new UserError(`images/index.json: manifest ${top.digest} has no ${REF_NAME} annotation`);
-    const name = parseImageName(ref);
+    const name = parseImageReference(ref);
     const manifests: PlannedManifest[] = [];
     const blobs = new Map<string, number>();
     const walk = (d: Descriptor) => {

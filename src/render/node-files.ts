@@ -10,7 +10,8 @@ import { renderCrioConfig, renderCrioRegistries } from './crio.ts';
 import type { RenderedFile } from './file.ts';
 import { renderHaproxyConfig } from './haproxy.ts';
 import { renderKeepalived } from './keepalived.ts';
-import { localImageRef, parseImageName } from './local-image.ts';
+import { localImageRef } from './local-image.ts';
+import { parseImageReference } from '../registry-client/reference.ts';
 import { renderModules } from './modules.ts';
 import { renderNftables, renderNftablesUnit, type NftablesInput } from './nftables.ts';
 import { renderNodeLocalLb } from './node-local-lb.ts';
@@ -77,7 +78,7 @@ function runtimeFiles(input: NodeFilesInput, host: InventoryHost): RenderedFile[
   const { lock } = input;
   const registry = registryEndpoints(input);
   const refs = lock.images.map((i) => i.ref);
-  const pause = refs.find((r) => parseImageName(r).path === 'pause');
+  const pause = refs.find((r) => parseImageReference(r).repository === 'pause');
   if (!pause) throw new UserError('the lock names no pause image', { hint: 'run ferry resolve again: every stack needs registry.k8s.io/pause' });
   const sandboxImage = localImageRef(pause, registry.name);
   const gpu = host.roles.includes('gpu') && lock.stack.nvidiaDriver !== null ? { defaultRuntime: true } : undefined;

@@ -13,6 +13,8 @@ export interface AuditRecord {
   command: string;
   exitCode: number | null;
   durationMs: number;
+  /** The command was marked read-only (it changed nothing): a re-run that finds everything done has only these. */
+  readOnly?: boolean;
 }
 
 export interface AuditOptions {
@@ -41,12 +43,12 @@ export class AuditHost implements Host {
     const started = this.#options.now();
     try {
       const result = await this.#inner.exec(command, { ...options, secrets });
-      this.#record('exec', result.command, result.exitCode, result.durationMs, started);
+      this.#record('exec', result.command, result.exitCode, result.durationMs, started, options.readOnly);
       return { ...result, stdout: redact(result.stdout, secrets), stderr: redact(result.stderr, secrets) };
     } catch (error) {
       const shown = Array.isArray(command) ? (command as string[]).join(' ') : (command as ShellCommand).shell;
       const code = (error as { code?: unknown }).code;
-      this.#record('exec', redact(shown, secrets), typeof code === 'number' ? code : null, this.#since(started), started);
+      this.#record('exec', redact(shown, secrets), typeof code === 'number' ? code : null, this.#since(started), started, options.readOnly);
       if (error instanceof Error) error.message = redact(error.message, secrets);
       throw error;
     }
@@ -76,7 +78,7 @@ export class AuditHost implements Host {
     return this.#options.now().getTime() - started.getTime();
   }
 
-  #record(op: AuditRecord['op'], command: string, exitCode: number | null, durationMs: number, started: Date): void {
+  #record(op: AuditRecord['op'], command: string, exitCode: number | null, durationMs: number, started: Date, readOnly?: boolean): void {
     const phase = this.#options.phase?.();
     this.#options.sink({
       time: started.toISOString(),
@@ -86,6 +88,7 @@ export class AuditHost implements Host {
       command: redact(command, this.#options.secrets()),
       exitCode,
       durationMs,
+      ...(readOnly ? { readOnly: true } : {}),
     });
   }
 }

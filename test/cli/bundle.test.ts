@@ -136,6 +136,18 @@ describe('ferry bundle build, inspect, unpack (no sources needed: a lock without
     expect(plan.files.map((f) => f.name)).toContain('kubeadm');
   });
 
+  it("--kernel puts each GPU node's exact kernel headers in the plan instead of the lock's series", async () => {
+    const lock = new URL('../bundle/fixtures/lock-rocky9-h100.yaml', import.meta.url).pathname;
+    const spec = new URL('../../bundles/gpu-cluster.yaml', import.meta.url).pathname;
+    const exact = '5.14.0-427.13.1.el9_4.x86_64';
+    const r = await ferry('bundle', 'build', '--lock', lock, '--spec', spec, '--dry-run', '--json', '--kernel', exact);
+    expect(r.code, r.err).toBe(0);
+    const packages = (JSON.parse(r.out) as { rpm: { packages: string[] } }).rpm.packages;
+    expect(packages).toContain(`kernel-devel-${exact}`);
+    expect(packages.filter((p) => p.startsWith('kernel-devel-'))).toEqual([`kernel-devel-${exact}`]);
+    expect((await ferry('bundle', 'build', '--lock', lock, '--spec', spec, '--dry-run', '--kernel', 'not a kernel')).code).toBe(2);
+  });
+
   it('exits 2 naming file, line and field for a bad spec', async () => {
     const bad = join(work, 'bad-spec.yaml');
     await writeFile(bad, 'apiVersion: ferry.dev/v1alpha1\nkind: BundleSpec\nname: x\nclosure: everything\n');

@@ -42,6 +42,7 @@ describe('run progress', () => {
 
   it('settles the listr2 display when a run stops midway, so it never hangs', async () => {
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const writeErr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       const p = listrProgress(
         [
@@ -53,11 +54,12 @@ describe('run progress', () => {
       );
       failedRun.forEach((e) => p.onEvent(e));
       await expect(Promise.race([p.finish().then(() => 'settled'), new Promise((r) => setTimeout(() => r('hung'), 2000))])).resolves.toBe('settled');
-      const shown = write.mock.calls.map((c) => String(c[0])).join('');
+      const shown = [...write.mock.calls, ...writeErr.mock.calls].map((c) => String(c[0])).join('');
       expect(shown).toContain('w1: FAILED');
       expect(shown).toContain('c: skipped (not run: an earlier phase failed)');
     } finally {
       write.mockRestore();
+      writeErr.mockRestore();
     }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { localImageRef, localRepository, parseImageName, upstreamRegistries } from '../../src/render/local-image.ts';
+import { localImageRef, localRepository, upstreamRegistries } from '../../src/render/local-image.ts';
 import { UserError } from '../../src/errors.ts';
 
 // Normalization rules of docker/distribution reference.ParseNormalizedNamed (docker.io default, library/ prefix).
@@ -20,8 +20,9 @@ const rows = [
 ];
 
 describe('local image naming', () => {
-  it.each(rows)('$name: parses $ref', ({ ref, domain, path, tag, digest }) => {
-    expect(parseImageName(ref)).toEqual({ domain, path, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) });
+  it.each(rows)('$name: $ref is stored under its upstream host', ({ ref, domain, path, tag, digest }) => {
+    expect(localRepository(ref)).toBe(`${domain}/${path}`);
+    expect(localImageRef(ref, 'reg:5000')).toBe(`reg:5000/${domain}/${path}${tag ? `:${tag}` : digest ? '' : ':latest'}${digest ? `@${digest}` : ''}`);
   });
 
   it('keeps the upstream host as the first path component in the local registry', () => {
@@ -40,6 +41,6 @@ describe('local image naming', () => {
   });
 
   it.each(['UPPER/case:1', 'a//b', 'x:bad tag', 'x@sha256:short'])('refuses %s', (ref) => {
-    expect(() => parseImageName(ref)).toThrow(UserError);
+    expect(() => localRepository(ref)).toThrow(UserError);
   });
 });

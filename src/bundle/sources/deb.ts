@@ -13,7 +13,7 @@ import type { Artifact, SourceContext } from '../artifact.ts';
 import { linkOrCopy, sha256File } from '../cache-file.ts';
 import { applyMirrors, displayUrl, type Mirror } from '../http/mirror.ts';
 import { BundleLayout } from '../layout.ts';
-import { mapPool } from '../pool.ts';
+import { mapPool } from '../../util/map-pool.ts';
 import { aptFailure, aptOptions, archiveFileName, debArch, parseAptSimulation, parseInstalledDeb, sourcesList, statusFile, type DebSource } from './deb-plan.ts';
 import { parseDeb822 } from './deb822.ts';
 

@@ -8,7 +8,7 @@ import { linkOrCopy } from '../cache-file.ts';
 import { download } from '../http/download.ts';
 import { applyMirrors, displayUrl, type Mirror } from '../http/mirror.ts';
 import { BundleLayout } from '../layout.ts';
-import { mapPool } from '../pool.ts';
+import { mapPool } from '../../util/map-pool.ts';
 
 const PROGRESS_STEP = 1024 * 1024;
 

@@ -16,19 +16,23 @@ function branchNumber(branch: string): number {
   return Number.isInteger(n) ? n : Number.NaN;
 }
 
-/** Packages to add to the bundle's OS package list for the lock's GPU driver: headers, compiler, libelf, driver. */
-export function gpuBuildPackages(lock: { stack: Pick<Stack, 'os' | 'kernel' | 'nvidiaDriver'> }): string[] {
-  const { os, kernel, nvidiaDriver: driver } = lock.stack;
+/**
+ * Packages to add to the bundle's OS package list for the lock's GPU driver: headers of each node kernel, compiler,
+ * libelf, driver. `kernels` are the nodes' exact `uname -r`; without them, the lock's kernel.
+ */
+export function gpuBuildPackages(lock: { stack: Pick<Stack, 'os' | 'kernel' | 'nvidiaDriver'> }, kernels: readonly string[] = []): string[] {
+  const { os, nvidiaDriver: driver } = lock.stack;
   if (driver === null) return [];
+  const targets = kernels.length > 0 ? [...new Set(kernels)] : [lock.stack.kernel];
   const branch = branchNumber(driver.branch);
   const open = driver.kernelModule === 'open';
   if (os.family === 'el') {
     const major = Number(os.version.split('.')[0]);
-    const build = [`kernel-devel-${kernel}`, `kernel-headers-${kernel}`, 'gcc', 'make', 'elfutils-libelf-devel'];
+    const build = [...targets.flatMap((k) => [`kernel-devel-${k}`, `kernel-headers-${k}`]), 'gcc', 'make', 'elfutils-libelf-devel'];
     if (major >= 10) return [...build, open ? 'nvidia-open' : 'cuda-drivers'];
     return [...build, open ? `@nvidia-driver:${branch}-open` : `@nvidia-driver:${branch}-dkms`, open ? 'nvidia-open' : 'cuda-drivers'];
   }
-  const build = [`linux-headers-${kernel}`, 'build-essential', 'libelf-dev'];
+  const build = [...targets.map((k) => `linux-headers-${k}`), 'build-essential', 'libelf-dev'];
   const named = branch <= 580;
   const pkg = open ? (named ? `nvidia-open-${branch}` : 'nvidia-open') : named ? `cuda-drivers-${branch}` : 'cuda-drivers';
   return [...build, `nvidia-driver-pinning-${branch}`, pkg];

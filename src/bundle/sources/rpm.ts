@@ -10,7 +10,7 @@ import type { Artifact, SourceContext } from '../artifact.ts';
 import { linkOrCopy, sha256File } from '../cache-file.ts';
 import { applyMirrors, displayUrl, type Mirror } from '../http/mirror.ts';
 import { BundleLayout } from '../layout.ts';
-import { mapPool } from '../pool.ts';
+import { mapPool } from '../../util/map-pool.ts';
 import { decompressByName, readRepoFile } from './repo-file.ts';
 import { dnfDownloadArgs, dnfFailure, parseDnfProblems, parseDnfResolved, repomdLocation, rpmArch, type RpmRepo } from './rpm-plan.ts';
 import { formatNevra, subtractInstalled, type Nevra } from './rpm-version.ts';

@@ -46,6 +46,24 @@ describe('gpuBuildPackages', () => {
   it.each(rows)('$name', ({ os, kernel, driver, want }) => {
     expect(gpuBuildPackages({ stack: { os, kernel, nvidiaDriver: driver } })).toEqual(want);
   });
+
+  it("takes the nodes' exact kernels over the lock's kernel series, headers for each, once", () => {
+    // The lock says 5.14.0-427 (the release's series, from the matrix); the nodes run two builds of it.
+    const lock = { stack: { os: el('9.4'), kernel: '5.14.0-427', nvidiaDriver: open('R580', '580.95.05') } };
+    const nodes = ['5.14.0-427.13.1.el9_4.x86_64', '5.14.0-427.42.1.el9_4.x86_64', '5.14.0-427.13.1.el9_4.x86_64'];
+    expect(gpuBuildPackages(lock, nodes)).toEqual([
+      'kernel-devel-5.14.0-427.13.1.el9_4.x86_64',
+      'kernel-headers-5.14.0-427.13.1.el9_4.x86_64',
+      'kernel-devel-5.14.0-427.42.1.el9_4.x86_64',
+      'kernel-headers-5.14.0-427.42.1.el9_4.x86_64',
+      'gcc',
+      'make',
+      'elfutils-libelf-devel',
+      '@nvidia-driver:580-open',
+      'nvidia-open',
+    ]);
+    expect(gpuBuildPackages({ stack: { ...lock.stack, os: deb('ubuntu', '24.04') } }, ['6.8.0-60-generic'])[0]).toBe('linux-headers-6.8.0-60-generic');
+  });
 });
 
 describe('gpuDriverInstaller', () => {

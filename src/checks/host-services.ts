@@ -1,0 +1,43 @@
+// Services on the node that get in the way: firewalld/ufw, SELinux and fapolicyd (EL), NetworkManager on CNI devices.
+import type { Facts } from '../facts/types.ts';
+import { hostFinding, type Finding, type NodeCheck, type NodeContext } from './types.ts';
+
+const active = (facts: Facts, unit: string) => facts.services[unit] === 'active';
+
+function firewall(facts: Facts): Finding[] {
+  const out: Finding[] = [];
+  if (active(facts, 'firewalld'))
+    out.push(hostFinding('firewall', facts.host, 'warn', `firewalld is active${facts.iptables.firewalldBackend ? ` (FirewallBackend=${facts.iptables.firewalldBackend})` : ''}: it must let the cluster ports and IP protocol 4 / UDP VXLAN through`, 'systemctl disable --now firewalld, or open 6443, 2379-2380, 10250, 179/tcp, 4789/udp and protocol 4 (firewall-cmd --permanent --add-protocol=4)'));
+  if (active(facts, 'ufw')) out.push(hostFinding('firewall', facts.host, 'warn', 'ufw is active: it must allow the cluster ports and protocol 4', 'ufw disable, or ufw allow the cluster ports and proto ipencap'));
+  if (out.length === 0) out.push(hostFinding('firewall', facts.host, 'pass', 'neither firewalld nor ufw is active (the pairwise probes test the nftables rules themselves)'));
+  return out;
+}
+
+function securityPolicy(facts: Facts, ctx: NodeContext): Finding[] {
+  const id = 'security-policy';
+  if (facts.os.family !== 'el') {
+    const nm = networkManager(facts, ctx);
+    return nm.length > 0 ? nm : [hostFinding(id, facts.host, 'pass', `not Enterprise Linux (${facts.os.prettyName}): no SELinux or fapolicyd to check`)];
+  }
+  const out: Finding[] = [];
+  const mode = facts.selinux ?? 'unknown';
+  if (mode === 'Enforcing' && facts.elPackages['container-selinux'] === false)
+    out.push(hostFinding(id, facts.host, 'fail', 'SELinux is enforcing but container-selinux is not installed: containers cannot start', 'install container-selinux from the bundle repository'));
+  else out.push(hostFinding(id, facts.host, 'pass', `SELinux ${mode}${facts.elPackages['container-selinux'] ? ', container-selinux installed' : ''}`));
+  if (active(facts, 'fapolicyd'))
+    out.push(hostFinding(id, facts.host, 'warn', 'fapolicyd is active: it can block container runtimes and the NVIDIA driver installer from executing', 'add trust rules for /usr/bin/containerd*, /usr/bin/runc, /var/lib/containerd, or systemctl disable --now fapolicyd'));
+  return [...out, ...networkManager(facts, ctx)];
+}
+
+function networkManager(facts: Facts, ctx: NodeContext): Finding[] {
+  if (!active(facts, 'NetworkManager') || ctx.plan.cni !== 'calico') return [];
+  const conf = facts.networkManagerUnmanaged.join(' ');
+  if (/cali/.test(conf) && /tunl/.test(conf)) return [];
+  return [hostFinding('security-policy', facts.host, 'warn', 'NetworkManager is active and does not leave Calico’s devices alone: it can take over cali*, tunl* and vxlan.calico', 'printf "[keyfile]\\nunmanaged-devices=interface-name:cali*;interface-name:tunl*;interface-name:vxlan.calico;interface-name:vxlan-v6.calico\\n" > /etc/NetworkManager/conf.d/calico.conf && systemctl reload NetworkManager')];
+}
+
+/** The host-service checks, in report order. */
+export const hostServiceChecks: NodeCheck[] = [
+  { id: 'firewall', title: 'firewalld / ufw', run: firewall },
+  { id: 'security-policy', title: 'SELinux, fapolicyd, NetworkManager', run: securityPolicy },
+];

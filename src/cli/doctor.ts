@@ -1,0 +1,116 @@
+// `ferry doctor`: check every node and node pair of an inventory over SSH (or this machine with --local) before install.
+import { readdir, stat, writeFile } from 'node:fs/promises';
+import { homedir, hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { Inventory, Role } from '../config/inventory.ts';
+import { Lock } from '../config/lock.ts';
+import { loadYamlFile } from '../config/load.ts';
+import { UserError } from '../errors.ts';
+import { BundleLayout } from '../bundle/layout.ts';
+import { LocalHost } from '../hosts/local.ts';
+import { checkIds } from '../checks/registry.ts';
+import { runDoctor, type DoctorTarget, type OpenedHosts } from '../doctor/doctor.ts';
+import { planFrom } from '../doctor/plan.ts';
+import { renderJson, renderTable } from '../doctor/report.ts';
+import { openInventoryHosts } from '../doctor/ssh-hosts.ts';
+import type { CommandContext } from './program.ts';
+import type { RegisterCommand } from './commands.ts';
+
+interface DoctorFlags {
+  inventory?: string;
+  local?: boolean;
+  json?: boolean;
+  acceptNewHostKeys?: boolean;
+  lock?: string;
+  only?: string;
+  skip?: string;
+  bundle?: string;
+  roles?: string;
+  out?: string;
+}
+
+function idList(value: string | undefined, flag: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  const ids = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const known = checkIds();
+  const unknown = ids.filter((id) => !known.includes(id));
+  if (unknown.length > 0) throw new UserError(`${flag}: unknown check id(s): ${unknown.join(', ')}`, { hint: `known ids: ${known.join(', ')}` });
+  return ids;
+}
+
+/** Compressed image bytes in a bundle times 3: containerd keeps the blobs and unpacks them (about twice their size). */
+async function bundleImageBytes(dir: string): Promise<number> {
+  const blobs = join(dir, BundleLayout.imagesDir, 'blobs', 'sha256');
+  let names: string[];
+  try {
+    names = await readdir(blobs);
+  } catch {
+    throw new UserError(`--bundle ${dir}: no ${BundleLayout.imagesDir}/blobs/sha256 in it`, { hint: 'point --bundle at the directory `ferry bundle build` wrote' });
+  }
+  const sizes = await Promise.all(names.map(async (n) => (await stat(join(blobs, n))).size));
+  return sizes.reduce((a, b) => a + b, 0) * 3;
+}
+
+async function doctor(flags: DoctorFlags, ctx: CommandContext): Promise<void> {
+  if (!flags.local && !flags.inventory) throw new UserError('doctor needs -i/--inventory FILE or --local', { hint: 'ferry doctor -i cluster.yaml' });
+  const selection = { only: idList(flags.only, '--only'), skip: idList(flags.skip, '--skip') };
+  const inventory = flags.inventory ? await loadYamlFile(resolve(ctx.cwd, flags.inventory), Inventory) : undefined;
+  const lockPath = flags.lock ?? inventory?.kubernetes.lock;
+  const lock = lockPath ? await loadYamlFile(resolve(flags.lock ? ctx.cwd : resolve(ctx.cwd, flags.inventory!, '..'), lockPath), Lock) : undefined;
+  const imageBytes = flags.bundle ? await bundleImageBytes(resolve(ctx.cwd, flags.bundle)) : undefined;
+  const plan = planFrom(inventory, lock, imageBytes);
+  let targets: DoctorTarget[];
+  let opened: OpenedHosts;
+  if (flags.local) {
+    const roles = (flags.roles ?? 'control-plane').split(',').map((r) => {
+      const parsed = Role.safeParse(r.trim());
+      if (!parsed.success) throw new UserError(`--roles: unknown role "${r}"`, { hint: `roles: ${Role.options.join(', ')}` });
+      return parsed.data;
+    });
+    const name = hostname();
+    targets = [{ name, address: '', roles }];
+    const local = new LocalHost(name);
+    opened = { hosts: new Map([[name, local]]), close: () => local.close() };
+  } else {
+    const inv = inventory!;
+    targets = inv.hosts.map((h) => ({ name: h.name, address: h.address, roles: h.roles }));
+    opened = openInventoryHosts(inv, {
+      inventoryPath: resolve(ctx.cwd, flags.inventory!),
+      hostKeyPolicy: flags.acceptNewHostKeys ? 'accept-new' : 'strict',
+      homeDir: ctx.env.HOME ?? homedir(),
+      agentSocket: ctx.env.SSH_AUTH_SOCK,
+    });
+  }
+  const report = await runDoctor({
+    cluster: inventory?.name,
+    targets,
+    plan,
+    opened,
+    now: ctx.now,
+    selection,
+    concurrency: inventory?.ssh.concurrency ?? 1,
+  });
+  ctx.io.stdout.write(flags.json ? renderJson(report) : renderTable(report));
+  // The JSON report on disk is what `ferry install` reads the recommendation from.
+  if (flags.out) await writeFile(resolve(ctx.cwd, flags.out), renderJson(report));
+  ctx.setExitCode(report.exitCode as Parameters<CommandContext['setExitCode']>[0]);
+}
+
+/** Registers `ferry doctor` with its flags. */
+export const registerDoctor: RegisterCommand = (program: Command, ctx: CommandContext) => {
+  program
+    .command('doctor')
+    .description('check every node and node pair before install: facts, checks, pairwise probes, recommendation')
+    .option('-i, --inventory <file>', 'cluster inventory (cluster.yaml)')
+    .option('--local', 'run the node checks on this machine')
+    .option('--json', 'print the report as JSON (shape in docs/doctor.md)')
+    .option('--accept-new-host-keys', 'trust host keys not yet in known_hosts (a changed key is still refused)')
+    .option('--lock <file>', 'take the Kubernetes version, CNI and driver from this lock file')
+    .option('--only <ids>', 'run only these check ids (comma-separated)')
+    .option('--skip <ids>', 'skip these check ids (comma-separated)')
+    .option('--bundle <dir>', 'bundle directory: its images size the disk-headroom check')
+    .option('--roles <roles>', 'roles of this machine with --local (comma-separated)', 'control-plane')
+    .option('--out <file>', 'also write the JSON report to this file (install reads its recommendation)')
+    .action((flags: DoctorFlags) => doctor(flags, ctx));
+};

@@ -1,0 +1,13 @@
+// Turns the whole output of gather.sh into Facts: the one entry point the doctor uses.
+import type { Facts } from './types.ts';
+import { splitSections } from './sections.ts';
+import { parseSystem } from './parse-system.ts';
+import { parseNetwork } from './parse-network.ts';
+import { parseRuntime } from './parse-runtime.ts';
+import { parseGpu } from './parse-gpu.ts';
+
+/** Parse gather.sh output from host `host` into typed facts. */
+export function parseFacts(host: string, output: string): Facts {
+  const sections = splitSections(output);
+  return { host, ...parseSystem(sections), ...parseNetwork(sections), ...parseRuntime(sections), gpu: parseGpu(sections) };
+}

@@ -1,0 +1,64 @@
+// copy-bundle: the parts of the bundle a node needs (its OS package repository, plain files) go to
+// /var/lib/ferry/bundle/ on every node; files already there with the manifest's sha256 are skipped, and every
+// copied file is checked again on the node. Bytes and time per node are kept for the run's summary.
+import { join, posix } from 'node:path';
+import { VerifyError } from '../errors.ts';
+import type { Host } from '../hosts/host.ts';
+import { sh } from '../hosts/shell.ts';
+import { bundleManifest } from './bundle-manifest.ts';
+import { checksumList, failedChecks, NODE_BUNDLE_DIR, nodeBundleFiles, type NodeBundleFile } from './bundle-on-node.ts';
+import type { Phase, PhaseContext } from './phase.ts';
+import { requireLock } from './render-inputs.ts';
+
+/** Bytes and files copied to one node, and how long it took. */
+export interface CopyStats {
+  files: number;
+  bytes: number;
+  ms: number;
+}
+
+const UPLOADS_AT_ONCE = 4;
+
+/** The run's copy statistics by host (filled by copy-bundle). */
+export function copyStats(ctx: PhaseContext): Map<string, CopyStats> {
+  if (!(ctx.state.copyStats instanceof Map)) ctx.state.copyStats = new Map<string, CopyStats>();
+  return ctx.state.copyStats as Map<string, CopyStats>;
+}
+
+/** The files among `files` that are missing or different on the node (read-only, one round trip). */
+export async function missingOnNode(host: Host, files: readonly NodeBundleFile[], options: { afterCopy?: boolean } = {}): Promise<NodeBundleFile[]> {
+  if (files.length === 0) return [];
+  // After copying it checks run's own work: not read-only, so a dry run lists it instead of running it.
+  const r = await host.exec(sh`cd ${NODE_BUNDLE_DIR} 2>/dev/null && sha256sum -c --quiet -`, { stdin: checksumList(files), readOnly: !options.afterCopy, allowFailure: true });
+  if (r.exitCode === 0) return [];
+  const failed = failedChecks(r.stdout);
+  // No list of failures means the directory itself is missing: everything is.
+  return failed.size === 0 ? [...files] : files.filter((f) => failed.has(f.path));
+}
+
+async function filesFor(ctx: PhaseContext): Promise<NodeBundleFile[]> {
+  return nodeBundleFiles(await bundleManifest(ctx), requireLock(ctx).stack.os);
+}
+
+export const copyBundlePhase: Phase = {
+  id: 'copy-bundle',
+  title: 'copy the bundle parts each node needs',
+  targets: (ctx) => ctx.inventory.hosts,
+  async isDone(target, ctx) {
+    return (await missingOnNode(target.host, await filesFor(ctx))).length === 0;
+  },
+  async run(target, ctx) {
+    const started = Date.now();
+    const missing = await missingOnNode(target.host, await filesFor(ctx));
+    const dirs = [...new Set(missing.map((f) => posix.dirname(`${NODE_BUNDLE_DIR}/${f.path}`)))].sort();
+    if (dirs.length > 0) await target.host.exec(['mkdir', '-p', '--', ...dirs]);
+    const queue = [...missing];
+    const worker = async () => {
+      for (let f = queue.shift(); f; f = queue.shift()) await target.host.upload(join(ctx.bundleDir!, f.path), `${NODE_BUNDLE_DIR}/${f.path}`);
+    };
+    await Promise.all(Array.from({ length: Math.min(UPLOADS_AT_ONCE, missing.length) }, worker));
+    const bad = await missingOnNode(target.host, missing, { afterCopy: true });
+    if (bad.length > 0) throw new VerifyError(bad.map((f) => `${target.spec.name}: ${f.path} differs from the manifest after copying`));
+    copyStats(ctx).set(target.spec.name, { files: missing.length, bytes: missing.reduce((n, f) => n + f.size, 0), ms: Date.now() - started });
+  },
+};

@@ -1,0 +1,48 @@
+// The one place that turns a run's inputs (inventory, lock, facts, run state) into what the renderers need, so
+// every phase renders a node's files the same way and isDone compares against exactly what run would write.
+import { InternalError, UserError } from '../errors.ts';
+import type { RenderedFile } from '../render/file.ts';
+import { renderNodeFiles, type NodeFilesInput } from '../render/node-files.ts';
+import type { Lock } from '../config/lock.ts';
+import type { NodeFacts } from './parse-node-facts.ts';
+import type { PhaseContext } from './phase.ts';
+
+/** Name and port of the cluster's local registry on the nodes; its CA path is fixed by the PKI phase. */
+export const LOCAL_REGISTRY = { name: 'registry.ferry.internal', port: 5000, caPath: '/etc/ferry/pki/ca.crt' } as const;
+/** The key of the VRRP password in the run state (set by the CLI from its state directory). */
+export const VRRP_PASS_KEY = 'vrrpAuthPass';
+
+/** The lock, or a UserError saying where to get one. */
+export function requireLock(ctx: PhaseContext): Lock {
+  if (!ctx.lock) throw new UserError('this phase needs the lock file', { hint: 'pass --lock FILE or a bundle that holds ferry.lock.yaml' });
+  return ctx.lock;
+}
+
+/** VRRP router id from the cluster name: stable across runs, spread over 1-255. */
+export function virtualRouterId(clusterName: string): number {
+  let h = 0;
+  for (const c of clusterName) h = (h * 31 + c.charCodeAt(0)) % 255;
+  return h + 1;
+}
+
+/** Every file renderNodeFiles makes for this node. */
+export function nodeFiles(ctx: PhaseContext, host: string, facts: NodeFacts): RenderedFile[] {
+  const input: NodeFilesInput = {
+    inventory: ctx.inventory,
+    lock: requireLock(ctx),
+    host,
+    registry: { ...LOCAL_REGISTRY, caPem: '' },
+  };
+  if (ctx.inventory.network.loadBalancer === 'vip') {
+    const pass = ctx.state[VRRP_PASS_KEY];
+    if (typeof pass !== 'string') throw new InternalError('the VRRP password is not in the run state');
+    if (!facts.interface) throw new UserError(`${host}: no interface carries its inventory address, so the VIP has nowhere to go`);
+    input.vrrp = { interface: facts.interface, virtualRouterId: virtualRouterId(ctx.inventory.name), authPass: pass };
+  }
+  return renderNodeFiles(input);
+}
+
+/** The rendered files whose paths match `wanted`. */
+export function pickFiles(files: readonly RenderedFile[], wanted: (path: string) => boolean): RenderedFile[] {
+  return files.filter((f) => wanted(f.path));
+}

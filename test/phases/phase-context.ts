@@ -1,0 +1,52 @@
+// Test support: a PhaseContext for phase unit tests: the renderer tests' inventory and lock (test/render/fixtures),
+// a bundle manifest with an OS repository, and node facts already known (as preflight leaves them).
+import { readFileSync } from 'node:fs';
+import { Inventory } from '../../src/config/inventory.ts';
+import { Lock } from '../../src/config/lock.ts';
+import { parseYaml } from '../../src/config/parse.ts';
+import type { BundleManifest } from '../../src/bundle/manifest.ts';
+import { rememberNodeFacts } from '../../src/phases/node-facts.ts';
+import { parseNodeFacts } from '../../src/phases/parse-node-facts.ts';
+import type { PhaseContext } from '../../src/phases/phase.ts';
+import { VRRP_PASS_KEY } from '../../src/phases/render-inputs.ts';
+import { fixture } from './fixtures.ts';
+
+const renderFixture = (name: string) => readFileSync(new URL(`../render/fixtures/${name}`, import.meta.url), 'utf8');
+
+const sha = (c: string) => c.repeat(64);
+
+/** A manifest with one repository for `os` (rpm + repodata + a GPG key, or debs + Packages) and one file. */
+export function manifestFor(os: { id: string; version: string }, family: 'el' | 'debian'): BundleManifest {
+  const dir = `packages/${os.id}-${os.version}/${family === 'el' ? 'x86_64' : 'amd64'}`;
+  const artifacts: BundleManifest['artifacts'] = family === 'el'
+    ? [
+        { kind: 'package', path: `${dir}/containerd.io-1.7.28-3.1.el8.x86_64.rpm`, size: 10, sha256: sha('a'), source: 'test' },
+        { kind: 'repo-metadata', path: `${dir}/repodata/repomd.xml`, size: 10, sha256: sha('b'), source: 'test' },
+        { kind: 'repo-metadata', path: `${dir}/RPM-GPG-KEY-Rocky-8`, size: 10, sha256: sha('c'), source: 'test' },
+      ]
+    : [
+        { kind: 'package', path: `${dir}/containerd_1.6.20~ds1-1+deb12u3_amd64.deb`, size: 10, sha256: sha('a'), source: 'test' },
+        { kind: 'repo-metadata', path: `${dir}/Packages`, size: 10, sha256: sha('b'), source: 'test' },
+      ];
+  artifacts.push({ kind: 'file', path: 'files/kubernetes/1.33.4/kubeadm', size: 20, sha256: sha('d'), source: 'test' });
+  artifacts.push({ kind: 'image-blob', path: `images/blobs/sha256/${sha('e')}`, size: 99, sha256: sha('e'), source: 'test' });
+  return { apiVersion: 'ferry.dev/v1alpha1', kind: 'BundleManifest', name: 't', createdAt: '2026-11-23T00:00:00Z', platform: 'linux/amd64', documents: [], artifacts };
+}
+
+/** A context for the OS family `family` on every host of the inventory (addresses 10.20.0.x on eth0). */
+export function phaseContext(family: 'el' | 'debian', options: { hosts?: string[] } = {}): PhaseContext {
+  const inventory = parseYaml(renderFixture('cluster.yaml'), 'cluster.yaml', Inventory);
+  if (options.hosts) inventory.hosts = inventory.hosts.filter((h) => options.hosts!.includes(h.name));
+  const lock = parseYaml(renderFixture('ferry.lock.yaml'), 'ferry.lock.yaml', Lock);
+  lock.stack.os = family === 'el' ? { id: 'rocky', version: '8.6', family: 'el', arch: 'x86_64' } : { id: 'debian', version: '12', family: 'debian', arch: 'amd64' };
+  const ctx: PhaseContext = {
+    inventory, lock, bundleDir: '/bundle', state: { [VRRP_PASS_KEY]: 'Te5tPa55', bundleManifest: manifestFor(lock.stack.os, family) },
+    addSecret: () => {}, now: () => new Date('2026-11-23T12:00:00Z'),
+  };
+  const osRelease = fixture(family === 'el' ? 'rocky86-os-release' : 'debian12-os-release');
+  for (const h of inventory.hosts) {
+    const out = `==ferry:os-release==\n${osRelease}==ferry:kernel==\n4.18.0-372.19.1.el8_6.x86_64\n==ferry:machine==\nx86_64\n==ferry:addresses==\n2: eth0    inet ${h.address}/24 brd 10.20.0.255 scope global eth0\n`;
+    rememberNodeFacts(ctx.state, h.name, parseNodeFacts(h.name, out, h.address));
+  }
+  return ctx;
+}

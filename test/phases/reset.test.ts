@@ -1,0 +1,38 @@
+// Reset phases against a fake host: what counts as left over, and the exact undo steps of reset-container-runtime
+// on Debian (units, exactly the recorded packages, files, empty directories).
+import { describe, expect, it } from 'vitest';
+import { resetPhases } from '../../src/phases/reset.ts';
+import { FakeHost } from '../support/fake-host.ts';
+import { fixture } from './fixtures.ts';
+import { phaseContext } from './phase-context.ts';
+
+const phase = (id: string) => resetPhases.find((p) => p.id === id)!;
+
+describe('reset phases', () => {
+  it('is done when the leftover probe prints nothing, not done when it names a path', async () => {
+    const ctx = phaseContext('debian', { hosts: ['cp-1'] });
+    const spec = ctx.inventory.hosts[0]!;
+    const clean = new FakeHost('cp-1', [{ command: /^if test -e \/etc\/apt\/sources\.list\.d\/ferry\.list/, stdout: '', readOnly: true }]);
+    expect(await phase('reset-local-repo').isDone({ spec, host: clean }, ctx, {})).toBe(true);
+    const dirty = new FakeHost('cp-1', [{ command: /^if test -e \/etc\/apt\/sources\.list\.d\/ferry\.list/, stdout: '/etc/apt/sources.list.d/ferry.list\n', readOnly: true }]);
+    expect(await phase('reset-local-repo').isDone({ spec, host: dirty }, ctx, {})).toBe(false);
+  });
+
+  it('removes only the packages install recorded that are still installed, then its files and empty dirs', async () => {
+    const ctx = phaseContext('debian', { hosts: ['cp-1'] });
+    const installed = `${fixture('debian12-lab-dpkg-query.txt')}ii  containerd\nii  runc\n`;
+    const host = new FakeHost('cp-1', [
+      { command: "systemctl disable --now containerd 2>/dev/null || true" },
+      { command: 'cat /var/lib/ferry/packages/container-runtime.list', stdout: 'containerd\nlibfoo-gone\nrunc\n', readOnly: true },
+      { command: "dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n'", stdout: installed, readOnly: true },
+      { command: 'apt-get -q -y -o Dir::Etc::sourcelist=/etc/apt/sources.list.d/ferry.list -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0 purge containerd runc' },
+      { command: 'rm -f /var/lib/ferry/packages/container-runtime.list' },
+      { command: 'rm -rf -- /etc/containerd/config.toml /etc/containerd/certs.d' },
+      { command: 'if test -d /etc/containerd; then rmdir --ignore-fail-on-non-empty -- /etc/containerd; fi' },
+      { command: 'if test -d /etc/cni/net.d; then rmdir --ignore-fail-on-non-empty -- /etc/cni/net.d; fi' },
+      { command: 'if test -d /etc/cni; then rmdir --ignore-fail-on-non-empty -- /etc/cni; fi' },
+    ]);
+    await phase('reset-container-runtime').run({ spec: ctx.inventory.hosts[0]!, host }, ctx, {});
+    expect(host.unmet()).toEqual([]);
+  });
+});
