@@ -2,16 +2,14 @@
 import { containerRuntimePhase } from './container-runtime.ts';
 import { copyBundlePhase } from './copy-bundle.ts';
 import { loadBalancerPhase } from './load-balancer.ts';
-import { localRegistryPhase } from './local-registry.ts';
 import { localRepoPhase } from './local-repo.ts';
 import { osPreparePhase } from './os-prepare.ts';
 import type { AnyPhase } from './phase.ts';
 import { preflightPhase } from './preflight.ts';
-import { registryMirrorsPhase } from './registry-mirrors.ts';
 import { resetPhases } from './reset.ts';
 
 /** The phase registry (a new map per call: phases hold no state, but callers may add their own). */
 export function phaseRegistry(): Map<string, AnyPhase> {
-  const phases: AnyPhase[] = [preflightPhase(), copyBundlePhase, localRepoPhase, osPreparePhase, containerRuntimePhase, loadBalancerPhase, localRegistryPhase, registryMirrorsPhase, ...resetPhases];
+  const phases: AnyPhase[] = [preflightPhase(), copyBundlePhase, localRepoPhase, osPreparePhase, containerRuntimePhase, loadBalancerPhase, ...resetPhases];
   return new Map(phases.map((p) => [p.id, p]));
 }
