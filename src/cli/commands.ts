@@ -6,8 +6,9 @@ import { registerInstall } from './install.ts';
 import { registerKeyCommands } from './key.ts';
 import { registerMatrix } from './matrix.ts';
 import type { CommandContext } from './program.ts';
+import { registerRegistryCommands } from './registry.ts';
 import { registerResolve } from './resolve.ts';
 
 export type RegisterCommand = (program: Command, ctx: CommandContext) => void;
 
-export const commands: RegisterCommand[] = [registerResolve, registerMatrix, registerBundleCommands, registerKeyCommands, registerDoctor, registerInstall];
+export const commands: RegisterCommand[] = [registerResolve, registerMatrix, registerBundleCommands, registerKeyCommands, registerDoctor, registerInstall, registerRegistryCommands];

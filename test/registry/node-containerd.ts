@@ -1,0 +1,46 @@
+// Test helper: Debian's containerd as a plain process with the CRI plugin ON, configured like a node: the
+// config.toml object from src/render/containerd.ts (config_path → the rendered hosts.toml directory) plus its
+// own root, state and socket under a temp dir. Stopped by PID.
+import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { stringify } from 'smol-toml';
+import { containerdConfigObject } from '../../src/render/containerd.ts';
+import { stopChild } from '../support/registry.ts';
+
+export interface NodeContainerd {
+  socket: string;
+  /** `ctr` against this containerd in the k8s.io namespace (the one CRI uses). */
+  ctr: (args: readonly string[]) => Promise<string>;
+  stop: () => Promise<void>;
+}
+
+/** Starts containerd under `dir` reading hosts.toml files from `hostsDir`; resolves once `ctr version` answers. */
+export async function startNodeContainerd(dir: string, hostsDir: string, version: string, sandboxImage: string): Promise<NodeContainerd> {
+  const socket = join(dir, 'containerd.sock');
+  for (const d of ['root', 'state']) await mkdir(join(dir, d), { recursive: true });
+  const config = {
+    ...containerdConfigObject({ version, sandboxImage, configPath: hostsDir }),
+    root: join(dir, 'root'),
+    state: join(dir, 'state'),
+    grpc: { address: socket },
+    ttrpc: { address: `${socket}.ttrpc` },
+  };
+  await writeFile(join(dir, 'config.toml'), stringify(config));
+  const child = spawn('containerd', ['--config', join(dir, 'config.toml'), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
+  const ctr = async (args: readonly string[]) => (await execa('ctr', ['--address', socket, '--namespace', 'k8s.io', ...args])).stdout;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`containerd exited ${child.exitCode}: ${stderr}`);
+    if (await ctr(['version']).then(() => true, () => false)) break;
+    if (i > 100) {
+      await stopChild(child);
+      throw new Error(`containerd did not answer on ${socket}: ${stderr}`);
+    }
+    await sleep(100);
+  }
+  return { socket, ctr, stop: () => stopChild(child, 10_000) };
+}
