@@ -7,7 +7,8 @@ import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { withFileLock } from './file-lock.ts';
-import { pickDebianMirror, type AptSourcesFile } from './apt-sources.ts';
+import { pickDebianMirror } from './apt-sources.ts';
+import { machineAptSources } from '../support/apt-sources.ts';
 
 /** Machine-wide cache of the lab, kept between runs (outside the repo). */
 export const CACHE_DIR = '/var/cache/ferry-test';
@@ -86,17 +87,8 @@ export async function ensureBaseRootfs(): Promise<BaseRootfs> {
   return { dir, tarball, key };
 }
 
-async function readAptSources(): Promise<AptSourcesFile[]> {
-  const files: AptSourcesFile[] = [];
-  const add = async (path: string) => files.push({ path, text: await readFile(path, 'utf8') });
-  if (existsSync('/etc/apt/sources.list')) await add('/etc/apt/sources.list');
-  const d = '/etc/apt/sources.list.d';
-  if (existsSync(d)) for (const f of (await readdir(d)).sort()) if (/\.(list|sources)$/.test(f)) await add(join(d, f));
-  return files;
-}
-
 async function buildTarball(tarball: string): Promise<void> {
-  const mirror = pickDebianMirror(await readAptSources(), SUITE);
+  const mirror = pickDebianMirror(await machineAptSources(), SUITE);
   if (!mirror) throw new Error(`no apt source on this machine serves ${SUITE} main; the lab needs one for debootstrap`);
   const root = `${tarball}.root-${process.pid}`;
   await rm(root, { recursive: true, force: true });
