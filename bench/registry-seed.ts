@@ -7,7 +7,7 @@
 // tar(1), in one OCI layout annotated like a bundle's.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, createReadStream } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -23,14 +23,10 @@ import { renderContainerdHosts } from '../src/render/containerd-hosts.ts';
 import { criImageClient } from '../test/support/cri-client.ts';
 import { makeReplicaPki, startReplica } from '../test/registry/replica.ts';
 import { startNodeContainerd } from '../test/registry/node-containerd.ts';
+import { hashFile } from '../src/util/hash.ts';
 
 const MiB = 1024 * 1024;
 
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return `sha256:${hash.digest('hex')}`;
-}
 
 /** Writes `bytes` into the layout as a blob; returns its descriptor. */
 async function putBlob(layout: string, mediaType: string, bytes: Buffer): Promise<{ mediaType: string; digest: string; size: number }> {
@@ -43,7 +39,7 @@ async function putBlob(layout: string, mediaType: string, bytes: Buffer): Promis
 async function randomLayer(layout: string, work: string, size: number) {
   const dir = await mkdtemp(join(work, 'layer-'));
   execFileSync('sh', ['-c', 'head -c "$1" /dev/urandom > "$2/random.bin" && tar -C "$2" -cf "$2.tar" random.bin', 'sh', String(size), dir]);
-  const digest = await sha256File(`${dir}.tar`);
+  const digest = (await hashFile(`${dir}.tar`)).sha256;
   const size2 = Number(execFileSync('stat', ['-c', '%s', `${dir}.tar`], { encoding: 'utf8' }).trim());
   await rename(`${dir}.tar`, join(layout, 'blobs/sha256', digest.slice(7)));
   await rm(dir, { recursive: true });

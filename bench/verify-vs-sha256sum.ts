@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import type { Artifact } from '../src/bundle/artifact.ts';
-import { hashFile } from '../src/bundle/checksums.ts';
 import { sealBundle } from '../src/bundle/seal.ts';
+import { hashFile } from '../src/util/hash.ts';
 
 const { values } = parseArgs({ options: { gib: { type: 'string', default: '1.5' }, dir: { type: 'string', default: '/var/tmp/ferry-bench' } } });
 const root = values.dir!;

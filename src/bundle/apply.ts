@@ -3,11 +3,11 @@ import type { KeyObject } from 'node:crypto';
 import { copyFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { hashBytes } from './checksums.ts';
 import { parseDeltaNote } from './delta.ts';
 import type { Verdict } from './judge.ts';
 import { BundleLayout } from './layout.ts';
 import { verifyBundle } from './verify.ts';
+import { hashBytes } from '../util/hash.ts';
 
 async function copyAtomic(from: string, to: string): Promise<void> {
   await mkdir(dirname(to), { recursive: true });

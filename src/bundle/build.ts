@@ -8,7 +8,6 @@ import { UserError } from '../errors.ts';
 import type { BundleSpec, RegistryCredential } from '../config/bundle-spec.ts';
 import type { Lock } from '../config/lock.ts';
 import type { Artifact, ProgressEvent, SourceContext } from './artifact.ts';
-import { hashBytes, hashFile } from './checksums.ts';
 import { planDelta, renderDeltaNote } from './delta.ts';
 import { BundleLayout, bundleMetadataFiles } from './layout.ts';
 import { parseManifest, type BundleManifest } from './manifest.ts';
@@ -20,6 +19,7 @@ import type { FileSpec } from './sources/files.ts';
 import type { Credentials } from '../registry-client/client.ts';
 import { formatImageReference, parseImageReference } from '../registry-client/reference.ts';
 import { sealBundle } from './seal.ts';
+import { hashFile, hashBytes } from '../util/hash.ts';
 
 
 /** The sources a build runs (src/bundle/sources/); each returns the artifacts it wrote under ctx.bundleDir. */

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { parseYaml } from '../config/parse.ts';
-import { hashFile } from './checksums.ts';
+import { hashFile } from '../util/hash.ts';
 
 export const ChunkIndex = z
   .object({

@@ -4,11 +4,11 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Artifact, SourceContext } from './artifact.ts';
-import { hashBytes } from './checksums.ts';
 import { download } from './http/download.ts';
 import { BundleLayout } from './layout.ts';
 import type { PlannedManifest } from './plan.ts';
 import { rewriteManifestImages } from './rewrite.ts';
+import { hashBytes } from '../util/hash.ts';
 
 /** Fetches (or reuses from the cache, checked by sha256) and rewrites every planned manifest. */
 export async function collectManifests(

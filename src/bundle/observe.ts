@@ -8,9 +8,9 @@ import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import { extract } from 'tar-stream';
 import { UserError } from '../errors.ts';
-import { hashBytes, hashFile, hashStream } from './checksums.ts';
 import { bundleMetadataFiles } from './layout.ts';
 import { mapPool } from '../util/map-pool.ts';
+import { hashFile, hashStream, hashBytes } from '../util/hash.ts';
 
 export interface Observed {
   /** Every regular file: path inside the bundle → size and sha256. */

@@ -3,11 +3,12 @@ import type { KeyObject } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Artifact } from './artifact.ts';
-import { hashBytes, renderSha256Sums } from './checksums.ts';
+import { renderSha256Sums } from './checksums.ts';
 import { BundleLayout } from './layout.ts';
 import { MANIFEST_API_VERSION, renderManifest, sortArtifacts, type BundleManifest } from './manifest.ts';
 import { buildSbom } from './sbom.ts';
 import { signManifest } from './sign.ts';
+import { hashBytes } from '../util/hash.ts';
 
 export interface SealInput {
   dir: string;

@@ -1,25 +1,16 @@
 // A content-addressed blob directory on disk (`<dir>/sha256/<hex>`, `<hex>.partial` while downloading):
 // the persistent cache that lets an interrupted build resume. A finished file is only ever created by rename
 // after its digest was checked.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.ts';
+import { hashFile } from '../util/hash.ts';
 
 /** `sha256:<hex>` → `<hex>`; anything else is refused (only sha256 is verified). */
 export function digestHex(digest: string): string {
   const m = /^sha256:([a-f0-9]{64})$/.exec(digest);
   if (!m) throw new UserError(`unsupported digest ${JSON.stringify(digest)}: ferry verifies sha256 only`);
   return m[1]!;
-}
-
-/** sha256 of a file, streamed (never read whole). */
-export async function hashFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
 }
 
 /** Size of a file, undefined when it is not there (partial and finished blobs are probed this way). */
@@ -56,7 +47,7 @@ export class BlobStore {
     const path = this.path(digest);
     const found = await sizeOf(path);
     if (found === undefined) return false;
-    if (found === size && (await hashFile(path)) === digestHex(digest)) return true;
+    if (found === size && (await hashFile(path)).sha256 === digestHex(digest)) return true;
     await unlink(path);
     return false;
   }

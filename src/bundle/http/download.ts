@@ -8,9 +8,9 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError, VerifyError } from '../../errors.ts';
-import { sha256File } from '../cache-file.ts';
 import { displayUrl } from './mirror.ts';
 import { decideResponse, ifRangeValidator } from './range.ts';
+import { hashFile } from '../../util/hash.ts';
 
 export interface DownloadRequest {
   url: string;
@@ -72,7 +72,7 @@ export async function download(req: DownloadRequest): Promise<DownloadResult> {
   await mkdir(dirname(req.dest), { recursive: true });
 
   if ((await sizeOf(req.dest)) !== undefined) {
-    const have = await sha256File(req.dest);
+    const have = await hashFile(req.dest);
     if (req.sha256 === undefined || have.sha256 === req.sha256)
       return { path: req.dest, ...have, fetchedBytes: 0, resumedFrom: have.size, attempts: 0 };
     await rm(req.dest, { force: true });

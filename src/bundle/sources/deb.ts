@@ -10,12 +10,13 @@ import type { Host } from '../../hosts/host.ts';
 import { LocalHost } from '../../hosts/local.ts';
 import { sh } from '../../hosts/shell.ts';
 import type { Artifact, SourceContext } from '../artifact.ts';
-import { linkOrCopy, sha256File } from '../cache-file.ts';
+import { linkOrCopy } from '../cache-file.ts';
 import { applyMirrors, displayUrl, type Mirror } from '../http/mirror.ts';
 import { BundleLayout } from '../layout.ts';
 import { mapPool } from '../../util/map-pool.ts';
 import { aptFailure, aptOptions, archiveFileName, debArch, parseAptSimulation, parseInstalledDeb, sourcesList, statusFile, type DebSource } from './deb-plan.ts';
 import { parseDeb822 } from './deb822.ts';
+import { hashFile } from '../../util/hash.ts';
 
 export interface CollectDebOptions {
   /** Target OS id and version, for the bundle path packages/<id>-<version>/<arch>. */
@@ -91,7 +92,7 @@ export async function collectDebPackages(options: CollectDebOptions, ctx: Source
     await linkOrCopy(join(archives, file), join(repoDir, file)).catch((error: unknown) => {
       throw new InternalError(`apt resolved ${pkg.name} ${pkg.version} but ${file} is not in ${archives}`, { cause: error });
     });
-    const { sha256, size } = await sha256File(join(repoDir, file));
+    const { sha256, size } = await hashFile(join(repoDir, file));
     ctx.progress({ type: 'advance', task, done: i + 1, total: resolved.length });
     return { kind: 'package', path: `${repoPath}/${file}`, size, sha256, source, name: pkg.name, version: pkg.version, arch: pkg.arch } satisfies Artifact;
   });
@@ -102,7 +103,7 @@ export async function collectDebPackages(options: CollectDebOptions, ctx: Source
   await linkOrCopy(join(work, 'Release'), join(repoDir, 'Release'));
   const metadata = await Promise.all(
     ['Packages', 'Packages.gz', 'Release'].map(async (name) => {
-      const { sha256, size } = await sha256File(join(repoDir, name));
+      const { sha256, size } = await hashFile(join(repoDir, name));
       return { kind: 'repo-metadata', path: `${repoPath}/${name}`, size, sha256, source: 'apt-ftparchive' } satisfies Artifact;
     }),
   );

@@ -7,13 +7,14 @@ import { InternalError } from '../../errors.ts';
 import type { Host } from '../../hosts/host.ts';
 import { LocalHost } from '../../hosts/local.ts';
 import type { Artifact, SourceContext } from '../artifact.ts';
-import { linkOrCopy, sha256File } from '../cache-file.ts';
+import { linkOrCopy } from '../cache-file.ts';
 import { applyMirrors, displayUrl, type Mirror } from '../http/mirror.ts';
 import { BundleLayout } from '../layout.ts';
 import { mapPool } from '../../util/map-pool.ts';
 import { decompressByName, readRepoFile } from './repo-file.ts';
 import { dnfDownloadArgs, dnfFailure, parseDnfProblems, parseDnfResolved, repomdLocation, rpmArch, type RpmRepo } from './rpm-plan.ts';
 import { formatNevra, subtractInstalled, type Nevra } from './rpm-version.ts';
+import { hashFile } from '../../util/hash.ts';
 
 export interface CollectRpmOptions {
   /** Target OS id and version, for the bundle path packages/<id>-<version>/<arch>. */
@@ -61,7 +62,7 @@ export async function collectRpmPackages(options: CollectRpmOptions, ctx: Source
     await linkOrCopy(join(downloaddir, file), join(repoDir, file)).catch((error: unknown) => {
       throw new InternalError(`dnf resolved ${formatNevra(pkg)} but ${file} is not in ${downloaddir}`, { cause: error });
     });
-    const { sha256, size } = await sha256File(join(repoDir, file));
+    const { sha256, size } = await hashFile(join(repoDir, file));
     ctx.progress({ type: 'advance', task, done: i + 1, total: keep.length });
     return artifactOf(pkg, `${repoPath}/${file}`, size, sha256, source);
   });
@@ -75,7 +76,7 @@ export async function collectRpmPackages(options: CollectRpmOptions, ctx: Source
   }
   const metadata = await Promise.all(
     (await readdir(join(repoDir, 'repodata'))).sort().map(async (name) => {
-      const { sha256, size } = await sha256File(join(repoDir, 'repodata', name));
+      const { sha256, size } = await hashFile(join(repoDir, 'repodata', name));
       return { kind: 'repo-metadata', path: `${repoPath}/repodata/${name}`, size, sha256, source: 'createrepo_c' } satisfies Artifact;
     }),
   );

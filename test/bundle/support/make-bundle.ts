@@ -5,10 +5,10 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Artifact } from '../../../src/bundle/artifact.ts';
-import { hashBytes } from '../../../src/bundle/checksums.ts';
 import { BundleLayout } from '../../../src/bundle/layout.ts';
 import { sealBundle } from '../../../src/bundle/seal.ts';
 import { generateKeyPair, parsePrivateKey, parsePublicKey } from '../../../src/bundle/sign.ts';
+import { hashBytes } from '../../../src/util/hash.ts';
 
 export interface FixtureFile {
   kind: Artifact['kind'];
