@@ -124,7 +124,13 @@ describe('ferry install on lab nodes', () => {
     });
 
     it('answers through HAProxy, and moves when keepalived on its holder stops', async () => {
-      const holder = await standIns.vipHolder(vip);
+      // Right after the stand-ins start, the health checks are still failing or rising, and the VIP may sit on
+      // any balancer for a moment; cp1 has the highest priority, so once healthy it must take (or keep) the VIP.
+      let holder = await standIns.vipHolder(vip);
+      for (let i = 0; i < 150 && holder !== 'cp1'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        holder = await standIns.vipHolder(vip);
+      }
       expect(holder).toBe('cp1');
       expect(await vipConnect(vip, 8443)).toMatch(/^api-stand-in cp[123]$/);
       const t = performance.now();
