@@ -1,14 +1,11 @@
 // Test helper: Debian's containerd as a plain process with the CRI plugin ON, configured like a node: the
 // config.toml object from src/render/containerd.ts (config_path → the rendered hosts.toml directory) plus its
 // own root, state and socket under a temp dir. Stopped by PID.
-import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
 import { stringify } from 'smol-toml';
 import { containerdConfigObject } from '../../src/render/containerd.ts';
-import { stopChild } from '../support/registry.ts';
+import { runContainerd } from '../support/containerd.ts';
 
 export interface NodeContainerd {
   socket: string;
@@ -29,18 +26,6 @@ export async function startNodeContainerd(dir: string, hostsDir: string, version
     ttrpc: { address: `${socket}.ttrpc` },
   };
   await writeFile(join(dir, 'config.toml'), stringify(config));
-  const child = spawn('containerd', ['--config', join(dir, 'config.toml'), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
-  const ctr = async (args: readonly string[]) => (await execa('ctr', ['--address', socket, '--namespace', 'k8s.io', ...args])).stdout;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`containerd exited ${child.exitCode}: ${stderr}`);
-    if (await ctr(['version']).then(() => true, () => false)) break;
-    if (i > 100) {
-      await stopChild(child);
-      throw new Error(`containerd did not answer on ${socket}: ${stderr}`);
-    }
-    await sleep(100);
-  }
-  return { socket, ctr, stop: () => stopChild(child, 10_000) };
+  const running = await runContainerd({ config: join(dir, 'config.toml'), address: socket, namespace: 'k8s.io' });
+  return { socket, ...running };
 }

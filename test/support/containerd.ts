@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { stopChild } from './registry.ts';
 
 export interface RunningContainerd {
-  /** Run `ctr` against this containerd, in namespace `ferry-test`. */
+  /** Run `ctr` against this containerd, in its namespace. */
   ctr: (args: readonly string[]) => Promise<string>;
   stop: () => Promise<void>;
 }
@@ -35,16 +35,24 @@ export async function startContainerd(dir: string): Promise<RunningContainerd> {
       '',
     ].join('\n'),
   );
-  const child = spawn('containerd', ['--config', config, '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return runContainerd({ config, address, namespace: 'ferry-test' });
+}
+
+/**
+ * Start containerd with `config` (which must name `address` as its socket) and wait until `ctr version` answers;
+ * shared by every test that runs containerd as a plain process. Stopped by PID.
+ */
+export async function runContainerd(o: { config: string; address: string; namespace: string }): Promise<RunningContainerd> {
+  const child = spawn('containerd', ['--config', o.config, '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const ctr = async (args: readonly string[]) => (await execa('ctr', ['--address', address, '--namespace', 'ferry-test', ...args])).stdout;
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
+  const ctr = async (args: readonly string[]) => (await execa('ctr', ['--address', o.address, '--namespace', o.namespace, ...args])).stdout;
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`containerd exited ${child.exitCode}: ${stderr}`);
     if (await ctr(['version']).then(() => true, () => false)) break;
     if (i > 100) {
       await stopChild(child);
-      throw new Error(`containerd did not answer on ${address}: ${stderr}`);
+      throw new Error(`containerd did not answer on ${o.address}: ${stderr}`);
     }
     await sleep(100);
   }
