@@ -189,13 +189,16 @@ describe('kubeadm / kubelet / kubectl stand-ins on lab nodes', () => {
     expect(api.status.phase).toBe('Running');
   });
 
-  it('runs applied DaemonSets: calico-node turns every node Ready, a missing image stays in ImagePullBackOff', async () => {
+  it('runs applied DaemonSets and Deployments: calico-node turns every node Ready, a missing image stays in ImagePullBackOff', async () => {
     const manifest = [
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'calico-system' } },
       { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'calico-node', namespace: 'calico-system' },
         spec: { template: { metadata: { labels: { 'k8s-app': 'calico-node' } }, spec: { tolerations: [{ operator: 'Exists' }], containers: [{ name: 'calico-node', image: CALICO_IMAGE }] } } } },
       { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'gpu-only', namespace: 'kube-system' },
         spec: { template: { spec: { nodeSelector: { 'ferry.dev/gpu': 'true' }, containers: [{ name: 'x', image: 'registry.ferry.internal:5000/nvidia/missing:1' }] } } } },
+      // No toleration: the control planes' NoSchedule taint leaves w1 as the only place for both replicas.
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' },
+        spec: { replicas: 2, template: { spec: { containers: [{ name: 'web', image: CALICO_IMAGE }] } } } },
     ].map((o) => JSON.stringify(o)).join('\n---\n');
     await s.exec('cp1', ['sh', '-c', 'cat > /root/cni.yaml'], manifest);
     const applied = await s.kubectl('cp1', ['apply', '--server-side', '--force-conflicts', '-f', '/root/cni.yaml']);
@@ -206,9 +209,18 @@ describe('kubeadm / kubelet / kubectl stand-ins on lab nodes', () => {
       return items.every((n) => ready(n).status === 'True') ? items : undefined;
     });
     expect(all).toHaveLength(3);
+    for (const n of all) {
+      expect(n.status.nodeInfo.containerRuntimeVersion).toMatch(/^containerd:\/\/1\.\d+\.\d+/);
+      expect(n.status.allocatable.pods).toBe('110');
+    }
     for (const n of ['cp1', 'cp2', 'w1']) expect((await s.exec(n, ['test', '-f', '/etc/cni/net.d/10-calico.conflist'])).exitCode).toBe(0);
     const p = await pods();
     expect(p.filter((x) => x.metadata.ownerReferences?.[0].name === 'calico-node' && x.status.phase === 'Running').map((x) => x.spec.nodeName).sort()).toEqual(['cp1', 'cp2', 'w1']);
+    const web = await until('2 Running web replicas', async () => {
+      const x = (await pods()).filter((q) => q.metadata.ownerReferences?.[0].name === 'web' && q.status.phase === 'Running');
+      return x.length === 2 ? x : undefined;
+    });
+    expect(web.map((x) => x.spec.nodeName)).toEqual(['w1', 'w1']);
     const gpu = await until('gpu-only pod with a failed pull', async () => {
       const x = (await pods()).find((q) => q.metadata.ownerReferences?.[0].name === 'gpu-only');
       return ['ErrImagePull', 'ImagePullBackOff'].includes(x?.status.containerStatuses[0].state.waiting?.reason) ? x : undefined;
