@@ -287,5 +287,9 @@ describe('kubeadm / kubelet / kubectl stand-ins on lab nodes', () => {
     expect(kubelet[0].exit).toBe(1);
     expect(kubelet.at(-1).exit).toBe(0);
     expect(log.filter((c) => c.tool === 'kubeadm' && c.argv[0] === 'reset').map((c) => c.exit)).toEqual([0]);
+    // Tokens on a command line are logged without their secret half.
+    const cp1 = (await s.exec('cp1', ['cat', '/var/log/ferry-stand-in/calls.jsonl'])).stdout;
+    expect(cp1).toContain('"token", "create", "abcdef.<redacted>", "--ttl", "1h"');
+    expect(cp1).not.toContain(TOKEN.split('.')[1]);
   });
 });
