@@ -21,6 +21,7 @@ import { phaseRegistry } from '../phases/registry.ts';
 import { VRRP_PASS_KEY } from '../phases/render-inputs.ts';
 import { planPlaybook, runPhases } from '../phases/runner.ts';
 import { AuditHost } from '../state/audit.ts';
+import { readDoctorRecommendation, writeDoctorRecommendation } from '../state/doctor-recommendation.ts';
 import { acquireInstallLock } from '../state/install-lock.ts';
 import type { RegisterCommand } from './commands.ts';
 import { formatDryRunPlan } from './dry-run-plan.ts';
@@ -77,6 +78,8 @@ async function runPlaybookCommand(command: 'install' | 'reset', o: RunOptions, c
     inventory, ...(lock ? { lock } : {}), ...(bundleDir ? { bundleDir } : {}), state: {},
     addSecret: (s) => void secrets.push(s), now: ctx.now,
   };
+  const lastRecommendation = await readDoctorRecommendation(stateDir);
+  if (lastRecommendation) runCtx.state.doctorRecommendation = lastRecommendation;
   if (inventory.network.loadBalancer === 'vip') {
     runCtx.state[VRRP_PASS_KEY] = await vrrpPassword(stateDir);
     runCtx.addSecret(runCtx.state[VRRP_PASS_KEY] as string);
@@ -111,6 +114,7 @@ async function runPlaybookCommand(command: 'install' | 'reset', o: RunOptions, c
       });
     throw error;
   } finally {
+    if (runCtx.state.doctorRecommendation && !o.dryRun) await writeDoctorRecommendation(stateDir, runCtx.state.doctorRecommendation);
     await progress.finish();
     await set.close();
     await held.release();

@@ -2,6 +2,7 @@
 // The runner (runner.ts) owns ordering, concurrency, dry-run, journaling and reporting; phases own none of it.
 import type { z } from 'zod';
 import type { Inventory, InventoryHost } from '../config/inventory.ts';
+import type { Recommendation } from '../checks/recommend.ts';
 import type { Lock } from '../config/lock.ts';
 import type { Host } from '../hosts/host.ts';
 
@@ -10,6 +11,8 @@ export interface ClusterState {
   joinToken?: string;
   certificateKey?: string;
   caCertHashes?: string[];
+  /** What doctor's gate in preflight recommended (or the last run's, from <state-dir>/doctor.json); read by chooseEncapsulation. */
+  doctorRecommendation?: Recommendation;
   [key: string]: unknown;
 }
 
