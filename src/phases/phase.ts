@@ -26,6 +26,8 @@ export interface PhaseContext {
   addSecret(value: string): void;
   /** Wall clock, injected. */
   now(): Date;
+  /** Doctor check ids whose failure the preflight gate reports as a warning (--allow-failed-check). */
+  allowFailedChecks?: readonly string[];
 }
 
 export interface PhaseTarget {
@@ -45,6 +47,8 @@ export interface Phase<P = Record<string, unknown>> {
   /** Read-only check: true when the host already is as run() would leave it. */
   isDone(target: PhaseTarget, ctx: PhaseContext, params: P): Promise<boolean>;
   run(target: PhaseTarget, ctx: PhaseContext, params: P): Promise<void>;
+  /** Optional cluster-wide step, once every host's run or isDone succeeded (preflight's doctor gate); may throw PhaseError. */
+  afterAll?(targets: readonly PhaseTarget[], ctx: PhaseContext, params: P): Promise<void>;
 }
 
 /** Erases a phase's parameter type so phases of different parameters fit one registry. */

@@ -1,6 +1,7 @@
 // Every phase ferry knows, by id: the registry planPlaybook resolves playbooks against.
 import { containerRuntimePhase } from './container-runtime.ts';
 import { copyBundlePhase } from './copy-bundle.ts';
+import { doctorGate } from './doctor-gate.ts';
 import { loadBalancerPhase } from './load-balancer.ts';
 import { localRepoPhase } from './local-repo.ts';
 import { osPreparePhase } from './os-prepare.ts';
@@ -10,6 +11,6 @@ import { resetPhases } from './reset.ts';
 
 /** The phase registry (a new map per call: phases hold no state, but callers may add their own). */
 export function phaseRegistry(): Map<string, AnyPhase> {
-  const phases: AnyPhase[] = [preflightPhase(), copyBundlePhase, localRepoPhase, osPreparePhase, containerRuntimePhase, loadBalancerPhase, ...resetPhases];
+  const phases: AnyPhase[] = [preflightPhase(doctorGate), copyBundlePhase, localRepoPhase, osPreparePhase, containerRuntimePhase, loadBalancerPhase, ...resetPhases];
   return new Map(phases.map((p) => [p.id, p]));
 }
