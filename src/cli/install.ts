@@ -71,7 +71,7 @@ async function runPlaybookCommand(command: 'install' | 'reset', o: RunOptions, c
   // reset needs no lock; install needs one unless the playbook's phases do not (they say so themselves).
   const lock = lockPath && (command === 'install' || o.lock) ? await loadYamlFile(lockPath, Lock) : undefined;
   const playbookPath = o.playbook ? resolve(ctx.cwd, o.playbook) : defaultPlaybook(command);
-  const plan = planPlaybook(playbookPhases(await loadYamlFile(playbookPath, Playbook)), phaseRegistry(), playbookPath);
+  const plan = planPlaybook(playbookPhases(await loadYamlFile(playbookPath, Playbook)), phaseRegistry({ doctorGate: command === 'install' }), playbookPath);
   const stateDir = resolve(ctx.cwd, o.stateDir ?? join(dirname(invPath), '.ferry', inventory.name));
   await mkdir(stateDir, { recursive: true });
   const held = await acquireInstallLock(join(stateDir, 'install.lock'), {

@@ -9,8 +9,8 @@ import type { AnyPhase } from './phase.ts';
 import { preflightPhase } from './preflight.ts';
 import { resetPhases } from './reset.ts';
 
-/** The phase registry (a new map per call: phases hold no state, but callers may add their own). */
-export function phaseRegistry(): Map<string, AnyPhase> {
-  const phases: AnyPhase[] = [preflightPhase(doctorGate), copyBundlePhase, localRepoPhase, osPreparePhase, containerRuntimePhase, loadBalancerPhase, ...resetPhases];
+/** The phase registry (a new map per call: phases hold no state, but callers may add their own); reset runs no doctor gate. */
+export function phaseRegistry(options: { doctorGate?: boolean } = {}): Map<string, AnyPhase> {
+  const phases: AnyPhase[] = [preflightPhase(options.doctorGate === false ? undefined : doctorGate), copyBundlePhase, localRepoPhase, osPreparePhase, containerRuntimePhase, loadBalancerPhase, ...resetPhases];
   return new Map(phases.map((p) => [p.id, p]));
 }

@@ -1,11 +1,11 @@
 // Every file one node needs before kubeadm runs, derived from the inventory (cluster.yaml) and the lock: OS
 // preparation, container runtime and its registry mirrors, the API balancer, the local registry. The join between
-// ferry's inputs and the single-purpose renderers, so an install phase only has to write what this returns.
+// ferry's inputs and the single-purpose renderers (containerd's certs.d/*/hosts.toml are registry-mirrors' own), so an install phase only has to write what this returns.
 import type { Inventory, InventoryHost } from '../config/inventory.ts';
 import type { Lock } from '../config/lock.ts';
 import { UserError } from '../errors.ts';
 import { renderContainerdConfig } from './containerd.ts';
-import { renderContainerdHosts, type LocalRegistryEndpoints } from './containerd-hosts.ts';
+import type { LocalRegistryEndpoints } from './containerd-hosts.ts';
 import { renderCrioConfig, renderCrioRegistries } from './crio.ts';
 import type { RenderedFile } from './file.ts';
 import { renderHaproxyConfig } from './haproxy.ts';
@@ -79,8 +79,8 @@ function runtimeFiles(input: NodeFilesInput, host: InventoryHost): RenderedFile[
   const gpu = host.roles.includes('gpu') && lock.stack.nvidiaDriver !== null ? { defaultRuntime: true } : undefined;
   if (lock.stack.cri.name === 'containerd') {
     return [
+      // config.toml only: its config_path points at certs.d, whose hosts.toml files the registry-mirrors phase owns.
       renderContainerdConfig({ version: lock.stack.cri.version, sandboxImage, ...(gpu ? { gpu } : {}) }),
-      ...renderContainerdHosts({ registry, images: refs }),
     ];
   }
   const pinned = lock.images.filter((i) => i.critical).map((i) => localImageRef(i.ref, registry.name));

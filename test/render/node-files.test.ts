@@ -40,7 +40,11 @@ describe('renderNodeFiles', () => {
       expect(cp).toContain(p);
     const gpu = paths('gpu-1');
     expect(gpu.filter((p) => /haproxy|keepalived|registry\/config/.test(p))).toEqual([]);
-    expect(gpu).toContain('/etc/containerd/certs.d/nvcr.io/hosts.toml');
+    expect(gpu).toContain('/etc/containerd/config.toml');
+  });
+
+  it('leaves containerd\'s certs.d to the registry-mirrors phase (its one owner)', () => {
+    for (const host of ['cp-1', 'gpu-1']) expect(paths(host).filter((p) => p.startsWith('/etc/containerd/certs.d/'))).toEqual([]);
   });
 
   it('carries the tool check for every file a tool on the node can check before it goes live', () => {
