@@ -73,7 +73,7 @@ async function fetchDeferred(targets: readonly PhaseTarget[], ctx: PhaseContext,
   if (todo.length === 0) return;
   const python = await nodePython(seed.host);
   if (!python) throw new UserError(`${seed.spec.name}: the seed has no python3 (or platform-python) to serve the bundle`, { hint: 'pick another seed (with: {seed: NAME}) or use with: {mode: direct}' });
-  const server = await startSeedServer({ host: seed.host, address: seed.spec.address }, python);
+  const server = await startSeedServer({ host: seed.host, address: seed.spec.address }, python, files);
   try {
     const outcomes = await mapHosts(todo, async ({ t, missing: lack }) => {
       const started = Date.now();

@@ -1,7 +1,8 @@
 // Seed-node copy for copy-bundle: the admin host copies the bundle parts once, to one seed node; every other node
-// fetches the files it lacks from the seed inside the cluster network, over a temporary read-only HTTP server
-// (python3's http.server, bound to the seed's cluster address on a random port, started with a time limit and
-// stopped by its PID), each file hashed while it arrives and renamed into place only when its sha256 matches.
+// fetches the files it lacks from the seed inside the cluster network, from a temporary read-only server
+// (seed-serve.py: plain sockets, serves only the listed files, bound to the seed's cluster address on a random
+// port, started with a time limit and stopped by its PID), each file hashed while it arrives (seed-fetch.py) and
+// renamed into place only when its size and sha256 match.
 import { randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
@@ -35,15 +36,24 @@ export function seedNode(hosts: readonly InventoryHost[], params: CopyParams): I
   return named;
 }
 
-/** The shell that starts the server in the background, time-limited, and prints its PID. */
-export function serverCommand(python: string, address: string, port: number): ShellCommand {
-  return sh`cd ${NODE_BUNDLE_DIR} && { nohup timeout ${String(SEED_SERVER_SECONDS)} ${python} -m http.server --bind ${address} ${String(port)} </dev/null >/dev/null 2>&1 & echo $!; }`;
+/** A Python literal of `value` (JSON of strings, numbers, lists and objects reads the same in Python). */
+function pythonConfig(value: unknown): string {
+  return `CONFIG = ${JSON.stringify(value)}\n`;
+}
+
+/** The shell that starts the seed server in the background, time-limited, and prints its PID. */
+export function serverCommand(python: string, program: string): ShellCommand {
+  return sh`cd ${NODE_BUNDLE_DIR} && { nohup timeout ${String(SEED_SERVER_SECONDS)} ${python} -c ${program} </dev/null >/dev/null 2>&1 & echo $!; }`;
+}
+
+/** The server program: bind to the seed's cluster address, serve only these files. */
+export function serverProgram(source: string, address: string, port: number, files: readonly NodeBundleFile[], root = NODE_BUNDLE_DIR): string {
+  return pythonConfig({ address, port, root, files: files.map((f) => f.path) }) + source;
 }
 
 /** The fetcher program for one node: the files it lacks and where to get them. */
-export function fetchProgram(source: string, base: string, files: readonly NodeBundleFile[]): string {
-  const config = { base, root: NODE_BUNDLE_DIR, files: files.map(({ path, size, sha256 }) => ({ path, size, sha256 })) };
-  return `import json\nCONFIG = json.loads(${JSON.stringify(JSON.stringify(config))})\n${source}`;
+export function fetchProgram(source: string, server: { address: string; port: number }, files: readonly NodeBundleFile[], root = NODE_BUNDLE_DIR): string {
+  return pythonConfig({ ...server, root, files: files.map(({ path, size, sha256 }) => ({ path, size, sha256 })) }) + source;
 }
 
 /** The interpreter on a node (platform-python on EL8, python3 elsewhere), or undefined (read-only). */
@@ -54,18 +64,21 @@ export async function nodePython(host: Host): Promise<string | undefined> {
 
 /** A running seed server: where the nodes fetch from, and how to stop it. */
 export interface SeedServer {
-  base: string;
+  address: string;
+  port: number;
   stop(): Promise<void>;
 }
 
-/** Start the server on the seed (a random port in 20000-60999). */
-export async function startSeedServer(seed: { host: Host; address: string }, python: string): Promise<SeedServer> {
+const source = (name: string) => readFile(new URL(`./${name}`, import.meta.url), 'utf8');
+
+/** Start the server on the seed (a random port in 20000-60999), serving `files`. */
+export async function startSeedServer(seed: { host: Host; address: string }, python: string, files: readonly NodeBundleFile[]): Promise<SeedServer> {
   const port = randomInt(20000, 61000);
-  const r = await seed.host.exec(serverCommand(python, seed.address, port));
+  const r = await seed.host.exec(serverCommand(python, serverProgram(await source('seed-serve.py'), seed.address, port, files)));
   const pid = r.stdout.trim();
-  const url = seed.address.includes(':') ? `[${seed.address}]` : seed.address;
   return {
-    base: `http://${url}:${port}`,
+    address: seed.address,
+    port,
     async stop() {
       // The PID ferry started (timeout, which passes the TERM on to the server); never a kill by name.
       if (/^\d+$/.test(pid)) await seed.host.exec(['kill', '--', pid], { allowFailure: true });
@@ -76,8 +89,8 @@ export async function startSeedServer(seed: { host: Host; address: string }, pyt
 /** Fetch `files` from the seed server onto `host`; every file is checked by size and sha256 before it is renamed. */
 export async function fetchFromSeed(host: Host, python: string, server: SeedServer, files: readonly NodeBundleFile[]): Promise<void> {
   if (files.length === 0) return;
-  const source = await readFile(new URL('./seed-fetch.py', import.meta.url), 'utf8');
-  const r = await host.exec([python, '-'], { stdin: fetchProgram(source, server.base, files), allowFailure: true, timeoutMs: SEED_SERVER_SECONDS * 1000 });
+  const program = fetchProgram(await source('seed-fetch.py'), server, files);
+  const r = await host.exec([python, '-'], { stdin: program, allowFailure: true, timeoutMs: SEED_SERVER_SECONDS * 1000 });
   if (r.exitCode === 0) return;
   const why = /ferry-seed-fetch bad (.*)/.exec(r.stdout)?.[1] ?? `exit ${r.exitCode}: ${r.stderr.trim().split('\n').at(-1) ?? ''}`;
   throw new UserError(`${host.name}: fetching from the seed failed: ${why}`, { hint: 'check that the nodes reach the seed on TCP 20000-60999, or give copy-bundle `with: {mode: direct}`' });
