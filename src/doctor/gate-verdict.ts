@@ -12,6 +12,8 @@ export const INSTALL_HANDLES: Readonly<Record<string, string>> = {
   'ip-forward': 'the os-prepare phase sets net.ipv4.ip_forward = 1 (sysctl.d)',
   'kernel-modules': 'the os-prepare phase loads br_netfilter and overlay and lists them in modules-load.d',
   'cgroup-driver': 'the container-runtime phase writes the runtime config with the systemd cgroup driver',
+  // On a re-run the runtime found is the one the lock named, installed by ferry; the lock's choice is resolve's to judge.
+  'container-runtime': 'the container-runtime phase installs the runtime version the lock names, from the bundle',
   // ferry's own balancer (and, later, the control plane) hold these ports once installed; kubeadm's preflight still refuses a foreign holder.
   'local-ports': "a converged install's own services hold these ports, and kubeadm's preflight refuses a port taken by anything else",
 };

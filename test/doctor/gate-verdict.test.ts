@@ -17,6 +17,7 @@ const ipForward: Finding = { check: 'ip-forward', host: 'cp1', status: 'fail', m
 const vxlanBlocked: Finding = { check: 'vxlan-udp', pair: { from: 'w1', to: 'cp1' }, status: 'fail', message: 'UDP 4789 (VXLAN) from w1 never reached cp1', remedy: 'open UDP 4789 on cp1 to w1' };
 const keyring: Finding = { check: 'kernel-keyring', host: 'w1', status: 'fail', message: 'kernel.keys.root_maxkeys = 200', remedy: 'raise it' };
 const cgroupWarn: Finding = { check: 'cgroup-version', host: 'cp1', status: 'warn', message: 'cgroup v1: works with Kubernetes 1.33' };
+const oldRuntime: Finding = { check: 'container-runtime', host: 'cp1', status: 'fail', message: 'containerd 1.6.20 is below the minimum for Kubernetes 1.33 (containerd RELEASES.md)', remedy: 'remove it and let ferry install the containerd from the bundle' };
 const mtuPass: Finding = { check: 'mtu', status: 'pass', message: 'every node has MTU 1500' };
 const identity: Finding = { check: 'unique-identity', status: 'fail', message: 'machine-id repeats on cp1, w1' };
 
@@ -26,6 +27,7 @@ describe('judgeGate', () => {
     { name: 'a pair failure stops at the receiving host, with the fix', findings: [vxlanBlocked], allowed: [], blocking: { cp1: ['vxlan-udp (w1→cp1): UDP 4789 (VXLAN) from w1 never reached cp1; fix: open UDP 4789 on cp1 to w1'] }, warnings: 0 },
     { name: 'an allowed check only warns', findings: [vxlanBlocked], allowed: ['vxlan-udp'], blocking: {}, warnings: 1 },
     { name: 'a check install fixes itself only warns', findings: [ipForward], allowed: [], blocking: {}, warnings: 1 },
+    { name: 'the runtime install put there (a converged re-run) only warns', findings: [oldRuntime], allowed: [], blocking: {}, warnings: 1 },
     { name: 'each failed check is listed per host; cluster-wide ones under cluster', findings: [keyring, vxlanBlocked, identity], allowed: [], blocking: { w1: ['kernel-keyring: kernel.keys.root_maxkeys = 200; fix: raise it'], cp1: [expect.stringMatching(/^vxlan-udp/)], cluster: ['unique-identity: machine-id repeats on cp1, w1'] }, warnings: 0 },
     { name: 'allowing one check leaves the others blocking', findings: [keyring, vxlanBlocked], allowed: ['kernel-keyring'], blocking: { cp1: [expect.stringMatching(/^vxlan-udp/)] }, warnings: 1 },
   ])('$name', ({ findings, allowed, blocking, warnings }) => {
