@@ -1,8 +1,8 @@
 // container-runtime: containerd and runc from the bundle's repository, config.toml for the locked containerd
-// version (systemd cgroup driver, sandbox image from the local registry, config_path for mirrors) and hosts.toml
-// files, a restart only when the config changed, and a check that the daemon answers (`ctr version`).
+// version (systemd cgroup driver, sandbox image from the local registry, config_path for mirrors; the hosts.toml
+// files under it belong to registry-mirrors), a restart only when the config changed, and a check that the daemon
+// answers (`ctr version`).
 import { CONTAINERD_CONFIG_PATH } from '../render/containerd.ts';
-import { CONTAINERD_CERTS_DIR } from '../render/containerd-hosts.ts';
 import type { RenderedFile } from '../render/file.ts';
 import { nodeFacts } from './node-facts.ts';
 import { pickFamily } from './os/pick.ts';
@@ -11,10 +11,10 @@ import { filesToChange, placeFiles } from './place-files.ts';
 import type { Phase, PhaseContext, PhaseTarget } from './phase.ts';
 import { nodeFiles } from './render-inputs.ts';
 
-/** containerd's files for this node: config.toml and the registry hosts.toml files. */
+/** containerd's file for this node: config.toml (certs.d/<registry>/hosts.toml are the registry-mirrors phase's). */
 export async function runtimeFiles(target: PhaseTarget, ctx: PhaseContext): Promise<RenderedFile[]> {
   const files = nodeFiles(ctx, target.spec.name, await nodeFacts(target, ctx.state));
-  return files.filter((f) => f.path === CONTAINERD_CONFIG_PATH || f.path.startsWith(`${CONTAINERD_CERTS_DIR}/`));
+  return files.filter((f) => f.path === CONTAINERD_CONFIG_PATH);
 }
 
 async function look(target: PhaseTarget, ctx: PhaseContext) {
@@ -31,7 +31,6 @@ export const containerRuntimePhase: Phase = {
   targets: (ctx) => ctx.inventory.hosts,
   async isDone(target, ctx) {
     const s = await look(target, ctx);
-    // config.toml can only be checked once containerd is there; hosts.toml files are compared regardless.
     return s.missing.length === 0 && s.active && (await filesToChange(target.host, await runtimeFiles(target, ctx))).length === 0;
   },
   async run(target, ctx) {

@@ -34,7 +34,8 @@ export const RegistryParams = z
   .strict();
 export type RegistryParams = z.infer<typeof RegistryParams>;
 
-const BINARY = '/usr/local/bin/ferry-registry';
+/** Where the distribution binary goes on a replica host (reset removes it). */
+export const REGISTRY_BINARY = '/usr/local/bin/ferry-registry';
 const TLS_CERT = `${REGISTRY_NODE_DIR}/tls/registry.crt`;
 const TLS_KEY = `${REGISTRY_NODE_DIR}/tls/registry.key`;
 
@@ -47,7 +48,7 @@ export function runCa(ctx: PhaseContext, params: RegistryParams): Promise<Regist
 
 /** The registry files ferry renders for one replica host. */
 export function rendered(target: Pick<PhaseTarget, 'spec'>, params: RegistryParams) {
-  return renderRegistry({ listen: `${target.spec.address}:${params.port}`, tls: { certificate: TLS_CERT, key: TLS_KEY }, binaryPath: BINARY });
+  return renderRegistry({ listen: `${target.spec.address}:${params.port}`, tls: { certificate: TLS_CERT, key: TLS_KEY }, binaryPath: REGISTRY_BINARY });
 }
 
 function bundleDir(ctx: PhaseContext): string {
@@ -98,7 +99,7 @@ export const localRegistryPhase: Phase<RegistryParams> = {
     const sans = registryCertificateSans({ inventory: ctx.inventory, registry: { name: params.name, port: params.port, caPath: NODE_CA_PATH, caPem: ca.certPem } });
     const cert = await issueServerCertificate(new LocalHost(), ca, join(params.stateDir, 'registry-ca', 'issued'), spec.name, sans);
     ctx.addSecret(cert.keyPem);
-    await host.upload(join(bundle, params.binary), BINARY, { mode: 0o755 });
+    await host.upload(join(bundle, params.binary), REGISTRY_BINARY, { mode: 0o755 });
     await host.exec(['install', '-d', '-m', '0755', `${REGISTRY_NODE_DIR}/tls`, REGISTRY_ROOT]);
     await host.writeFile(NODE_CA_PATH, ca.certPem, { mode: 0o644 });
     await host.writeFile(TLS_CERT, cert.certPem, { mode: 0o644 });

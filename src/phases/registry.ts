@@ -1,6 +1,7 @@
 // Every phase ferry knows, by id: the registry planPlaybook resolves playbooks against.
 import { containerRuntimePhase } from './container-runtime.ts';
 import { copyBundlePhase } from './copy-bundle.ts';
+import { doctorGate } from './doctor-gate.ts';
 import { loadBalancerPhase } from './load-balancer.ts';
 import { localRepoPhase } from './local-repo.ts';
 import { osPreparePhase } from './os-prepare.ts';
@@ -8,8 +9,8 @@ import type { AnyPhase } from './phase.ts';
 import { preflightPhase } from './preflight.ts';
 import { resetPhases } from './reset.ts';
 
-/** The phase registry (a new map per call: phases hold no state, but callers may add their own). */
-export function phaseRegistry(): Map<string, AnyPhase> {
-  const phases: AnyPhase[] = [preflightPhase(), copyBundlePhase, localRepoPhase, osPreparePhase, containerRuntimePhase, loadBalancerPhase, ...resetPhases];
+/** The phase registry (a new map per call: phases hold no state, but callers may add their own); reset runs no doctor gate. */
+export function phaseRegistry(options: { doctorGate?: boolean } = {}): Map<string, AnyPhase> {
+  const phases: AnyPhase[] = [preflightPhase(options.doctorGate === false ? undefined : doctorGate), copyBundlePhase, localRepoPhase, osPreparePhase, containerRuntimePhase, loadBalancerPhase, ...resetPhases];
   return new Map(phases.map((p) => [p.id, p]));
 }

@@ -9,7 +9,10 @@ import { HAPROXY_CONFIG_PATH } from '../render/haproxy.ts';
 import { KEEPALIVED_CHECK_PATH, KEEPALIVED_CONFIG_PATH } from '../render/keepalived.ts';
 import { MODULES_PATH } from '../render/modules.ts';
 import { NFTABLES_PATH } from '../render/nftables.ts';
-import { balancerHosts } from '../render/node-files.ts';
+import { balancerHosts, registryHosts } from '../render/node-files.ts';
+import { REGISTRY_ROOT, REGISTRY_UNIT } from '../render/registry.ts';
+import { NODE_CA_PATH, REGISTRY_NODE_DIR, TRUST_ANCHORS, trustStorePlan } from '../registry/node-plan.ts';
+import { REGISTRY_BINARY } from './local-registry.ts';
 import { FSTAB_PATH } from '../render/swap.ts';
 import { SYSCTL_PATH } from '../render/sysctl.ts';
 import { NODE_BUNDLE_DIR } from './bundle-on-node.ts';
@@ -81,6 +84,25 @@ const daemonReload = async (host: Host) => {
 
 export const resetPhases: Phase[] = [
   resetPhase({
+    id: 'reset-registry-mirrors',
+    title: "remove ferry's CA from the trust store and containerd's hosts.toml files",
+    paths: [CONTAINERD_CERTS_DIR, NODE_CA_PATH, ...TRUST_ANCHORS],
+    dirs: [REGISTRY_NODE_DIR, '/etc/ferry'],
+    async after(host) {
+      const trust = trustStorePlan((await host.readFile('/etc/os-release')).toString('utf8'));
+      await host.exec(trust.update);
+    },
+  }),
+  resetPhase({
+    id: 'reset-registry',
+    title: 'stop and remove the local registry (unit, binary, config, TLS files, data)',
+    targets: (ctx) => registryHosts(ctx.inventory),
+    units: [REGISTRY_UNIT],
+    paths: [`/etc/systemd/system/${REGISTRY_UNIT}`, REGISTRY_BINARY, REGISTRY_NODE_DIR, REGISTRY_ROOT],
+    dirs: ['/etc/ferry'],
+    after: daemonReload,
+  }),
+  resetPhase({
     id: 'reset-load-balancer',
     title: 'stop and remove HAProxy and keepalived',
     targets: (ctx) => (ctx.inventory.network.loadBalancer === 'vip' ? balancerHosts(ctx.inventory) : ctx.inventory.hosts),
@@ -95,8 +117,8 @@ export const resetPhases: Phase[] = [
     title: 'stop and remove containerd and runc',
     units: ['containerd'],
     packagesOf: 'container-runtime',
-    paths: [CONTAINERD_CONFIG_PATH, CONTAINERD_CERTS_DIR],
-    // containerd's CRI plugin makes /etc/cni/net.d when it starts.
+    paths: [CONTAINERD_CONFIG_PATH],
+    // certs.d is reset-registry-mirrors' (it runs first); containerd's CRI plugin makes /etc/cni/net.d when it starts.
     dirs: ['/etc/containerd', '/etc/cni/net.d', '/etc/cni'],
   }),
   resetPhase({

@@ -14,14 +14,19 @@ export interface TrustStorePlan {
   update: string[];
 }
 
+const EL_ANCHOR = '/etc/pki/ca-trust/source/anchors/ferry-registry-ca.crt';
+const DEBIAN_ANCHOR = '/usr/local/share/ca-certificates/ferry-registry-ca.crt';
+/** Every place trustStorePlan may put the CA, so reset can remove it without knowing the OS first. */
+export const TRUST_ANCHORS = [EL_ANCHOR, DEBIAN_ANCHOR] as const;
+
 /** The CA anchor path and update command for the node's OS family (from /etc/os-release ID and ID_LIKE). */
 export function trustStorePlan(osRelease: string): TrustStorePlan {
   const value = (key: string) => new RegExp(`^${key}=("?)([^"\\n]*)\\1$`, 'm').exec(osRelease)?.[2] ?? '';
   const ids = `${value('ID')} ${value('ID_LIKE')}`.split(/\s+/);
   if (ids.some((id) => ['rhel', 'fedora', 'centos', 'rocky', 'almalinux'].includes(id))) {
-    return { anchor: '/etc/pki/ca-trust/source/anchors/ferry-registry-ca.crt', update: ['update-ca-trust', 'extract'] };
+    return { anchor: EL_ANCHOR, update: ['update-ca-trust', 'extract'] };
   }
-  return { anchor: '/usr/local/share/ca-certificates/ferry-registry-ca.crt', update: ['update-ca-certificates'] };
+  return { anchor: DEBIAN_ANCHOR, update: ['update-ca-certificates'] };
 }
 
 /**

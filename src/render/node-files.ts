@@ -1,11 +1,11 @@
 // Every file one node needs before kubeadm runs, derived from the inventory (cluster.yaml) and the lock: OS
 // preparation, container runtime and its registry mirrors, the API balancer, the local registry. The join between
-// ferry's inputs and the single-purpose renderers, so an install phase only has to write what this returns.
+// ferry's inputs and the single-purpose renderers (containerd's certs.d/*/hosts.toml are registry-mirrors' own), so an install phase only has to write what this returns.
 import type { Inventory, InventoryHost } from '../config/inventory.ts';
 import type { Lock } from '../config/lock.ts';
 import { UserError } from '../errors.ts';
 import { renderContainerdConfig } from './containerd.ts';
-import { renderContainerdHosts, type LocalRegistryEndpoints } from './containerd-hosts.ts';
+import type { LocalRegistryEndpoints } from './containerd-hosts.ts';
 import { renderCrioConfig, renderCrioRegistries } from './crio.ts';
 import type { RenderedFile } from './file.ts';
 import { renderHaproxyConfig } from './haproxy.ts';
@@ -31,6 +31,8 @@ export interface NodeFilesInput {
     caPath: string;
     caPem: string;
   };
+  /** The install's encapsulation decision (src/phases/encapsulation.ts), so the firewall opens what the CNI uses. */
+  encapsulation: NftablesInput['encapsulation'];
   /** VIP mode only: VRRP settings shared by the balancer hosts. */
   vrrp?: { interface: string; virtualRouterId: number; authPass: string };
 }
@@ -67,13 +69,6 @@ export function registryCertificateSans(input: Pick<NodeFilesInput, 'inventory' 
   return [...sans, { type: 'DNS', value: input.registry.name }];
 }
 
-function encapsulation(inventory: Inventory): NftablesInput['encapsulation'] {
-  const { cni, encapsulation: e } = inventory.network;
-  // Calico defaults to IP-in-IP and uses UDP 4789 for VXLAN; Cilium and Flannel use VXLAN on 8472.
-  if (e === 'ipip' || (e === 'auto' && cni === 'calico')) return { kind: 'ipip' };
-  return { kind: 'vxlan', port: cni === 'calico' ? 4789 : 8472 };
-}
-
 function runtimeFiles(input: NodeFilesInput, host: InventoryHost): RenderedFile[] {
   const { lock } = input;
   const registry = registryEndpoints(input);
@@ -84,8 +79,8 @@ function runtimeFiles(input: NodeFilesInput, host: InventoryHost): RenderedFile[
   const gpu = host.roles.includes('gpu') && lock.stack.nvidiaDriver !== null ? { defaultRuntime: true } : undefined;
   if (lock.stack.cri.name === 'containerd') {
     return [
+      // config.toml only: its config_path points at certs.d, whose hosts.toml files the registry-mirrors phase owns.
       renderContainerdConfig({ version: lock.stack.cri.version, sandboxImage, ...(gpu ? { gpu } : {}) }),
-      ...renderContainerdHosts({ registry, images: refs }),
     ];
   }
   const pinned = lock.images.filter((i) => i.critical).map((i) => localImageRef(i.ref, registry.name));
@@ -122,7 +117,7 @@ export function renderNodeFiles(input: NodeFilesInput): RenderedFile[] {
     });
   const isRegistry = registryHosts(inventory).some((h) => h.name === host.name);
   const isBalancer = inventory.network.loadBalancer === 'vip' && balancerHosts(inventory).some((h) => h.name === host.name);
-  const encap = encapsulation(inventory);
+  const encap = input.encapsulation;
   const balancers = inventory.network.loadBalancer === 'vip' ? balancerHosts(inventory).map((h) => h.address) : [];
   const files = [
     renderSysctl(),

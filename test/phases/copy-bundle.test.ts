@@ -2,11 +2,13 @@
 // on the admin host), everything copied is checked again on the node, and the bytes are counted.
 import { describe, expect, it } from 'vitest';
 import { copyBundlePhase, copyStats } from '../../src/phases/copy-bundle.ts';
+import { CopyParams } from '../../src/phases/seed-copy.ts';
 import { checksumList, failedChecks, nodeBundleFiles } from '../../src/phases/bundle-on-node.ts';
 import { FakeHost } from '../support/fake-host.ts';
 import { phaseContext } from './phase-context.ts';
 
 const CHECK = 'cd /var/lib/ferry/bundle 2>/dev/null && sha256sum -c --quiet -';
+const DIRECT = CopyParams.parse({});
 
 describe('copy-bundle', () => {
   it('reads sha256sum -c failures, missing files included (GNU coreutils 9.1 output)', () => {
@@ -22,8 +24,8 @@ describe('copy-bundle', () => {
       { command: CHECK, exitCode: 0, readOnly: false },
     ]);
     const target = { spec: ctx.inventory.hosts[0]!, host };
-    expect(await copyBundlePhase.isDone(target, ctx, {})).toBe(false);
-    await copyBundlePhase.run(target, ctx, {});
+    expect(await copyBundlePhase.isDone(target, ctx, DIRECT)).toBe(false);
+    await copyBundlePhase.run(target, ctx, DIRECT);
     expect([...host.uploaded].sort()).toEqual([
       ['/var/lib/ferry/bundle/files/kubernetes/1.33.4/kubeadm', '/bundle/files/kubernetes/1.33.4/kubeadm'],
       ['/var/lib/ferry/bundle/packages/debian-12/amd64/Packages', '/bundle/packages/debian-12/amd64/Packages'],
@@ -36,7 +38,7 @@ describe('copy-bundle', () => {
   it('is done when every file checks out, and never carries images to every node', async () => {
     const ctx = phaseContext('debian', { hosts: ['cp-1'] });
     const host = new FakeHost('cp-1', [{ command: CHECK, exitCode: 0, readOnly: true }]);
-    expect(await copyBundlePhase.isDone({ spec: ctx.inventory.hosts[0]!, host }, ctx, {})).toBe(true);
+    expect(await copyBundlePhase.isDone({ spec: ctx.inventory.hosts[0]!, host }, ctx, DIRECT)).toBe(true);
     expect(host.calls[0]!.stdin).not.toContain('images/');
     expect(host.calls[0]!.stdin).toContain('containerd_1.6.20');
   });

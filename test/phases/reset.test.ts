@@ -27,12 +27,37 @@ describe('reset phases', () => {
       { command: "dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n'", stdout: installed, readOnly: true },
       { command: 'apt-get -q -y -o Dir::Etc::sourcelist=/etc/apt/sources.list.d/ferry.list -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0 purge containerd runc' },
       { command: 'rm -f /var/lib/ferry/packages/container-runtime.list' },
-      { command: 'rm -rf -- /etc/containerd/config.toml /etc/containerd/certs.d' },
+      { command: 'rm -rf -- /etc/containerd/config.toml' },
       { command: 'if test -d /etc/containerd; then rmdir --ignore-fail-on-non-empty -- /etc/containerd; fi' },
       { command: 'if test -d /etc/cni/net.d; then rmdir --ignore-fail-on-non-empty -- /etc/cni/net.d; fi' },
       { command: 'if test -d /etc/cni; then rmdir --ignore-fail-on-non-empty -- /etc/cni; fi' },
     ]);
     await phase('reset-container-runtime').run({ spec: ctx.inventory.hosts[0]!, host }, ctx, {});
+    expect(host.unmet()).toEqual([]);
+  });
+
+  it('reset-registry-mirrors removes certs.d, the CA and both trust anchors, then rebuilds the trust store for the OS', async () => {
+    const ctx = phaseContext('el', { hosts: ['cp-1'] });
+    const host = new FakeHost('cp-1', [
+      { command: 'rm -rf -- /etc/containerd/certs.d /etc/ferry/registry/ca.crt /etc/pki/ca-trust/source/anchors/ferry-registry-ca.crt /usr/local/share/ca-certificates/ferry-registry-ca.crt' },
+      { command: 'if test -d /etc/ferry/registry; then rmdir --ignore-fail-on-non-empty -- /etc/ferry/registry; fi' },
+      { command: 'if test -d /etc/ferry; then rmdir --ignore-fail-on-non-empty -- /etc/ferry; fi' },
+      { command: 'update-ca-trust extract' },
+    ], { '/etc/os-release': fixture('rocky86-os-release') });
+    await phase('reset-registry-mirrors').run({ spec: ctx.inventory.hosts[0]!, host }, ctx, {});
+    expect(host.unmet()).toEqual([]);
+  });
+
+  it('reset-registry stops the unit and removes binary, config, TLS files and data, on registry hosts only', async () => {
+    const ctx = phaseContext('debian');
+    expect(phase('reset-registry').targets(ctx, {}).map((h) => h.name)).toEqual(['cp-1', 'cp-2', 'cp-3']);
+    const host = new FakeHost('cp-1', [
+      { command: 'systemctl disable --now ferry-registry.service 2>/dev/null || true' },
+      { command: 'rm -rf -- /etc/systemd/system/ferry-registry.service /usr/local/bin/ferry-registry /etc/ferry/registry /var/lib/ferry/registry' },
+      { command: 'if test -d /etc/ferry; then rmdir --ignore-fail-on-non-empty -- /etc/ferry; fi' },
+      { command: 'systemctl daemon-reload' },
+    ]);
+    await phase('reset-registry').run({ spec: ctx.inventory.hosts[0]!, host }, ctx, {});
     expect(host.unmet()).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import { registryCertificateSans, renderNodeFiles, type NodeFilesInput } from '.
 import { UserError } from '../../src/errors.ts';
 import { redact } from '../../src/hosts/redact.ts';
 import { verifyArgv } from '../../src/render/file.ts';
+import { chooseEncapsulation, firewallEncapsulation } from '../../src/phases/encapsulation.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
 const inventory = parseYaml(fixture('cluster.yaml'), 'cluster.yaml', Inventory);
@@ -19,6 +20,7 @@ const base: NodeFilesInput = {
   lock,
   host: 'cp-1',
   registry: { name: 'registry.ferry.internal', port: 5000, caPath: '/etc/ferry/pki/ca.crt', caPem },
+  encapsulation: firewallEncapsulation(chooseEncapsulation(inventory)),
   vrrp: { interface: 'eth0', virtualRouterId: 51, authPass },
 };
 
@@ -38,7 +40,11 @@ describe('renderNodeFiles', () => {
       expect(cp).toContain(p);
     const gpu = paths('gpu-1');
     expect(gpu.filter((p) => /haproxy|keepalived|registry\/config/.test(p))).toEqual([]);
-    expect(gpu).toContain('/etc/containerd/certs.d/nvcr.io/hosts.toml');
+    expect(gpu).toContain('/etc/containerd/config.toml');
+  });
+
+  it('leaves containerd\'s certs.d to the registry-mirrors phase (its one owner)', () => {
+    for (const host of ['cp-1', 'gpu-1']) expect(paths(host).filter((p) => p.startsWith('/etc/containerd/certs.d/'))).toEqual([]);
   });
 
   it('carries the tool check for every file a tool on the node can check before it goes live', () => {

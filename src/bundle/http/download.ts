@@ -1,16 +1,13 @@
 // Streaming HTTP download into a cache file: resumes a partial file with Range/If-Range, hashes while it writes,
 // verifies the sha256 when it is known, retries a bounded number of times.
-import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError, VerifyError } from '../../errors.ts';
 import { displayUrl } from './mirror.ts';
 import { decideResponse, ifRangeValidator } from './range.ts';
 import { hashFile } from '../../util/hash.ts';
+import { appendHashed, judgePartial, promotePartial } from '../../util/partial-file.ts';
 
 export interface DownloadRequest {
   url: string;
@@ -57,10 +54,6 @@ async function readMeta(path: string): Promise<PartMeta | undefined> {
   } catch {
     return undefined;
   }
-}
-
-async function hashExisting(path: string, hash: Hash): Promise<void> {
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
 }
 
 /** Download `url` to `dest` (or reuse it), resuming `<dest>.part` where a previous run stopped. */
@@ -126,46 +119,31 @@ export async function download(req: DownloadRequest): Promise<DownloadResult> {
     };
     await writeFile(metaPath, JSON.stringify(newMeta));
 
-    const hash = createHash('sha256');
-    if (offset > 0) await hashExisting(part, hash);
-    let received = 0;
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        received += chunk.length;
-        req.onBytes?.(chunk.length);
-        done(null, chunk);
-      },
-    });
-    try {
-      if (!response.body) throw new Error('response has no body');
-      await pipeline(
-        Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>),
-        tap,
-        createWriteStream(part, { flags: offset > 0 ? 'a' : 'w' }),
-        { signal: req.signal },
-      );
-    } catch (error) {
-      fetchedBytes += received;
-      if (req.signal?.aborted) throw error;
-      lastProblem = `transfer broke after ${offset + received} bytes: ${(error as Error).message}`;
+    if (!response.body) {
+      lastProblem = 'response has no body';
       continue;
     }
-    fetchedBytes += received;
-    const size = offset + received;
-    if (expectedTotal !== undefined && size !== expectedTotal) {
-      lastProblem = `got ${size} of ${expectedTotal} bytes`;
+    const out = await appendHashed({ path: part, offset, body: response.body as AsyncIterable<Uint8Array>, ...(req.onBytes ? { onBytes: req.onBytes } : {}) });
+    fetchedBytes += out.received;
+    if (out.failure !== undefined) {
+      if (req.signal?.aborted) throw out.failure;
+      lastProblem = `transfer broke after ${out.size} bytes: ${(out.failure as Error).message}`;
       continue;
     }
-    const sha256 = hash.digest('hex');
-    if (req.sha256 !== undefined && sha256 !== req.sha256) {
+    const verdict = judgePartial(out, { ...(expectedTotal !== undefined ? { size: expectedTotal } : {}), ...(req.sha256 !== undefined ? { sha256: req.sha256 } : {}) });
+    if (verdict === 'short' || verdict === 'long') {
+      lastProblem = `got ${out.size} of ${expectedTotal} bytes`;
+      continue;
+    }
+    const { size, sha256 } = out;
+    if (verdict === 'digest') {
       await rm(part, { force: true });
       await rm(metaPath, { force: true });
       throw new VerifyError([`${shown}: sha256 mismatch: expected ${req.sha256}, got ${sha256}`], {
         hint: 'the upstream file or the mirror changed, or the lock is wrong; the partial file was removed',
       });
     }
-    await rename(part, req.dest);
+    await promotePartial(part, req.dest);
     await rm(metaPath, { force: true });
     return { path: req.dest, size, sha256, fetchedBytes, resumedFrom, attempts: attempt };
   }

@@ -1,0 +1,86 @@
+// copy-bundle in seed mode on four lab nodes (systemd-nspawn Debian 12, test/lab): the admin host uploads the
+// bundle's files to the seed (cp1) only; w1..w3 fetch them from the seed's temporary HTTP server; every node's
+// copy verifies with sha256sum; the server is gone afterwards; a re-run copies nothing.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { memoryIo } from '../../src/cli/io.ts';
+import { run } from '../../src/cli/program.ts';
+import type { AuditRecord } from '../../src/state/audit.ts';
+import { startLab, type Lab } from '../lab/lab.ts';
+import { fileBundle } from './support/file-bundle.ts';
+
+const NODES = ['cp1', 'w1', 'w2', 'w3'];
+const MiB = 1 << 20;
+let lab: Lab;
+let args: string[];
+let stateDir: string;
+let files: { path: string; size: number }[];
+
+async function ferry(argv: string[]) {
+  const io = memoryIo();
+  const code = await run(argv, { io, now: () => new Date(), cwd: process.cwd(), env: { HOME: process.env.HOME } });
+  return { code, out: io.out(), err: io.err() };
+}
+
+async function audit(): Promise<AuditRecord[]> {
+  return (await readFile(join(stateDir, 'audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
+}
+
+beforeAll(async () => {
+  lab = await startLab({ nodes: NODES });
+  const bundle = join(lab.stateDir, 'seed-bundle');
+  files = await fileBundle(bundle, [24 * MiB, 8 * MiB, 1 * MiB, 12345]);
+  const playbook = join(lab.stateDir, 'seed-copy.yaml');
+  await writeFile(playbook, stringify({ apiVersion: 'ferry.dev/v1alpha1', kind: 'Playbook', name: 'seed-copy', phases: ['preflight', { phase: 'copy-bundle', with: { mode: 'seed' } }] }));
+  const inventory = await lab.writeInventory({ roles: { cp1: ['control-plane'], w1: ['worker'], w2: ['worker'], w3: ['worker'] }, extra: { network: { controlPlaneEndpoint: `${lab.hostAddress}:8443`, loadBalancer: 'node-local' } } });
+  stateDir = join(lab.stateDir, 'seed-state');
+  args = ['install', '-i', inventory, '--bundle', bundle, '--playbook', playbook, '--state-dir', stateDir, '--only', 'preflight,copy-bundle'];
+});
+
+afterAll(async () => {
+  await lab?.stop();
+});
+
+describe('copy-bundle, seed mode', () => {
+  it('uploads to the seed only, the others fetch from it, and every copy verifies', async () => {
+    const r = await ferry(args);
+    expect(r.code, r.err).toBe(0);
+    const records = (await audit()).filter((a) => a.phase === 'copy-bundle');
+    const uploads = records.filter((a) => a.op === 'upload');
+    expect(new Set(uploads.map((u) => u.host))).toEqual(new Set(['cp1']));
+    expect(uploads).toHaveLength(files.length);
+    for (const n of ['w1', 'w2', 'w3']) expect(records.filter((a) => a.host === n && /python3 -$/.test(a.command) && a.exitCode === 0)).toHaveLength(1);
+    const servers = records.filter((a) => a.host === 'cp1' && a.command.includes('seed server'));
+    expect(servers).toHaveLength(1);
+    expect(records.filter((a) => a.host === 'cp1' && /^kill -- \d+$/.test(a.command))).toHaveLength(1);
+    for (const n of NODES) {
+      expect(r.out).toContain(`${n}: copied ${files.length} file(s), ${files.reduce((s, f) => s + f.size, 0)} bytes`);
+      const check = await lab.nodeExec(n, ['sh', '-c', `cd /var/lib/ferry/bundle && sha256sum ${files.map((f) => f.path).join(' ')} && ls -R | grep -c partial || true`]);
+      expect(check.stdout.trim().split('\n').at(-1)).toBe('0');
+    }
+    const sums = await Promise.all(NODES.map((n) => lab.nodeExec(n, ['sh', '-c', `cd /var/lib/ferry/bundle && sha256sum ${files.map((f) => f.path).join(' ')}`])));
+    for (const s of sums) expect(s.stdout).toBe(sums[0]!.stdout);
+    // The server stopped: nothing listens on the seed's port any more.
+    const port = /"port":(\d+)/.exec(servers[0]!.command)![1];
+    expect((await lab.nodeExec('cp1', ['sh', '-c', `ss -Htln 'sport = :${port}'`])).stdout.trim()).toBe('');
+  });
+
+  it('a re-run copies nothing and runs no mutating command', async () => {
+    const start = (await audit()).length;
+    const r = await ferry(args);
+    expect(r.code, r.err).toBe(0);
+    const records = (await audit()).slice(start);
+    expect(records.filter((a) => a.readOnly !== true)).toEqual([]);
+    expect(r.out).not.toContain('copied');
+  });
+
+  it('fetches only the missing file again when one node lost it', async () => {
+    await lab.nodeExec('w2', ['rm', '-f', `/var/lib/ferry/bundle/${files[1]!.path}`]);
+    const r = await ferry(args);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(new RegExp(`^w2: copied 1 file\\(s\\), ${files[1]!.size} bytes`, 'm'));
+    expect(r.out).not.toMatch(/^(cp1|w1|w3): copied/m);
+  });
+});
