@@ -26,7 +26,7 @@ import type { RegisterCommand } from './commands.ts';
 import { formatDryRunPlan } from './dry-run-plan.ts';
 import type { CommandContext } from './program.ts';
 import { jsonProgress, lineProgress, listrProgress } from './run-progress.ts';
-import { vrrpPassword } from './run-secrets.ts';
+import { kubeadmSecrets, vrrpPassword } from './run-secrets.ts';
 
 interface RunOptions {
   inventory: string;
@@ -75,11 +75,17 @@ async function runPlaybookCommand(command: 'install' | 'reset', o: RunOptions, c
   const secrets: string[] = [];
   const runCtx: PhaseContext = {
     inventory, ...(lock ? { lock } : {}), ...(bundleDir ? { bundleDir } : {}), state: {},
-    addSecret: (s) => void secrets.push(s), now: ctx.now,
+    addSecret: (s) => void secrets.push(s), now: ctx.now, stateDir,
   };
   if (inventory.network.loadBalancer === 'vip') {
     runCtx.state[VRRP_PASS_KEY] = await vrrpPassword(stateDir);
     runCtx.addSecret(runCtx.state[VRRP_PASS_KEY] as string);
+  }
+  if (command === 'install') {
+    const kubeadm = await kubeadmSecrets(stateDir);
+    Object.assign(runCtx.state, { joinToken: kubeadm.token, certificateKey: kubeadm.certificateKey });
+    runCtx.addSecret(kubeadm.token);
+    runCtx.addSecret(kubeadm.certificateKey);
   }
   const auditFile = join(stateDir, 'audit.jsonl');
   let phase: string | undefined;
