@@ -9,6 +9,8 @@ import type { ClusterContext } from './types.ts';
 export interface Recommendation {
   encapsulation: 'ipip' | 'vxlan';
   encapsulationReason: string;
+  /** What the protocol 4 probe showed: passed on every direction, dropped on some, or not run or inconclusive (unproven). */
+  ipipProbe: 'passed' | 'failed' | 'unproven';
   /** Calico's FELIX_IPTABLESBACKEND: NFT, Legacy, or Auto when nodes differ. */
   iptablesBackend: 'NFT' | 'Legacy' | 'Auto';
   iptablesBackendReason: string;
@@ -21,12 +23,13 @@ export function ipipPasses(probes: ProbeResults, nodes: number): boolean {
   return probes.ipip.length === nodes * (nodes - 1) && probes.ipip.every((p) => p.outcome === 'ok');
 }
 
-function encapsulation(ctx: ClusterContext): Pick<Recommendation, 'encapsulation' | 'encapsulationReason'> {
+function encapsulation(ctx: ClusterContext): Pick<Recommendation, 'encapsulation' | 'encapsulationReason' | 'ipipProbe'> {
   const n = ctx.facts.size;
-  if (!ctx.probes || n < 2 || ctx.probes.ipip.length === 0) return { encapsulation: 'vxlan', encapsulationReason: 'no node pair was probed, so IP-in-IP is unproven; VXLAN is the safe choice' };
-  if (ipipPasses(ctx.probes, n)) return { encapsulation: 'ipip', encapsulationReason: `protocol 4 passed on all ${n * (n - 1)} directions` };
+  if (!ctx.probes || n < 2 || ctx.probes.ipip.length === 0) return { encapsulation: 'vxlan', ipipProbe: 'unproven', encapsulationReason: 'no node pair was probed, so IP-in-IP is unproven; VXLAN is the safe choice' };
+  if (ipipPasses(ctx.probes, n)) return { encapsulation: 'ipip', ipipProbe: 'passed', encapsulationReason: `protocol 4 passed on all ${n * (n - 1)} directions` };
   const bad = ctx.probes.ipip.filter((p) => p.outcome !== 'ok').map((p) => `${p.from}→${p.to}`);
-  return { encapsulation: 'vxlan', encapsulationReason: `protocol 4 did not pass on ${bad.length} direction(s): ${bad.slice(0, 6).join(', ')}${bad.length > 6 ? ', …' : ''}` };
+  const ipipProbe: Recommendation['ipipProbe'] = ctx.probes.ipip.some((p) => p.outcome === 'dropped' || p.outcome === 'send-error') ? 'failed' : 'unproven';
+  return { encapsulation: 'vxlan', ipipProbe, encapsulationReason: `protocol 4 did not pass on ${bad.length} direction(s): ${bad.slice(0, 6).join(', ')}${bad.length > 6 ? ', …' : ''}` };
 }
 
 function backend(facts: readonly Facts[]): Pick<Recommendation, 'iptablesBackend' | 'iptablesBackendReason'> {

@@ -16,11 +16,13 @@ import { DryRunHost, DryRunPlan } from '../hosts/dry-run.ts';
 import type { Host } from '../hosts/host.ts';
 import { copyStats } from '../phases/copy-bundle.ts';
 import { runWarnings } from '../phases/os-prepare.ts';
+import { checkAllowedIds, DoctorGateError } from '../phases/doctor-gate.ts';
 import type { PhaseContext } from '../phases/phase.ts';
 import { phaseRegistry } from '../phases/registry.ts';
 import { VRRP_PASS_KEY } from '../phases/render-inputs.ts';
 import { planPlaybook, runPhases } from '../phases/runner.ts';
 import { AuditHost } from '../state/audit.ts';
+import { readDoctorRecommendation, writeDoctorRecommendation } from '../state/doctor-recommendation.ts';
 import { acquireInstallLock } from '../state/install-lock.ts';
 import type { RegisterCommand } from './commands.ts';
 import { formatDryRunPlan } from './dry-run-plan.ts';
@@ -39,6 +41,7 @@ interface RunOptions {
   acceptNewHostKeys?: boolean;
   stateDir?: string;
   playbook?: string;
+  allowFailedCheck?: string[];
 }
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -55,10 +58,12 @@ export function rerunCommand(command: string, o: RunOptions): string {
   if (o.lock) words.push(`--lock ${o.lock}`);
   if (o.playbook) words.push(`--playbook ${o.playbook}`);
   if (o.stateDir) words.push(`--state-dir ${o.stateDir}`);
+  if (o.allowFailedCheck?.length) words.push(`--allow-failed-check ${o.allowFailedCheck.join(',')}`);
   return words.join(' ');
 }
 
 async function runPlaybookCommand(command: 'install' | 'reset', o: RunOptions, ctx: CommandContext): Promise<void> {
+  checkAllowedIds(o.allowFailedCheck ?? []);
   const invPath = resolve(ctx.cwd, o.inventory);
   const inventory = await loadYamlFile(invPath, Inventory);
   const bundleDir = o.bundle ? resolve(ctx.cwd, o.bundle) : undefined;
@@ -75,8 +80,10 @@ async function runPlaybookCommand(command: 'install' | 'reset', o: RunOptions, c
   const secrets: string[] = [];
   const runCtx: PhaseContext = {
     inventory, ...(lock ? { lock } : {}), ...(bundleDir ? { bundleDir } : {}), state: {},
-    addSecret: (s) => void secrets.push(s), now: ctx.now, stateDir,
+    addSecret: (s) => void secrets.push(s), now: ctx.now, stateDir, ...(o.allowFailedCheck ? { allowFailedChecks: o.allowFailedCheck } : {}),
   };
+  const lastRecommendation = await readDoctorRecommendation(stateDir);
+  if (lastRecommendation) runCtx.state.doctorRecommendation = lastRecommendation;
   if (inventory.network.loadBalancer === 'vip') {
     runCtx.state[VRRP_PASS_KEY] = await vrrpPassword(stateDir);
     runCtx.addSecret(runCtx.state[VRRP_PASS_KEY] as string);
@@ -112,11 +119,12 @@ async function runPlaybookCommand(command: 'install' | 'reset', o: RunOptions, c
   } catch (error) {
     if (error instanceof PhaseError)
       throw new PhaseError(error.phase, error.failures, {
-        hint: `fix the cause on ${[...error.failures.keys()].join(', ')}, then run the same command again (finished work is skipped): ${rerunCommand(command, o)}`,
+        hint: `${error instanceof DoctorGateError ? `${error.hint}\n` : ''}fix the cause on ${[...error.failures.keys()].join(', ')}, then run the same command again (finished work is skipped): ${rerunCommand(command, o)}`,
         cause: error,
       });
     throw error;
   } finally {
+    if (runCtx.state.doctorRecommendation && !o.dryRun) await writeDoctorRecommendation(stateDir, runCtx.state.doctorRecommendation);
     await progress.finish();
     await set.close();
     await held.release();
@@ -148,7 +156,8 @@ function options(cmd: Command, needsBundle: boolean): Command {
     .option('--json', 'progress and summary as JSON lines on stdout')
     .option('--accept-new-host-keys', 'record host keys never seen before in known_hosts (changed keys are still refused)')
     .option('--state-dir <dir>', 'install lock, audit log and cluster secrets (default: .ferry/<cluster> beside the inventory)')
-    .option('--playbook <file>', 'playbook to run instead of the built-in one');
+    .option('--playbook <file>', 'playbook to run instead of the built-in one')
+    .option('--allow-failed-check <ids>', "doctor check ids (as doctor prints them) whose failure preflight's gate only warns about", list);
 }
 
 /** Registers `ferry install` and `ferry reset`. */

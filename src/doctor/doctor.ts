@@ -34,6 +34,8 @@ export interface DoctorOptions {
   /** Hosts gathered at once. */
   concurrency: number;
   probeDurationMs?: number;
+  /** Whether pairs without a probe agent may be probed with temporary ip tunnels (default true; install's gate says no). */
+  tunnels?: boolean;
 }
 
 const PROBE_CHECKS = ['ipip', 'vxlan-udp', 'tcp-reach', 'probe-agent'];
@@ -61,7 +63,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     const wantProbes = live.size > 1 && PROBE_CHECKS.some((id) => selected(id, options.selection));
     const nodes = options.targets.filter((t) => live.has(t.name));
     const python = new Map(gathered.flatMap((g) => ('facts' in g ? [[g.name, g.facts.python] as const] : [])));
-    const tunnelCapable = new Map(gathered.flatMap((g) => ('facts' in g ? [[g.name, g.facts.isRoot && g.facts.tools.ip !== undefined] as const] : [])));
+    const tunnelCapable = new Map(gathered.flatMap((g) => ('facts' in g ? [[g.name, options.tunnels !== false && g.facts.isRoot && g.facts.tools.ip !== undefined] as const] : [])));
     // Clock samples and probes use separate SSH channels, so they run side by side.
     const [clock, pairs] = await Promise.all([
       wantClock ? Promise.all([...live.values()].map((h) => sampleClock(h, options.now).catch(() => undefined))).then((xs) => xs.filter((s) => s !== undefined)) : [],

@@ -1,6 +1,6 @@
 // cni: Calico from the bundle's manifests/ (images already rewritten to the local registry), patched for this
-// cluster (encapsulation, pod CIDR, tunnel MTU, iptables backend: the install's one encapsulation decision), placed
-// on the first control plane and applied server-side. A stamp with the applied manifest's sha256 marks it done.
+// cluster (encapsulation, pod CIDR, tunnel MTU, iptables backend: chooseEncapsulation, which the firewall follows
+// too), placed on the first control plane and applied server-side. A stamp with the applied manifest's sha256 marks it done.
 // Cilium and Flannel are refused before anything changes.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { UserError } from '../errors.ts';
 import { sh } from '../hosts/shell.ts';
 import { renderedFile, type RenderedFile } from '../render/file.ts';
 import { bundleManifest } from './bundle-manifest.ts';
+import { chooseEncapsulation } from './encapsulation.ts';
 import { patchCalicoManifest, type CalicoSettings } from './kube/calico-patch.ts';
 import { firstControlPlane, kubectl } from './kube/cluster.ts';
 import { FERRY_STATE_DIR } from './os/family.ts';
@@ -21,8 +22,11 @@ export const CNI_APPLY_ARGV = kubectl('apply', '--server-side', '--force-conflic
 
 /** The CNI settings of this install (encapsulation, backend, MTU), from the install's encapsulation decision. */
 export function cniSettings(ctx: PhaseContext): CalicoSettings {
-  const wanted = ctx.inventory.network.encapsulation;
-  return { encapsulation: wanted === 'ipip' ? 'ipip' : 'vxlan', iptablesBackend: 'NFT', podCidr: ctx.inventory.network.podCidr };
+  const chosen = chooseEncapsulation(ctx.inventory, ctx.state.doctorRecommendation);
+  return {
+    encapsulation: chosen.kind, iptablesBackend: chosen.iptablesBackend, podCidr: ctx.inventory.network.podCidr,
+    ...(chosen.mtu !== undefined ? { mtu: chosen.mtu } : {}),
+  };
 }
 
 /** Refuses a CNI ferry cannot install yet (checked before any change, from the inventory and lock). */

@@ -2,6 +2,7 @@
 // The runner (runner.ts) owns ordering, concurrency, dry-run, journaling and reporting; phases own none of it.
 import type { z } from 'zod';
 import type { Inventory, InventoryHost } from '../config/inventory.ts';
+import type { Recommendation } from '../checks/recommend.ts';
 import type { Lock } from '../config/lock.ts';
 import type { Host } from '../hosts/host.ts';
 
@@ -10,6 +11,8 @@ export interface ClusterState {
   joinToken?: string;
   certificateKey?: string;
   caCertHashes?: string[];
+  /** What doctor's gate in preflight recommended (or the last run's, from <state-dir>/doctor.json); read by chooseEncapsulation. */
+  doctorRecommendation?: Recommendation;
   [key: string]: unknown;
 }
 
@@ -27,6 +30,8 @@ export interface PhaseContext {
   stateDir?: string;
   /** The Host of another inventory host, for phases that act on one node through another (the runner sets it). */
   hostFor?: (name: string) => Host;
+  /** Doctor check ids whose failure the preflight gate reports as a warning (--allow-failed-check). */
+  allowFailedChecks?: readonly string[];
 }
 
 export interface PhaseTarget {
@@ -50,6 +55,8 @@ export interface Phase<P = Record<string, unknown>> {
   /** Read-only check: true when the host already is as run() would leave it. */
   isDone(target: PhaseTarget, ctx: PhaseContext, params: P): Promise<boolean>;
   run(target: PhaseTarget, ctx: PhaseContext, params: P): Promise<void>;
+  /** Optional cluster-wide step, once every host's run or isDone succeeded (preflight's doctor gate); may throw PhaseError. */
+  afterAll?(targets: readonly PhaseTarget[], ctx: PhaseContext, params: P): Promise<void>;
 }
 
 /** Erases a phase's parameter type so phases of different parameters fit one registry. */

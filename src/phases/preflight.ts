@@ -1,11 +1,11 @@
 // preflight: reach every node and read the facts later phases need (os-release, kernel, machine, interfaces),
-// refusing a node whose OS is not the one the lock was resolved for. Read-only. The doctor gate plugs in here
-// later: `gate` is called with the facts and may throw (see docs/install.md).
+// refusing a node whose OS is not the one the lock was resolved for. Read-only. Then, once for the whole cluster,
+// the gate (doctor's checks and probes, src/phases/doctor-gate.ts) may stop the install (see docs/install.md).
 import { UserError } from '../errors.ts';
 import { gatherNodeFacts, rememberNodeFacts } from './node-facts.ts';
 import { pickFamily } from './os/pick.ts';
 import type { NodeFacts } from './parse-node-facts.ts';
-import type { Phase, PhaseContext } from './phase.ts';
+import type { Phase, PhaseContext, PhaseTarget } from './phase.ts';
 
 /** True when the node runs the OS (id and major version) the lock was resolved for. */
 export function matchesLockOs(facts: NodeFacts, lockOs: { id: string; version: string }): boolean {
@@ -13,8 +13,8 @@ export function matchesLockOs(facts: NodeFacts, lockOs: { id: string; version: s
   return facts.os.id === lockOs.id && major(facts.os.versionId) === major(lockOs.version);
 }
 
-/** The preflight phase; `gate` is the seam for doctor's checks (none yet). */
-export function preflightPhase(gate?: (facts: NodeFacts, host: string, ctx: PhaseContext) => Promise<void>): Phase {
+/** The preflight phase; `gate` runs once over every node after each node's facts were read (doctorGate in install). */
+export function preflightPhase(gate?: (targets: readonly PhaseTarget[], ctx: PhaseContext) => Promise<void>): Phase {
   return {
     id: 'preflight',
     title: 'reach every node and read its facts',
@@ -30,7 +30,7 @@ export function preflightPhase(gate?: (facts: NodeFacts, host: string, ctx: Phas
           hint: 'resolve and bundle for the OS the nodes run (ferry resolve --os ...)',
         });
       rememberNodeFacts(ctx.state, target.spec.name, facts);
-      await gate?.(facts, target.spec.name, ctx);
     },
+    ...(gate ? { afterAll: (targets: readonly PhaseTarget[], ctx: PhaseContext) => gate(targets, ctx) } : {}),
   };
 }

@@ -2,6 +2,7 @@
 import { cniPhase } from './cni.ts';
 import { containerRuntimePhase } from './container-runtime.ts';
 import { copyBundlePhase } from './copy-bundle.ts';
+import { doctorGate } from './doctor-gate.ts';
 import { joinControlPlanesPhase } from './join-control-planes.ts';
 import { joinWorkersPhase } from './join-workers.ts';
 import { kubeadmInitPhase } from './kubeadm-init.ts';
@@ -20,7 +21,7 @@ import { verifyPhase } from './verify.ts';
 /** The phase registry (a new map per call: phases hold no state, but callers may add their own). */
 export function phaseRegistry(): Map<string, AnyPhase> {
   const phases: AnyPhase[] = [
-    preflightPhase(), copyBundlePhase, localRepoPhase, osPreparePhase, containerRuntimePhase, localRegistryPhase, registryMirrorsPhase,
+    preflightPhase(doctorGate), copyBundlePhase, localRepoPhase, osPreparePhase, containerRuntimePhase, localRegistryPhase, registryMirrorsPhase,
     loadBalancerPhase, kubernetesPackagesPhase, kubeadmInitPhase, joinControlPlanesPhase, joinWorkersPhase, cniPhase, verifyPhase,
     ...kubeResetPhases, ...resetPhases,
   ];

@@ -5,6 +5,7 @@ import type { RenderedFile } from '../render/file.ts';
 import { renderNodeFiles, type NodeFilesInput } from '../render/node-files.ts';
 import type { Lock } from '../config/lock.ts';
 import type { NodeFacts } from './parse-node-facts.ts';
+import { chooseEncapsulation, firewallEncapsulation } from './encapsulation.ts';
 import type { PhaseContext } from './phase.ts';
 
 /** Name and port of the cluster's local registry on the nodes; its CA path is fixed by the PKI phase. */
@@ -32,6 +33,7 @@ export function nodeFiles(ctx: PhaseContext, host: string, facts: NodeFacts): Re
     lock: requireLock(ctx),
     host,
     registry: { ...LOCAL_REGISTRY, caPem: '' },
+    encapsulation: firewallEncapsulation(chooseEncapsulation(ctx.inventory, ctx.state.doctorRecommendation)),
   };
   if (ctx.inventory.network.loadBalancer === 'vip') {
     const pass = ctx.state[VRRP_PASS_KEY];

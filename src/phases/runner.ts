@@ -103,6 +103,7 @@ export async function runPhases(
     options.onPhase?.(phase.id);
     const outcomes: Record<string, HostOutcome> = Object.fromEntries(specs.map((s) => [s.name, 'not-reached' as HostOutcome]));
     const failures = new Map<string, Error>();
+    let afterAllError: PhaseError | undefined;
     const queue = [...specs];
     const width = phase.order === 'serial' ? 1 : Math.max(1, Math.min(options.concurrency, phase.concurrency?.(params) ?? Infinity));
     const worker = async () => {
@@ -119,9 +120,22 @@ export async function runPhases(
       }
     };
     await Promise.all(Array.from({ length: Math.min(width, specs.length) }, worker));
+    if (failures.size === 0 && phase.afterAll && !options.signal?.aborted) {
+      try {
+        await phase.afterAll(specs.map((spec) => ({ spec, host: options.hostFor(spec.name) })), ctx, params);
+      } catch (error) {
+        const each = error instanceof PhaseError ? error.failures : new Map([['cluster', error as Error]]);
+        for (const [host, e] of each) {
+          failures.set(host, e);
+          if (host in outcomes) outcomes[host] = 'failed';
+        }
+        if (error instanceof PhaseError) afterAllError = error;
+      }
+    }
     options.onPhase?.(undefined);
     reports.push({ phase: phase.id, hosts: outcomes });
     emit({ type: 'phase-end', phase: phase.id, ok: failures.size === 0 });
+    if (afterAllError) throw afterAllError;
     if (failures.size > 0) throw new PhaseError(phase.id, failures, { hint: 'fix the cause and run the same command again: finished work is detected and skipped' });
     options.signal?.throwIfAborted();
   }

@@ -39,6 +39,8 @@ export async function runProbes(hosts: ReadonlyMap<string, Host>, nodes: readonl
       const r = await host.exec(['timeout', '-k', '2', String(limit), python, '-'], {
         stdin: agentProgram(source, config),
         allowFailure: true,
+        // Read-only: the agent only opens sockets (listeners, a raw socket) that close when it exits, bounded by timeout.
+        readOnly: true,
         timeoutMs: (limit + 10) * 1000,
       }).catch((error: unknown) => ({ exitCode: -1, stdout: '', stderr: String(error) }));
       const line = r.stdout.trim().split('\n').at(-1) ?? '';

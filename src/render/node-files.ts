@@ -31,6 +31,8 @@ export interface NodeFilesInput {
     caPath: string;
     caPem: string;
   };
+  /** The install's encapsulation decision (src/phases/encapsulation.ts), so the firewall opens what the CNI uses. */
+  encapsulation: NftablesInput['encapsulation'];
   /** VIP mode only: VRRP settings shared by the balancer hosts. */
   vrrp?: { interface: string; virtualRouterId: number; authPass: string };
 }
@@ -65,13 +67,6 @@ export function registryCertificateSans(input: Pick<NodeFilesInput, 'inventory' 
   if (input.inventory.network.loadBalancer === 'vip') ips.push(input.inventory.network.controlPlaneEndpoint.split(':')[0]!);
   const sans: { type: 'IP' | 'DNS'; value: string }[] = [...new Set(ips)].map((value) => ({ type: 'IP', value }));
   return [...sans, { type: 'DNS', value: input.registry.name }];
-}
-
-function encapsulation(inventory: Inventory): NftablesInput['encapsulation'] {
-  const { cni, encapsulation: e } = inventory.network;
-  // Calico defaults to IP-in-IP and uses UDP 4789 for VXLAN; Cilium and Flannel use VXLAN on 8472.
-  if (e === 'ipip' || (e === 'auto' && cni === 'calico')) return { kind: 'ipip' };
-  return { kind: 'vxlan', port: cni === 'calico' ? 4789 : 8472 };
 }
 
 function runtimeFiles(input: NodeFilesInput, host: InventoryHost): RenderedFile[] {
@@ -122,7 +117,7 @@ export function renderNodeFiles(input: NodeFilesInput): RenderedFile[] {
     });
   const isRegistry = registryHosts(inventory).some((h) => h.name === host.name);
   const isBalancer = inventory.network.loadBalancer === 'vip' && balancerHosts(inventory).some((h) => h.name === host.name);
-  const encap = encapsulation(inventory);
+  const encap = input.encapsulation;
   const balancers = inventory.network.loadBalancer === 'vip' ? balancerHosts(inventory).map((h) => h.address) : [];
   const files = [
     renderSysctl(),

@@ -84,6 +84,26 @@ function harness() {
 const mutating = (audit: AuditRecord[]) => audit.filter((r) => !r.command.startsWith('test '));
 
 describe('runPhases', () => {
+  it('runs a phase\'s afterAll once over every target after the hosts succeeded, and stops on the PhaseError it throws', async () => {
+    const seen: string[][] = [];
+    const gated: Phase = {
+      ...touchPhase('check', ['control-plane', 'worker']),
+      afterAll: async (targets) => {
+        seen.push(targets.map((t) => `${t.spec.name}=${t.host.name}`));
+        throw new PhaseError('check', new Map([['w2', new Error('port 4789 blocked')]]), { hint: 'allow it or pass --allow-failed-check vxlan-udp' });
+      },
+    };
+    const run = harness();
+    const events: RunEvent[] = [];
+    const error = await runPhases([{ phase: gated, params: {} }, { phase: touchPhase('after', ['worker']), params: {} }], run.ctx, { ...run.options, onEvent: (e) => events.push(e) }).catch((e) => e);
+    expect(seen).toEqual([['cp1=cp1', 'cp2=cp2', 'cp3=cp3', 'w1=w1', 'w2=w2']]);
+    expect(error).toBeInstanceOf(PhaseError);
+    expect(error.hint).toBe('allow it or pass --allow-failed-check vxlan-udp');
+    expect([...error.failures.keys()]).toEqual(['w2']);
+    expect(events.filter((e) => e.type === 'phase-end')).toEqual([{ type: 'phase-end', phase: 'check', ok: false }]);
+    await expect(readdir(join(root, 'w1'))).resolves.toEqual(['check']);
+  });
+
   it('runs phases in order over their target hosts and converges: a second run changes nothing', async () => {
     const plan = [touchPhase('prepare', ['control-plane', 'worker']), touchPhase('init', ['control-plane'], { order: 'serial' })].map((phase) => ({ phase, params: {} }));
     const first = harness();

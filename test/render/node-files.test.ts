@@ -8,6 +8,7 @@ import { registryCertificateSans, renderNodeFiles, type NodeFilesInput } from '.
 import { UserError } from '../../src/errors.ts';
 import { redact } from '../../src/hosts/redact.ts';
 import { verifyArgv } from '../../src/render/file.ts';
+import { chooseEncapsulation, firewallEncapsulation } from '../../src/phases/encapsulation.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
 const inventory = parseYaml(fixture('cluster.yaml'), 'cluster.yaml', Inventory);
@@ -19,6 +20,7 @@ const base: NodeFilesInput = {
   lock,
   host: 'cp-1',
   registry: { name: 'registry.ferry.internal', port: 5000, caPath: '/etc/ferry/pki/ca.crt', caPem },
+  encapsulation: firewallEncapsulation(chooseEncapsulation(inventory)),
   vrrp: { interface: 'eth0', virtualRouterId: 51, authPass },
 };
 

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { PhaseError, UserError } from '../../src/errors.ts';
+import { checkAllowedIds, DoctorGateError, doctorGate } from '../../src/phases/doctor-gate.ts';
+import { runWarnings } from '../../src/phases/os-prepare.ts';
+import type { PhaseTarget } from '../../src/phases/phase.ts';
+import { fixtureText } from '../facts/fixtures.ts';
+import { FakeHost } from '../support/fake-host.ts';
+import { phaseContext } from './phase-context.ts';
+
+// Each node answers doctor's gather.sh with the real output of a lab node (test/fixtures/facts/debian12-lab-node)
+// under its own hostname and machine-id (unless `twin`), its clock, and a probe agent that dies before reporting
+// (as on a node whose python lacks raw sockets).
+function node(name: string, index: number, twin = false): FakeHost {
+  const facts = twin ? fixtureText('debian12-lab-node') : fixtureText('debian12-lab-node').replace('\nnode1\n', `\n${name}\n`).replace('2e5255a0ff604c90baa264857dcb3b4', `2e5255a0ff604c90baa264857dcb3b${index}`);
+  return new FakeHost(name, [
+    { command: 'sh -s', stdout: facts, readOnly: true },
+    { command: 'date +%s%N', stdout: `${Date.parse('2026-11-23T12:00:00Z')}000000\n`, readOnly: true, times: Infinity },
+    { command: /^timeout -k 2 \d+ python3 -$/, stdout: '', stderr: 'PermissionError: [Errno 1] Operation not permitted', exitCode: 1, readOnly: true, times: Infinity },
+  ]);
+}
+
+function targetsOf(ctx: ReturnType<typeof phaseContext>, twins = false): { targets: PhaseTarget[]; hosts: FakeHost[] } {
+  const hosts = ctx.inventory.hosts.map((h, i) => node(h.name, i, twins));
+  return { targets: ctx.inventory.hosts.map((spec, i) => ({ spec, host: hosts[i]! })), hosts };
+}
+
+describe('doctorGate', () => {
+  it('runs only read-only commands, keeps the recommendation, and warns without stopping on a healthy control plane pair', async () => {
+    const ctx = phaseContext('debian', { hosts: ['cp-1', 'cp-2'] });
+    const { targets, hosts } = targetsOf(ctx);
+    await doctorGate(targets, ctx);
+    for (const h of hosts) {
+      expect(h.mutating()).toEqual([]);
+      expect(h.unmet()).toEqual([]);
+    }
+    expect(ctx.state.doctorRecommendation).toMatchObject({ encapsulation: 'vxlan', ipipProbe: 'unproven', iptablesBackend: 'NFT' });
+    const warnings = runWarnings(ctx);
+    expect(warnings).toContainEqual(expect.stringMatching(/^doctor: cp-1: ip-forward: .*install goes on/));
+    expect(warnings).toContainEqual(expect.stringMatching(/^doctor: cp-2: probe-agent: pairwise probes could not run here/));
+  });
+
+  it('stops a GPU worker without GPUs, naming the host, the check and doctor\'s fix', async () => {
+    const ctx = phaseContext('debian', { hosts: ['cp-1', 'gpu-1'] });
+    const { targets } = targetsOf(ctx);
+    const error = await doctorGate(targets, ctx).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DoctorGateError);
+    expect(error).toBeInstanceOf(PhaseError);
+    const gate = error as DoctorGateError;
+    expect(gate.exitCode).toBe(7);
+    expect([...gate.failures.keys()]).toEqual(['gpu-1']);
+    expect(gate.failures.get('gpu-1')!.message).toMatch(/^doctor: gpu-headers: linux-headers-.*; fix: /);
+    expect(gate.failures.get('gpu-1')!.message).toMatch(/\n {4}gpu-driver: .*; fix: /);
+    expect(gate.hint).toMatch(/--allow-failed-check gpu-headers,gpu-driver$/);
+    // The recommendation is kept even when the gate stops the install.
+    expect(ctx.state.doctorRecommendation).toBeDefined();
+  });
+
+  it('stops cloned nodes (same hostname and machine-id) on both hosts', async () => {
+    const ctx = phaseContext('debian', { hosts: ['cp-1', 'cp-2'] });
+    const error = (await doctorGate(targetsOf(ctx, true).targets, ctx).catch((e: unknown) => e)) as DoctorGateError;
+    expect([...error.failures.keys()]).toEqual(['cp-1', 'cp-2']);
+    expect(error.failures.get('cp-2')!.message).toContain('unique-identity: machine-id 2e5255a0ff604c90baa264857dcb3b42 is shared by cp-1, cp-2');
+    expect(error.hint).toMatch(/--allow-failed-check unique-identity$/);
+  });
+
+  it('lets the same GPU worker through when its failed checks are allowed', async () => {
+    const ctx = phaseContext('debian', { hosts: ['cp-1', 'gpu-1'] });
+    const first = await doctorGate(targetsOf(ctx).targets, ctx).catch((e: unknown) => e as DoctorGateError);
+    const ids = (first as DoctorGateError).hint!.split('--allow-failed-check ')[1]!.split(',');
+    const again = { ...phaseContext('debian', { hosts: ['cp-1', 'gpu-1'] }), allowFailedChecks: ids };
+    await doctorGate(targetsOf(again).targets, again);
+    expect(runWarnings(again)).toContainEqual(expect.stringMatching(/^doctor: gpu-1: gpu-driver: .*\(allowed by --allow-failed-check gpu-driver\)$/));
+  });
+});
+
+describe('checkAllowedIds', () => {
+  it('accepts doctor check ids and refuses unknown ones as bad input (exit 2)', () => {
+    expect(() => checkAllowedIds(['vxlan-udp', 'ip-forward'])).not.toThrow();
+    const error = (() => { try { checkAllowedIds(['vxlan-udp', 'vxlan']); } catch (e) { return e; } })();
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).exitCode).toBe(2);
+    expect((error as UserError).message).toBe('--allow-failed-check: no doctor check "vxlan"');
+  });
+});
