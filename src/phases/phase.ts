@@ -48,6 +48,8 @@ export interface Phase<P = Record<string, unknown>> {
   targets(ctx: PhaseContext, params: P): InventoryHost[];
   /** `parallel` (bounded by the runner) or `serial` (one host at a time, in inventory order). */
   readonly order?: 'parallel' | 'serial';
+  /** Acts for the whole cluster (its files name every node, or it checks the cluster): a host limit does not narrow it. */
+  readonly wholeCluster?: boolean;
   /** At most this many hosts at once in a parallel phase (below the run's own bound), e.g. a `with: {batch}`. */
   concurrency?(params: P): number;
   /** Checks the run's inputs before the first phase of the run starts (a refusal that must change nothing). */

@@ -20,6 +20,8 @@ export type RunEvent =
 export interface RunOptions {
   only?: readonly string[];
   skip?: readonly string[];
+  /** Only these hosts (add-node): other targets are left out, except in phases whose files name every node. */
+  limit?: ReadonlySet<string>;
   /** Hosts at once within a parallel phase. */
   concurrency: number;
   /** The Host a phase gets for an inventory host name (live, dry-run recording, audited: the caller decides). */
@@ -98,7 +100,8 @@ export async function runPhases(
       continue;
     }
     options.signal?.throwIfAborted();
-    const specs = phase.targets(phaseCtx, params);
+    const all = phase.targets(phaseCtx, params);
+    const specs = options.limit && !phase.wholeCluster ? all.filter((h) => options.limit!.has(h.name)) : all;
     emit({ type: 'phase-start', phase: phase.id, title: phase.title, hosts: specs.map((h) => h.name) });
     options.onPhase?.(phase.id);
     const outcomes: Record<string, HostOutcome> = Object.fromEntries(specs.map((s) => [s.name, 'not-reached' as HostOutcome]));

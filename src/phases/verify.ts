@@ -45,6 +45,7 @@ async function tokenListed(host: Host, token: string): Promise<boolean> {
 
 export const verifyPhase: Phase<VerifyParams> = {
   id: 'verify',
+  wholeCluster: true,
   title: 'every node Ready, the API through the endpoint, system pods Running; bootstrap token deleted',
   params: VerifyParams,
   targets: (ctx) => [firstControlPlane(ctx.inventory)],

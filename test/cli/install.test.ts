@@ -56,6 +56,12 @@ describe('ferry install (inputs)', () => {
     }
   });
 
+  it('add-node refuses a host that is not in the inventory, before reaching any node', async () => {
+    const r = await runFerry('add-node', '-i', join(dir, 'cluster.yaml'), '--bundle', dir, '--host', 'w9', '--state-dir', join(dir, 'state'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--host w9: no such host in .*cluster\.yaml/);
+  });
+
   it('says a bundle without a lock is not a bundle it can install', async () => {
     const r = await runFerry('install', '-i', join(dir, 'cluster.yaml'), '--bundle', join(dir, 'nowhere'));
     expect(r.code).toBe(2);

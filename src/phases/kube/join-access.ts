@@ -43,8 +43,9 @@ export function tokenCreateArgv(token: string, ttl: string): string[] {
   return ['kubeadm', 'token', 'create', token, '--ttl', ttl, '--kubeconfig', ADMIN_CONF];
 }
 
-/** Makes sure the cluster knows `token` (creating it with `ttl` when it expired or was deleted). */
-export function ensureToken(ctx: PhaseContext, token: string, ttl = '2h0m0s'): Promise<void> {
+/** Makes sure the cluster knows `token` (creating it, for the run's joinTokenTtl or 2 h, when it expired or was deleted). */
+export function ensureToken(ctx: PhaseContext, token: string): Promise<void> {
+  const ttl = typeof ctx.state.joinTokenTtl === 'string' ? ctx.state.joinTokenTtl : '2h';
   return once(ctx, `tokenKnown:${tokenId(token)}`, async () => {
     const host = firstHost(ctx);
     const listed = await host.exec(['kubeadm', 'token', 'list', '--kubeconfig', ADMIN_CONF, '-o', 'json'], { readOnly: true, secrets: [token] });

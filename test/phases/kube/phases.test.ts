@@ -162,7 +162,7 @@ describe('join-workers', () => {
       { command: 'kubectl --kubeconfig /etc/kubernetes/admin.conf get node gpu-1 -o json', exitCode: 1, readOnly: true },
       { command: 'cat /etc/kubernetes/pki/ca.crt', stdout: caPem, readOnly: true },
       { command: TOKEN_LIST, stdout: '', readOnly: true },
-      { command: `kubeadm token create ${TOKEN} --ttl 2h0m0s --kubeconfig /etc/kubernetes/admin.conf`, readOnly: false },
+      { command: `kubeadm token create ${TOKEN} --ttl 2h --kubeconfig /etc/kubernetes/admin.conf`, readOnly: false },
       { command: 'kubectl --kubeconfig /etc/kubernetes/admin.conf get node gpu-1 -o json', stdout: '{"kind":"Node"}', readOnly: true },
     ]);
     const gpu1 = new FakeHost('gpu-1', [
@@ -193,6 +193,22 @@ describe('join-workers', () => {
     ctx.inventory.hosts.push(...['w1', 'w2', 'w3', 'w4'].map((n, i) => ({ name: n, address: `10.20.0.3${i}`, roles: ['worker' as const] })));
     await runPhases(planPlaybook([{ id: 'join-workers', params: { batch: 2 } }], registry, 'test'), ctx, { concurrency: 30, hostFor: (n) => new FakeHost(n) });
     expect(most).toBe(2);
+  });
+});
+
+describe('a host limit (add-node)', () => {
+  it('narrows node phases to the host, but not the phases that act for the whole cluster', async () => {
+    const ran: string[] = [];
+    const registry = phaseRegistry();
+    const record = (id: string) => ({ ...registry.get(id)!, isDone: async () => false, run: async (t: { spec: { name: string } }) => void ran.push(`${id} ${t.spec.name}`) });
+    for (const id of ['kubernetes-packages', 'os-prepare', 'join-workers', 'verify']) registry.set(id, record(id));
+    const ctx = kubeContext([]);
+    const plan = planPlaybook(['os-prepare', 'kubernetes-packages', 'join-workers', 'verify'].map((id) => ({ id, params: {} })), registry, 'test');
+    await runPhases(plan, ctx, { concurrency: 1, limit: new Set(['gpu-2']), hostFor: (n) => new FakeHost(n) });
+    expect(ran).toEqual([
+      ...['cp-1', 'cp-2', 'cp-3', 'gpu-1', 'gpu-2'].map((n) => `os-prepare ${n}`),
+      'kubernetes-packages gpu-2', 'join-workers gpu-2', 'verify cp-1',
+    ]);
   });
 });
 
