@@ -18,7 +18,7 @@ export const SUITE = 'bookworm';
 /** Packages in the base beyond minbase: LAB.md's list plus what doctor and install probe with. */
 export const BASE_PACKAGES = [
   'systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'iproute2', 'nftables', 'kmod', 'ca-certificates',
-  'iputils-ping', 'python3-minimal', 'sudo', 'iptables', 'procps', 'util-linux',
+  'iputils-ping', 'python3-minimal', 'sudo', 'iptables', 'procps', 'util-linux', 'python3', 'python3-yaml', 'openssl',
 ] as const;
 
 // sshd makes its own host keys at first start, so every node has unique ones. The stock unit runs `sshd -t`

@@ -1,0 +1,167 @@
+// STAND-IN packages: kubeadm, kubelet and kubectl .debs (named and versioned as pkgs.k8s.io names them) that carry
+// the Python stand-ins of test/stand-ins/py. Built with dpkg-deb, byte-for-byte reproducible (fixed mtimes, root
+// owner), cached under /var/cache/ferry-test by a hash of their content. Test code only: nothing in src/ uses this.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { withFileLock } from '../lab/file-lock.ts';
+import { CACHE_DIR } from '../lab/rootfs.ts';
+
+const PY = join(dirname(fileURLToPath(import.meta.url)), 'py');
+/** Bump when the package layout below changes (the Python sources are hashed anyway). */
+const LAYOUT = 3;
+const SHARED = ['stand_in.py', 'fields.py'];
+/** 1970-01-01 would do too; a fixed date keeps dpkg from warning about files from the epoch. */
+const SOURCE_DATE_EPOCH = '1767225600';
+
+// kubelet.service and kubeadm's drop-in, as pkgs.k8s.io's kubelet package installs them
+// (/usr/lib/systemd/system/kubelet.service and kubelet.service.d/10-kubeadm.conf; see kubernetes/release,
+// cmd/krel/templates/latest/kubelet/kubelet.service and kubeadm/10-kubeadm.conf).
+const KUBELET_SERVICE = `[Unit]
+Description=kubelet: The Kubernetes Node Agent (ferry STAND-IN)
+Documentation=https://kubernetes.io/docs/
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+ExecStart=/usr/bin/kubelet
+Restart=always
+StartLimitInterval=0
+RestartSec=10
+
+[Install]
+WantedBy=multi-user.target
+`;
+const KUBEADM_DROP_IN = `# kubeadm's kubelet drop-in (ferry STAND-IN package): flags from kubeadm's files, the same variables as upstream.
+[Service]
+Environment="KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf"
+Environment="KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml"
+EnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env
+EnvironmentFile=-/etc/default/kubelet
+ExecStart=
+ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS
+`;
+// Like the real package: the unit is enabled and started at install, and crash-loops until kubeadm writes its config.
+const KUBELET_POSTINST = `#!/bin/sh
+set -e
+if [ "$1" = configure ] && [ -d /run/systemd/system ]; then
+  systemctl daemon-reload
+  systemctl enable kubelet.service >/dev/null 2>&1
+  systemctl start kubelet.service || true
+fi
+`;
+const KUBELET_PRERM = `#!/bin/sh
+set -e
+if [ -d /run/systemd/system ]; then systemctl stop kubelet.service || true; fi
+`;
+const KUBELET_POSTRM = `#!/bin/sh
+set -e
+if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
+`;
+
+interface PackageSpec {
+  name: 'kubeadm' | 'kubelet' | 'kubectl';
+  scripts: string[];
+  extra?: Record<string, { text: string; mode: number }>;
+  maintainer?: Record<'postinst' | 'prerm' | 'postrm', string>;
+  dirs?: string[];
+}
+
+const PACKAGES: PackageSpec[] = [
+  { name: 'kubeadm', scripts: ['kubeadm'] },
+  {
+    name: 'kubelet',
+    scripts: ['kubelet', 'kube-apiserver'],
+    extra: {
+      'usr/lib/systemd/system/kubelet.service': { text: KUBELET_SERVICE, mode: 0o644 },
+      'usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf': { text: KUBEADM_DROP_IN, mode: 0o644 },
+    },
+    maintainer: { postinst: KUBELET_POSTINST, prerm: KUBELET_PRERM, postrm: KUBELET_POSTRM },
+    dirs: ['etc/kubernetes/manifests'],
+  },
+  { name: 'kubectl', scripts: ['kubectl'] },
+];
+
+export interface StandInDebs {
+  dir: string;
+  /** Package version as pkgs.k8s.io writes it: <kubernetes>-1.1. */
+  version: string;
+  /** File names in `dir`, e.g. kubeadm_1.33.1-1.1_amd64.deb. */
+  files: string[];
+}
+
+/** The three stand-in .debs for a Kubernetes version (e.g. 1.33.1), built once per content and reused. */
+export async function standInDebs(kubernetes: string): Promise<StandInDebs> {
+  if (!/^\d+\.\d+\.\d+$/.test(kubernetes)) throw new Error(`kubernetes version must look like 1.33.1, got ${kubernetes}`);
+  const version = `${kubernetes}-1.1`;
+  const sources = (await readdir(PY)).filter((f) => f !== '__pycache__').sort();
+  const hash = createHash('sha256').update(JSON.stringify({ LAYOUT, version, KUBELET_SERVICE, KUBEADM_DROP_IN, KUBELET_POSTINST }));
+  for (const f of sources) hash.update(f).update(await readFile(join(PY, f)));
+  const dir = join(CACHE_DIR, `stand-in-debs-${hash.digest('hex').slice(0, 12)}`);
+  const files = PACKAGES.map((p) => `${p.name}_${version}_amd64.deb`);
+  if (existsSync(join(dir, '.ferry-complete'))) return { dir, version, files };
+  await mkdir(CACHE_DIR, { recursive: true });
+  await withFileLock(`${dir}.lock`, async () => {
+    if (existsSync(join(dir, '.ferry-complete'))) return;
+    const work = `${dir}.tmp-${process.pid}`;
+    await rm(work, { recursive: true, force: true });
+    await buildStandInDebs(kubernetes, work);
+    await writeFile(join(work, '.ferry-complete'), '');
+    await rm(dir, { recursive: true, force: true });
+    await rename(work, dir);
+  });
+  return { dir, version, files };
+}
+
+/** Build the three .debs into `out` (no cache): reproducible, so two builds give the same bytes. */
+export async function buildStandInDebs(kubernetes: string, out: string): Promise<string[]> {
+  const version = `${kubernetes}-1.1`;
+  await mkdir(out, { recursive: true });
+  for (const spec of PACKAGES) await buildDeb(spec, kubernetes, version, out);
+  return PACKAGES.map((p) => join(out, `${p.name}_${version}_amd64.deb`));
+}
+
+async function buildDeb(spec: PackageSpec, kubernetes: string, version: string, out: string): Promise<void> {
+  const root = join(out, `${spec.name}-root`);
+  const lib = join(root, 'usr/lib/ferry-stand-in', spec.name);
+  await mkdir(lib, { recursive: true });
+  await mkdir(join(root, 'usr/bin'), { recursive: true });
+  for (const f of [...spec.scripts, ...SHARED]) {
+    await writeFile(join(lib, f), await readFile(join(PY, f)));
+    await chmod(join(lib, f), spec.scripts.includes(f) ? 0o755 : 0o644);
+  }
+  await writeFile(join(lib, 'VERSION'), `${kubernetes}\n`);
+  await symlink(`../lib/ferry-stand-in/${spec.name}/${spec.name}`, join(root, 'usr/bin', spec.name));
+  for (const [path, { text, mode }] of Object.entries(spec.extra ?? {})) {
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await writeFile(join(root, path), text);
+    await chmod(join(root, path), mode);
+  }
+  for (const d of spec.dirs ?? []) await mkdir(join(root, d), { recursive: true });
+  await mkdir(join(root, 'DEBIAN'));
+  await writeFile(join(root, 'DEBIAN/control'), [
+    `Package: ${spec.name}`,
+    `Version: ${version}`,
+    'Architecture: amd64',
+    'Maintainer: ferry tests <stand-in@ferry.invalid>',
+    'Depends: python3, python3-yaml, openssl',
+    'Section: admin',
+    'Priority: optional',
+    `Description: STAND-IN for ${spec.name} ${kubernetes} (ferry tests only, not Kubernetes)`,
+    ' A Python script that checks how ferry drives it and keeps a small cluster state; see test/stand-ins/README.md.',
+    '',
+  ].join('\n'));
+  for (const [name, text] of Object.entries(spec.maintainer ?? {})) {
+    await writeFile(join(root, 'DEBIAN', name), text);
+    await chmod(join(root, 'DEBIAN', name), 0o755);
+  }
+  // Reproducible: every mtime set to SOURCE_DATE_EPOCH, owner root, gzip without timestamps.
+  await execa('find', [root, '-exec', 'touch', '-h', '-d', `@${SOURCE_DATE_EPOCH}`, '{}', '+']);
+  await execa('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', root, join(out, `${spec.name}_${version}_amd64.deb`)], {
+    env: { SOURCE_DATE_EPOCH },
+  });
+  await rm(root, { recursive: true, force: true });
+}
