@@ -17,7 +17,7 @@ import type { Host } from '../hosts/host.ts';
 import { copyStats } from '../phases/copy-bundle.ts';
 import { runWarnings } from '../phases/os-prepare.ts';
 import { checkAllowedIds, DoctorGateError } from '../phases/doctor-gate.ts';
-import { newBootstrapToken } from '../phases/kube/join-secrets.ts';
+import { newBootstrapToken, tokenSecret } from '../phases/kube/join-secrets.ts';
 import type { PhaseContext } from '../phases/phase.ts';
 import { phaseRegistry } from '../phases/registry.ts';
 import { VRRP_PASS_KEY } from '../phases/render-inputs.ts';
@@ -100,7 +100,8 @@ async function runPlaybookCommand(command: PlaybookCommand, o: RunOptions, ctx: 
     // add-node joins with a token of its own, made here, created in the cluster for an hour, deleted by verify.
     const token = command === 'add-node' ? newBootstrapToken() : kubeadm.token;
     Object.assign(runCtx.state, { joinToken: token, certificateKey: kubeadm.certificateKey, ...(command === 'add-node' ? { joinTokenTtl: '1h' } : {}) });
-    runCtx.addSecret(token);
+    // The token's id is a public name (kubeadm prints it); its secret half is what is redacted everywhere.
+    runCtx.addSecret(tokenSecret(token));
     runCtx.addSecret(kubeadm.certificateKey);
   }
   const auditFile = join(stateDir, 'audit.jsonl');

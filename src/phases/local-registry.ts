@@ -73,7 +73,7 @@ async function serviceMatches(host: Host, target: PhaseTarget, params: RegistryP
 async function waitForRegistry(name: string, replica: string): Promise<void> {
   let last = '';
   for (let i = 0; i < 50; i++) {
-    const res = await fetch(`https://${replica}/v2/`).catch((e: Error) => ((last = String(e.cause ?? e.message)), undefined));
+    const res = await fetch(`https://${replica}/v2/`, { signal: AbortSignal.timeout(5000) }).catch((e: Error) => ((last = String(e.cause ?? e.message)), undefined));
     await res?.body?.cancel();
     if (res?.status === 200) return;
     if (res) last = `HTTP ${res.status}`;

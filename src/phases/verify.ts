@@ -7,7 +7,7 @@ import { UserError } from '../errors.ts';
 import type { Host } from '../hosts/host.ts';
 import { expectedPods, notReadyNodes, podsNotRunning } from './kube/cluster-health.ts';
 import { ADMIN_CONF, firstControlPlane, joinCredentials, kubeNodes, kubectl } from './kube/cluster.ts';
-import { listedTokenIds, tokenId } from './kube/join-secrets.ts';
+import { listedTokenIds, tokenId, tokenSecret } from './kube/join-secrets.ts';
 import type { Phase, PhaseContext } from './phase.ts';
 
 export const VerifyParams = z.object({
@@ -39,7 +39,7 @@ async function problems(host: Host, ctx: PhaseContext): Promise<string[]> {
 }
 
 async function tokenListed(host: Host, token: string): Promise<boolean> {
-  const r = await host.exec(TOKEN_LIST, { readOnly: true, secrets: [token] });
+  const r = await host.exec(TOKEN_LIST, { readOnly: true, secrets: [tokenSecret(token)] });
   return listedTokenIds(r.stdout).includes(tokenId(token));
 }
 

@@ -8,7 +8,7 @@ import { filesToChange, placeFiles } from '../place-files.ts';
 import type { PhaseContext } from '../phase.ts';
 import { readUploadTime, writeUploadTime } from './admin-state.ts';
 import { ADMIN_CONF, CLUSTER_CA, firstControlPlane, hostOf, joinCredentials, kubeadmCluster, kubeadmNode, printed } from './cluster.ts';
-import { caCertHash, certsNeedUpload, listedTokenIds, tokenId } from './join-secrets.ts';
+import { caCertHash, certsNeedUpload, listedTokenIds, tokenId, tokenSecret } from './join-secrets.ts';
 
 /** The first control plane's Host. */
 export function firstHost(ctx: PhaseContext): Host {
@@ -48,8 +48,9 @@ export function ensureToken(ctx: PhaseContext, token: string): Promise<void> {
   const ttl = typeof ctx.state.joinTokenTtl === 'string' ? ctx.state.joinTokenTtl : '2h';
   return once(ctx, `tokenKnown:${tokenId(token)}`, async () => {
     const host = firstHost(ctx);
-    const listed = await host.exec(['kubeadm', 'token', 'list', '--kubeconfig', ADMIN_CONF, '-o', 'json'], { readOnly: true, secrets: [token] });
-    if (!listedTokenIds(listed.stdout).includes(tokenId(token))) await host.exec(tokenCreateArgv(token, ttl), { secrets: [token] });
+    const secrets = [tokenSecret(token)];
+    const listed = await host.exec(['kubeadm', 'token', 'list', '--kubeconfig', ADMIN_CONF, '-o', 'json'], { readOnly: true, secrets });
+    if (!listedTokenIds(listed.stdout).includes(tokenId(token))) await host.exec(tokenCreateArgv(token, ttl), { secrets });
   });
 }
 

@@ -47,7 +47,14 @@ export function certsNeedUpload(uploadedAt: Date | undefined, now: Date): boolea
   return age < 0 || age >= UPLOADED_CERTS_TTL_MS - UPLOAD_MARGIN_MS;
 }
 
-/** Token ids listed by `kubeadm token list -o json` (one JSON object per token, as kubeadm prints them). */
+/** Token ids listed by `kubeadm token list -o json` (one JSON object per token, as kubeadm prints them); the secret
+ * half may already be redacted in the output. */
 export function listedTokenIds(output: string): string[] {
-  return [...output.matchAll(/"token"\s*:\s*"([a-z0-9]{6})\.[a-z0-9*]{16}"/g)].map((m) => m[1]!);
+  return [...output.matchAll(/"token"\s*:\s*"([a-z0-9]{6})\./g)].map((m) => m[1]!);
+}
+
+/** The secret half of a token: what must never be printed (the id before the dot is a public name, as kubeadm treats it). */
+export function tokenSecret(token: string): string {
+  tokenId(token);
+  return token.slice(7);
 }

@@ -77,6 +77,8 @@ describe('join credentials', () => {
     const out = '{\n    "kind": "BootstrapToken",\n    "apiVersion": "output.kubeadm.k8s.io/v1alpha3",\n    "token": "abcdef.0123456789abcdef",\n    "ttl": "1h59m0s",\n    "usages": ["authentication", "signing"]\n}\n{\n    "kind": "BootstrapToken",\n    "apiVersion": "output.kubeadm.k8s.io/v1alpha3",\n    "token": "zyx987.0123456789abcdef"\n}\n';
     expect(listedTokenIds(out)).toEqual(['abcdef', 'zyx987']);
     expect(listedTokenIds('')).toEqual([]);
+    // As ferry's audited host returns it: the secret half redacted, the id still there.
+    expect(listedTokenIds('{\n    "kind": "BootstrapToken",\n    "token": "abcdef.<redacted>"\n}\n')).toEqual(['abcdef']);
   });
 });
 
