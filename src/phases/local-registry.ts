@@ -34,7 +34,9 @@ export const RegistryParams = z
   .strict();
 export type RegistryParams = z.infer<typeof RegistryParams>;
 
-const BINARY = '/usr/local/bin/ferry-registry';
+/** Where the registry binary goes on a replica host. */
+export const REGISTRY_BINARY = '/usr/local/bin/ferry-registry';
+const BINARY = REGISTRY_BINARY;
 const TLS_CERT = `${REGISTRY_NODE_DIR}/tls/registry.crt`;
 const TLS_KEY = `${REGISTRY_NODE_DIR}/tls/registry.key`;
 

@@ -15,6 +15,7 @@ import type { AnyPhase } from './phase.ts';
 import { preflightPhase } from './preflight.ts';
 import { registryMirrorsPhase } from './registry-mirrors.ts';
 import { kubeResetPhases } from './reset-kubeadm.ts';
+import { registryResetPhases } from './reset-registry.ts';
 import { resetPhases } from './reset.ts';
 import { verifyPhase } from './verify.ts';
 
@@ -23,7 +24,7 @@ export function phaseRegistry(): Map<string, AnyPhase> {
   const phases: AnyPhase[] = [
     preflightPhase(doctorGate), copyBundlePhase, localRepoPhase, osPreparePhase, containerRuntimePhase, localRegistryPhase, registryMirrorsPhase,
     loadBalancerPhase, kubernetesPackagesPhase, kubeadmInitPhase, joinControlPlanesPhase, joinWorkersPhase, cniPhase, verifyPhase,
-    ...kubeResetPhases, ...resetPhases,
+    ...kubeResetPhases, ...registryResetPhases, ...resetPhases,
   ];
   return new Map(phases.map((p) => [p.id, p]));
 }
