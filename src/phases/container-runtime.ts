@@ -1,8 +1,7 @@
 // container-runtime: containerd and runc from the bundle's repository, config.toml for the locked containerd
-// version (systemd cgroup driver, sandbox image from the local registry, config_path for mirrors) and hosts.toml
-// files, a restart only when the config changed, and a check that the daemon answers (`ctr version`).
+// version (systemd cgroup driver, sandbox image from the local registry, config_path for registry-mirrors' hosts.toml
+// files), a restart only when the config changed, and a check that the daemon answers (`ctr version`).
 import { CONTAINERD_CONFIG_PATH } from '../render/containerd.ts';
-import { CONTAINERD_CERTS_DIR } from '../render/containerd-hosts.ts';
 import type { RenderedFile } from '../render/file.ts';
 import { nodeFacts } from './node-facts.ts';
 import { pickFamily } from './os/pick.ts';
@@ -11,10 +10,11 @@ import { filesToChange, placeFiles } from './place-files.ts';
 import type { Phase, PhaseContext, PhaseTarget } from './phase.ts';
 import { nodeFiles } from './render-inputs.ts';
 
-/** containerd's files for this node: config.toml and the registry hosts.toml files. */
+/** containerd's config.toml for this node. The certs.d hosts.toml files belong to registry-mirrors (which knows the
+ * replicas and where ferry's CA is): two phases writing them would undo each other on every run. */
 export async function runtimeFiles(target: PhaseTarget, ctx: PhaseContext): Promise<RenderedFile[]> {
   const files = nodeFiles(ctx, target.spec.name, await nodeFacts(target, ctx.state));
-  return files.filter((f) => f.path === CONTAINERD_CONFIG_PATH || f.path.startsWith(`${CONTAINERD_CERTS_DIR}/`));
+  return files.filter((f) => f.path === CONTAINERD_CONFIG_PATH);
 }
 
 async function look(target: PhaseTarget, ctx: PhaseContext) {

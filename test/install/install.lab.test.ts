@@ -122,8 +122,8 @@ describe('ferry install on lab nodes (Kubernetes through the stand-ins)', () => 
     expect(nodes.items.map((n) => n.metadata.name).sort()).toEqual(NODES);
     for (const n of nodes.items) expect(n.status.conditions.find((c) => c.type === 'Ready')?.status, n.metadata.name).toBe('True');
     // The stand-ins' call log: every join used the config ferry placed, and w1 joined exactly once after the resume.
-    const calls = (await lab.nodeExec('w1', ['cat', '/var/log/ferry-stand-in/calls.jsonl'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { argv: string[]; exit: number });
-    expect(calls.filter((c) => c.argv.join(' ').startsWith('kubeadm join')).map((c) => [c.argv.join(' '), c.exit])).toEqual([['kubeadm join --config /etc/ferry/kubeadm.yaml', 0]]);
+    const calls = (await lab.nodeExec('w1', ['cat', '/var/log/ferry-stand-in/calls.jsonl'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { tool: string; argv: string[]; exit: number });
+    expect(calls.filter((c) => c.tool === 'kubeadm' && c.argv[0] === 'join').map((c) => [c.argv.join(' '), c.exit])).toEqual([['join --config /etc/ferry/kubeadm.yaml', 0]]);
   }, 900_000);
 
   it('a second run finds everything done and runs no mutating command', async () => {
