@@ -10,11 +10,12 @@ import { REGISTRY_BINARY } from './local-registry.ts';
 import type { Phase } from './phase.ts';
 import { resetPhase } from './reset.ts';
 
-// Both families' trust anchors (src/registry/node-plan.ts trustStorePlan): whichever the node has.
+// Both families' trust anchors (src/registry/node-plan.ts trustStorePlan): whichever the node has. Debian's
+// update-ca-certificates keeps the links of a removed anchor unless it rebuilds /etc/ssl/certs (--fresh).
 const ANCHORS = ['/usr/local/share/ca-certificates/ferry-registry-ca.crt', '/etc/pki/ca-trust/source/anchors/ferry-registry-ca.crt'];
 
 async function rebuildTrust(host: Host): Promise<void> {
-  await host.exec(sh`if command -v update-ca-certificates >/dev/null; then update-ca-certificates; elif command -v update-ca-trust >/dev/null; then update-ca-trust extract; fi`);
+  await host.exec(sh`if command -v update-ca-certificates >/dev/null; then update-ca-certificates --fresh; elif command -v update-ca-trust >/dev/null; then update-ca-trust extract; fi`);
 }
 
 export const registryResetPhases: Phase[] = [

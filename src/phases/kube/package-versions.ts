@@ -31,8 +31,8 @@ export function wrongKubePackages(family: 'debian' | 'el', version: string, outp
   const have = new Map<string, string>();
   for (const line of output.split('\n')) {
     const [name, v, status] = line.trim().split(/\s+/);
-    // dpkg's status is "ii" when installed; a removed package with config left says "rc".
-    if (name && v && status?.startsWith('ii')) have.set(name, v.replace(/^\d+:/, ''));
+    // dpkg's db:Status-Abbrev: wanted (i install, h hold), then state (i installed): "ii", "hi" held; "rc" removed.
+    if (name && v && status?.[1] === 'i') have.set(name, v.replace(/^\d+:/, ''));
   }
   return KUBE_PACKAGES.filter((p) => have.get(p) !== want);
 }

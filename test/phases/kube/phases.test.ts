@@ -71,7 +71,7 @@ describe('kubernetes-packages', () => {
 
   it('is done when the three are at the version, held, and kubelet enabled', async () => {
     const host = new FakeHost('gpu-1', [
-      { command: /^dpkg-query -W -f /, stdout: 'kubeadm 1.33.4-1.1 ii \nkubectl 1.33.4-1.1 ii \nkubelet 1.33.4-1.1 ii \n', readOnly: true },
+      { command: /^dpkg-query -W -f /, stdout: 'kubeadm 1.33.4-1.1 hi \nkubectl 1.33.4-1.1 hi \nkubelet 1.33.4-1.1 hi \n', readOnly: true },
       { command: 'apt-mark showhold', stdout: 'kubeadm\nkubectl\nkubelet\n', readOnly: true },
       { command: 'systemctl is-enabled kubelet', stdout: 'enabled\n', readOnly: true },
     ]);

@@ -31,6 +31,7 @@ describe('pkgs.k8s.io package versions', () => {
   it.each([
     { name: 'nothing installed', out: '', wrong: ['kubeadm', 'kubelet', 'kubectl'] },
     { name: 'all at the version', out: 'kubeadm 1.33.1-1.1 ii \nkubectl 1.33.1-1.1 ii \nkubelet 1.33.1-1.1 ii \n', wrong: [] },
+    { name: 'all at the version and held (dpkg says hi)', out: 'kubeadm 1.33.1-1.1 hi \nkubectl 1.33.1-1.1 hi \nkubelet 1.33.1-1.1 hi \n', wrong: [] },
     { name: 'one older, one removed with config left', out: 'kubeadm 1.33.0-1.1 ii \nkubectl 1.33.1-1.1 rc \nkubelet 1.33.1-1.1 ii \n', wrong: ['kubeadm', 'kubectl'] },
   ])('wrong packages: $name', ({ out, wrong }) => {
     expect(wrongKubePackages('debian', '1.33.1', out)).toEqual(wrong);

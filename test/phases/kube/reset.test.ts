@@ -55,7 +55,7 @@ describe('Kubernetes reset', () => {
       { command: /^rm -rf -- \/etc\/ferry\/registry\/ca\.crt \/usr\/local\/share\/ca-certificates\/ferry-registry-ca\.crt \/etc\/pki\/ca-trust\/source\/anchors\/ferry-registry-ca\.crt$/, readOnly: false },
       { command: /^if test -d \/etc\/ferry\/registry; then rmdir/, readOnly: false },
       { command: /^if test -d \/etc\/ferry; then rmdir/, readOnly: false },
-      { command: /^if command -v update-ca-certificates >\/dev\/null; then update-ca-certificates; elif/, readOnly: false },
+      { command: /^if command -v update-ca-certificates >\/dev\/null; then update-ca-certificates --fresh; elif/, readOnly: false },
     ]);
     await phase('reset-registry-mirrors').run({ spec: ctx.inventory.hosts.find((h) => h.name === 'gpu-1')!, host }, ctx, {});
     expect(host.unmet()).toEqual([]);
