@@ -65,13 +65,15 @@ if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
 interface PackageSpec {
   name: 'kubeadm' | 'kubelet' | 'kubectl';
   scripts: string[];
+  /** Python modules only this package's scripts import (beside SHARED). */
+  modules?: string[];
   extra?: Record<string, { text: string; mode: number }>;
   maintainer?: Record<'postinst' | 'prerm' | 'postrm', string>;
   dirs?: string[];
 }
 
 const PACKAGES: PackageSpec[] = [
-  { name: 'kubeadm', scripts: ['kubeadm'] },
+  { name: 'kubeadm', scripts: ['kubeadm'], modules: ['kubeadm_checks.py', 'kubeadm_files.py'] },
   {
     name: 'kubelet',
     scripts: ['kubelet', 'kube-apiserver'],
@@ -129,7 +131,7 @@ async function buildDeb(spec: PackageSpec, kubernetes: string, version: string, 
   const lib = join(root, 'usr/lib/ferry-stand-in', spec.name);
   await mkdir(lib, { recursive: true });
   await mkdir(join(root, 'usr/bin'), { recursive: true });
-  for (const f of [...spec.scripts, ...SHARED]) {
+  for (const f of [...spec.scripts, ...SHARED, ...(spec.modules ?? [])]) {
     await writeFile(join(lib, f), await readFile(join(PY, f)));
     await chmod(join(lib, f), spec.scripts.includes(f) ? 0o755 : 0o644);
   }

@@ -101,10 +101,15 @@ describe('kubeadm / kubelet / kubectl stand-ins on lab nodes', () => {
     expect((await s.exec('cp1', ['grep', 'cgroupDriver: systemd', '/var/lib/kubelet/config.yaml'])).exitCode).toBe(0);
   });
 
-  it('refuses to init twice with kubeadm\'s DirAvailable preflight error', async () => {
+  it('refuses to init twice with kubeadm\'s DirAvailable preflight error, changing nothing', async () => {
+    const before = await footprint('cp1');
+    const ca = (await s.exec('cp1', ['sha256sum', '/etc/kubernetes/pki/ca.crt'])).stdout;
     const again = await kubeadm('cp1', ['init', '--config', CONFIG, '--upload-certs']);
     expect(again.exitCode).toBe(1);
     expect(again.stderr).toContain('[ERROR DirAvailable--etc-kubernetes-manifests]: /etc/kubernetes/manifests is not empty');
+    expect(again.stderr).toContain('[ERROR DirAvailable--var-lib-etcd]: /var/lib/etcd is not empty');
+    expect(await footprint('cp1')).toBe(before);
+    expect((await s.exec('cp1', ['sha256sum', '/etc/kubernetes/pki/ca.crt'])).stdout).toBe(ca);
   });
 
   it('refuses joins with a wrong CA hash, an unknown token or an endpoint that is the node itself, changing nothing', async () => {
@@ -189,13 +194,16 @@ describe('kubeadm / kubelet / kubectl stand-ins on lab nodes', () => {
     expect(api.status.phase).toBe('Running');
   });
 
-  it('runs applied DaemonSets: calico-node turns every node Ready, a missing image stays in ImagePullBackOff', async () => {
+  it('runs applied DaemonSets and Deployments: calico-node turns every node Ready, a missing image stays in ImagePullBackOff', async () => {
     const manifest = [
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'calico-system' } },
       { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'calico-node', namespace: 'calico-system' },
         spec: { template: { metadata: { labels: { 'k8s-app': 'calico-node' } }, spec: { tolerations: [{ operator: 'Exists' }], containers: [{ name: 'calico-node', image: CALICO_IMAGE }] } } } },
       { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'gpu-only', namespace: 'kube-system' },
         spec: { template: { spec: { nodeSelector: { 'ferry.dev/gpu': 'true' }, containers: [{ name: 'x', image: 'registry.ferry.internal:5000/nvidia/missing:1' }] } } } },
+      // No toleration: the control planes' NoSchedule taint leaves w1 as the only place for both replicas.
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' },
+        spec: { replicas: 2, template: { spec: { containers: [{ name: 'web', image: CALICO_IMAGE }] } } } },
     ].map((o) => JSON.stringify(o)).join('\n---\n');
     await s.exec('cp1', ['sh', '-c', 'cat > /root/cni.yaml'], manifest);
     const applied = await s.kubectl('cp1', ['apply', '--server-side', '--force-conflicts', '-f', '/root/cni.yaml']);
@@ -206,9 +214,18 @@ describe('kubeadm / kubelet / kubectl stand-ins on lab nodes', () => {
       return items.every((n) => ready(n).status === 'True') ? items : undefined;
     });
     expect(all).toHaveLength(3);
+    for (const n of all) {
+      expect(n.status.nodeInfo.containerRuntimeVersion).toMatch(/^containerd:\/\/1\.\d+\.\d+/);
+      expect(n.status.allocatable.pods).toBe('110');
+    }
     for (const n of ['cp1', 'cp2', 'w1']) expect((await s.exec(n, ['test', '-f', '/etc/cni/net.d/10-calico.conflist'])).exitCode).toBe(0);
     const p = await pods();
     expect(p.filter((x) => x.metadata.ownerReferences?.[0].name === 'calico-node' && x.status.phase === 'Running').map((x) => x.spec.nodeName).sort()).toEqual(['cp1', 'cp2', 'w1']);
+    const web = await until('2 Running web replicas', async () => {
+      const x = (await pods()).filter((q) => q.metadata.ownerReferences?.[0].name === 'web' && q.status.phase === 'Running');
+      return x.length === 2 ? x : undefined;
+    });
+    expect(web.map((x) => x.spec.nodeName)).toEqual(['w1', 'w1']);
     const gpu = await until('gpu-only pod with a failed pull', async () => {
       const x = (await pods()).find((q) => q.metadata.ownerReferences?.[0].name === 'gpu-only');
       return ['ErrImagePull', 'ImagePullBackOff'].includes(x?.status.containerStatuses[0].state.waiting?.reason) ? x : undefined;
@@ -222,7 +239,7 @@ describe('kubeadm / kubelet / kubectl stand-ins on lab nodes', () => {
     expect(deleted.exitCode, deleted.stderr).toBe(0);
   });
 
-  it('re-uploads certs with upload-certs; a deleted token stops joins; reset -f leaves the worker clean, twice', async () => {
+  it('re-uploads certs; reset -f leaves a worker and a control plane clean; deleted or expired tokens stop joins, token create lets them in', async () => {
     const up = await kubeadm('cp1', ['init', 'phase', 'upload-certs', '--upload-certs', '--config', CONFIG]);
     expect(up.exitCode, up.stderr).toBe(0);
     const listed = await kubeadm('cp1', ['token', 'list', '--kubeconfig', '/etc/kubernetes/admin.conf', '-o', 'json']);
@@ -235,10 +252,29 @@ describe('kubeadm / kubelet / kubectl stand-ins on lab nodes', () => {
     expect((await s.exec('w1', ['test', '-e', '/var/lib/kubelet/config.yaml'])).exitCode).not.toBe(0);
     expect((await s.exec('w1', ['systemctl', 'is-active', 'kubelet'])).stdout.trim()).toBe('inactive');
     expect((await nodes()).map((n) => n.metadata.name)).toEqual(['cp1', 'cp2']);
+    // A control plane's reset also stops its API server and takes its certificates and etcd data away.
+    expect((await kubeadm('cp2', ['reset', '-f'])).exitCode).toBe(0);
+    expect((await s.exec('cp2', ['ss', '-Hltn', 'sport = :6443'])).stdout.trim()).toBe('');
+    expect((await s.exec('cp2', ['ls', '-A', '/etc/kubernetes', '/etc/kubernetes/manifests'])).stdout.trim()).toBe('/etc/kubernetes:\nmanifests\n\n/etc/kubernetes/manifests:');
+    expect((await nodes()).map((n) => n.metadata.name)).toEqual(['cp1']);
     expect((await kubeadm('cp1', ['token', 'delete', 'abcdef', '--kubeconfig', '/etc/kubernetes/admin.conf'])).exitCode).toBe(0);
     const rejoin = await kubeadm('w1', ['join', '--config', CONFIG]);
     expect(rejoin.exitCode).toBe(1);
     expect(rejoin.stderr).toContain('could not find a JWS signature in the cluster-info ConfigMap for token ID "abcdef"');
+    // A token made with kubeadm token create lets it in again; one whose ttl ran out does not.
+    const create = (token: string, ttl: string) => kubeadm('cp1', ['token', 'create', token, '--ttl', ttl, '--kubeconfig', '/etc/kubernetes/admin.conf']);
+    expect((await create('short0.0123456789abcdef', '1s')).exitCode).toBe(0);
+    await new Promise((r) => setTimeout(r, 1500));
+    await writeConfig('w1', joinConfig(s, 'w1', { token: 'short0.0123456789abcdef', caCertHashes: [caHash] }));
+    expect((await kubeadm('w1', ['join', '--config', CONFIG])).stderr).toContain('for token ID "short0"');
+    const created = await create(TOKEN, '1h');
+    expect(created.exitCode, created.stderr).toBe(0);
+    expect(created.stdout.trim()).toBe(TOKEN);
+    expect((await create(TOKEN, '1h')).stderr).toContain('"bootstrap-token-abcdef" already exists');
+    await writeConfig('w1', joinConfig(s, 'w1', { token: TOKEN, caCertHashes: [caHash] }));
+    const joined = await kubeadm('w1', ['join', '--config', CONFIG]);
+    expect(joined.exitCode, joined.stderr).toBe(0);
+    expect((await nodes()).map((n) => n.metadata.name)).toEqual(['cp1', 'w1']);
   });
 
   it('logs every call with argv and exit code', async () => {
@@ -246,7 +282,14 @@ describe('kubeadm / kubelet / kubectl stand-ins on lab nodes', () => {
     const joins = log.filter((c) => c.tool === 'kubeadm' && c.argv[0] === 'join');
     expect(joins.map((c) => c.exit)).toEqual([1, 1, 1, 0]);
     expect(joins[3].argv).toEqual(['join', '--config', CONFIG]);
-    expect(log.some((c) => c.tool === 'kubelet' && c.exit === 1)).toBe(true);
-    expect(log.some((c) => c.tool === 'kube-apiserver')).toBe(false);
+    // kubelet crash-looped (exit 1) until the join wrote its config, and stopped cleanly (exit 0) at reset.
+    const kubelet = log.filter((c) => c.tool === 'kubelet');
+    expect(kubelet[0].exit).toBe(1);
+    expect(kubelet.at(-1).exit).toBe(0);
+    expect(log.filter((c) => c.tool === 'kubeadm' && c.argv[0] === 'reset').map((c) => c.exit)).toEqual([0]);
+    // Tokens on a command line are logged without their secret half.
+    const cp1 = (await s.exec('cp1', ['cat', '/var/log/ferry-stand-in/calls.jsonl'])).stdout;
+    expect(cp1).toContain('"token", "create", "abcdef.<redacted>", "--ttl", "1h"');
+    expect(cp1).not.toContain(TOKEN.split('.')[1]);
   });
 });

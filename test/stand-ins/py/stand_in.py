@@ -7,6 +7,7 @@ import hmac
 import http.client
 import json
 import os
+import re
 import socket
 import ssl
 import subprocess
@@ -49,7 +50,9 @@ def now():
 
 def log_call(tool, argv, code, started):
     os.makedirs(os.path.dirname(CALLS_LOG), exist_ok=True)
-    line = json.dumps({"tool": tool, "argv": argv, "time": started, "exit": code, "pid": os.getpid()})
+    # A bootstrap token's secret half never reaches the log (kubeadm token create/delete may carry one).
+    logged = [re.sub(r"\b([a-z0-9]{6})\.[a-z0-9]{16}\b", r"\1.<redacted>", a) for a in argv]
+    line = json.dumps({"tool": tool, "argv": logged, "time": started, "exit": code, "pid": os.getpid()})
     with open(CALLS_LOG, "a") as f:
         f.write(line + "\n")
 
