@@ -10,13 +10,14 @@ import { loadYamlFile } from '../config/load.ts';
 import { Lock } from '../config/lock.ts';
 import { Playbook, playbookPhases } from '../config/playbook.ts';
 import { BundleLayout } from '../bundle/layout.ts';
-import { PhaseError } from '../errors.ts';
+import { PhaseError, UserError } from '../errors.ts';
 import { connectInventory } from '../hosts/connect.ts';
 import { DryRunHost, DryRunPlan } from '../hosts/dry-run.ts';
 import type { Host } from '../hosts/host.ts';
 import { copyStats } from '../phases/copy-bundle.ts';
 import { runWarnings } from '../phases/os-prepare.ts';
 import { checkAllowedIds, DoctorGateError } from '../phases/doctor-gate.ts';
+import { newBootstrapToken, tokenSecret } from '../phases/kube/join-secrets.ts';
 import type { PhaseContext } from '../phases/phase.ts';
 import { phaseRegistry } from '../phases/registry.ts';
 import { VRRP_PASS_KEY } from '../phases/render-inputs.ts';
@@ -28,7 +29,7 @@ import type { RegisterCommand } from './commands.ts';
 import { formatDryRunPlan } from './dry-run-plan.ts';
 import type { CommandContext } from './program.ts';
 import { jsonProgress, lineProgress, listrProgress } from './run-progress.ts';
-import { vrrpPassword } from './run-secrets.ts';
+import { kubeadmSecrets, vrrpPassword } from './run-secrets.ts';
 
 interface RunOptions {
   inventory: string;
@@ -42,18 +43,22 @@ interface RunOptions {
   stateDir?: string;
   playbook?: string;
   allowFailedCheck?: string[];
+  /** add-node: the inventory host to add. */
+  host?: string;
 }
+
+type PlaybookCommand = 'install' | 'reset' | 'add-node';
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
 /** The playbook shipped with ferry for a command. */
-export function defaultPlaybook(name: 'install' | 'reset'): string {
+export function defaultPlaybook(name: PlaybookCommand): string {
   return new URL(`../../playbooks/${name}.yaml`, import.meta.url).pathname;
 }
 
 /** The command line to run again after a failure (same inputs; finished work is skipped). */
 export function rerunCommand(command: string, o: RunOptions): string {
-  const words = [`ferry ${command}`, `-i ${o.inventory}`];
+  const words = [`ferry ${command}`, `-i ${o.inventory}`, ...(o.host ? [`--host ${o.host}`] : [])];
   if (o.bundle) words.push(`--bundle ${o.bundle}`);
   if (o.lock) words.push(`--lock ${o.lock}`);
   if (o.playbook) words.push(`--playbook ${o.playbook}`);
@@ -62,14 +67,16 @@ export function rerunCommand(command: string, o: RunOptions): string {
   return words.join(' ');
 }
 
-async function runPlaybookCommand(command: 'install' | 'reset', o: RunOptions, ctx: CommandContext): Promise<void> {
+async function runPlaybookCommand(command: PlaybookCommand, o: RunOptions, ctx: CommandContext): Promise<void> {
   checkAllowedIds(o.allowFailedCheck ?? []);
   const invPath = resolve(ctx.cwd, o.inventory);
   const inventory = await loadYamlFile(invPath, Inventory);
+  if (o.host !== undefined && !inventory.hosts.some((h) => h.name === o.host))
+    throw new UserError(`--host ${o.host}: no such host in ${o.inventory}`, { hint: 'add the node to the inventory first, then run ferry add-node' });
   const bundleDir = o.bundle ? resolve(ctx.cwd, o.bundle) : undefined;
   const lockPath = o.lock ? resolve(ctx.cwd, o.lock) : bundleDir ? join(bundleDir, BundleLayout.lock) : undefined;
   // reset needs no lock; install needs one unless the playbook's phases do not (they say so themselves).
-  const lock = lockPath && (command === 'install' || o.lock) ? await loadYamlFile(lockPath, Lock) : undefined;
+  const lock = lockPath && (command !== 'reset' || o.lock) ? await loadYamlFile(lockPath, Lock) : undefined;
   const playbookPath = o.playbook ? resolve(ctx.cwd, o.playbook) : defaultPlaybook(command);
   const plan = planPlaybook(playbookPhases(await loadYamlFile(playbookPath, Playbook)), phaseRegistry({ doctorGate: command === 'install' }), playbookPath);
   const stateDir = resolve(ctx.cwd, o.stateDir ?? join(dirname(invPath), '.ferry', inventory.name));
@@ -80,13 +87,22 @@ async function runPlaybookCommand(command: 'install' | 'reset', o: RunOptions, c
   const secrets: string[] = [];
   const runCtx: PhaseContext = {
     inventory, ...(lock ? { lock } : {}), ...(bundleDir ? { bundleDir } : {}), state: {},
-    addSecret: (s) => void secrets.push(s), now: ctx.now, ...(o.allowFailedCheck ? { allowFailedChecks: o.allowFailedCheck } : {}),
+    addSecret: (s) => void secrets.push(s), now: ctx.now, stateDir, ...(o.allowFailedCheck ? { allowFailedChecks: o.allowFailedCheck } : {}),
   };
   const lastRecommendation = await readDoctorRecommendation(stateDir);
   if (lastRecommendation) runCtx.state.doctorRecommendation = lastRecommendation;
   if (inventory.network.loadBalancer === 'vip') {
     runCtx.state[VRRP_PASS_KEY] = await vrrpPassword(stateDir);
     runCtx.addSecret(runCtx.state[VRRP_PASS_KEY] as string);
+  }
+  if (command !== 'reset') {
+    const kubeadm = await kubeadmSecrets(stateDir);
+    // add-node joins with a token of its own, made here, created in the cluster for an hour, deleted by verify.
+    const token = command === 'add-node' ? newBootstrapToken() : kubeadm.token;
+    Object.assign(runCtx.state, { joinToken: token, certificateKey: kubeadm.certificateKey, ...(command === 'add-node' ? { joinTokenTtl: '1h' } : {}) });
+    // The token's id is a public name (kubeadm prints it); its secret half is what is redacted everywhere.
+    runCtx.addSecret(tokenSecret(token));
+    runCtx.addSecret(kubeadm.certificateKey);
   }
   const auditFile = join(stateDir, 'audit.jsonl');
   let phase: string | undefined;
@@ -107,7 +123,7 @@ async function runPlaybookCommand(command: 'install' | 'reset', o: RunOptions, c
   try {
     await runPhases(plan, runCtx, {
       ...(o.only ? { only: o.only } : {}), ...(o.skip ? { skip: o.skip } : {}),
-      concurrency: inventory.ssh.concurrency, hostFor: (name) => hosts.get(name)!,
+      concurrency: inventory.ssh.concurrency, hostFor: (name) => hosts.get(name)!, ...(o.host ? { limit: new Set([o.host]) } : {}),
       onEvent: (e) => progress.onEvent(e), onPhase: (p) => (phase = p),
     });
   } catch (error) {
@@ -154,10 +170,13 @@ function options(cmd: Command, needsBundle: boolean): Command {
     .option('--allow-failed-check <ids>', "doctor check ids (as doctor prints them) whose failure preflight's gate only warns about", list);
 }
 
-/** Registers `ferry install` and `ferry reset`. */
+/** Registers `ferry install`, `ferry reset` and `ferry add-node`. */
 export const registerInstall: RegisterCommand = (program, ctx) => {
   options(program.command('install').description('install the cluster from the bundle over SSH, phase by phase (idempotent: re-run after a failure)'), true)
     .action((o: RunOptions) => runPlaybookCommand('install', o, ctx));
   options(program.command('reset').description('undo what install put on the nodes (packages, files, firewall table, units)'), false)
     .action((o: RunOptions) => runPlaybookCommand('reset', o, ctx));
+  options(program.command('add-node').description("join one more inventory host to the installed cluster: that host's phases, a fresh one-hour token, verify"), false)
+    .requiredOption('--host <name>', 'the inventory host to add (already in cluster.yaml)')
+    .action((o: RunOptions) => runPlaybookCommand('add-node', o, ctx));
 };

@@ -34,6 +34,7 @@ async function look(target: PhaseTarget, ctx: PhaseContext) {
 
 export const loadBalancerPhase: Phase = {
   id: 'load-balancer',
+  wholeCluster: true,
   title: 'HAProxy and keepalived in front of the API servers',
   targets: (ctx) => (ctx.inventory.network.loadBalancer === 'vip' ? balancerHosts(ctx.inventory) : ctx.inventory.hosts),
   async isDone(target, ctx) {

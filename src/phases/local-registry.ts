@@ -39,10 +39,15 @@ export const REGISTRY_BINARY = '/usr/local/bin/ferry-registry';
 const TLS_CERT = `${REGISTRY_NODE_DIR}/tls/registry.crt`;
 const TLS_KEY = `${REGISTRY_NODE_DIR}/tls/registry.key`;
 
+/** Where the registry CA lives on the admin host: the install's state directory, else the phase's parameter. */
+export function registryCaDir(ctx: PhaseContext, params: RegistryParams): string {
+  return join(ctx.stateDir ?? params.stateDir, 'registry-ca');
+}
+
 /** The CA for this run: made once on the admin host, shared by every host of the phase. */
 export function runCa(ctx: PhaseContext, params: RegistryParams): Promise<RegistryCa> {
   const key = 'registryCa';
-  ctx.state[key] ??= ensureRegistryCa(new LocalHost(), join(params.stateDir, 'registry-ca'), ctx.inventory.name);
+  ctx.state[key] ??= ensureRegistryCa(new LocalHost(), registryCaDir(ctx, params), ctx.inventory.name);
   return ctx.state[key] as Promise<RegistryCa>;
 }
 
@@ -69,7 +74,7 @@ async function serviceMatches(host: Host, target: PhaseTarget, params: RegistryP
 async function waitForRegistry(name: string, replica: string): Promise<void> {
   let last = '';
   for (let i = 0; i < 50; i++) {
-    const res = await fetch(`https://${replica}/v2/`).catch((e: Error) => ((last = String(e.cause ?? e.message)), undefined));
+    const res = await fetch(`https://${replica}/v2/`, { signal: AbortSignal.timeout(5000) }).catch((e: Error) => ((last = String(e.cause ?? e.message)), undefined));
     await res?.body?.cancel();
     if (res?.status === 200) return;
     if (res) last = `HTTP ${res.status}`;
@@ -97,7 +102,7 @@ export const localRegistryPhase: Phase<RegistryParams> = {
     const bundle = bundleDir(ctx);
     const ca = await runCa(ctx, params);
     const sans = registryCertificateSans({ inventory: ctx.inventory, registry: { name: params.name, port: params.port, caPath: NODE_CA_PATH, caPem: ca.certPem } });
-    const cert = await issueServerCertificate(new LocalHost(), ca, join(params.stateDir, 'registry-ca', 'issued'), spec.name, sans);
+    const cert = await issueServerCertificate(new LocalHost(), ca, join(registryCaDir(ctx, params), 'issued'), spec.name, sans);
     ctx.addSecret(cert.keyPem);
     await host.upload(join(bundle, params.binary), REGISTRY_BINARY, { mode: 0o755 });
     await host.exec(['install', '-d', '-m', '0755', `${REGISTRY_NODE_DIR}/tls`, REGISTRY_ROOT]);

@@ -6,7 +6,7 @@ import { parseNodeFacts, type NodeFacts } from './parse-node-facts.ts';
 import type { ClusterState, PhaseTarget } from './phase.ts';
 
 /** The facts script: one round trip, sections marked for parseNodeFacts. */
-export const FACTS_SCRIPT = sh`echo ==ferry:os-release==; cat /etc/os-release; echo ==ferry:kernel==; uname -r; echo ==ferry:machine==; uname -m; echo ==ferry:addresses==; ip -o -4 addr show`;
+export const FACTS_SCRIPT = sh`echo ==ferry:os-release==; cat /etc/os-release; echo ==ferry:kernel==; uname -r; echo ==ferry:machine==; uname -m; echo ==ferry:addresses==; ip -o -4 addr show; echo ==ferry:ssh-client==; echo "$SSH_CLIENT"`;
 
 /** Reads the facts from the host (always, read-only). */
 export async function gatherNodeFacts(host: Host, address: string): Promise<NodeFacts> {

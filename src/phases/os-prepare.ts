@@ -56,6 +56,7 @@ function nothingToDo(p: Prepared): boolean {
 
 export const osPreparePhase: Phase = {
   id: 'os-prepare',
+  wholeCluster: true,
   title: 'swap off, kernel modules, sysctls, firewall table, SELinux',
   targets: (ctx) => ctx.inventory.hosts,
   async isDone(target, ctx) {

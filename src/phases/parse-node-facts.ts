@@ -9,6 +9,8 @@ export interface NodeFacts {
   machine: string;
   /** The interface that carries the node's inventory address (keepalived binds the VIP there). */
   interface: string | undefined;
+  /** The admin host's address as the node sees it ($SSH_CLIENT of ferry's session), when the shell has it. */
+  adminAddress?: string;
 }
 
 /** The section markers the facts script prints between its parts. */
@@ -34,6 +36,12 @@ export function interfaceOf(ipAddrLines: string, address: string): string | unde
     if (m && m[3] === address) return m[1];
   }
   return undefined;
+}
+
+/** The client address of `$SSH_CLIENT` ("ADDR PORT PORT"), when it is an IPv4 address. */
+export function sshClientAddress(text: string | undefined): { adminAddress?: string } {
+  const first = text?.trim().split(/\s+/)[0] ?? '';
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(first) ? { adminAddress: first } : {};
 }
 
 /** Splits script output at `==ferry:NAME==` marker lines into NAME → text (shared by every facts script). */
@@ -62,5 +70,6 @@ export function parseNodeFacts(host: string, output: string, address: string): N
     kernel: s.get('kernel')!.trim(),
     machine: s.get('machine')!.trim(),
     interface: interfaceOf(s.get('addresses')!, address),
+    ...sshClientAddress(s.get('ssh-client')),
   };
 }

@@ -26,6 +26,10 @@ export interface PhaseContext {
   addSecret(value: string): void;
   /** Wall clock, injected. */
   now(): Date;
+  /** The admin host's directory for this cluster's secrets and fetched files (kubeadm's admin.conf). */
+  stateDir?: string;
+  /** The Host of another inventory host, for phases that act on one node through another (the runner sets it). */
+  hostFor?: (name: string) => Host;
   /** Doctor check ids whose failure the preflight gate reports as a warning (--allow-failed-check). */
   allowFailedChecks?: readonly string[];
 }
@@ -44,6 +48,12 @@ export interface Phase<P = Record<string, unknown>> {
   targets(ctx: PhaseContext, params: P): InventoryHost[];
   /** `parallel` (bounded by the runner) or `serial` (one host at a time, in inventory order). */
   readonly order?: 'parallel' | 'serial';
+  /** Acts for the whole cluster (its files name every node, or it checks the cluster): a host limit does not narrow it. */
+  readonly wholeCluster?: boolean;
+  /** At most this many hosts at once in a parallel phase (below the run's own bound), e.g. a `with: {batch}`. */
+  concurrency?(params: P): number;
+  /** Checks the run's inputs before the first phase of the run starts (a refusal that must change nothing). */
+  check?(ctx: PhaseContext, params: P): void;
   /** Read-only check: true when the host already is as run() would leave it. */
   isDone(target: PhaseTarget, ctx: PhaseContext, params: P): Promise<boolean>;
   run(target: PhaseTarget, ctx: PhaseContext, params: P): Promise<void>;

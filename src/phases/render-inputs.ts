@@ -34,6 +34,7 @@ export function nodeFiles(ctx: PhaseContext, host: string, facts: NodeFacts): Re
     host,
     registry: { ...LOCAL_REGISTRY, caPem: '' },
     encapsulation: firewallEncapsulation(chooseEncapsulation(ctx.inventory, ctx.state.doctorRecommendation)),
+    ...(facts.adminAddress ? { adminAddress: facts.adminAddress } : {}),
   };
   if (ctx.inventory.network.loadBalancer === 'vip') {
     const pass = ctx.state[VRRP_PASS_KEY];

@@ -34,7 +34,7 @@ export function restoreSwapInFstab(fstab: string): { text: string; changed: bool
   return { text, changed: text !== fstab };
 }
 
-interface ResetSpec {
+export interface ResetSpec {
   id: string;
   title: string;
   targets?: (ctx: PhaseContext) => PhaseContext['inventory']['hosts'];
@@ -48,6 +48,8 @@ interface ResetSpec {
   packagesOf?: string;
   /** Directories the install (or its packages) made, removed when empty, deepest first. */
   dirs?: readonly string[];
+  /** Anything to undo before packages are removed (a package hold). */
+  before?: (host: Host, target: PhaseTarget, ctx: PhaseContext) => Promise<void>;
   /** Anything else to undo, after packages are removed. */
   after?: (host: Host) => Promise<void>;
 }
@@ -58,7 +60,8 @@ export function leftoverScript(spec: Pick<ResetSpec, 'paths' | 'leftover'>): She
   return { shell: [...tests, ...(spec.leftover ? [spec.leftover.shell] : []), 'true'].join('\n') };
 }
 
-function resetPhase(spec: ResetSpec): Phase {
+/** A reset phase from its spec: what the install phase left, how to take it away. */
+export function resetPhase(spec: ResetSpec): Phase {
   const paths = spec.packagesOf ? [...spec.paths, installedListPath(spec.packagesOf)] : spec.paths;
   return {
     id: spec.id,
@@ -70,6 +73,7 @@ function resetPhase(spec: ResetSpec): Phase {
     async run(target: PhaseTarget, ctx: PhaseContext) {
       const { host } = target;
       for (const unit of spec.units ?? []) await host.exec(sh`systemctl disable --now ${unit} 2>/dev/null || true`);
+      await spec.before?.(host, target, ctx);
       if (spec.packagesOf) await removeRecordedPackages(host, pickFamily(target.spec.name, await nodeFacts(target, ctx.state)), spec.packagesOf);
       if (spec.paths.length > 0) await host.exec(['rm', '-rf', '--', ...spec.paths]);
       for (const dir of spec.dirs ?? []) await host.exec(sh`if test -d ${dir}; then rmdir --ignore-fail-on-non-empty -- ${dir}; fi`);
@@ -89,8 +93,9 @@ export const resetPhases: Phase[] = [
     paths: [CONTAINERD_CERTS_DIR, NODE_CA_PATH, ...TRUST_ANCHORS],
     dirs: [REGISTRY_NODE_DIR, '/etc/ferry'],
     async after(host) {
+      // Debian's update-ca-certificates keeps the links of a removed anchor unless it rebuilds /etc/ssl/certs.
       const trust = trustStorePlan((await host.readFile('/etc/os-release')).toString('utf8'));
-      await host.exec(trust.update);
+      await host.exec(trust.update[0] === 'update-ca-certificates' ? [...trust.update, '--fresh'] : trust.update);
     },
   }),
   resetPhase({

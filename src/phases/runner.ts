@@ -20,6 +20,8 @@ export type RunEvent =
 export interface RunOptions {
   only?: readonly string[];
   skip?: readonly string[];
+  /** Only these hosts (add-node): other targets are left out, except in phases whose files name every node. */
+  limit?: ReadonlySet<string>;
   /** Hosts at once within a parallel phase. */
   concurrency: number;
   /** The Host a phase gets for an inventory host name (live, dry-run recording, audited: the caller decides). */
@@ -87,8 +89,10 @@ export async function runPhases(
   options: RunOptions,
 ): Promise<PhaseReport[]> {
   const emit = options.onEvent ?? (() => {});
+  const phaseCtx: PhaseContext = ctx.hostFor ? ctx : { ...ctx, hostFor: options.hostFor };
   const known = new Set(plan.map((p) => p.phase.id));
   const reports: PhaseReport[] = [];
+  for (const { phase, params } of plan) if (!selected(phase.id, options, known)) phase.check?.(phaseCtx, params);
   for (const { phase, params } of plan) {
     const reason = selected(phase.id, options, known);
     if (reason) {
@@ -96,21 +100,22 @@ export async function runPhases(
       continue;
     }
     options.signal?.throwIfAborted();
-    const specs = phase.targets(ctx, params);
+    const all = phase.targets(phaseCtx, params);
+    const specs = options.limit && !phase.wholeCluster ? all.filter((h) => options.limit!.has(h.name)) : all;
     emit({ type: 'phase-start', phase: phase.id, title: phase.title, hosts: specs.map((h) => h.name) });
     options.onPhase?.(phase.id);
     const outcomes: Record<string, HostOutcome> = Object.fromEntries(specs.map((s) => [s.name, 'not-reached' as HostOutcome]));
     const failures = new Map<string, Error>();
     let afterAllError: PhaseError | undefined;
     const queue = [...specs];
-    const width = phase.order === 'serial' ? 1 : Math.max(1, options.concurrency);
+    const width = phase.order === 'serial' ? 1 : Math.max(1, Math.min(options.concurrency, phase.concurrency?.(params) ?? Infinity));
     const worker = async () => {
       for (let spec = queue.shift(); spec; spec = queue.shift()) {
         // A serial phase stops at its first failure: later hosts must not act on a broken predecessor.
         if (phase.order === 'serial' && failures.size > 0) return;
         if (options.signal?.aborted) return;
         try {
-          outcomes[spec.name] = await visit({ spec, host: options.hostFor(spec.name) }, phase, params, ctx, emit);
+          outcomes[spec.name] = await visit({ spec, host: options.hostFor(spec.name) }, phase, params, phaseCtx, emit);
         } catch (error) {
           outcomes[spec.name] = 'failed';
           failures.set(spec.name, error as Error);

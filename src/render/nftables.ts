@@ -23,6 +23,8 @@ export interface NftablesInput {
   /** HAProxy frontend port on balancer hosts (VIP mode), e.g. 8443; omitted when it is 6443 on lb-only hosts. */
   balancerPort?: number;
   registryPort?: number;
+  /** The admin host as this node sees it (it seeds the registry over the network), when known. */
+  adminAddress?: string;
 }
 
 export const NFTABLES_PATH = '/etc/nftables.d/ferry.nft';
@@ -46,7 +48,7 @@ function onlyFrom(match: string, sources: readonly string[], why: string): strin
 }
 
 function checkInput(input: NftablesInput): void {
-  for (const a of [...input.nodes, ...input.controlPlanes, ...input.balancers])
+  for (const a of [...input.nodes, ...input.controlPlanes, ...input.balancers, ...(input.adminAddress ? [input.adminAddress] : [])])
     if (!ipv4.test(a)) throw new UserError(`nftables: ${JSON.stringify(a)} is not an IPv4 address`);
   if (!ipv4Cidr.test(input.podCidr)) throw new UserError(`nftables: pod CIDR ${input.podCidr} is not an IPv4 CIDR`);
   if (input.controlPlanes.some((c) => !input.nodes.includes(c))) throw new UserError('nftables: every control plane must be a node');
@@ -72,7 +74,7 @@ export function renderNftablesText(input: NftablesInput): string {
   }
   rules.push(...onlyFrom('tcp dport 10250', ['cluster_nodes', 'pod_network'], 'kubelet: nodes and pods (metrics, logs, exec)'));
   if (input.registryPort !== undefined && has('registry'))
-    rules.push(...onlyFrom(`tcp dport ${input.registryPort}`, ['cluster_nodes'], 'local image registry'));
+    rules.push(...onlyFrom(`tcp dport ${input.registryPort}`, ['cluster_nodes', ...(input.adminAddress ? ['admin_host'] : [])], 'local image registry'));
   if (input.cni === 'calico') {
     rules.push(...onlyFrom('tcp dport 179', ['cluster_nodes'], 'Calico BGP'));
     rules.push(...onlyFrom('tcp dport 5473', ['cluster_nodes'], 'Calico Typha'));
@@ -95,6 +97,7 @@ export function renderNftablesText(input: NftablesInput): string {
     ...set('control_planes', input.controlPlanes),
     ...set('balancers', input.balancers),
     ...set('pod_network', [input.podCidr], true),
+    ...(input.adminAddress ? set('admin_host', [input.adminAddress]) : []),
     '',
     '    chain input {',
     '        type filter hook input priority filter; policy accept;',

@@ -35,6 +35,8 @@ export interface NodeFilesInput {
   encapsulation: NftablesInput['encapsulation'];
   /** VIP mode only: VRRP settings shared by the balancer hosts. */
   vrrp?: { interface: string; virtualRouterId: number; authPass: string };
+  /** The admin host's address as this node sees it (from the SSH session), let through to the registry port. */
+  adminAddress?: string;
 }
 
 /** Hosts that carry the local registry: those with role `registry`, else the control planes. */
@@ -132,6 +134,7 @@ export function renderNodeFiles(input: NodeFilesInput): RenderedFile[] {
       encapsulation: encap,
       ...(balancers.length > 0 ? { balancerPort: apiPort } : {}),
       registryPort: input.registry.port,
+      ...(input.adminAddress ? { adminAddress: input.adminAddress } : {}),
     }),
     renderNftablesUnit(),
     ...runtimeFiles(input, host),

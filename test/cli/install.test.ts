@@ -21,7 +21,7 @@ beforeAll(async () => {
   await writeFile(join(dir, 'cluster.yaml'), stringify(inventory));
   await writeFile(join(dir, 'bad.yaml'), stringify({ ...inventory, hosts: [{ name: 'CP_1', address: '192.0.2.11', roles: ['control-plane'] }] }));
   await writeFile(join(dir, 'ferry.lock.yaml'), stringify(labLock([])));
-  await writeFile(join(dir, 'unknown.yaml'), stringify({ apiVersion: 'ferry.dev/v1alpha1', kind: 'Playbook', name: 'x', phases: ['preflight', 'kubeadm-init'] }));
+  await writeFile(join(dir, 'unknown.yaml'), stringify({ apiVersion: 'ferry.dev/v1alpha1', kind: 'Playbook', name: 'x', phases: ['preflight', 'no-such-phase'] }));
 });
 
 const base = () => ['install', '-i', join(dir, 'cluster.yaml'), '--bundle', dir, '--state-dir', join(dir, 'state')];
@@ -36,13 +36,13 @@ describe('ferry install (inputs)', () => {
   it('refuses a playbook phase that does not exist, listing the known ones', async () => {
     const r = await runFerry(...base(), '--playbook', join(dir, 'unknown.yaml'));
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/unknown\.yaml: phases\[1\]: unknown phase "kubeadm-init" \(known: preflight, copy-bundle, local-repo, os-prepare, container-runtime, load-balancer, reset-/);
+    expect(r.err).toMatch(/unknown\.yaml: phases\[1\]: unknown phase "no-such-phase" \(known: preflight, copy-bundle, local-repo, os-prepare, container-runtime, registry, registry-mirrors, load-balancer, kubernetes-packages, kubeadm-init, join-control-planes, join-workers, cni, verify, reset-/);
   });
 
   it('refuses --only with a phase the playbook lacks', async () => {
-    const r = await runFerry(...base(), '--only', 'preflight,kubeadm-init');
+    const r = await runFerry(...base(), '--only', 'preflight,gpu-driver');
     expect(r.code).toBe(2);
-    expect(r.err).toContain('--only/--skip: no phase "kubeadm-init" in this playbook');
+    expect(r.err).toContain('--only/--skip: no phase "gpu-driver" in this playbook');
   });
 
   it('refuses to run while another ferry holds the install lock', async () => {
@@ -54,6 +54,12 @@ describe('ferry install (inputs)', () => {
     } finally {
       await held.release();
     }
+  });
+
+  it('add-node refuses a host that is not in the inventory, before reaching any node', async () => {
+    const r = await runFerry('add-node', '-i', join(dir, 'cluster.yaml'), '--bundle', dir, '--host', 'w9', '--state-dir', join(dir, 'state'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--host w9: no such host in .*cluster\.yaml/);
   });
 
   it('says a bundle without a lock is not a bundle it can install', async () => {

@@ -1,26 +1,29 @@
 // ferry install and reset end to end on lab nodes (3 control planes + 1 worker, Debian 12 under systemd-nspawn)
-// with a real bundle built from the machine's apt sources: dry run, a node lost mid-install and the re-run that
-// finishes, a second run with zero mutating commands, the VIP moving when its holder stops, and reset leaving
-// the nodes as they were. One lab for the whole file.
-import { readFile, writeFile } from 'node:fs/promises';
+// with a real bundle built from the machine's apt sources, the STAND-IN kubeadm/kubelet/kubectl .debs in its repo
+// (test/stand-ins: strict about every command and config field), fixture images served by the real local registry
+// the install deploys, and Calico's manifest: the dry run, a node lost mid-install (in join-workers) and the re-run
+// that finishes, a second run with zero mutating commands, every node Ready, the API through the VIP and after VIP
+// failover, no bootstrap token left, and reset leaving the nodes as they were. One lab for the whole file.
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { memoryIo, type Io } from '../../src/cli/io.ts';
 import { run } from '../../src/cli/program.ts';
 import type { AuditRecord } from '../../src/state/audit.ts';
 import { startLab, type Lab } from '../lab/lab.ts';
 import { addressIn } from '../lab/subnet.ts';
-import { labBundle } from './support/lab-bundle.ts';
-import { startApiStandIns, vipConnect, type ApiStandIns } from './support/api-stand-in.ts';
+import { addDebsToBundle } from '../stand-ins/bundle.ts';
+import { standInDebs } from '../stand-ins/debs.ts';
+import { kubeLabBundle, LAB_KUBERNETES } from './support/lab-bundle.ts';
 
 const NODES = ['cp1', 'cp2', 'cp3', 'w1'];
 let lab: Lab;
-let bundle: { dir: string; lockWithImages: string };
+let bundle: { dir: string; lock: string };
 let inventory: string;
 let stateDir: string;
 let vip: string;
 const before = new Map<string, { packages: string; etc: string }>();
+const figures: string[] = [];
 
 async function ferry(argv: string[], io: Io & { out(): string; err(): string } = memoryIo()) {
   const started = performance.now();
@@ -28,7 +31,11 @@ async function ferry(argv: string[], io: Io & { out(): string; err(): string } =
   return { code, out: io.out(), err: io.err(), ms: Math.round(performance.now() - started) };
 }
 
-const installArgs = () => ['install', '-i', inventory, '--bundle', bundle.dir, '--lock', bundle.lockWithImages, '--state-dir', stateDir];
+// Debian 12's containerd 1.6.20 is the runtime the lab can carry; doctor's gate rightly says it is below Kubernetes
+// 1.33's minimum once it is installed, so every run past the first is told to go on (the check is still printed).
+const ALLOW = ['--allow-failed-check', 'container-runtime'];
+const installArgs = () => ['install', '-i', inventory, '--bundle', bundle.dir, '--lock', bundle.lock, '--state-dir', stateDir, ...ALLOW];
+const kubectl = (...args: string[]) => ['kubectl', '--kubeconfig', '/etc/kubernetes/admin.conf', ...args];
 
 /** What reset must give back: the package list, and every path under /etc with its content hash or link target.
  * Left out: shadow's backups of the previous passwd/group/shadow/gshadow (`/etc/passwd-` ...), which every
@@ -44,11 +51,23 @@ async function audit(): Promise<AuditRecord[]> {
   return text.trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
 }
 
+async function vipHolder(): Promise<string | undefined> {
+  for (const n of NODES) {
+    const r = await lab.nodeExec(n, ['ip', '-o', '-4', 'addr', 'show'], { allowFailure: true });
+    if (r.stdout.includes(` ${vip}/`)) return n;
+  }
+  return undefined;
+}
+
 beforeAll(async () => {
   lab = await startLab({ nodes: NODES });
   stateDir = join(lab.stateDir, 'ferry-state');
   const installed = (await lab.nodeExec('cp1', ['dpkg-query', '-W', '-f', '${Package}\n'])).stdout.split('\n').filter(Boolean);
-  bundle = await labBundle(installed);
+  const debs = await standInDebs(LAB_KUBERNETES);
+  bundle = await kubeLabBundle(installed, {
+    debs: debs.files.map((f) => join(debs.dir, f)),
+    addDebs: (dir, paths, workDir) => addDebsToBundle(dir, paths, { workDir }),
+  });
   vip = addressIn(lab.subnet, 100);
   inventory = await lab.writeInventory({
     roles: { cp1: ['control-plane'], cp2: ['control-plane'], cp3: ['control-plane'], w1: ['worker'] },
@@ -56,24 +75,28 @@ beforeAll(async () => {
     extra: { network: { controlPlaneEndpoint: `${vip}:8443`, encapsulation: 'vxlan' } },
   });
   for (const n of NODES) before.set(n, await nodeState(n));
-});
+}, 600_000);
 
 afterAll(async () => {
+  if (figures.length) console.log(`[install] figures:\n  ${figures.join('\n  ')}`);
   await lab?.stop();
 });
 
-describe('ferry install on lab nodes', () => {
-  it('dry run reads the nodes, prints every step per host and changes nothing', async () => {
-    const r = await ferry([...installArgs(), '--dry-run']);
+describe('ferry install on lab nodes (Kubernetes through the stand-ins)', () => {
+  it('dry run reads the nodes, prints every step through kubeadm init per host and changes nothing', async () => {
+    // From clean, what comes after kubeadm-init needs a live control plane (the CA to pin), and the registry phase a
+    // running registry to seed: the dry run plans the rest.
+    const r = await ferry([...installArgs(), '--dry-run', '--skip', 'registry,registry-mirrors,join-control-planes,join-workers,cni,verify']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('dry run: nothing was changed');
     for (const n of NODES) expect(r.out).toMatch(new RegExp(`^${n}: \\d+ step\\(s\\)`, 'm'));
-    expect(r.out).toMatch(/\$ apt-get -q -y .* install --no-install-recommends containerd runc/);
+    expect(r.out).toMatch(/\$ apt-get -q -y .* install --no-install-recommends kubeadm=1\.33\.1-1\.1 kubelet=1\.33\.1-1\.1 kubectl=1\.33\.1-1\.1/);
+    expect(r.out).toContain('$ kubeadm init --config /etc/ferry/kubeadm.yaml --upload-certs');
     for (const n of NODES) expect((await nodeState(n)).etc).toBe(before.get(n)!.etc);
     expect((await audit()).every((a) => a.readOnly === true)).toBe(true);
-  });
+  }, 300_000);
 
-  it('fails naming the node whose sshd stopped mid-install, and the same command then finishes', async () => {
+  it('fails naming the node whose sshd stopped in join-workers, and the same command then finishes', async () => {
     const io = memoryIo();
     let stopped: Promise<unknown> | undefined;
     const watching: Io & { out(): string; err(): string } = {
@@ -81,7 +104,7 @@ describe('ferry install on lab nodes', () => {
       stderr: {
         write: (t: string) => {
           // The progress line of the phase start is the callback: stop w1's sshd and its open sessions.
-          if (t.startsWith('» os-prepare') && !stopped) stopped = lab.nodeExec('w1', ['systemctl', 'kill', '--signal=KILL', 'ssh']);
+          if (t.startsWith('» join-workers') && !stopped) stopped = lab.nodeExec('w1', ['systemctl', 'kill', '--signal=KILL', 'ssh']);
           return io.stderr.write(t);
         },
       },
@@ -89,18 +112,19 @@ describe('ferry install on lab nodes', () => {
     const first = await ferry(installArgs(), watching);
     await stopped;
     expect(first.code, first.err).toBe(7);
-    expect(first.err).toMatch(/phase (os-prepare|container-runtime|load-balancer) failed on 1 host\(s\):\n  w1: /);
+    expect(first.err).toMatch(/phase join-workers failed on 1 host\(s\):\n {2}w1: /);
     expect(first.err).toContain('hint: fix the cause on w1, then run the same command again');
     await lab.nodeExec('w1', ['systemctl', 'start', 'ssh']);
     const second = await ferry(installArgs());
     expect(second.code, second.err).toBe(0);
-    console.log(`[install] 4 nodes, re-run after the failure: ${second.ms} ms`);
-    for (const n of NODES) {
-      expect((await lab.nodeExec(n, ['systemctl', 'is-active', 'containerd', 'ferry-firewall'])).stdout).toBe('active\nactive\n');
-      expect((await lab.nodeExec(n, ['nft', 'list', 'table', 'inet', 'ferry'])).stdout).toContain('set cluster_nodes');
-    }
-    for (const n of ['cp1', 'cp2', 'cp3']) expect((await lab.nodeExec(n, ['systemctl', 'is-active', 'haproxy', 'keepalived'])).stdout).toBe('active\nactive\n');
-  });
+    figures.push(`install from clean, 4 nodes: ${first.ms} ms up to the lost node in join-workers, then ${second.ms} ms for the re-run that finished`);
+    const nodes = JSON.parse((await lab.nodeExec('cp1', kubectl('get', 'nodes', '-o', 'json'))).stdout) as { items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[] };
+    expect(nodes.items.map((n) => n.metadata.name).sort()).toEqual(NODES);
+    for (const n of nodes.items) expect(n.status.conditions.find((c) => c.type === 'Ready')?.status, n.metadata.name).toBe('True');
+    // The stand-ins' call log: every join used the config ferry placed, and w1 joined exactly once after the resume.
+    const calls = (await lab.nodeExec('w1', ['cat', '/var/log/ferry-stand-in/calls.jsonl'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { tool: string; argv: string[]; exit: number });
+    expect(calls.filter((c) => c.tool === 'kubeadm' && c.argv[0] === 'join').map((c) => [c.argv.join(' '), c.exit])).toEqual([['join --config /etc/ferry/kubeadm.yaml', 0]]);
+  }, 900_000);
 
   it('a second run finds everything done and runs no mutating command', async () => {
     const start = (await audit()).length;
@@ -110,74 +134,54 @@ describe('ferry install on lab nodes', () => {
     expect(records.length).toBeGreaterThan(0);
     expect(records.filter((a) => a.readOnly !== true)).toEqual([]);
     const perHost = Object.fromEntries(NODES.map((n) => [n, records.filter((a) => a.host === n).length]));
-    console.log(`[install] converged re-run: ${r.ms} ms, SSH round trips per host ${JSON.stringify(perHost)}`);
+    figures.push(`converged re-run: ${r.ms} ms, SSH round trips per host ${JSON.stringify(perHost)}`);
     expect(r.out).not.toMatch(/copied/);
+  }, 300_000);
+
+  it('left no join credential behind: the bootstrap token is deleted', async () => {
+    const list = await lab.nodeExec('cp1', ['kubeadm', 'token', 'list', '--kubeconfig', '/etc/kubernetes/admin.conf', '-o', 'json']);
+    expect(list.stdout.trim()).toBe('');
+    const token = (await readFile(join(stateDir, 'bootstrap-token'), 'utf8')).trim();
+    expect(token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+    // Never printed or logged: the audit log has its secret half redacted (the id before the dot is a public name).
+    expect(await readFile(join(stateDir, 'audit.jsonl'), 'utf8')).not.toContain(token.slice(7));
   });
 
-  describe('the API VIP', () => {
-    let standIns: ApiStandIns;
-    beforeAll(async () => {
-      standIns = await startApiStandIns(lab, ['cp1', 'cp2', 'cp3'], 6443);
-    });
-    afterAll(async () => {
-      await standIns?.stop();
-    });
-
-    it('answers through HAProxy, and moves when keepalived on its holder stops', async () => {
-      // Right after the stand-ins start, the health checks are still failing or rising, and the VIP may sit on
-      // any balancer for a moment; cp1 has the highest priority, so once healthy it must take (or keep) the VIP.
-      let holder = await standIns.vipHolder(vip);
-      for (let i = 0; i < 150 && holder !== 'cp1'; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        holder = await standIns.vipHolder(vip);
-      }
-      expect(holder).toBe('cp1');
-      expect(await vipConnect(vip, 8443)).toMatch(/^api-stand-in cp[123]$/);
-      const t = performance.now();
-      await lab.nodeExec(holder!, ['systemctl', 'stop', 'keepalived']);
-      let next: string | undefined;
-      for (let i = 0; i < 100 && (next === undefined || next === holder); i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        next = await standIns.vipHolder(vip);
-      }
-      console.log(`[install] VIP moved from ${holder} to ${next} in ${Math.round(performance.now() - t)} ms`);
-      expect(next).toBe('cp2');
-      expect(await vipConnect(vip, 8443)).toMatch(/^api-stand-in cp[123]$/);
-      await lab.nodeExec(holder!, ['systemctl', 'start', 'keepalived']);
-    });
-  });
+  it('the API answers through the VIP, and still does after the VIP moves', async () => {
+    let holder = await vipHolder();
+    for (let i = 0; i < 150 && holder !== 'cp1'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      holder = await vipHolder();
+    }
+    expect(holder).toBe('cp1');
+    expect((await lab.nodeExec('cp1', kubectl('--server', `https://${vip}:8443`, 'get', '--raw', '/readyz'))).stdout.trim()).toBe('ok');
+    const t = performance.now();
+    await lab.nodeExec('cp1', ['systemctl', 'stop', 'keepalived']);
+    let next: string | undefined;
+    for (let i = 0; i < 100 && (next === undefined || next === 'cp1'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      next = await vipHolder();
+    }
+    figures.push(`VIP moved from cp1 to ${next} in ${Math.round(performance.now() - t)} ms`);
+    expect(next).toBe('cp2');
+    let answer = '';
+    for (let i = 0; i < 30 && answer !== 'ok'; i++) {
+      answer = (await lab.nodeExec('cp1', kubectl('--server', `https://${vip}:8443`, 'get', '--raw', '/readyz'), { allowFailure: true })).stdout.trim();
+      if (answer !== 'ok') await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(answer).toBe('ok');
+    await lab.nodeExec('cp1', ['systemctl', 'start', 'keepalived']);
+  }, 120_000);
 
   it('reset gives the nodes back as they were: same packages, same /etc', async () => {
-    const r = await ferry(['reset', '-i', inventory, '--state-dir', stateDir]);
+    const r = await ferry(['reset', '-i', inventory, '--state-dir', stateDir, ...ALLOW]);
     expect(r.code, r.err).toBe(0);
     for (const n of NODES) {
       const after = await nodeState(n);
-      expect(after.packages).toBe(before.get(n)!.packages);
-      expect(after.etc).toBe(before.get(n)!.etc);
+      expect(after.packages, n).toBe(before.get(n)!.packages);
+      expect(after.etc, n).toBe(before.get(n)!.etc);
       expect((await lab.nodeExec(n, ['nft', 'list', 'table', 'inet', 'ferry'], { allowFailure: true })).exitCode).not.toBe(0);
       expect((await lab.nodeExec(n, ['test', '-e', '/var/lib/ferry'], { allowFailure: true })).exitCode).toBe(1);
     }
-  });
-
-  it('installs 1 node (node-local balancer) and 3 nodes (VIP) from clean (figures)', async () => {
-    const doc = (await import('yaml')).parse(await readFile(inventory, 'utf8')) as { network: object; hosts: { name: string }[] };
-    const write = async (name: string, hosts: string[], network: object) => {
-      const path = join(lab.stateDir, name);
-      await writeFile(path, stringify({ ...doc, name: name.replace('.yaml', ''), network: { ...doc.network, ...network }, hosts: doc.hosts.filter((h) => hosts.includes(h.name)) }));
-      return path;
-    };
-    const args = (inv: string) => ['install', '-i', inv, '--bundle', bundle.dir, '--lock', bundle.lockWithImages, '--state-dir', join(stateDir, 'figures')];
-    const single = await ferry(args(await write('one.yaml', ['cp1'], { loadBalancer: 'node-local' })));
-    expect(single.code, single.err).toBe(0);
-    expect((await lab.nodeExec('cp1', ['systemctl', 'is-active', 'haproxy'])).stdout).toBe('active\n');
-    // node-local mode: HAProxy on loopback at the endpoint's port (render/node-files.ts), nothing on the VIP.
-    expect((await lab.nodeExec('cp1', ['ss', '-Htln'])).stdout).toMatch(/127\.0\.0\.1:8443\b/);
-    expect((await lab.nodeExec('cp1', ['systemctl', 'is-enabled', 'keepalived'], { allowFailure: true })).exitCode).not.toBe(0);
-    const three = await ferry(args(await write('three.yaml', ['cp2', 'cp3', 'w1'], {})));
-    expect(three.code, three.err).toBe(0);
-    const lines = (await readFile(join(stateDir, 'figures', 'audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
-    const trips = Object.fromEntries(NODES.map((n) => [n, lines.filter((a) => a.host === n && a.op === 'exec').length]));
-    console.log(`[install] from clean: 1 node ${single.ms} ms, 3 nodes ${three.ms} ms; audited commands per host ${JSON.stringify(trips)}\n${single.out}${three.out}`);
-    expect(three.out).toMatch(/^cp2: copied \d+ file\(s\), \d+ bytes/m);
-  });
+  }, 300_000);
 });

@@ -1,5 +1,8 @@
 // The whole dry-run plan of a fresh Debian 12 control plane, as `ferry install --dry-run` prints it: read-only
 // commands are answered by a fake host with real outputs (fixtures/README.md), everything else is recorded.
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatDryRunPlan } from '../../src/cli/dry-run-plan.ts';
 import { DryRunHost, DryRunPlan } from '../../src/hosts/dry-run.ts';
@@ -25,11 +28,20 @@ describe('install --dry-run plan', () => {
       { command: "dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n'", stdout: fixture('debian12-lab-dpkg-query.txt'), readOnly: true, times: Infinity },
       { command: /^systemctl is-active /, stdout: 'inactive\ninactive\n', exitCode: 3, readOnly: true, times: Infinity },
       { command: /^cat \/var\/lib\/ferry\/packages\//, exitCode: 1, readOnly: true, times: Infinity },
+      { command: /^dpkg-query -W -f '\$\{Package\} \$\{Version\} \$\{db:Status-Abbrev\}\n' kubeadm kubelet kubectl$/, exitCode: 1, readOnly: true, times: Infinity },
+      { command: 'apt-mark showhold', readOnly: true, times: Infinity },
+      { command: 'systemctl is-enabled kubelet', exitCode: 1, readOnly: true, times: Infinity },
+      { command: /^test -e \/etc\/kubernetes\/admin\.conf && kubectl /, exitCode: 1, readOnly: true, times: Infinity },
     ]);
+    const stateDir = await mkdtemp(join(tmpdir(), 'ferry-dry-run-'));
+    Object.assign(ctx, { stateDir });
+    Object.assign(ctx.state, { joinToken: 'abcdef.0123456789abcdef', certificateKey: '0123456789abcdef'.repeat(4) });
     const plan = new DryRunPlan();
-    const steps = ['local-repo', 'os-prepare', 'container-runtime', 'load-balancer'].map((id) => ({ id, params: {} }));
+    const steps = ['local-repo', 'os-prepare', 'container-runtime', 'load-balancer', 'kubernetes-packages', 'kubeadm-init'].map((id) => ({ id, params: {} }));
     await runPhases(planPlaybook(steps, phaseRegistry(), 'test'), ctx, { concurrency: 1, hostFor: () => new DryRunHost('cp-1', { plan, live }) });
     expect(live.mutating()).toEqual([]);
+    // Nothing of kubeadm's ran, so nothing of it is kept on the admin host either.
+    expect(await readdir(stateDir)).toEqual([]);
     await expect(formatDryRunPlan(plan.entries, ['cp-1'])).toMatchFileSnapshot('__snapshots__/dry-run-debian-control-plane.txt');
   });
 });

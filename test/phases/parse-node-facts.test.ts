@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { interfaceOf, parseNodeFacts, parseOsRelease } from '../../src/phases/parse-node-facts.ts';
+import { interfaceOf, parseNodeFacts, parseOsRelease, sshClientAddress } from '../../src/phases/parse-node-facts.ts';
 import { matchesLockOs } from '../../src/phases/preflight.ts';
 import { parseInstalled, pickFamily } from '../../src/phases/os/pick.ts';
 import { fixture } from './fixtures.ts';
@@ -58,6 +58,18 @@ describe('node facts', () => {
     expect(deb.has('containerd')).toBe(false);
     expect([...parseInstalled(fixture('el-rpm-qa.txt'))]).toEqual(['bash', 'systemd', 'dnf', 'containerd.io']);
     expect(parseInstalled('rc  haproxy\nii  curl\n')).toEqual(new Set(['curl']));
+  });
+});
+
+describe('the admin host as the node sees it', () => {
+  // $SSH_CLIENT is "client-address client-port server-port" (sshd(8), ENVIRONMENT).
+  it.each([
+    { name: 'an IPv4 session', text: '10.252.33.1 41234 22\n', want: { adminAddress: '10.252.33.1' } },
+    { name: 'no SSH session (sudo reset the environment)', text: '\n', want: {} },
+    { name: 'an IPv6 session', text: 'fe80::1 41234 22\n', want: {} },
+    { name: 'no section at all', text: undefined, want: {} },
+  ])('$name', ({ text, want }) => {
+    expect(sshClientAddress(text)).toEqual(want);
   });
 });
 

@@ -14,6 +14,7 @@ const rows: { name: string; input: NftablesInput }[] = [
   { name: 'control-plane-calico-ipip', input: { ...base, roles: ['control-plane', 'registry', 'lb'], cni: 'calico', encapsulation: { kind: 'ipip' }, balancerPort: 8443, registryPort: 5000 } },
   { name: 'gpu-worker-calico-vxlan', input: { ...base, roles: ['worker', 'gpu'], cni: 'calico', encapsulation: { kind: 'vxlan', port: 4789 }, registryPort: 5000 } },
   { name: 'worker-cilium-node-local', input: { ...base, balancers: [], roles: ['worker'], cni: 'cilium', encapsulation: { kind: 'vxlan', port: 8472 } } },
+  { name: 'registry-with-admin-host', input: { ...base, roles: ['control-plane', 'registry'], cni: 'calico', encapsulation: { kind: 'vxlan', port: 4789 }, registryPort: 5000, adminAddress: '10.20.0.1' } },
   { name: 'lb-only-flannel', input: { ...base, roles: ['lb'], cni: 'flannel', encapsulation: { kind: 'vxlan', port: 8472 }, balancerPort: 6443 } },
 ];
 

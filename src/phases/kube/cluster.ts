@@ -1,0 +1,81 @@
+// What the Kubernetes phases share: which inventory hosts are nodes and in which role, kubeadm's paths on a node,
+// the kubeadm renderer's inputs from the inventory and lock, the `kubectl` argv against the admin kubeconfig, and
+// the join credentials of this run.
+import { InternalError, UserError } from '../../errors.ts';
+import type { Inventory, InventoryHost } from '../../config/inventory.ts';
+import type { ExecResult, Host } from '../../hosts/host.ts';
+import type { KubeadmClusterInput, KubeadmNode } from '../../render/kubeadm.ts';
+import type { PhaseContext } from '../phase.ts';
+import { LOCAL_REGISTRY, requireLock } from '../render-inputs.ts';
+
+export const ADMIN_CONF = '/etc/kubernetes/admin.conf';
+export const KUBELET_CONF = '/etc/kubernetes/kubelet.conf';
+export const CLUSTER_CA = '/etc/kubernetes/pki/ca.crt';
+export const MANIFESTS_DIR = '/etc/kubernetes/manifests';
+
+/** Hosts that become Kubernetes nodes (control planes, workers, GPU nodes; not a bare lb or registry host). */
+export function kubeNodes(inventory: Inventory): InventoryHost[] {
+  return inventory.hosts.filter((h) => h.roles.some((r) => r === 'control-plane' || r === 'worker' || r === 'gpu'));
+}
+
+/** The control planes in inventory order; the first one is where kubeadm init runs. */
+export function controlPlanes(inventory: Inventory): InventoryHost[] {
+  return inventory.hosts.filter((h) => h.roles.includes('control-plane'));
+}
+
+/** The control plane kubeadm init runs on and every cluster-wide command goes through. */
+export function firstControlPlane(inventory: Inventory): InventoryHost {
+  const first = controlPlanes(inventory)[0];
+  if (!first) throw new UserError('the inventory has no control-plane host');
+  return first;
+}
+
+/** Nodes that join as workers (no control-plane role). */
+export function workerNodes(inventory: Inventory): InventoryHost[] {
+  return kubeNodes(inventory).filter((h) => !h.roles.includes('control-plane'));
+}
+
+/** kubectl with the cluster-admin kubeconfig kubeadm writes on control planes. */
+export function kubectl(...args: string[]): string[] {
+  return ['kubectl', '--kubeconfig', ADMIN_CONF, ...args];
+}
+
+/** The Host of another inventory host (the first control plane, mostly). */
+export function hostOf(ctx: PhaseContext, name: string): Host {
+  if (!ctx.hostFor) throw new InternalError('the run context has no hostFor: the runner sets it');
+  return ctx.hostFor(name);
+}
+
+/** The kubeadm renderer's cluster input for this inventory and lock. */
+export function kubeadmCluster(ctx: PhaseContext): KubeadmClusterInput {
+  const lock = requireLock(ctx);
+  const { network } = ctx.inventory;
+  return {
+    clusterName: ctx.inventory.name,
+    kubelet: { kubernetesVersion: lock.stack.kubernetes, cgroup: lock.stack.cgroup, cri: lock.stack.cri.name },
+    controlPlaneEndpoint: network.controlPlaneEndpoint,
+    loadBalancer: network.loadBalancer,
+    imageRepository: `${LOCAL_REGISTRY.name}:${LOCAL_REGISTRY.port}/registry.k8s.io`,
+    podSubnet: network.podCidr,
+    serviceSubnet: network.serviceCidr,
+    nodeAddresses: ctx.inventory.hosts.map((h) => h.address),
+  };
+}
+
+/** A node as the kubeadm renderer names it. */
+export function kubeadmNode(spec: InventoryHost): KubeadmNode {
+  return { name: spec.name, address: spec.address };
+}
+
+/** The bootstrap token and certificate key of this run (the CLI loads them from the state directory). */
+export function joinCredentials(ctx: PhaseContext): { token: string; certificateKey: string } {
+  const { joinToken: token, certificateKey } = ctx.state;
+  if (typeof token !== 'string' || typeof certificateKey !== 'string') throw new InternalError('the bootstrap token and certificate key are not in the run state');
+  return { token, certificateKey };
+}
+
+/** Whether a command printed anything: kubeadm and cat always do on success; a dry run's recording host never does,
+ * so what a step would have produced is only kept on the admin host when it really ran. */
+export function printed(result: ExecResult): boolean {
+  return result.stdout.trim() !== '';
+}
