@@ -31,7 +31,7 @@ export function restoreSwapInFstab(fstab: string): { text: string; changed: bool
   return { text, changed: text !== fstab };
 }
 
-interface ResetSpec {
+export interface ResetSpec {
   id: string;
   title: string;
   targets?: (ctx: PhaseContext) => PhaseContext['inventory']['hosts'];
@@ -55,7 +55,8 @@ export function leftoverScript(spec: Pick<ResetSpec, 'paths' | 'leftover'>): She
   return { shell: [...tests, ...(spec.leftover ? [spec.leftover.shell] : []), 'true'].join('\n') };
 }
 
-function resetPhase(spec: ResetSpec): Phase {
+/** A reset phase from what its install phase left behind (shared by the GPU resets in their own files). */
+export function resetPhase(spec: ResetSpec): Phase {
   const paths = spec.packagesOf ? [...spec.paths, installedListPath(spec.packagesOf)] : spec.paths;
   return {
     id: spec.id,
