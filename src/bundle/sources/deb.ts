@@ -97,18 +97,25 @@ export async function collectDebPackages(options: CollectDebOptions, ctx: Source
     return { kind: 'package', path: `${repoPath}/${file}`, size, sha256, source, name: pkg.name, version: pkg.version, arch: pkg.arch } satisfies Artifact;
   });
 
+  const metadata = await indexFlatRepo(repoDir, repoPath, work, host);
+  ctx.progress({ type: 'finish', task, detail: `${packages.length} packages${unknown ? `; ${unknown} node packages unknown to the sources` : ''}` });
+  return [...packages, ...metadata];
+}
+
+/** (Re)write a flat repo's Packages, Packages.gz and Release (Release made in `work`, outside the repo, so it
+ * does not list itself); returns their artifacts. Also used to add site-local .debs to a built bundle. */
+export async function indexFlatRepo(repoDir: string, repoPath: string, work: string, host: Host = new LocalHost()): Promise<Artifact[]> {
   await host.exec(sh`cd ${repoDir} && apt-ftparchive packages . > Packages`);
   await writeFile(join(repoDir, 'Packages.gz'), gzipSync(await readFile(join(repoDir, 'Packages'))));
+  await mkdir(work, { recursive: true });
   await host.exec(sh`cd ${repoDir} && apt-ftparchive -o APT::FTPArchive::Release::Origin=ferry -o APT::FTPArchive::Release::Label=ferry release . > ${join(work, 'Release')}`);
   await linkOrCopy(join(work, 'Release'), join(repoDir, 'Release'));
-  const metadata = await Promise.all(
+  return Promise.all(
     ['Packages', 'Packages.gz', 'Release'].map(async (name) => {
       const { sha256, size } = await hashFile(join(repoDir, name));
       return { kind: 'repo-metadata', path: `${repoPath}/${name}`, size, sha256, source: 'apt-ftparchive' } satisfies Artifact;
     }),
   );
-  ctx.progress({ type: 'finish', task, detail: `${packages.length} packages${unknown ? `; ${unknown} node packages unknown to the sources` : ''}` });
-  return [...packages, ...metadata];
 }
 
 /**
