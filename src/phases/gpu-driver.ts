@@ -4,7 +4,7 @@
 // that nvidia-smi answers with the locked branch. A reboot is never done here: when an old module holds the GPU
 // the phase fails and says to reboot that node and run again.
 import { UserError } from '../errors.ts';
-import { planDriver, NOUVEAU_BLACKLIST, NOUVEAU_BLACKLIST_PATH, type DriverPlan } from '../gpu/driver-plan.ts';
+import { planDriver, NOUVEAU_BLACKLIST, NOUVEAU_BLACKLIST_PATH } from '../gpu/driver-plan.ts';
 import { gpuProbeScript, parseGpuProbe } from '../gpu/gpu-facts.ts';
 import { judgeSmi, SMI_QUERY } from '../gpu/smi-verdict.ts';
 import { renderedFile } from '../render/file.ts';
@@ -49,8 +49,9 @@ async function persistencedActive(target: PhaseTarget): Promise<boolean> {
   return r.stdout.trim() === 'enabled' && a.stdout.trim() === 'active';
 }
 
-function refuse(plan: Extract<DriverPlan, { kind: 'refuse' }>): never {
-  throw new UserError(plan.reason, { hint: plan.hint });
+// The runner reports each failed host by its message alone, so the fix goes into the message too.
+function fail(v: { reason: string; hint: string }): never {
+  throw new UserError(`${v.reason}: ${v.hint}`, { hint: v.hint });
 }
 
 export const gpuDriverPhase: Phase = {
@@ -68,7 +69,7 @@ export const gpuDriverPhase: Phase = {
   async run(target, ctx) {
     const { host } = target;
     const s = await look(target, ctx);
-    if (s.plan.kind === 'refuse') refuse(s.plan);
+    if (s.plan.kind === 'refuse') fail(s.plan);
     const plan = s.plan;
     // nouveau goes first, so the initramfs the driver packages may rebuild already leaves it out.
     const changed = await filesToChange(host, [blacklistFile()]);
@@ -80,6 +81,6 @@ export const gpuDriverPhase: Phase = {
     // Exit 0 with no output is only a dry run's answer (a real nvidia-smi prints a line per GPU, or fails).
     if (r.exitCode === 0 && r.stdout.trim() === '' && r.stderr.trim() === '') return;
     const verdict = judgeSmi(target.spec.name, r, plan.branch, s.loaded);
-    if (!verdict.ok) throw new UserError(verdict.reason, { hint: verdict.hint });
+    if (!verdict.ok) fail(verdict);
   },
 };
