@@ -100,6 +100,33 @@ describe('gpu-driver', () => {
   });
 });
 
+describe('gpu-driver on EL', () => {
+  it('installs NVIDIA\'s precompiled kmod for the running kernel from the branch stream with dnf, then dracut', async () => {
+    const ctx = phaseContext('el');
+    ctx.lock!.stack.nvidiaDriver = { branch: 'R580', version: '580.82.07', kernelModule: 'proprietary' };
+    // phaseContext's facts: Rocky 8.6, kernel 4.18.0-372.19.1.el8_6.x86_64.
+    const kmod = 'kmod-nvidia-580.82.07-4.18.0-372.19.1';
+    const offered = `${kmod} ${kmod}-580.82.07-3.el8_6.x86_64\nnvidia-driver-cuda nvidia-driver-cuda-580.82.07-1.el8.x86_64\nnvidia-container-toolkit nvidia-container-toolkit-1.17.8-1.x86_64\n`;
+    const rpm = (extra: string[]) => ({ command: /^rpm -qa /, stdout: fixture('el-rpm-qa.txt') + extra.map((n) => `ii ${n}\n`).join(''), readOnly: true });
+    const host = new FakeHost('gpu-1', [
+      { command: /^echo ==ferry:gpus==.*dnf -q '--disablerepo=\*' --enablerepo=ferry repoquery/s, stdout: `==ferry:gpus==\n0000:18:00.0 0x030200\n==ferry:initramfs==\n/usr/bin/dracut\n==ferry:offered==\n${offered}==ferry:loaded==\n`, readOnly: true },
+      { command: `sha256sum -- ${BLACKLIST}`, exitCode: 1, readOnly: true },
+      { command: /^install -D -m 644 \/var\/lib\/ferry\/staging\/ferry-blacklist-nouveau\.conf /, readOnly: false },
+      { ...rpm([]), times: 2 },
+      { command: "dnf -y -q '--disablerepo=*' --enablerepo=ferry makecache", readOnly: false },
+      { command: `dnf -y -q '--disablerepo=*' --enablerepo=ferry install @nvidia-driver:580 ${kmod} nvidia-driver-cuda nvidia-container-toolkit`, readOnly: false },
+      rpm([kmod, 'nvidia-driver-cuda', 'nvidia-container-toolkit', 'nvidia-persistenced']),
+      { command: 'cat /var/lib/ferry/packages/gpu-driver.list', exitCode: 1, readOnly: true },
+      { command: 'dracut --force', readOnly: false },
+      { command: 'systemctl enable --now nvidia-persistenced', readOnly: false },
+      { command: 'nvidia-smi --query-gpu=name,driver_version --format=csv,noheader', stdout: 'NVIDIA H100 80GB HBM3, 580.82.07\n', readOnly: false },
+    ]);
+    await gpuDriverPhase.run(target(ctx, host), ctx, {});
+    expect(host.unmet()).toEqual([]);
+    expect(host.written.get('/var/lib/ferry/packages/gpu-driver.list')?.data).toBe(`${[kmod, 'nvidia-container-toolkit', 'nvidia-driver-cuda', 'nvidia-persistenced'].join('\n')}\n`);
+  });
+});
+
 describe('gpu-addons', () => {
   const ctxWithPlugin = () => {
     const ctx = debianGpuContext();
