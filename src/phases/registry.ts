@@ -7,6 +7,8 @@ import { joinControlPlanesPhase } from './join-control-planes.ts';
 import { joinWorkersPhase } from './join-workers.ts';
 import { kubeadmInitPhase } from './kubeadm-init.ts';
 import { kubernetesPackagesPhase } from './kubernetes-packages.ts';
+import { gpuAddonsPhase } from './gpu-addons.ts';
+import { gpuDriverPhase } from './gpu-driver.ts';
 import { loadBalancerPhase } from './load-balancer.ts';
 import { localRegistryPhase } from './local-registry.ts';
 import { localRepoPhase } from './local-repo.ts';
@@ -16,14 +18,15 @@ import { preflightPhase } from './preflight.ts';
 import { registryMirrorsPhase } from './registry-mirrors.ts';
 import { kubeResetPhases } from './reset-kubeadm.ts';
 import { resetPhases } from './reset.ts';
+import { resetGpuAddonsPhase, resetGpuDriverPhase } from './reset-gpu.ts';
 import { verifyPhase } from './verify.ts';
 
 /** The phase registry (a new map per call: phases hold no state, but callers may add their own); reset runs no doctor gate. */
 export function phaseRegistry(options: { doctorGate?: boolean } = {}): Map<string, AnyPhase> {
   const phases: AnyPhase[] = [
-    preflightPhase(options.doctorGate === false ? undefined : doctorGate), copyBundlePhase, localRepoPhase, osPreparePhase, containerRuntimePhase, localRegistryPhase, registryMirrorsPhase,
-    loadBalancerPhase, kubernetesPackagesPhase, kubeadmInitPhase, joinControlPlanesPhase, joinWorkersPhase, cniPhase, verifyPhase,
-    ...kubeResetPhases, ...resetPhases,
+    preflightPhase(options.doctorGate === false ? undefined : doctorGate), copyBundlePhase, localRepoPhase, osPreparePhase, containerRuntimePhase, gpuDriverPhase, localRegistryPhase, registryMirrorsPhase,
+    loadBalancerPhase, kubernetesPackagesPhase, kubeadmInitPhase, joinControlPlanesPhase, joinWorkersPhase, cniPhase, gpuAddonsPhase, verifyPhase,
+    resetGpuAddonsPhase, resetGpuDriverPhase, ...kubeResetPhases, ...resetPhases,
   ];
   return new Map(phases.map((p) => [p.id, p]));
 }

@@ -60,7 +60,7 @@ export function leftoverScript(spec: Pick<ResetSpec, 'paths' | 'leftover'>): She
   return { shell: [...tests, ...(spec.leftover ? [spec.leftover.shell] : []), 'true'].join('\n') };
 }
 
-/** A reset phase from its spec: what the install phase left, how to take it away. */
+/** A reset phase from what its install phase left behind (shared by the GPU resets in their own files). */
 export function resetPhase(spec: ResetSpec): Phase {
   const paths = spec.packagesOf ? [...spec.paths, installedListPath(spec.packagesOf)] : spec.paths;
   return {

@@ -36,13 +36,13 @@ describe('ferry install (inputs)', () => {
   it('refuses a playbook phase that does not exist, listing the known ones', async () => {
     const r = await runFerry(...base(), '--playbook', join(dir, 'unknown.yaml'));
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/unknown\.yaml: phases\[1\]: unknown phase "no-such-phase" \(known: preflight, copy-bundle, local-repo, os-prepare, container-runtime, registry, registry-mirrors, load-balancer, kubernetes-packages, kubeadm-init, join-control-planes, join-workers, cni, verify, reset-/);
+    expect(r.err).toMatch(/unknown\.yaml: phases\[1\]: unknown phase "no-such-phase" \(known: preflight, copy-bundle, local-repo, os-prepare, container-runtime, gpu-driver, registry, registry-mirrors, load-balancer, kubernetes-packages, kubeadm-init, join-control-planes, join-workers, cni, gpu-addons, verify, reset-/);
   });
 
   it('refuses --only with a phase the playbook lacks', async () => {
-    const r = await runFerry(...base(), '--only', 'preflight,gpu-driver');
+    const r = await runFerry(...base(), '--only', 'preflight,reset-kubeadm');
     expect(r.code).toBe(2);
-    expect(r.err).toContain('--only/--skip: no phase "gpu-driver" in this playbook');
+    expect(r.err).toContain('--only/--skip: no phase "reset-kubeadm" in this playbook');
   });
 
   it('refuses to run while another ferry holds the install lock', async () => {

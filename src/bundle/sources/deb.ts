@@ -108,6 +108,8 @@ export async function indexFlatRepo(repoDir: string, repoPath: string, work: str
   await host.exec(sh`cd ${repoDir} && apt-ftparchive packages . > Packages`);
   await writeFile(join(repoDir, 'Packages.gz'), gzipSync(await readFile(join(repoDir, 'Packages'))));
   await mkdir(work, { recursive: true });
+  // A new file, never a write through the old one: earlier bundles hold hard links to it (linkOrCopy below).
+  await rm(join(work, 'Release'), { force: true });
   await host.exec(sh`cd ${repoDir} && apt-ftparchive -o APT::FTPArchive::Release::Origin=ferry -o APT::FTPArchive::Release::Label=ferry release . > ${join(work, 'Release')}`);
   await linkOrCopy(join(work, 'Release'), join(repoDir, 'Release'));
   return Promise.all(

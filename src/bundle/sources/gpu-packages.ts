@@ -24,18 +24,26 @@ export function gpuBuildPackages(lock: { stack: Pick<Stack, 'os' | 'kernel' | 'n
   const { os, nvidiaDriver: driver } = lock.stack;
   if (driver === null) return [];
   const targets = kernels.length > 0 ? [...new Set(kernels)] : [lock.stack.kernel];
+  const build =
+    os.family === 'el'
+      ? [...targets.flatMap((k) => [`kernel-devel-${k}`, `kernel-headers-${k}`]), 'gcc', 'make', 'elfutils-libelf-devel']
+      : [...targets.map((k) => `linux-headers-${k}`), 'build-essential', 'libelf-dev'];
+  return [...build, ...gpuDriverPackages(lock.stack)];
+}
+
+/** The DKMS driver packages of the locked branch as NVIDIA's repositories name them (install's DKMS path uses them too). */
+export function gpuDriverPackages(stack: Pick<Stack, 'os' | 'nvidiaDriver'>): string[] {
+  const { os, nvidiaDriver: driver } = stack;
+  if (driver === null) return [];
   const branch = branchNumber(driver.branch);
   const open = driver.kernelModule === 'open';
   if (os.family === 'el') {
-    const major = Number(os.version.split('.')[0]);
-    const build = [...targets.flatMap((k) => [`kernel-devel-${k}`, `kernel-headers-${k}`]), 'gcc', 'make', 'elfutils-libelf-devel'];
-    if (major >= 10) return [...build, open ? 'nvidia-open' : 'cuda-drivers'];
-    return [...build, open ? `@nvidia-driver:${branch}-open` : `@nvidia-driver:${branch}-dkms`, open ? 'nvidia-open' : 'cuda-drivers'];
+    if (Number(os.version.split('.')[0]) >= 10) return [open ? 'nvidia-open' : 'cuda-drivers'];
+    return [open ? `@nvidia-driver:${branch}-open` : `@nvidia-driver:${branch}-dkms`, open ? 'nvidia-open' : 'cuda-drivers'];
   }
-  const build = [...targets.map((k) => `linux-headers-${k}`), 'build-essential', 'libelf-dev'];
   const named = branch <= 580;
   const pkg = open ? (named ? `nvidia-open-${branch}` : 'nvidia-open') : named ? `cuda-drivers-${branch}` : 'cuda-drivers';
-  return [...build, `nvidia-driver-pinning-${branch}`, pkg];
+  return [`nvidia-driver-pinning-${branch}`, pkg];
 }
 
 /**
