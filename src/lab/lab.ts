@@ -51,6 +51,8 @@ export interface Lab {
   stopNode(name: string): Promise<void>;
   /** Tear everything down, by PID; idempotent. */
   stop(): Promise<void>;
+  /** Leave the lab up after this process exits (`ferry demo --keep`); `ferry demo --down` tears it down. */
+  keep(): void;
 }
 
 export interface StartLabOptions {
@@ -193,6 +195,11 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
         stopNodesSync(prefix, [find(name).node]);
       },
       stop,
+      keep() {
+        state.kept = true;
+        saveState(state);
+        detach();
+      },
     };
   } catch (e) {
     await stop();
