@@ -41,7 +41,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const started = performance.now();
   const work = o.workDir ?? join(tmpdir(), `ferry-demo-${process.pid}`);
   const removeWork = o.workDir === undefined && !o.keep;
-  await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
   const steps: DemoStep[] = [];
   const phases: DemoSummary['phases'] = { ran: [], skipped: [] };
