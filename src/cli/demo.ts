@@ -35,7 +35,7 @@ export const registerDemo: RegisterCommand = (program, ctx) => {
       const summary = await runDemo({
         json: flags.json === true, keep: flags.keep === true, ...(flags.workDir ? { workDir: resolve(ctx.cwd, flags.workDir) } : {}),
         ferry: (argv, io) => run(argv, { io, now: ctx.now, cwd: ctx.cwd, env: ctx.env }),
-        io: ctx.io, now: ctx.now, playbook: defaultPlaybook('install'),
+        io: ctx.io, now: ctx.now, env: ctx.env, playbook: defaultPlaybook('install'),
       });
       if (!summary.ok) ctx.setExitCode(ExitCode.phaseFailed);
     });

@@ -32,6 +32,8 @@ export interface DemoOptions {
   ferry: (argv: string[], io: Io) => Promise<number>;
   io: Io;
   now: () => Date;
+  /** The environment whose PATH the lab's programs are looked up in. */
+  env: Readonly<Record<string, string | undefined>>;
   /** The install playbook to classify and run. */
   playbook: string;
 }
@@ -85,7 +87,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     return `Kubernetes ${s.kubernetes}, ${s.cri.name} ${s.cri.version}, runc ${s.runc}, NVIDIA ${s.nvidiaDriver?.branch ?? 'none'}, ${s.cni.name} ${s.cni.version}`;
   });
 
-  const missing = missingLabNeeds(labMachineFacts());
+  const missing = missingLabNeeds(labMachineFacts(o.env));
   const labWhy = missing.length > 0 ? `this machine lacks ${missing.join('; ')}` : undefined;
   const bundleDir = join(work, 'bundle');
   const files = { lock: join(work, 'lab.lock.yaml'), installLock: join(work, 'install.lock.yaml'), spec: join(work, 'spec.yaml') };
