@@ -73,7 +73,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     const out: string[] = [];
     const io: Io = o.json ? { stdout: { write: (t: string) => out.push(t) }, stderr: { write: () => true } } : o.io;
     const code = await o.ferry(o.json ? [...argv, '--json'] : argv, io);
-    if (o.json) emit({ type: 'output', command: argv.slice(0, 2).join(' '), code, lines: out.join('').split('\n').filter(Boolean) });
+    if (o.json) emit({ type: 'output', command: argv.slice(0, argv.findIndex((a) => a.startsWith('-'))).join(' '), code, lines: out.join('').split('\n').filter(Boolean) });
     if (!okCodes.includes(code)) throw new Error(`ferry ${argv.join(' ')} exited ${code}`);
     return code;
   };

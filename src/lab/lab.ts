@@ -103,6 +103,7 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
   // nspawn is our child: once it exits, the event loop must reap it before its cgroups can go, so tear down,
   // wait for the exits, and sweep the (now empty) cgroups again.
   const exits = new Map<string, Promise<unknown>>();
+  const releases: (() => void)[] = [];
   const reap = (names: readonly string[]) =>
     Promise.race([Promise.all(names.map((n) => exits.get(n))), sleep(5_000)]);
   const stop = async () => {
@@ -135,8 +136,9 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
     const labFiles = { identityFile, knownHostsFile };
     const nodes = await Promise.all(
       state.nodes.map((n, i) =>
-        bootNode({ prefix, bridge, stateDir, baseDir: base.dir, node: n, address: addresses[i]!, hosts, publicKey, debs: options.debs }, (exit) => {
+        bootNode({ prefix, bridge, stateDir, baseDir: base.dir, node: n, address: addresses[i]!, hosts, publicKey, debs: options.debs }, (exit, release) => {
           if (exit) exits.set(n.name, exit);
+          if (release) releases.push(release);
           saveState(state);
         }).then(async (booted) => {
           const keys = await execa('ssh-keyscan', ['-T', '5', addresses[i]!]);
@@ -199,6 +201,7 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
         state.kept = true;
         saveState(state);
         detach();
+        for (const release of releases) release();
       },
     };
   } catch (e) {
