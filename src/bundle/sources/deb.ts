@@ -2,7 +2,7 @@
 // cache and status) for the target arch, the .debs land in the persistent cache, then in the bundle as a flat
 // repository with Packages, Packages.gz and Release.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { InternalError } from '../../errors.ts';
@@ -99,7 +99,9 @@ export async function collectDebPackages(options: CollectDebOptions, ctx: Source
 
   await host.exec(sh`cd ${repoDir} && apt-ftparchive packages . > Packages`);
   await writeFile(join(repoDir, 'Packages.gz'), gzipSync(await readFile(join(repoDir, 'Packages'))));
-  await host.exec(sh`cd ${repoDir} && apt-ftparchive -o APT::FTPArchive::Release::Origin=ferry -o APT::FTPArchive::Release::Label=ferry release . > ${join(work, 'Release')}`);
+  // A new file (then renamed), never a rewrite in place: bundles built earlier from this cache hard-link the old one.
+  await host.exec(sh`cd ${repoDir} && apt-ftparchive -o APT::FTPArchive::Release::Origin=ferry -o APT::FTPArchive::Release::Label=ferry release . > ${join(work, 'Release.new')}`);
+  await rename(join(work, 'Release.new'), join(work, 'Release'));
   await linkOrCopy(join(work, 'Release'), join(repoDir, 'Release'));
   const metadata = await Promise.all(
     ['Packages', 'Packages.gz', 'Release'].map(async (name) => {
