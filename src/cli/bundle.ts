@@ -150,7 +150,7 @@ async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
       cacheDir,
       since: flags.since ? at(flags.since) : undefined,
       signing,
-      ferryBinary: flags.ferryBinary === false ? undefined : flags.ferryBinary ? at(flags.ferryBinary) : () => ferryBinaryForBundle(),
+      ferryBinary: flags.ferryBinary === false ? undefined : flags.ferryBinary ? at(flags.ferryBinary) : () => ferryBinaryForBundle({ fallbackDir: join(cacheDir, 'sea') }),
       now: ctx.now(),
       env: ctx.env,
       sources: defaultSources,

@@ -112,7 +112,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     });
   const built = steps.at(-1)?.id === 'inputs' && steps.at(-1)?.status === 'ok' &&
     (await step('bundle', 'Build the bundle: ferry bundle build', async () => {
-      await ferry(['bundle', 'build', '--lock', files.lock, '--spec', files.spec, '--out', bundleDir, '--cache', join(CACHE_DIR, 'demo-bundle-cache')]);
+      // With the lab, beside its cache (root); without it, bundle build's default (~/.cache/ferry).
+      const cache = labWhy ? [] : ['--cache', join(CACHE_DIR, 'demo-bundle-cache')];
+      await ferry(['bundle', 'build', '--lock', files.lock, '--spec', files.spec, '--out', bundleDir, ...cache]);
       return bundleDir;
     })) &&
     (await step('verify', 'Verify it: ferry bundle verify', async () => {

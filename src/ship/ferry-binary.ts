@@ -30,20 +30,32 @@ export async function checkoutDigest(root: string): Promise<string> {
   return sourceDigest(await Promise.all(paths.map(async (path) => ({ path, content: await readFile(join(root, path)) }))));
 }
 
-/** The executable for bin/ferry (see the file comment); builds dist/ferry under a lock when it is missing or stale. */
-export async function ferryBinaryForBundle(root: string = REPO_ROOT): Promise<FerryBinary> {
+/** The executable for bin/ferry (see the file comment); builds it under a lock when missing or stale: into dist/ of
+ * the checkout, or into `fallbackDir` (e.g. the bundle cache) when dist/ is not writable (a root-owned checkout). */
+export async function ferryBinaryForBundle(options: { root?: string; fallbackDir?: string } = {}): Promise<FerryBinary> {
   if (isSingleExecutable()) return { path: process.execPath, origin: 'this executable' };
-  const out = join(root, 'dist', 'ferry');
-  const stamp = `${out}.source-sha256`;
+  const root = options.root ?? REPO_ROOT;
   const digest = await checkoutDigest(root);
+  try {
+    return await buildInto(root, join(root, 'dist'), digest, 'dist/ferry');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (!options.fallbackDir || (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM')) throw error;
+    return buildInto(root, options.fallbackDir, digest, join(options.fallbackDir, 'ferry'));
+  }
+}
+
+async function buildInto(root: string, dir: string, digest: string, shown: string): Promise<FerryBinary> {
+  const out = join(dir, 'ferry');
+  const stamp = `${out}.source-sha256`;
   const current = async () => existsSync(out) && (await readFile(stamp, 'utf8').catch(() => '')).trim() === digest;
-  if (await current()) return { path: out, origin: 'dist/ferry, current' };
-  await mkdir(join(root, 'dist'), { recursive: true });
-  return withFileLock(join(root, 'dist', '.build-sea.lock'), async () => {
-    if (await current()) return { path: out, origin: 'dist/ferry, built by a parallel run' };
+  if (await current()) return { path: out, origin: `${shown}, current` };
+  await mkdir(dir, { recursive: true });
+  return withFileLock(join(dir, '.build-sea.lock'), async () => {
+    if (await current()) return { path: out, origin: `${shown}, built by a parallel run` };
     const started = performance.now();
     await promisify(execFile)(process.execPath, [join(root, 'scripts', 'build-sea.ts'), '--out', out], { cwd: root });
     await writeFile(stamp, `${digest}\n`);
-    return { path: out, origin: `built dist/ferry from the sources in ${((performance.now() - started) / 1000).toFixed(1)} s` };
+    return { path: out, origin: `built ${shown} from the sources in ${((performance.now() - started) / 1000).toFixed(1)} s` };
   });
 }
