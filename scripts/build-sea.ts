@@ -6,6 +6,7 @@ import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync, 
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { PRODUCT_FILES } from '../src/ship/embedded.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outIndex = process.argv.indexOf('--out');
@@ -39,6 +40,8 @@ for (const dir of ['matrices']) {
     if (statSync(file).isFile()) assets[relative(root, file)] = file;
   }
 }
+// Scripts and playbooks ferry reads at run time (src/ship/embedded.ts PRODUCT_FILES) travel the same way.
+for (const file of PRODUCT_FILES) assets[file] = join(root, file);
 const blob = join(work, 'sea.blob');
 const config = join(work, 'sea-config.json');
 writeFileSync(config, JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets }));

@@ -44,8 +44,9 @@ export interface BuildInput {
   /** Path of the previous bundle's manifest.yaml: build a delta that carries only what changed. */
   since?: string;
   signing?: { privateKey: KeyObject; publicPem: string };
-  /** A ferry executable (e.g. a single-executable build) to carry as bin/ferry, so the far side can run ferry. */
-  ferryBinary?: string;
+  /** A ferry executable (e.g. a single-executable build) to carry as bin/ferry, so the far side can run ferry; a
+   * function finds (or builds) one when the step runs and says how. */
+  ferryBinary?: string | (() => Promise<{ path: string; origin: string }>);
   now: Date;
   env: Readonly<Record<string, string | undefined>>;
   sources: BundleSources;
@@ -221,17 +222,18 @@ export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
         {
           title: 'The ferry executable',
           run: async () => {
-            if (!input.ferryBinary) return 'not carried (no --ferry-binary)';
+            if (!input.ferryBinary) return 'not carried (--no-ferry-binary)';
+            const found = typeof input.ferryBinary === 'string' ? { path: input.ferryBinary, origin: '' } : await input.ferryBinary();
             const target = join(workDir, BundleLayout.binary);
             await mkdir(dirname(target), { recursive: true });
-            await copyFile(input.ferryBinary, `${target}.partial`).catch((error: NodeJS.ErrnoException) => {
-              throw new UserError(`cannot read --ferry-binary ${input.ferryBinary}: ${error.code}`);
+            await copyFile(found.path, `${target}.partial`).catch((error: NodeJS.ErrnoException) => {
+              throw new UserError(`cannot read --ferry-binary ${found.path}: ${error.code}`);
             });
             await chmod(`${target}.partial`, 0o755);
             await rename(`${target}.partial`, target);
             const h = await hashFile(target);
             collected.push([{ kind: 'binary', path: BundleLayout.binary, ...h, source: `ferry ${input.toolVersion}`, name: 'ferry', version: input.toolVersion }]);
-            return `${h.size} bytes`;
+            return found.origin ? `${h.size} bytes (${found.origin})` : `${h.size} bytes`;
           },
         },
       ],

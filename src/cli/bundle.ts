@@ -19,6 +19,7 @@ import { BundleSpec, KernelRelease } from '../config/bundle-spec.ts';
 import { loadYamlFile } from '../config/load.ts';
 import { parseYaml } from '../config/parse.ts';
 import { Lock } from '../config/lock.ts';
+import { ferryBinaryForBundle } from '../ship/ferry-binary.ts';
 import type { CommandContext } from './program.ts';
 import { progressMode, runWithProgress } from './progress.ts';
 
@@ -107,7 +108,8 @@ interface BuildFlags extends OutputFlags {
   signKey?: string;
   split?: string;
   iso?: string;
-  ferryBinary?: string;
+  /** A path, false for --no-ferry-binary, undefined for the default (this executable, or dist/ferry). */
+  ferryBinary?: string | false;
   dryRun?: boolean;
   concurrency: number;
   kernel: string[];
@@ -148,7 +150,7 @@ async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
       cacheDir,
       since: flags.since ? at(flags.since) : undefined,
       signing,
-      ferryBinary: flags.ferryBinary ? at(flags.ferryBinary) : undefined,
+      ferryBinary: flags.ferryBinary === false ? undefined : flags.ferryBinary ? at(flags.ferryBinary) : () => ferryBinaryForBundle({ fallbackDir: join(cacheDir, 'sea') }),
       now: ctx.now(),
       env: ctx.env,
       sources: defaultSources,
@@ -208,7 +210,8 @@ export function registerBundleCommands(program: Command, ctx: CommandContext): v
       .option('--sign-key <file>', 'ed25519 private key (ferry key generate) to sign the manifest')
       .option('--split <size>', 'write the bundle as tar chunks of SIZE (e.g. 3900M for FAT32)')
       .option('--iso <file>', 'also write the bundle as an ISO image (needs xorriso)')
-      .option('--ferry-binary <file>', 'a ferry executable to carry as bin/ferry')
+      .option('--ferry-binary <file>', 'the ferry executable to carry as bin/ferry (default: this executable, or dist/ferry built from this checkout)')
+      .option('--no-ferry-binary', 'carry no bin/ferry')
       .option('--dry-run', 'print what would be fetched from where (after mirrors), fetch nothing')
       .option('--kernel <release>', "a GPU node's exact kernel (uname -r); repeat for each; overrides the spec's kernels", (v: string, all: string[]) => [...all, v], [] as string[])
       .option('--concurrency <n>', 'downloads at once', positiveInt, 4),

@@ -1,6 +1,8 @@
 // The list of commands, in the order `ferry --help` shows them. Each file registers one command group.
 import type { Command } from 'commander';
 import { registerBundleCommands } from './bundle.ts';
+import { registerCompletion } from './completion.ts';
+import { registerDemo } from './demo.ts';
 import { registerDoctor } from './doctor.ts';
 import { registerInstall } from './install.ts';
 import { registerKeyCommands } from './key.ts';
@@ -11,4 +13,4 @@ import { registerResolve } from './resolve.ts';
 
 export type RegisterCommand = (program: Command, ctx: CommandContext) => void;
 
-export const commands: RegisterCommand[] = [registerResolve, registerMatrix, registerBundleCommands, registerKeyCommands, registerDoctor, registerInstall, registerRegistryCommands];
+export const commands: RegisterCommand[] = [registerResolve, registerMatrix, registerBundleCommands, registerKeyCommands, registerDoctor, registerInstall, registerRegistryCommands, registerDemo, registerCompletion];

@@ -91,7 +91,8 @@ async function doctor(flags: DoctorFlags, ctx: CommandContext): Promise<void> {
     selection,
     concurrency: inventory?.ssh.concurrency ?? 1,
   });
-  ctx.io.stdout.write(flags.json ? renderJson(report) : renderTable(report));
+  // --json: one line (JSON lines, like every command); the file keeps the indented form for people to read.
+  ctx.io.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : renderTable(report));
   // The JSON report on disk is what `ferry install` reads the recommendation from.
   if (flags.out) await writeFile(resolve(ctx.cwd, flags.out), renderJson(report));
   ctx.setExitCode(report.exitCode as Parameters<CommandContext['setExitCode']>[0]);

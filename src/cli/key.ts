@@ -30,23 +30,26 @@ export function registerKeyCommands(program: Command, ctx: CommandContext): void
     .description('Write a new key pair: ferry.key (private, mode 0600) and ferry.pub')
     .requiredOption('--out <dir>', 'directory for ferry.key and ferry.pub')
     .option('--force', 'replace existing key files')
-    .action(async (opts: { out: string; force?: boolean }) => {
+    .option('--json', 'paths and fingerprint as one JSON line (never the key itself)')
+    .action(async (opts: { out: string; force?: boolean; json?: boolean }) => {
       const pair = generateKeyPair();
       await mkdir(opts.out, { recursive: true });
       await writeNew(join(opts.out, 'ferry.key'), pair.privatePem, 0o600, opts.force === true);
       await writeNew(join(opts.out, 'ferry.pub'), pair.publicPem, 0o644, opts.force === true);
       const fp = fingerprint(parsePublicKey(pair.publicPem, 'ferry.pub'));
-      ctx.io.stdout.write(`wrote ${join(opts.out, 'ferry.key')} (private: keep it on the build side) and ${join(opts.out, 'ferry.pub')}\nfingerprint ${fp}\n`);
+      if (opts.json) ctx.io.stdout.write(`${JSON.stringify({ privateKey: join(opts.out, 'ferry.key'), publicKey: join(opts.out, 'ferry.pub'), fingerprint: fp })}\n`);
+      else ctx.io.stdout.write(`wrote ${join(opts.out, 'ferry.key')} (private: keep it on the build side) and ${join(opts.out, 'ferry.pub')}\nfingerprint ${fp}\n`);
     });
   key
     .command('fingerprint')
     .description('Print the fingerprint of a public or private key, to compare over a trusted channel')
     .argument('<file>')
-    .action(async (file: string) => {
+    .option('--json', 'the fingerprint as one JSON line')
+    .action(async (file: string, opts: { json?: boolean }) => {
       const text = await readFile(file, 'utf8').catch(() => {
         throw new UserError(`cannot read ${file}`);
       });
       const k = /PRIVATE KEY/.test(text) ? createPublicKey(parsePrivateKey(text, file)) : parsePublicKey(text, file);
-      ctx.io.stdout.write(`${fingerprint(k)}\n`);
+      ctx.io.stdout.write(opts.json ? `${JSON.stringify({ file, fingerprint: fingerprint(k) })}\n` : `${fingerprint(k)}\n`);
     });
 }

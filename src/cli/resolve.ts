@@ -48,7 +48,7 @@ export const registerResolve: RegisterCommand = (program, ctx) => {
       const now = ctx.now();
       const res = resolve(catalog, request, now);
       if (!res.ok) {
-        if (opts.json) ctx.io.stdout.write(`${JSON.stringify({ ok: false, conflicts: res.conflicts }, null, 2)}\n`);
+        if (opts.json) ctx.io.stdout.write(`${JSON.stringify({ ok: false, conflicts: res.conflicts })}\n`);
         throw new NoStackError(res.conflicts.map((c) => ({ rules: c.rules, message: `${c.message} [${c.rules.join(', ')}]` })), {
           hint: 'change or drop the pins and flags these rules name; `ferry matrix show rules` explains each rule',
         });
@@ -64,7 +64,7 @@ export const registerResolve: RegisterCommand = (program, ctx) => {
       }
       if (opts.json) {
         const { stack, decisions, hostChanges, warnings } = res;
-        ctx.io.stdout.write(`${JSON.stringify({ ok: true, stack, decisions, hostChanges, warnings }, null, 2)}\n`);
+        ctx.io.stdout.write(`${JSON.stringify({ ok: true, stack, decisions, hostChanges, warnings })}\n`);
       } else {
         ctx.io.stdout.write(explainResolution(res));
         if (opts.out) ctx.io.stdout.write(`\nwrote ${opts.out}\n`);

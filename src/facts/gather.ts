@@ -1,12 +1,12 @@
 // Gathers one node's facts in a single round trip: gather.sh goes over stdin to `sh -s`, the output is parsed.
-import { readFile } from 'node:fs/promises';
 import type { Host } from '../hosts/host.ts';
+import { productFile } from '../ship/embedded.ts';
 import { parseFacts } from './parse.ts';
 import type { Facts } from './types.ts';
 
-/** The read-only script, as shipped beside this file. */
+/** The read-only script, as shipped beside this file (or inside the single executable). */
 export async function gatherScript(): Promise<string> {
-  return readFile(new URL('./gather.sh', import.meta.url), 'utf8');
+  return productFile('src/facts/gather.sh');
 }
 
 /** Run gather.sh on `host` and parse its output. */

@@ -1,7 +1,7 @@
 // Runs the probe agents on every node at once (one round trip each) and samples each node's clock against ours.
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { Host } from '../hosts/host.ts';
+import { productFile } from '../ship/embedded.ts';
 import type { Plan } from '../checks/types.ts';
 import { agentProgram, interpretReports, planProbes, type AgentReport, type ProbeNode } from './plan.ts';
 import { mapHosts } from '../hosts/pool.ts';
@@ -26,7 +26,7 @@ export async function runProbes(hosts: ReadonlyMap<string, Host>, nodes: readonl
   // Only nodes that can run an agent take part; directions touching the others are reported unknown.
   const agents = nodes.filter((n) => hosts.has(n.name) && options.python.get(n.name));
   const configs = planProbes(agents, plan, run, durationMs);
-  const source = await readFile(new URL('./agent.py', import.meta.url), 'utf8');
+  const source = await productFile('src/probes/agent.py');
   const limit = Math.ceil(durationMs / 1000) + 5;
   const reports = new Map<string, AgentReport | string>();
   // Every agent must be up at the same time, so all start together: the connections are already open.

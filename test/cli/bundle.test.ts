@@ -97,7 +97,7 @@ describe('ferry bundle build, inspect, unpack (no sources needed: a lock without
 
   it('builds a signed bundle, splits it into chunks and writes an ISO; each verifies; inspect reads them', async () => {
     const out = join(work, 'usb');
-    const r = await ferry('bundle', 'build', '--lock', lockPath(), '--spec', specPath(), '--out', out, '--split', '16k', '--iso', join(work, 'b.iso'), '--cache', join(work, 'cache'), '--sign-key', join(work, 'k/ferry.key'), '--json');
+    const r = await ferry('bundle', 'build', '--lock', lockPath(), '--spec', specPath(), '--out', out, '--split', '16k', '--iso', join(work, 'b.iso'), '--cache', join(work, 'cache'), '--sign-key', join(work, 'k/ferry.key'), '--json', '--no-ferry-binary');
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject({ artifacts: 0, signed: true, iso: join(work, 'b.iso') });
@@ -172,7 +172,7 @@ describe('ferry bundle build --out safety', () => {
     await writeFile(lock, lockWithoutImages());
     const spec = join(work, 'safety-spec.yaml');
     await writeFile(spec, 'apiVersion: ferry.dev/v1alpha1\nkind: BundleSpec\nname: s\nos:\n  debian:\n    "12":\n      sources: [{ uri: "http://deb.debian.org/debian", suite: bookworm, components: [main] }]\n');
-    const r = await ferry('bundle', 'build', '--lock', lock, '--spec', spec, '--out', dir, '--cache', join(work, 'cache'));
+    const r = await ferry('bundle', 'build', '--lock', lock, '--spec', spec, '--out', dir, '--cache', join(work, 'cache'), '--no-ferry-binary');
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/is not empty and holds no ferry bundle/);
     expect((await stat(join(dir, 'holiday-photos', BundleLayout.manifest))).isFile()).toBe(true);

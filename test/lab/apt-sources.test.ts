@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pickDebianMirror } from './apt-sources.ts';
+import { pickDebianMirror } from '../../src/lab/apt-sources.ts';
 import { parseSourcesDeb822, parseSourcesList } from '../../src/bundle/sources/apt-sources.ts';
 
 const parse = (files: { path: string; text: string }[]) =>

@@ -4,12 +4,12 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchDebs } from './debs.ts';
-import { isAlive } from './file-lock.ts';
-import { labSshArgv, startLab, type Lab } from './lab.ts';
-import { makeTinyImage } from './oci-image.ts';
-import { ensureBaseRootfs } from './rootfs.ts';
-import { cleanLeftoversSync } from './teardown.ts';
+import { fetchDebs } from '../../src/lab/debs.ts';
+import { isAlive } from '../../src/lab/file-lock.ts';
+import { labSshArgv, startLab, type Lab } from '../../src/lab/lab.ts';
+import { makeTinyImage } from '../../src/lab/oci-image.ts';
+import { ensureBaseRootfs } from '../../src/lab/rootfs.ts';
+import { cleanLeftoversSync } from '../../src/lab/teardown.ts';
 
 const ssh = (lab: Lab, address: string, argv: string[], knownHosts = lab.knownHostsFile) => {
   const [file, ...args] = labSshArgv({ identityFile: lab.identityFile, knownHostsFile: knownHosts }, address, argv);

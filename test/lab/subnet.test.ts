@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressIn, pickFreeSubnet, usedCidrs } from './subnet.ts';
+import { addressIn, pickFreeSubnet, usedCidrs } from '../../src/lab/subnet.ts';
 
 // `ip -j addr show dev lo` and part of `ip -j route show table all` from the Debian 12 lab machine (2026-11-23).
 const IP_ADDR = `[{"ifindex":1,"ifname":"lo","flags":["LOOPBACK","UP","LOWER_UP"],"mtu":65536,"qdisc":"noqueue","operstate":"UNKNOWN","group":"default","txqlen":1000,"link_type":"loopback","address":"00:00:00:00:00:00","broadcast":"00:00:00:00:00:00","addr_info":[{"family":"inet","local":"127.0.0.1","prefixlen":8,"scope":"host","label":"lo","valid_life_time":4294967295,"preferred_life_time":4294967295},{"family":"inet6","local":"::1","prefixlen":128,"scope":"host","valid_life_time":4294967295,"preferred_life_time":4294967295}]}]`;

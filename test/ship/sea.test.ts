@@ -1,28 +1,23 @@
-// The single executable: built by scripts/build-sea.ts, run from a directory with no node_modules and no Node on PATH.
+// The single executable: built by scripts/build-sea.ts (as dist/ferry, shared by the tests), run from a directory with no node_modules and no Node on PATH.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, symlinkSync, mkdirSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ferryBinaryForBundle } from '../../src/ship/ferry-binary.ts';
+import { pathWithoutNode } from './support/no-node.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
 let dir: string;
 let binary: string;
 let env: Record<string, string>;
 
-/** A PATH with every program of /usr/bin except Node and npm, so nothing can fall back to a Node install. */
-function pathWithoutNode(into: string): string {
-  const bin = join(into, 'bin');
-  mkdirSync(bin);
-  for (const name of readdirSync('/usr/bin'))
-    if (!/^(node|nodejs|npm|npx|corepack)$/.test(name)) symlinkSync(join('/usr/bin', name), join(bin, name));
-  return `${bin}:/usr/sbin:/sbin`;
-}
-
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ferry-sea-'));
   binary = join(dir, 'run', 'ferry');
-  execFileSync(process.execPath, [join(repo, 'scripts/build-sea.ts'), '--out', binary], { stdio: 'pipe' });
+  // dist/ferry built once per source digest and shared with every other test (src/ship/ferry-binary.ts).
+  mkdirSync(join(dir, 'run'));
+  copyFileSync((await ferryBinaryForBundle()).path, binary);
   env = { PATH: pathWithoutNode(dir), HOME: dir };
 }, 120_000);
 

@@ -7,8 +7,8 @@ import { chmod, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { withFileLock } from '../lab/file-lock.ts';
-import { CACHE_DIR } from '../lab/rootfs.ts';
+import { withFileLock } from '../../src/lab/file-lock.ts';
+import { CACHE_DIR } from '../../src/lab/rootfs.ts';
 
 const PY = join(dirname(fileURLToPath(import.meta.url)), 'py');
 /** Bump when the package layout below changes (the Python sources are hashed anyway). */

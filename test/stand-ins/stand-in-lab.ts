@@ -9,8 +9,8 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { renderKubeadmInit, renderKubeadmJoin, type KubeadmClusterInput } from '../../src/render/kubeadm.ts';
 import { fetchDebs } from '../lab/debs.ts';
 import { startLab, type Lab } from '../lab/lab.ts';
-import { makeTinyImage } from '../lab/oci-image.ts';
-import { ensureBaseRootfs } from '../lab/rootfs.ts';
+import { makeTinyImage } from '../../src/lab/oci-image.ts';
+import { ensureBaseRootfs } from '../../src/lab/rootfs.ts';
 import { addressIn } from '../lab/subnet.ts';
 import { standInDebs } from './debs.ts';
 

@@ -1,6 +1,7 @@
 // Streaming HTTP download into a cache file: resumes a partial file with Range/If-Range, hashes while it writes,
 // verifies the sha256 when it is known, retries a bounded number of times.
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError, VerifyError } from '../../errors.ts';
@@ -56,6 +57,25 @@ async function readMeta(path: string): Promise<PartMeta | undefined> {
   }
 }
 
+/** A file:// upstream (a file on the build machine, e.g. Debian's registry binary): copied and verified like a download. */
+async function copyLocal(req: DownloadRequest, shown: string): Promise<DownloadResult> {
+  const source = fileURLToPath(req.url);
+  const part = `${req.dest}.part`;
+  try {
+    await copyFile(source, part);
+  } catch (error) {
+    throw new UserError(`cannot read ${shown}: ${(error as NodeJS.ErrnoException).code}`, { hint: 'check the path in the file:// URL' });
+  }
+  const have = await hashFile(part);
+  if (req.sha256 !== undefined && have.sha256 !== req.sha256) {
+    await rm(part, { force: true });
+    throw new VerifyError([`${shown}: sha256 ${have.sha256}, expected ${req.sha256}`]);
+  }
+  req.onBytes?.(have.size);
+  await rename(part, req.dest);
+  return { path: req.dest, ...have, fetchedBytes: have.size, resumedFrom: 0, attempts: 1 };
+}
+
 /** Download `url` to `dest` (or reuse it), resuming `<dest>.part` where a previous run stopped. */
 export async function download(req: DownloadRequest): Promise<DownloadResult> {
   const shown = displayUrl(req.url);
@@ -70,6 +90,8 @@ export async function download(req: DownloadRequest): Promise<DownloadResult> {
       return { path: req.dest, ...have, fetchedBytes: 0, resumedFrom: have.size, attempts: 0 };
     await rm(req.dest, { force: true });
   }
+
+  if (req.url.startsWith('file://')) return copyLocal(req, shown);
 
   let fetchedBytes = 0;
   let resumedFrom = 0;

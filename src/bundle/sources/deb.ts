@@ -2,7 +2,7 @@
 // cache and status) for the target arch, the .debs land in the persistent cache, then in the bundle as a flat
 // repository with Packages, Packages.gz and Release.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { InternalError } from '../../errors.ts';

@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { withFileLock } from '../../lab/file-lock.ts';
-import { CACHE_DIR } from '../../lab/rootfs.ts';
+import { withFileLock } from '../../../src/lab/file-lock.ts';
+import { CACHE_DIR } from '../../../src/lab/rootfs.ts';
 import { buildDeb, type DebSpec } from '../deb-builder.ts';
 import { nvidiaContainerRuntime, nvidiaCtk, nvidiaPersistenced, nvidiaSmi, PERSISTENCED_UNIT } from './scripts.ts';
 

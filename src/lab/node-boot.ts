@@ -23,7 +23,7 @@ export interface BootSpec {
 }
 
 /** Start one node and wait for `systemctl is-system-running --wait` inside it; `persist` records PIDs as they appear. */
-export async function bootNode(spec: BootSpec, persist: (exit?: Promise<unknown>) => void): Promise<{ leaderPid: number; failedUnits: string[]; startedAt: number }> {
+export async function bootNode(spec: BootSpec, persist: (exit?: Promise<unknown>, release?: () => void) => void): Promise<{ leaderPid: number; failedUnits: string[]; startedAt: number }> {
   const { prefix, node } = spec;
   const dir = join(spec.stateDir, node.name);
   for (const d of ['upper', 'work', 'root', 'containerd']) await mkdir(join(dir, d), { recursive: true });
@@ -63,7 +63,8 @@ export async function bootNode(spec: BootSpec, persist: (exit?: Promise<unknown>
   const exit = child.then(() => {
     exited = true;
   });
-  persist(exit);
+  // release: stop waiting for nspawn, so a lab kept up (`ferry demo --keep`) lets this process exit.
+  persist(exit, () => child.nodeChildProcess.unref());
 
   const deadline = Date.now() + BOOT_TIMEOUT_MS;
   const fail = async (why: string) =>

@@ -25,6 +25,8 @@ export interface LabState {
   bridge: string;
   stateDir: string;
   nodes: NodeState[];
+  /** Left up on purpose (`ferry demo --keep`): no later lab cleans it; `ferry demo --down` does. */
+  kept?: boolean;
 }
 
 /** Persist the state next to the lab's files (rewritten whenever a node starts). */
@@ -130,7 +132,7 @@ export function cleanLeftoversSync(isAlive: (pid: number) => boolean): string[] 
       state = undefined;
     }
     const young = Date.now() - statSync(join(STATE_ROOT, prefix)).mtimeMs < 60_000;
-    if ((state && isAlive(state.ownerPid)) || (!state && young)) {
+    if ((state && (state.kept === true || isAlive(state.ownerPid))) || (!state && young)) {
       live.add(prefix);
       continue;
     }
@@ -153,4 +155,19 @@ export function cleanLeftoversSync(isAlive: (pid: number) => boolean): string[] 
     }
   }
   return cleaned;
+}
+
+/** The labs left up on purpose (`ferry demo --keep`), from their state files. */
+export function keptLabsSync(): LabState[] {
+  const prefixes = existsSync(STATE_ROOT) ? readdirSync(STATE_ROOT).filter((p) => PREFIX_PATTERN.test(p)) : [];
+  const out: LabState[] = [];
+  for (const prefix of prefixes) {
+    try {
+      const state = JSON.parse(readFileSync(join(STATE_ROOT, prefix, 'state.json'), 'utf8')) as LabState;
+      if (state.kept === true) out.push(state);
+    } catch {
+      // A lab without a readable state file is not one that was kept.
+    }
+  }
+  return out;
 }

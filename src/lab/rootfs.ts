@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { withFileLock } from './file-lock.ts';
 import { pickDebianMirror } from './apt-sources.ts';
-import { machineAptSources } from '../support/apt-sources.ts';
+import { machineAptSources } from '../bundle/sources/machine-apt-sources.ts';
 
 /** Machine-wide cache of the lab, kept between runs (outside the repo). */
 export const CACHE_DIR = '/var/cache/ferry-test';
