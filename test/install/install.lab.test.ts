@@ -3,10 +3,12 @@
 // (test/stand-ins: strict about every command and config field), fixture images served by the real local registry
 // the install deploys, and Calico's manifest: the dry run, a node lost mid-install (in join-workers) and the re-run
 // that finishes, a second run with zero mutating commands, every node Ready, the API through the VIP and after VIP
-// failover, no bootstrap token left, and reset leaving the nodes as they were. One lab for the whole file.
-import { readFile } from 'node:fs/promises';
+// failover, `ferry add-node` joining a fifth node (booted from the start, outside the first inventory), no bootstrap
+// token left, and reset leaving the nodes as they were. One lab for the whole file.
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { memoryIo, type Io } from '../../src/cli/io.ts';
 import { run } from '../../src/cli/program.ts';
 import type { AuditRecord } from '../../src/state/audit.ts';
@@ -17,9 +19,14 @@ import { standInDebs } from '../stand-ins/debs.ts';
 import { kubeLabBundle, LAB_KUBERNETES } from './support/lab-bundle.ts';
 
 const NODES = ['cp1', 'cp2', 'cp3', 'w1'];
+/** The node add-node joins later: up from the start, absent from the install's inventory. */
+const ADDED = 'w2';
+const ALL = [...NODES, ADDED];
 let lab: Lab;
 let bundle: { dir: string; lock: string };
 let inventory: string;
+/** The inventory with the added node, as an operator edits it before `ferry add-node`. */
+let inventoryWithAdded: string;
 let stateDir: string;
 let vip: string;
 const before = new Map<string, { packages: string; etc: string }>();
@@ -60,7 +67,7 @@ async function vipHolder(): Promise<string | undefined> {
 }
 
 beforeAll(async () => {
-  lab = await startLab({ nodes: NODES });
+  lab = await startLab({ nodes: ALL });
   stateDir = join(lab.stateDir, 'ferry-state');
   const installed = (await lab.nodeExec('cp1', ['dpkg-query', '-W', '-f', '${Package}\n'])).stdout.split('\n').filter(Boolean);
   const debs = await standInDebs(LAB_KUBERNETES);
@@ -69,12 +76,15 @@ beforeAll(async () => {
     addDebs: (dir, paths, workDir) => addDebsToBundle(dir, paths, { workDir }),
   });
   vip = addressIn(lab.subnet, 100);
-  inventory = await lab.writeInventory({
-    roles: { cp1: ['control-plane'], cp2: ['control-plane'], cp3: ['control-plane'], w1: ['worker'] },
+  inventoryWithAdded = await lab.writeInventory({
+    roles: { cp1: ['control-plane'], cp2: ['control-plane'], cp3: ['control-plane'], w1: ['worker'], [ADDED]: ['worker'] },
     // The lab kernel has no ipip (docs: LAB.md), so Calico runs VXLAN here.
     extra: { network: { controlPlaneEndpoint: `${vip}:8443`, encapsulation: 'vxlan' } },
   });
-  for (const n of NODES) before.set(n, await nodeState(n));
+  const doc = parse(await readFile(inventoryWithAdded, 'utf8')) as { hosts: { name: string }[] };
+  inventory = inventoryWithAdded.replace(/\.yaml$/, '-install.yaml');
+  await writeFile(inventory, stringify({ ...doc, hosts: doc.hosts.filter((h) => h.name !== ADDED) }));
+  for (const n of ALL) before.set(n, await nodeState(n));
 }, 600_000);
 
 afterAll(async () => {
@@ -138,6 +148,20 @@ describe('ferry install on lab nodes (Kubernetes through the stand-ins)', () => 
     expect(r.out).not.toMatch(/copied/);
   }, 300_000);
 
+  it('add-node joins one more worker with a token of its own, and verify deletes that token', async () => {
+    const r = await ferry(['add-node', '-i', inventoryWithAdded, '--host', ADDED, '--bundle', bundle.dir, '--lock', bundle.lock, '--state-dir', stateDir]);
+    expect(r.code, r.err).toBe(0);
+    figures.push(`add-node ${ADDED}: ${r.ms} ms`);
+    const nodes = JSON.parse((await lab.nodeExec('cp1', kubectl('get', 'nodes', '-o', 'json'))).stdout) as { items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[] };
+    expect(nodes.items.map((n) => n.metadata.name).sort()).toEqual(ALL);
+    expect(nodes.items.find((n) => n.metadata.name === ADDED)!.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
+    // It joined as a worker, with the config ferry placed, and nothing else of the cluster was re-joined.
+    const calls = (await lab.nodeExec(ADDED, ['cat', '/var/log/ferry-stand-in/calls.jsonl'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { tool: string; argv: string[]; exit: number });
+    expect(calls.filter((c) => c.tool === 'kubeadm' && c.argv[0] === 'join').map((c) => [c.argv.join(' '), c.exit])).toEqual([['join --config /etc/ferry/kubeadm.yaml', 0]]);
+    const w1Calls = (await lab.nodeExec('w1', ['cat', '/var/log/ferry-stand-in/calls.jsonl'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { tool: string; argv: string[] });
+    expect(w1Calls.filter((c) => c.tool === 'kubeadm' && c.argv[0] === 'join')).toHaveLength(1);
+  }, 600_000);
+
   it('left no join credential behind: the bootstrap token is deleted', async () => {
     const list = await lab.nodeExec('cp1', ['kubeadm', 'token', 'list', '--kubeconfig', '/etc/kubernetes/admin.conf', '-o', 'json']);
     expect(list.stdout.trim()).toBe('');
@@ -174,9 +198,9 @@ describe('ferry install on lab nodes (Kubernetes through the stand-ins)', () => 
   }, 120_000);
 
   it('reset gives the nodes back as they were: same packages, same /etc', async () => {
-    const r = await ferry(['reset', '-i', inventory, '--state-dir', stateDir, ...ALLOW]);
+    const r = await ferry(['reset', '-i', inventoryWithAdded, '--state-dir', stateDir, ...ALLOW]);
     expect(r.code, r.err).toBe(0);
-    for (const n of NODES) {
+    for (const n of ALL) {
       const after = await nodeState(n);
       expect(after.packages, n).toBe(before.get(n)!.packages);
       expect(after.etc, n).toBe(before.get(n)!.etc);
