@@ -14,6 +14,8 @@ export const INSTALL_HANDLES: Readonly<Record<string, string>> = {
   'cgroup-driver': 'the container-runtime phase writes the runtime config with the systemd cgroup driver',
   // On a re-run the runtime found is the one the lock named, installed by ferry; the lock's choice is resolve's to judge.
   'container-runtime': 'the container-runtime phase installs the runtime version the lock names, from the bundle',
+  // The headers (and gcc) matter only for a DKMS build; the phase picks a precompiled module when the bundle has one.
+  'gpu-headers': "the gpu-driver phase installs the bundle's precompiled module for this kernel or the exact headers and compiler for DKMS, and refuses before any change when the bundle has neither",
   // ferry's own balancer (and, later, the control plane) hold these ports once installed; kubeadm's preflight still refuses a foreign holder.
   'local-ports': "a converged install's own services hold these ports, and kubeadm's preflight refuses a port taken by anything else",
 };

@@ -18,6 +18,8 @@ const vxlanBlocked: Finding = { check: 'vxlan-udp', pair: { from: 'w1', to: 'cp1
 const keyring: Finding = { check: 'kernel-keyring', host: 'w1', status: 'fail', message: 'kernel.keys.root_maxkeys = 200', remedy: 'raise it' };
 const cgroupWarn: Finding = { check: 'cgroup-version', host: 'cp1', status: 'warn', message: 'cgroup v1: works with Kubernetes 1.33' };
 const oldRuntime: Finding = { check: 'container-runtime', host: 'cp1', status: 'fail', message: 'containerd 1.6.20 is below the minimum for Kubernetes 1.33 (containerd RELEASES.md)', remedy: 'remove it and let ferry install the containerd from the bundle' };
+// The wording of src/checks/gpu.ts on a lab GPU node whose repo carries a precompiled module instead of headers.
+const noHeaders: Finding = { check: 'gpu-headers', host: 'g1', status: 'fail', message: 'linux-headers-6.18.44-fc-v782 is not installed: the driver cannot build its kernel module for the running kernel', remedy: 'apt-get install linux-headers-6.18.44-fc-v782 (from the bundle repository)' };
 const mtuPass: Finding = { check: 'mtu', status: 'pass', message: 'every node has MTU 1500' };
 const identity: Finding = { check: 'unique-identity', status: 'fail', message: 'machine-id repeats on cp1, w1' };
 
@@ -28,6 +30,7 @@ describe('judgeGate', () => {
     { name: 'an allowed check only warns', findings: [vxlanBlocked], allowed: ['vxlan-udp'], blocking: {}, warnings: 1 },
     { name: 'a check install fixes itself only warns', findings: [ipForward], allowed: [], blocking: {}, warnings: 1 },
     { name: 'the runtime install put there (a converged re-run) only warns', findings: [oldRuntime], allowed: [], blocking: {}, warnings: 1 },
+    { name: 'missing headers only warn: the gpu-driver phase decides (precompiled, DKMS, or a refusal before any change)', findings: [noHeaders], allowed: [], blocking: {}, warnings: 1 },
     { name: 'each failed check is listed per host; cluster-wide ones under cluster', findings: [keyring, vxlanBlocked, identity], allowed: [], blocking: { w1: ['kernel-keyring: kernel.keys.root_maxkeys = 200; fix: raise it'], cp1: [expect.stringMatching(/^vxlan-udp/)], cluster: ['unique-identity: machine-id repeats on cp1, w1'] }, warnings: 0 },
     { name: 'allowing one check leaves the others blocking', findings: [keyring, vxlanBlocked], allowed: ['kernel-keyring'], blocking: { cp1: [expect.stringMatching(/^vxlan-udp/)] }, warnings: 1 },
   ])('$name', ({ findings, allowed, blocking, warnings }) => {
