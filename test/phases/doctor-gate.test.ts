@@ -48,9 +48,10 @@ describe('doctorGate', () => {
     const gate = error as DoctorGateError;
     expect(gate.exitCode).toBe(7);
     expect([...gate.failures.keys()]).toEqual(['gpu-1']);
-    expect(gate.failures.get('gpu-1')!.message).toMatch(/^doctor: gpu-headers: linux-headers-.*; fix: /);
-    expect(gate.failures.get('gpu-1')!.message).toMatch(/\n {4}gpu-driver: .*; fix: /);
-    expect(gate.hint).toMatch(/--allow-failed-check gpu-headers,gpu-driver$/);
+    expect(gate.failures.get('gpu-1')!.message).toMatch(/^doctor: gpu-driver: no NVIDIA GPU on the PCI bus .*; fix: /);
+    // Missing headers are gpu-driver's to judge (a precompiled module needs none): said, not blocking.
+    expect(gate.failures.get('gpu-1')!.message).not.toContain('gpu-headers');
+    expect(gate.hint).toMatch(/--allow-failed-check gpu-driver$/);
     // The recommendation is kept even when the gate stops the install.
     expect(ctx.state.doctorRecommendation).toBeDefined();
   });
