@@ -5,7 +5,6 @@ import { ExitCode } from '../errors.ts';
 import { runDemo } from '../demo/run-demo.ts';
 import { teardownLabSync, keptLabsSync } from '../lab/teardown.ts';
 import type { RegisterCommand } from './commands.ts';
-import { defaultPlaybook } from './install.ts';
 
 interface DemoFlags {
   json?: boolean;
@@ -35,7 +34,7 @@ export const registerDemo: RegisterCommand = (program, ctx) => {
       const summary = await runDemo({
         json: flags.json === true, keep: flags.keep === true, ...(flags.workDir ? { workDir: resolve(ctx.cwd, flags.workDir) } : {}),
         ferry: (argv, io) => run(argv, { io, now: ctx.now, cwd: ctx.cwd, env: ctx.env }),
-        io: ctx.io, now: ctx.now, env: ctx.env, playbook: defaultPlaybook('install'),
+        io: ctx.io, now: ctx.now, env: ctx.env,
       });
       if (!summary.ok) ctx.setExitCode(ExitCode.phaseFailed);
     });

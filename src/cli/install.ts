@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { Inventory } from '../config/inventory.ts';
 import { loadYamlFile } from '../config/load.ts';
 import { Lock } from '../config/lock.ts';
-import { Playbook, playbookPhases } from '../config/playbook.ts';
+import { playbookPhases } from '../config/playbook.ts';
 import { BundleLayout } from '../bundle/layout.ts';
 import { PhaseError, UserError } from '../errors.ts';
 import { connectInventory } from '../hosts/connect.ts';
@@ -27,6 +27,7 @@ import { readDoctorRecommendation, writeDoctorRecommendation } from '../state/do
 import { acquireInstallLock } from '../state/install-lock.ts';
 import type { RegisterCommand } from './commands.ts';
 import { formatDryRunPlan } from './dry-run-plan.ts';
+import { readPlaybook, type PlaybookCommand } from './playbooks.ts';
 import type { CommandContext } from './program.ts';
 import { jsonProgress, lineProgress, listrProgress } from './run-progress.ts';
 import { kubeadmSecrets, vrrpPassword } from './run-secrets.ts';
@@ -47,14 +48,8 @@ interface RunOptions {
   host?: string;
 }
 
-type PlaybookCommand = 'install' | 'reset' | 'add-node';
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
-
-/** The playbook shipped with ferry for a command. */
-export function defaultPlaybook(name: PlaybookCommand): string {
-  return new URL(`../../playbooks/${name}.yaml`, import.meta.url).pathname;
-}
 
 /** The command line to run again after a failure (same inputs; finished work is skipped). */
 export function rerunCommand(command: string, o: RunOptions): string {
@@ -77,8 +72,8 @@ async function runPlaybookCommand(command: PlaybookCommand, o: RunOptions, ctx: 
   const lockPath = o.lock ? resolve(ctx.cwd, o.lock) : bundleDir ? join(bundleDir, BundleLayout.lock) : undefined;
   // reset needs no lock; install needs one unless the playbook's phases do not (they say so themselves).
   const lock = lockPath && (command !== 'reset' || o.lock) ? await loadYamlFile(lockPath, Lock) : undefined;
-  const playbookPath = o.playbook ? resolve(ctx.cwd, o.playbook) : defaultPlaybook(command);
-  const plan = planPlaybook(playbookPhases(await loadYamlFile(playbookPath, Playbook)), phaseRegistry({ doctorGate: command === 'install' }), playbookPath);
+  const { playbook, source: playbookPath } = await readPlaybook(command, o.playbook ? resolve(ctx.cwd, o.playbook) : undefined);
+  const plan = planPlaybook(playbookPhases(playbook), phaseRegistry({ doctorGate: command === 'install' }), playbookPath);
   const stateDir = resolve(ctx.cwd, o.stateDir ?? join(dirname(invPath), '.ferry', inventory.name));
   await mkdir(stateDir, { recursive: true });
   const held = await acquireInstallLock(join(stateDir, 'install.lock'), {

@@ -9,7 +9,8 @@ import { stringify } from 'yaml';
 import { machineAptSources } from '../bundle/sources/machine-apt-sources.ts';
 import { loadYamlFile } from '../config/load.ts';
 import { Lock } from '../config/lock.ts';
-import { Playbook, playbookPhases } from '../config/playbook.ts';
+import { playbookPhases } from '../config/playbook.ts';
+import { readPlaybook } from '../cli/playbooks.ts';
 import type { Io } from '../cli/io.ts';
 import { labSshArgv, startLab, type Lab } from '../lab/lab.ts';
 import { labMachineFacts, missingLabNeeds } from '../lab/needs.ts';
@@ -34,8 +35,8 @@ export interface DemoOptions {
   now: () => Date;
   /** The environment whose PATH the lab's programs are looked up in. */
   env: Readonly<Record<string, string | undefined>>;
-  /** The install playbook to classify and run. */
-  playbook: string;
+  /** The install playbook to classify and run (default: the one shipped with ferry). */
+  playbook?: string;
 }
 
 /** Runs the demo and returns its summary (already printed). */
@@ -128,8 +129,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   if (labWhy || !built) for (const [id, title] of labSteps) skip(id, title, labWhy ?? 'an earlier step failed');
   else {
     try {
-      const ids = playbookPhases(await loadYamlFile(o.playbook, Playbook)).map((p) => p.id);
-      const plan = labPhasePlan(ids, o.playbook);
+      const { playbook, source } = await readPlaybook('install', o.playbook);
+      const plan = labPhasePlan(playbookPhases(playbook).map((p) => p.id), source);
       const inventory = join(work, 'cluster.yaml');
       const booted = await step('lab', `Boot ${DEMO_NODES.length} lab nodes (systemd-nspawn, own systemd and sshd, air-gapped bridge)`, async () => {
         lab = await startLab({ nodes: [...DEMO_NODES] });

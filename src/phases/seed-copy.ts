@@ -4,12 +4,12 @@
 // port, started with a time limit and stopped by its PID), each file hashed while it arrives (seed-fetch.py) and
 // renamed into place only when its size and sha256 match.
 import { randomInt } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { InventoryHost } from '../config/inventory.ts';
 import { UserError } from '../errors.ts';
 import type { Host } from '../hosts/host.ts';
 import { sh, type ShellCommand } from '../hosts/shell.ts';
+import { productFile } from '../ship/embedded.ts';
 import { NODE_BUNDLE_DIR, type NodeBundleFile } from './bundle-on-node.ts';
 
 export const CopyParams = z
@@ -69,7 +69,7 @@ export interface SeedServer {
   stop(): Promise<void>;
 }
 
-const source = (name: string) => readFile(new URL(`./${name}`, import.meta.url), 'utf8');
+const source = (name: 'seed-serve.py' | 'seed-fetch.py') => productFile(`src/phases/${name}`);
 
 /** Start the server on the seed (a random port in 20000-60999), serving `files`. */
 export async function startSeedServer(seed: { host: Host; address: string }, python: string, files: readonly NodeBundleFile[]): Promise<SeedServer> {

@@ -32,7 +32,10 @@ export function embeddedFiles(dir: string): Map<string, Buffer> | undefined {
 }
 
 /** Files that ship inside the single executable besides the matrices: read at run time by their repo path. */
-export const PRODUCT_FILES = ['src/facts/gather.sh', 'src/probes/agent.py'] as const;
+export const PRODUCT_FILES = [
+  'src/facts/gather.sh', 'src/probes/agent.py', 'src/phases/seed-serve.py', 'src/phases/seed-fetch.py',
+  'playbooks/install.yaml', 'playbooks/reset.yaml', 'playbooks/add-node.yaml',
+] as const;
 
 /** A shipped file by its path in the repo: the embedded copy in the single executable, else the file in the checkout. */
 export async function productFile(path: (typeof PRODUCT_FILES)[number]): Promise<string> {

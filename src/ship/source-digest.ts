@@ -1,8 +1,8 @@
 // The digest of everything the single executable is built from, so a built dist/ferry can be told current or stale.
 import { createHash } from 'node:crypto';
 
-/** Paths (relative to the repo root) whose content goes into the executable: code, matrices, shipped scripts, deps. */
-export const SEA_INPUTS = { dirs: ['src', 'matrices'], files: ['scripts/build-sea.ts', 'package.json', 'package-lock.json'] } as const;
+/** Paths (relative to the repo root) whose content goes into the executable: code, matrices, playbooks, shipped scripts, deps. */
+export const SEA_INPUTS = { dirs: ['src', 'matrices', 'playbooks'], files: ['scripts/build-sea.ts', 'package.json', 'package-lock.json'] } as const;
 
 /** sha256 over (path, content) pairs, independent of the order they were read in; pure. */
 export function sourceDigest(files: readonly { path: string; content: Uint8Array }[]): string {

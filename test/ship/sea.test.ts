@@ -59,6 +59,18 @@ describe('single executable', { timeout: 60_000 }, () => {
     expect(lock).toContain(`matrixDigest: ${(await loadMatrix()).digest}`);
   });
 
+  it('plans an install from the playbooks it carries (no checkout beside it)', () => {
+    copyFileSync(join(repo, 'examples', 'cluster.yaml'), join(dir, 'run', 'cluster.yaml'));
+    mkdirSync(join(dir, 'run', 'bundle'), { recursive: true });
+    expect(ferry('resolve', '--os', 'rocky-9.4', '--gpu', 'h100', '--k8s', '1.33', '--out', 'install.lock.yaml').code).toBe(0);
+    // An unknown --only id is refused against the playbook's own phase list, before any host is reached.
+    const r = ferry('install', '-i', 'cluster.yaml', '--bundle', 'bundle', '--lock', 'install.lock.yaml', '--state-dir', 'state', '--only', 'no-such-phase');
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toMatch(/no phase "no-such-phase" in this playbook \(phases: preflight, copy-bundle, .*, verify\)/);
+    const reset = ferry('reset', '-i', 'cluster.yaml', '--state-dir', 'state', '--only', 'no-such-phase');
+    expect(reset.err).toMatch(/\(phases: preflight, reset-gpu-addons, .*, reset-copy-bundle\)/);
+  });
+
   it('starts in well under a second', () => {
     const started = performance.now();
     expect(ferry('--version').code).toBe(0);
