@@ -2,13 +2,11 @@
 // DaemonSet applied server-side from /etc/ferry/gpu-addons.yaml, and every GPU node labelled
 // nvidia.com/gpu.present=true so the device plugin runs there. Talks to the cluster only through kubectl.
 import { GPU_ADDONS_PATH, GPU_LABEL, renderGpuAddons } from '../render/gpu-addons.ts';
+import { firstControlPlane, kubectl } from './kube/cluster.ts';
 import { filesToChange, placeFiles } from './place-files.ts';
 import type { Phase, PhaseContext } from './phase.ts';
 import { gpuHosts } from './gpu-driver.ts';
 import { LOCAL_REGISTRY, requireLock } from './render-inputs.ts';
-
-export const ADMIN_KUBECONFIG = '/etc/kubernetes/admin.conf';
-const kubectl = (...args: string[]) => ['kubectl', '--kubeconfig', ADMIN_KUBECONFIG, ...args];
 
 /** Node names (from `kubectl get nodes -o json`) that carry the GPU label. Pure. */
 export function labelledNodes(json: string): Set<string> {
@@ -24,7 +22,7 @@ export const gpuAddonsPhase: Phase = {
   id: 'gpu-addons',
   title: 'NVIDIA RuntimeClass and device plugin; GPU nodes labelled',
   // The first control plane, and only when the cluster has GPU nodes and the lock a driver.
-  targets: (ctx) => (gpuHosts(ctx).length > 0 && requireLock(ctx).stack.nvidiaDriver ? ctx.inventory.hosts.filter((h) => h.roles.includes('control-plane')).slice(0, 1) : []),
+  targets: (ctx) => (gpuHosts(ctx).length > 0 && requireLock(ctx).stack.nvidiaDriver ? [firstControlPlane(ctx.inventory)] : []),
   async isDone(target, ctx) {
     if ((await filesToChange(target.host, [addonsFile(ctx)])).length > 0) return false;
     const nodes = await target.host.exec(kubectl('get', 'nodes', '-o', 'json'), { readOnly: true, allowFailure: true });

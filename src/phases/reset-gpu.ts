@@ -4,6 +4,7 @@ import { sh } from '../hosts/shell.ts';
 import { NOUVEAU_BLACKLIST_PATH } from '../gpu/driver-plan.ts';
 import { GPU_ADDONS_PATH } from '../render/gpu-addons.ts';
 import { gpuHosts, PERSISTENCED_UNIT } from './gpu-driver.ts';
+import { firstControlPlane } from './kube/cluster.ts';
 import { resetPhase } from './reset.ts';
 
 export const resetGpuDriverPhase = resetPhase({
@@ -21,6 +22,6 @@ export const resetGpuDriverPhase = resetPhase({
 export const resetGpuAddonsPhase = resetPhase({
   id: 'reset-gpu-addons',
   title: 'remove the GPU add-ons manifest file',
-  targets: (ctx) => (gpuHosts(ctx).length > 0 ? ctx.inventory.hosts.filter((h) => h.roles.includes('control-plane')).slice(0, 1) : []),
+  targets: (ctx) => (gpuHosts(ctx).length > 0 ? [firstControlPlane(ctx.inventory)] : []),
   paths: [GPU_ADDONS_PATH],
 });
