@@ -1,7 +1,7 @@
 // STAND-IN support: builds one reproducible .deb (dpkg-deb, amd64, root-owned, fixed mtimes) from a package
 // description: control fields, files with modes, maintainer scripts. Generic, so every stand-in package set
-// (NVIDIA driver and toolkit here; kubeadm/kubelet/kubectl on branch standins) can share it. Test code only.
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+// (kubeadm/kubelet/kubectl in debs.ts, the NVIDIA driver and toolkit in nvidia/debs.ts) shares it. Test code only.
+import { chmod, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 
@@ -10,8 +10,14 @@ export interface DebSpec {
   version: string;
   description: string;
   depends?: string[];
+  /** Debian section; default misc. */
+  section?: string;
   /** Paths inside the package (no leading /) → content and mode. */
   files: Record<string, { text: string; mode: number }>;
+  /** Symbolic links inside the package (no leading /) → their target. */
+  links?: Record<string, string>;
+  /** Empty directories the package owns (no leading /). */
+  dirs?: string[];
   maintainer?: Partial<Record<'postinst' | 'prerm' | 'postrm', string>>;
 }
 
@@ -28,10 +34,15 @@ export async function buildDeb(spec: DebSpec, outDir: string): Promise<string> {
     await writeFile(join(root, path), text);
     await chmod(join(root, path), mode);
   }
+  for (const [path, target] of Object.entries(spec.links ?? {})) {
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await symlink(target, join(root, path));
+  }
+  for (const dir of spec.dirs ?? []) await mkdir(join(root, dir), { recursive: true });
   await mkdir(join(root, 'DEBIAN'), { recursive: true });
   const control = [
     `Package: ${spec.name}`, `Version: ${spec.version}`, 'Architecture: amd64', 'Maintainer: ferry tests <stand-in@ferry.invalid>',
-    ...(spec.depends?.length ? [`Depends: ${spec.depends.join(', ')}`] : []), 'Section: misc', 'Priority: optional',
+    ...(spec.depends?.length ? [`Depends: ${spec.depends.join(', ')}`] : []), `Section: ${spec.section ?? 'misc'}`, 'Priority: optional',
     `Description: ${spec.description}`, ' STAND-IN package for ferry tests, not the real software.', '',
   ];
   await writeFile(join(root, 'DEBIAN/control'), control.join('\n'));

@@ -3,19 +3,17 @@
 // owner), cached under /var/cache/ferry-test by a hash of their content. Test code only: nothing in src/ uses this.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { withFileLock } from '../../src/lab/file-lock.ts';
 import { CACHE_DIR } from '../../src/lab/rootfs.ts';
+import { buildDeb, type DebSpec } from './deb-builder.ts';
 
 const PY = join(dirname(fileURLToPath(import.meta.url)), 'py');
 /** Bump when the package layout below changes (the Python sources are hashed anyway). */
-const LAYOUT = 3;
+const LAYOUT = 4;
 const SHARED = ['stand_in.py', 'fields.py'];
-/** 1970-01-01 would do too; a fixed date keeps dpkg from warning about files from the epoch. */
-const SOURCE_DATE_EPOCH = '1767225600';
 
 // kubelet.service and kubeadm's drop-in, as pkgs.k8s.io's kubelet package installs them
 // (/usr/lib/systemd/system/kubelet.service and kubelet.service.d/10-kubeadm.conf; see kubernetes/release,
@@ -122,48 +120,20 @@ export async function standInDebs(kubernetes: string): Promise<StandInDebs> {
 export async function buildStandInDebs(kubernetes: string, out: string): Promise<string[]> {
   const version = `${kubernetes}-1.1`;
   await mkdir(out, { recursive: true });
-  for (const spec of PACKAGES) await buildDeb(spec, kubernetes, version, out);
+  for (const spec of PACKAGES) await buildDeb(await debSpec(spec, kubernetes, version), out);
   return PACKAGES.map((p) => join(out, `${p.name}_${version}_amd64.deb`));
 }
 
-async function buildDeb(spec: PackageSpec, kubernetes: string, version: string, out: string): Promise<void> {
-  const root = join(out, `${spec.name}-root`);
-  const lib = join(root, 'usr/lib/ferry-stand-in', spec.name);
-  await mkdir(lib, { recursive: true });
-  await mkdir(join(root, 'usr/bin'), { recursive: true });
-  for (const f of [...spec.scripts, ...SHARED, ...(spec.modules ?? [])]) {
-    await writeFile(join(lib, f), await readFile(join(PY, f)));
-    await chmod(join(lib, f), spec.scripts.includes(f) ? 0o755 : 0o644);
-  }
-  await writeFile(join(lib, 'VERSION'), `${kubernetes}\n`);
-  await symlink(`../lib/ferry-stand-in/${spec.name}/${spec.name}`, join(root, 'usr/bin', spec.name));
-  for (const [path, { text, mode }] of Object.entries(spec.extra ?? {})) {
-    await mkdir(dirname(join(root, path)), { recursive: true });
-    await writeFile(join(root, path), text);
-    await chmod(join(root, path), mode);
-  }
-  for (const d of spec.dirs ?? []) await mkdir(join(root, d), { recursive: true });
-  await mkdir(join(root, 'DEBIAN'));
-  await writeFile(join(root, 'DEBIAN/control'), [
-    `Package: ${spec.name}`,
-    `Version: ${version}`,
-    'Architecture: amd64',
-    'Maintainer: ferry tests <stand-in@ferry.invalid>',
-    'Depends: python3, python3-yaml, openssl',
-    'Section: admin',
-    'Priority: optional',
-    `Description: STAND-IN for ${spec.name} ${kubernetes} (ferry tests only, not Kubernetes)`,
-    ' A Python script that checks how ferry drives it and keeps a small cluster state; see test/stand-ins/README.md.',
-    '',
-  ].join('\n'));
-  for (const [name, text] of Object.entries(spec.maintainer ?? {})) {
-    await writeFile(join(root, 'DEBIAN', name), text);
-    await chmod(join(root, 'DEBIAN', name), 0o755);
-  }
-  // Reproducible: every mtime set to SOURCE_DATE_EPOCH, owner root, gzip without timestamps.
-  await execa('find', [root, '-exec', 'touch', '-h', '-d', `@${SOURCE_DATE_EPOCH}`, '{}', '+']);
-  await execa('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', root, join(out, `${spec.name}_${version}_amd64.deb`)], {
-    env: { SOURCE_DATE_EPOCH },
-  });
-  await rm(root, { recursive: true, force: true });
+/** The package description for one stand-in: its scripts and shared modules under /usr/lib/ferry-stand-in/<name>. */
+async function debSpec(spec: PackageSpec, kubernetes: string, version: string): Promise<DebSpec> {
+  const lib = `usr/lib/ferry-stand-in/${spec.name}`;
+  const files: DebSpec['files'] = { [`${lib}/VERSION`]: { text: `${kubernetes}\n`, mode: 0o644 }, ...spec.extra };
+  for (const f of [...spec.scripts, ...SHARED, ...(spec.modules ?? [])])
+    files[`${lib}/${f}`] = { text: await readFile(join(PY, f), 'utf8'), mode: spec.scripts.includes(f) ? 0o755 : 0o644 };
+  return {
+    name: spec.name, version, section: 'admin', depends: ['python3', 'python3-yaml', 'openssl'],
+    description: `STAND-IN for ${spec.name} ${kubernetes} (ferry tests only, not Kubernetes)`,
+    files, links: { [`usr/bin/${spec.name}`]: `../lib/ferry-stand-in/${spec.name}/${spec.name}` },
+    ...(spec.dirs ? { dirs: spec.dirs } : {}), ...(spec.maintainer ? { maintainer: spec.maintainer } : {}),
+  };
 }
