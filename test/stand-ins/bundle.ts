@@ -1,17 +1,16 @@
 // Put the STAND-IN .debs into a built bundle's flat Debian repo and make the bundle whole again with ferry's own
-// code: the repo index (indexFlatRepo), then manifest, SBOM and SHA256SUMS (sealBundle). The product then installs
+// code: the repo index (indexFlatRepo), then manifest, SBOM and SHA256SUMS (sealBundle, via resealBundle). The product then installs
 // kubeadm/kubelet/kubectl from its repo exactly as on a site. Test code only.
 import { copyFile, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { execa } from 'execa';
-import { parse } from 'yaml';
 import type { Artifact } from '../../src/bundle/artifact.ts';
 import { BundleLayout } from '../../src/bundle/layout.ts';
 import { parseManifest } from '../../src/bundle/manifest.ts';
-import { sealBundle } from '../../src/bundle/seal.ts';
 import { indexFlatRepo } from '../../src/bundle/sources/deb.ts';
 import { hashFile } from '../../src/util/hash.ts';
+import { resealBundle } from '../support/reseal-bundle.ts';
 
 /** Add `debs` (paths) to the bundle's Debian repo and re-seal it; signed again only when `signing` is given
  * (without it the old signature, which no longer matches, is removed). Returns the repo path inside the bundle. */
@@ -34,16 +33,6 @@ export async function addDebsToBundle(
     const get = (k: string) => new RegExp(`^${k}: (.+)$`, 'm').exec(fields)![1]!;
     added.push({ kind: 'package', path: `${repoPath}/${file}`, ...(await hashFile(join(repoDir, file))), source: 'ferry test stand-ins (local .deb)', name: get('Package'), version: get('Version'), arch: get('Architecture') });
   }
-  const metadata = await indexFlatRepo(repoDir, repoPath, options.workDir);
-  const replaced = new Set([...added, ...metadata].map((a) => a.path));
-  const lockText = await readFile(join(bundleDir, BundleLayout.lock), 'utf8');
-  const sbom = JSON.parse(await readFile(join(bundleDir, BundleLayout.sbom), 'utf8')) as { creationInfo: { creators: string[] } };
-  const tool = sbom.creationInfo.creators.find((c) => c.startsWith('Tool: ferry-'))?.slice('Tool: ferry-'.length) ?? 'unknown';
-  await sealBundle({
-    dir: bundleDir, name: manifest.name, createdAt: new Date(manifest.createdAt), platform: manifest.platform,
-    osId: (parse(lockText) as { stack: { os: { id: string } } }).stack.os.id, lockText,
-    artifacts: [...manifest.artifacts.filter((a) => !replaced.has(a.path)), ...added, ...metadata] as Artifact[],
-    ...(manifest.base ? { base: manifest.base } : {}), ...(options.signing ? { signing: options.signing } : {}), toolVersion: tool,
-  });
+  await resealBundle(bundleDir, [...added, ...(await indexFlatRepo(repoDir, repoPath, options.workDir))], options.signing ? { signing: options.signing } : {});
   return repoPath;
 }

@@ -11,11 +11,10 @@ import { createHash } from 'node:crypto';
 import { parse, stringify } from 'yaml';
 import type { Artifact } from '../../../src/bundle/artifact.ts';
 import { BundleLayout } from '../../../src/bundle/layout.ts';
-import { parseManifest } from '../../../src/bundle/manifest.ts';
 import { rewriteManifestImages } from '../../../src/bundle/rewrite.ts';
-import { sealBundle } from '../../../src/bundle/seal.ts';
 import { CRITICAL, REF_NAME } from '../../../src/bundle/sources/oci-layout.ts';
 import { LOCAL_REGISTRY } from '../../../src/phases/render-inputs.ts';
+import { resealBundle } from '../../support/reseal-bundle.ts';
 import { hashFile } from '../../../src/util/hash.ts';
 import { machineAptSources } from '../../support/apt-sources.ts';
 import { pushFixtures } from '../../support/fixture-images.ts';
@@ -90,18 +89,9 @@ async function labCalicoManifest(): Promise<string> {
   return rewriteManifestImages(upstream.replaceAll(':master', `:v${LAB_CALICO}`), `${LOCAL_REGISTRY.name}:${LOCAL_REGISTRY.port}`).text;
 }
 
-/** Adds plain files to a built bundle as `kind` artifacts and writes its manifest, SBOM and SHA256SUMS again (unsigned). */
+/** Adds plain files to a built bundle as `kind` artifacts and seals it again (unsigned). */
 async function addToBundle(dir: string, files: { path: string; kind: Artifact['kind']; name: string; version: string }[]): Promise<void> {
-  const manifest = parseManifest(await readFile(join(dir, BundleLayout.manifest), 'utf8'), BundleLayout.manifest);
-  const lockText = await readFile(join(dir, BundleLayout.lock), 'utf8');
-  const added = await Promise.all(files.map(async (f) => ({ kind: f.kind, path: f.path, ...(await hashFile(join(dir, f.path))), source: 'ferry lab test', name: f.name, version: f.version }) as Artifact));
-  const paths = new Set(added.map((a) => a.path));
-  await rm(join(dir, BundleLayout.signature), { force: true });
-  await sealBundle({
-    dir, name: manifest.name, createdAt: new Date(manifest.createdAt), platform: manifest.platform,
-    osId: (parse(lockText) as { stack: { os: { id: string } } }).stack.os.id, lockText,
-    artifacts: [...manifest.artifacts.filter((a) => !paths.has(a.path)), ...added] as Artifact[], toolVersion: 'lab',
-  });
+  await resealBundle(dir, await Promise.all(files.map(async (f) => ({ kind: f.kind, path: f.path, ...(await hashFile(join(dir, f.path))), source: 'ferry lab test', name: f.name, version: f.version }) as Artifact)));
 }
 
 /** The lab bundle plus the Kubernetes parts (see the header), cached by what goes into it. `addDebs` puts .debs
