@@ -4,6 +4,7 @@ import { UserError } from '../errors.ts';
 import type { BundleSpec, OsRelease, RegistryCredential } from '../config/bundle-spec.ts';
 import type { Lock } from '../config/lock.ts';
 import { applyMirrors, type Mirror } from './http/mirror.ts';
+import { LOCAL_REGISTRY_HOST } from '../registry/local-name.ts';
 
 export interface PlannedFile {
   url: string;
@@ -195,7 +196,7 @@ export function planBundle(
         }),
     files,
     manifests,
-    localRegistry: spec.localRegistry,
+    localRegistry: LOCAL_REGISTRY_HOST,
     skipped,
   };
 }

@@ -118,8 +118,6 @@ export const BundleSpec = z
     /** Also carry NVIDIA's .run installer of the locked driver (files/nvidia-driver/...), besides its OS packages. */
     nvidiaDriverInstaller: z.boolean().default(false),
     manifests: z.array(ManifestSource).default([]),
-    /** Where manifests' images point after the rewrite: the cluster's local registry, as HOST[:PORT]. */
-    localRegistry: z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'must be HOST or HOST:PORT').default('registry.ferry.local:5000'),
     /** URL prefix → replacement, applied to every repo, source, file and manifest URL (longest prefix wins). */
     mirrors: z.record(z.string(), z.string()).default({}),
   })

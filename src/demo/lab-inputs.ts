@@ -80,6 +80,6 @@ export function labSpec(input: LabSpecInput): BundleSpec {
           url: `file://${input.registryBinary.path}`, sha256: input.registryBinary.sha256, mode: 0o755,
         }]
       : [],
-    kernels: [], nvidiaDriverInstaller: false, manifests: [], localRegistry: 'registry.ferry.local:5000', mirrors: {},
+    kernels: [], nvidiaDriverInstaller: false, manifests: [], mirrors: {},
   };
 }

@@ -17,15 +17,14 @@ import { NODE_CA_PATH, REGISTRY_NODE_DIR } from '../registry/node-plan.ts';
 import { ensureRegistryCa, issueServerCertificate, type RegistryCa } from '../registry/pki.ts';
 import { checkResolvable, seedReplica } from '../registry/seed.ts';
 import { trustRegistryCa } from '../registry/trust.ts';
+import { LOCAL_REGISTRY } from '../registry/local-name.ts';
 import { REGISTRY_ROOT, REGISTRY_UNIT, renderRegistry } from '../render/registry.ts';
 import { registryCertificateSans, registryHosts } from '../render/node-files.ts';
 import type { Phase, PhaseContext, PhaseTarget } from './phase.ts';
 
 export const RegistryParams = z
   .object({
-    port: z.number().int().min(1).max(65535).default(5000),
-    /** The name nodes call the registry by (a SAN of every replica certificate). */
-    name: z.string().default('registry.ferry.internal'),
+    port: z.number().int().min(1).max(65535).default(LOCAL_REGISTRY.port),
     /** The distribution binary inside the bundle. */
     binary: z.string().default('files/registry'),
     /** Where ferry keeps the CA on the admin host. */
@@ -101,7 +100,7 @@ export const localRegistryPhase: Phase<RegistryParams> = {
     const { host, spec } = target;
     const bundle = bundleDir(ctx);
     const ca = await runCa(ctx, params);
-    const sans = registryCertificateSans({ inventory: ctx.inventory, registry: { name: params.name, port: params.port, caPath: NODE_CA_PATH, caPem: ca.certPem } });
+    const sans = registryCertificateSans({ inventory: ctx.inventory, registry: { name: LOCAL_REGISTRY.name, port: params.port, caPath: NODE_CA_PATH, caPem: ca.certPem } });
     const cert = await issueServerCertificate(new LocalHost(), ca, join(registryCaDir(ctx, params), 'issued'), spec.name, sans);
     ctx.addSecret(cert.keyPem);
     await host.upload(join(bundle, params.binary), REGISTRY_BINARY, { mode: 0o755 });

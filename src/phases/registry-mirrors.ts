@@ -11,13 +11,14 @@ import { pinImageArgv } from '../render/containerd.ts';
 import type { RenderedFile } from '../render/file.ts';
 import type { Phase, PhaseContext } from './phase.ts';
 import { RegistryParams, runCa } from './local-registry.ts';
+import { LOCAL_REGISTRY } from '../registry/local-name.ts';
 import { UserError } from '../errors.ts';
 
 async function hostsFiles(ctx: PhaseContext, params: RegistryParams): Promise<{ files: RenderedFile[]; critical: string[] }> {
   if (!ctx.bundleDir) throw new UserError('the registry-mirrors phase needs a bundle', { hint: 'pass --bundle DIR' });
   const plan = await readLayoutPlan(join(ctx.bundleDir, BundleLayout.imagesDir));
   const files = renderContainerdHosts({
-    registry: { name: `${params.name}:${params.port}`, replicas: replicaEndpoints(ctx.inventory, params.port), caPath: NODE_CA_PATH },
+    registry: { name: `${LOCAL_REGISTRY.name}:${params.port}`, replicas: replicaEndpoints(ctx.inventory, params.port), caPath: NODE_CA_PATH },
     images: plan.map((p) => p.ref),
   });
   return { files, critical: plan.filter((p) => p.critical).map((p) => p.ref) };

@@ -8,8 +8,9 @@ import type { NodeFacts } from './parse-node-facts.ts';
 import { chooseEncapsulation, firewallEncapsulation } from './encapsulation.ts';
 import type { PhaseContext } from './phase.ts';
 
-/** Name and port of the cluster's local registry on the nodes; its CA path is fixed by the PKI phase. */
-export const LOCAL_REGISTRY = { name: 'registry.ferry.internal', port: 5000, caPath: '/etc/ferry/pki/ca.crt' } as const;
+import { LOCAL_REGISTRY } from '../registry/local-name.ts';
+
+export { LOCAL_REGISTRY };
 /** The key of the VRRP password in the run state (set by the CLI from its state directory). */
 export const VRRP_PASS_KEY = 'vrrpAuthPass';
 

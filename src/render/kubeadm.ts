@@ -15,6 +15,9 @@ export interface KubeadmClusterInput {
   loadBalancer: 'vip' | 'node-local';
   /** Local registry path holding registry.k8s.io's images, e.g. registry.ferry.internal:5000/registry.k8s.io. */
   imageRepository: string;
+  /** The etcd and CoreDNS tags the lock chose (and the bundle carries): pinned, so kubeadm never falls back to its
+   * compiled-in defaults, which an offline registry may not hold. */
+  imageTags: { etcd: string; coredns: string };
   podSubnet: string;
   serviceSubnet: string;
   /** Extra names/addresses for the API server certificate. */
@@ -77,10 +80,10 @@ export function clusterConfiguration(cluster: KubeadmClusterInput): Record<strin
     controlPlaneEndpoint: cluster.controlPlaneEndpoint,
     imageRepository: cluster.imageRepository,
     // With a custom imageRepository kubeadm would look for <repo>/coredns:<tag>; keep upstream's coredns/coredns path.
-    dns: { imageRepository: `${cluster.imageRepository}/coredns` },
+    dns: { imageRepository: `${cluster.imageRepository}/coredns`, imageTag: cluster.imageTags.coredns },
     networking: { podSubnet: cluster.podSubnet, serviceSubnet: cluster.serviceSubnet, dnsDomain: 'cluster.local' },
     apiServer: { certSANs: [...new Set(sans)] },
-    etcd: { local: { dataDir: '/var/lib/etcd' } },
+    etcd: { local: { dataDir: '/var/lib/etcd', imageTag: cluster.imageTags.etcd } },
   };
 }
 

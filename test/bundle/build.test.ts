@@ -127,7 +127,7 @@ describe('buildBundle', () => {
     const names = index.manifests.map((m) => JSON.stringify(m.annotations ?? {})).join('\n');
     for (const want of ['ferry/app-a:1.0', 'ferry/app-b:1.0', 'nvidia/k8s-device-plugin:v0.17.1']) expect(names).toContain(want);
     const m = await readFile(join(work, 'full/manifests/nvidia-device-plugin/0.17.1/nvidia-device-plugin.yml'), 'utf8');
-    expect(m).toContain('image: registry.ferry.local:5000/nvcr.io/nvidia/k8s-device-plugin:v0.17.1');
+    expect(m).toContain('image: registry.ferry.internal:5000/nvcr.io/nvidia/k8s-device-plugin:v0.17.1');
   }, T);
 
   it('writes an SPDX 2.3 SBOM with packages (name, version, release, arch), images and files', async () => {

@@ -67,7 +67,7 @@ describe('planBundle with bundles/gpu-cluster.yaml', () => {
 describe('renderPlan', () => {
   it('lists every upstream after mirrors, and what was left out', () => {
     const text = renderPlan(planBundle(debian, { ...gpuCluster, nvidiaDriverInstaller: true }));
-    expect(text).toMatch(/^bundle gpu-cluster for debian 12 \(linux\/amd64\); manifests point at registry.ferry.local:5000$/m);
+    expect(text).toMatch(/^bundle gpu-cluster for debian 12 \(linux\/amd64\); manifests point at registry.ferry.internal:5000$/m);
     expect(text).toMatch(/^  http:\/\/deb.debian.org\/debian bookworm main contrib non-free-firmware$/m);
     expect(text).toMatch(/^  kubernetes\/1.33.13\/kubeadm <- https:\/\/dl.k8s.io\/release\/v1.33.13\/bin\/linux\/amd64\/kubeadm \(sha256 from https:\/\/dl.k8s.io\/.*kubeadm.sha256\)$/m);
     expect(text).toMatch(/^left out \(1\):\n  NVIDIA driver installer: the lock has no NVIDIA driver$/m);

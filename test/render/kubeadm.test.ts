@@ -19,6 +19,7 @@ const cluster: KubeadmClusterInput = {
   controlPlaneEndpoint: `${vip}:8443`,
   loadBalancer: 'vip',
   imageRepository: `${registry.name}/registry.k8s.io`,
+  imageTags: { etcd: '3.5.21-0', coredns: 'v1.12.0' },
   podSubnet: '10.244.0.0/16',
   serviceSubnet: '10.96.0.0/12',
   certSANs: ['api.gpu-lab.internal'],

@@ -87,7 +87,7 @@ export async function startStandInLab(): Promise<StandInLab> {
     const cluster: KubeadmClusterInput = {
       clusterName: 'stand-in-lab',
       kubelet: { kubernetesVersion: KUBERNETES, cgroup: 'v1', cri: 'containerd' },
-      controlPlaneEndpoint: `${vip}:6443`, loadBalancer: 'vip', imageRepository: REPO,
+      controlPlaneEndpoint: `${vip}:6443`, loadBalancer: 'vip', imageRepository: REPO, imageTags: { etcd: '3.5.21-0', coredns: 'v1.12.0' },
       podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12', nodeAddresses: l.nodes.map((n) => n.address),
     };
     return {

@@ -12,7 +12,7 @@ import { renderKubeadmInit, renderKubeadmJoin, type KubeadmClusterInput } from '
 const PY = join(dirname(fileURLToPath(import.meta.url)), 'py');
 const cluster: KubeadmClusterInput = {
   clusterName: 'lab', kubelet: { kubernetesVersion: '1.33.1', cgroup: 'v2', cri: 'containerd' },
-  controlPlaneEndpoint: '10.9.0.100:6443', loadBalancer: 'vip', imageRepository: 'registry.ferry.internal:5000/registry.k8s.io',
+  controlPlaneEndpoint: '10.9.0.100:6443', loadBalancer: 'vip', imageRepository: 'registry.ferry.internal:5000/registry.k8s.io', imageTags: { etcd: '3.5.21-0', coredns: 'v1.12.0' },
   podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12', nodeAddresses: ['10.9.0.11', '10.9.0.12'],
 };
 const init = renderKubeadmInit({ cluster, node: { name: 'cp1', address: '10.9.0.11' }, bootstrapToken: 'abcdef.0123456789abcdef', certificateKey: 'a'.repeat(64) }).content;

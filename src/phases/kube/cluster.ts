@@ -3,6 +3,7 @@
 // the join credentials of this run.
 import { InternalError, UserError } from '../../errors.ts';
 import type { Inventory, InventoryHost } from '../../config/inventory.ts';
+import type { Lock } from '../../config/lock.ts';
 import type { ExecResult, Host } from '../../hosts/host.ts';
 import type { KubeadmClusterInput, KubeadmNode } from '../../render/kubeadm.ts';
 import type { PhaseContext } from '../phase.ts';
@@ -46,6 +47,13 @@ export function hostOf(ctx: PhaseContext, name: string): Host {
   return ctx.hostFor(name);
 }
 
+/** The tag the lock gives the image `repository` (e.g. registry.k8s.io/etcd); a lock without it is refused. */
+export function lockedTag(lock: Lock, repository: string): string {
+  const found = lock.images.find((i) => i.ref.startsWith(`${repository}:`));
+  if (!found) throw new UserError(`the lock names no ${repository} image, so kubeadm's image tag cannot be pinned`, { hint: 'make the lock again with ferry resolve' });
+  return found.ref.slice(repository.length + 1);
+}
+
 /** The kubeadm renderer's cluster input for this inventory and lock. */
 export function kubeadmCluster(ctx: PhaseContext): KubeadmClusterInput {
   const lock = requireLock(ctx);
@@ -56,6 +64,7 @@ export function kubeadmCluster(ctx: PhaseContext): KubeadmClusterInput {
     controlPlaneEndpoint: network.controlPlaneEndpoint,
     loadBalancer: network.loadBalancer,
     imageRepository: `${LOCAL_REGISTRY.name}:${LOCAL_REGISTRY.port}/registry.k8s.io`,
+    imageTags: { etcd: lockedTag(lock, 'registry.k8s.io/etcd'), coredns: lockedTag(lock, 'registry.k8s.io/coredns/coredns') },
     podSubnet: network.podCidr,
     serviceSubnet: network.serviceCidr,
     nodeAddresses: ctx.inventory.hosts.map((h) => h.address),

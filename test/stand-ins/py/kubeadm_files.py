@@ -45,7 +45,8 @@ def write_control_plane(cluster, address, port, node, primary):
            f"--client-ca-file={PKI}/ca.crt", "--etcd-servers=https://127.0.0.1:2379",
            f"--stand-in-client-cert={PKI}/apiserver-kubelet-client.crt", f"--stand-in-client-key={PKI}/apiserver-kubelet-client.key",
            f"--stand-in-state={STATE}" if primary is None else f"--stand-in-forward={primary}"]
-    etcd_tag = "3.5.21-0"
+    # As kubeadm: the pinned etcd.local.imageTag, else the default this kubeadm release was built with.
+    etcd_tag = cluster["etcd"]["local"].get("imageTag", "3.5.21-0")
     for name, image, cmd in (("kube-apiserver", f"{repo}/kube-apiserver:{tag}", api),
                              ("kube-controller-manager", f"{repo}/kube-controller-manager:{tag}", ["kube-controller-manager"]),
                              ("kube-scheduler", f"{repo}/kube-scheduler:{tag}", ["kube-scheduler"]),
