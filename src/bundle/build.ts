@@ -19,6 +19,7 @@ import type { FileSpec } from './sources/files.ts';
 import type { Credentials } from '../registry-client/client.ts';
 import { formatImageReference, parseImageReference } from '../registry-client/reference.ts';
 import { sealBundle } from './seal.ts';
+import { bundleContents, lockMismatches, renderMismatches } from './lock-match.ts';
 import { hashFile, hashBytes } from '../util/hash.ts';
 
 
@@ -53,6 +54,8 @@ export interface BuildInput {
   concurrency: number;
   toolVersion: string;
   signal?: AbortSignal;
+  /** Allow a bundle that lacks parts of the lock (an add-on or test bundle); a wrong version is still refused. */
+  partial?: boolean;
 }
 
 export interface BuildStep {
@@ -247,6 +250,21 @@ export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
       },
     },
   ];
+  steps.push({
+    title: 'Check the bundle against the lock',
+    run: async () => {
+      const index = await readFile(join(workDir, BundleLayout.imageIndex), 'utf8').catch(() => undefined);
+      const all = lockMismatches(input.lock, bundleContents(state.artifacts, index));
+      const missing = all.filter((m) => m.found === 'nothing');
+      const mismatches = input.partial ? all.filter((m) => m.found !== 'nothing') : all;
+      if (mismatches.length > 0)
+        throw new UserError(`the bundle does not match the lock:\n  ${renderMismatches(mismatches)}`, {
+          hint: 'fix the bundle spec (or resolve again) and build again; nothing was sealed',
+        });
+      if (input.partial && missing.length > 0) return `partial (install will refuse it): lacks ${missing.map((m) => m.component).join(', ')}`;
+      return 'containerd, Kubernetes packages, driver, registry and images as the lock says';
+    },
+  });
   if (input.since) steps.push(deltaStep(input, state, workDir));
   steps.push({
     title: 'Write manifest, SHA256SUMS, SBOM and signature',

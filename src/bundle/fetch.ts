@@ -22,15 +22,20 @@ async function openUrl(url: string, signal?: AbortSignal): Promise<Readable> {
   return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
 }
 
-/** Fetches a small text (a .sha256 file); capped so a wrong URL cannot fill memory. */
-export async function fetchText(url: string, signal?: AbortSignal): Promise<string> {
-  if (url.startsWith('file://')) return readFile(fileURLToPath(url), 'utf8');
+/** Fetches a small file (a .sha256 file, a repository key); capped so a wrong URL cannot fill memory. */
+export async function fetchSmall(url: string, what: string, signal?: AbortSignal): Promise<Buffer> {
+  if (url.startsWith('file://')) return readFile(fileURLToPath(url));
   const parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of await openUrl(url, signal)) {
     size += (chunk as Buffer).length;
-    if (size > 1 << 20) throw new UserError(`${url}: larger than 1 MiB, not a checksum file`);
+    if (size > 1 << 20) throw new UserError(`${url}: larger than 1 MiB, not ${what}`);
     parts.push(chunk as Buffer);
   }
-  return Buffer.concat(parts).toString('utf8');
+  return Buffer.concat(parts);
+}
+
+/** Fetches a small text (a .sha256 file). */
+export async function fetchText(url: string, signal?: AbortSignal): Promise<string> {
+  return (await fetchSmall(url, 'a checksum file', signal)).toString('utf8');
 }

@@ -14,6 +14,8 @@ export interface PlannedFile {
   version: string;
   name: string;
   mode?: number;
+  /** Carry only this member of the (.tar.gz) download. */
+  extract?: string;
 }
 
 export interface PlannedManifest {
@@ -31,7 +33,7 @@ export interface BundlePlan {
   arch: { go: string; rpm: string };
   images: { ref: string; critical: boolean }[];
   registries: { mirrors: Record<string, string>; credentials: RegistryCredential[]; insecure: string[] };
-  rpm?: { repos: { id: string; baseurl: string }[]; releasever: string; arch: string; packages: string[]; closure: BundleSpec['closure'] };
+  rpm?: { repos: { id: string; baseurl: string; gpgkey?: string }[]; releasever: string; arch: string; packages: string[]; closure: BundleSpec['closure'] };
   deb?: { sources: { uri: string; suite: string; components: string[]; signedBy?: string }[]; arch: string; packages: string[]; closure: BundleSpec['closure'] };
   files: PlannedFile[];
   manifests: PlannedManifest[];
@@ -115,10 +117,15 @@ export function planBundle(
   const mirrors: Mirror[] = Object.entries(spec.mirrors).map(([prefix, replacement]) => ({ prefix, replacement }));
   const mirror = (u: string) => applyMirrors(u, mirrors);
   const fill = (t: string, where: string) => expand(t, vars, where);
+  // A key given as a URL is fetched like the repository it signs (through the mirrors); a path stays a path.
+  const keyLocation = (k: string) => (/^https?:\/\//.test(k) ? mirror(k) : k);
   const release = pickRelease(spec, lock);
   const packages: string[] = [];
-  release.packages.forEach((p, i) => {
-    const name = fill(p, `os.${lock.stack.os.family}.packages[${i}]`);
+  release.packages.forEach((entry, i) => {
+    const where = `os.${lock.stack.os.family}.packages[${i}]`;
+    const p = typeof entry === 'string' ? entry : entry.name;
+    if (typeof entry !== 'string' && !matchesWhen(entry.when, vars, where)) return;
+    const name = fill(p, where);
     if (name === null) skipped.push(`package ${p}: the lock has no value for it`);
     else packages.push(name);
   });
@@ -144,6 +151,7 @@ export function planBundle(
       version,
       name: f.name,
       ...(f.mode !== undefined ? { mode: f.mode } : {}),
+      ...(f.extract !== undefined ? { extract: f.extract } : {}),
     });
   });
 
@@ -174,7 +182,11 @@ export function planBundle(
     ...(lock.stack.os.family === 'el'
       ? {
           rpm: {
-            repos: (release.repos ?? []).map((r, i) => ({ id: r.id, baseurl: mirror(fill(r.baseurl, `repos[${i}].baseurl`) ?? r.baseurl) })),
+            repos: (release.repos ?? []).map((r, i) => ({
+              id: r.id,
+              baseurl: mirror(fill(r.baseurl, `repos[${i}].baseurl`) ?? r.baseurl),
+              ...(r.gpgkey ? { gpgkey: keyLocation(fill(r.gpgkey, `repos[${i}].gpgkey`) ?? r.gpgkey) } : {}),
+            })),
             releasever: vars.releasever!,
             arch: arch.rpm,
             packages: uniquePackages,
@@ -187,7 +199,7 @@ export function planBundle(
               uri: mirror(fill(s.uri, `sources[${i}].uri`) ?? s.uri),
               suite: s.suite,
               components: s.components,
-              ...(s.signedBy ? { signedBy: s.signedBy } : {}),
+              ...(s.signedBy ? { signedBy: keyLocation(fill(s.signedBy, `sources[${i}].signedBy`) ?? s.signedBy) } : {}),
             })),
             arch: arch.go,
             packages: uniquePackages,

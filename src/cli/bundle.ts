@@ -15,7 +15,7 @@ import { packIso, packSplit, parseSize, unpackBundle } from '../bundle/pack.ts';
 import { planBundle, renderPlan } from '../bundle/plan.ts';
 import { fingerprint, parsePrivateKey, parsePublicKey } from '../bundle/sign.ts';
 import { DEFAULT_VERIFY_CONCURRENCY, verifyBundle } from '../bundle/verify.ts';
-import { BundleSpec, KernelRelease } from '../config/bundle-spec.ts';
+import { BundleSpec, KernelRelease, MirrorsFile, withMirrors } from '../config/bundle-spec.ts';
 import { loadYamlFile } from '../config/load.ts';
 import { parseYaml } from '../config/parse.ts';
 import { Lock } from '../config/lock.ts';
@@ -113,6 +113,8 @@ interface BuildFlags extends OutputFlags {
   dryRun?: boolean;
   concurrency: number;
   kernel: string[];
+  mirrors?: string;
+  partial?: boolean;
 }
 
 async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
@@ -122,7 +124,8 @@ async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
   const chunkSize = flags.split ? parseSize(flags.split) : undefined;
   const lockText = await readText(at(flags.lock), 'lock');
   const lock = parseYaml(lockText, flags.lock, Lock);
-  const loaded = await loadYamlFile(at(flags.spec), BundleSpec);
+  const fromSpec = await loadYamlFile(at(flags.spec), BundleSpec);
+  const loaded = flags.mirrors ? withMirrors(fromSpec, await loadYamlFile(at(flags.mirrors), MirrorsFile)) : fromSpec;
   for (const k of flags.kernel)
     if (!KernelRelease.safeParse(k).success) throw new UserError(`--kernel ${JSON.stringify(k)}: must be a kernel release as \`uname -r\` prints it`);
   const spec = flags.kernel.length > 0 ? { ...loaded, kernels: flags.kernel } : loaded;
@@ -156,6 +159,7 @@ async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
       sources: defaultSources,
       concurrency: flags.concurrency,
       toolVersion: TOOL_VERSION,
+      partial: flags.partial === true,
     },
     state,
   );
@@ -206,6 +210,7 @@ export function registerBundleCommands(program: Command, ctx: CommandContext): v
       .requiredOption('--spec <file>', 'bundle spec (bundles/*.yaml)')
       .option('--out <dir>', 'bundle directory (with --split: the directory for the chunks)')
       .option('--cache <dir>', 'persistent download cache (default ~/.cache/ferry)')
+      .option('--mirrors <file>', "the site's mirrors (kind: Mirrors; the spec's mirrors: and registries: sections), laid over the spec's")
       .option('--since <manifest>', "previous bundle's manifest.yaml: build a delta with only what changed")
       .option('--sign-key <file>', 'ed25519 private key (ferry key generate) to sign the manifest')
       .option('--split <size>', 'write the bundle as tar chunks of SIZE (e.g. 3900M for FAT32)')
@@ -213,6 +218,7 @@ export function registerBundleCommands(program: Command, ctx: CommandContext): v
       .option('--ferry-binary <file>', 'the ferry executable to carry as bin/ferry (default: this executable, or dist/ferry built from this checkout)')
       .option('--no-ferry-binary', 'carry no bin/ferry')
       .option('--dry-run', 'print what would be fetched from where (after mirrors), fetch nothing')
+      .option('--partial', 'allow a bundle that lacks parts of the lock (add-on or test bundles; install refuses it); a wrong version is still refused')
       .option('--kernel <release>', "a GPU node's exact kernel (uname -r); repeat for each; overrides the spec's kernels", (v: string, all: string[]) => [...all, v], [] as string[])
       .option('--concurrency <n>', 'downloads at once', positiveInt, 4),
   ).action((flags: BuildFlags) => build(ctx, flags));

@@ -17,8 +17,24 @@ export const ElRepo = z
   .strict();
 
 export const DebSource = z
-  .object({ uri: templ, suite: z.string().min(1), components: z.array(z.string().min(1)).min(1), signedBy: templ.optional() })
-  .strict();
+  .object({
+    uri: templ,
+    /** A suite, or a path ending in `/` for a flat repository (pkgs.k8s.io, NVIDIA's), which takes no components. */
+    suite: z.string().min(1),
+    components: z.array(z.string().min(1)).default([]),
+    /** The key the repository is signed with: a keyring path on the build host, or an http(s) URL (fetched through
+     * the mirrors, as the repository's own instructions fetch it). */
+    signedBy: templ.optional(),
+  })
+  .strict()
+  .refine((s) => s.suite.endsWith('/') || s.components.length > 0, { message: 'a suite needs components (a flat repository\'s suite ends in /)' });
+
+/** Include the entry only when each named lock value matches (`*`: the lock has one at all), e.g. `{ cniName: calico }`. */
+const when = z.record(z.string(), z.string()).optional();
+
+/** An OS package: a name template (`containerd.io={cri}*`, `kubeadm-{kubernetes}`), or one with a `when`. */
+export const PackageEntry = z.union([templ, z.object({ name: templ, when }).strict()]);
+export type PackageEntry = z.infer<typeof PackageEntry>;
 
 export const OsRelease = z
   .object({
@@ -27,14 +43,11 @@ export const OsRelease = z
     /** Debian/Ubuntu: apt sources. */
     sources: z.array(DebSource).optional(),
     /** Package names (templates, e.g. `containerd.io-{cri}`) this release needs beyond the GPU build packages. */
-    packages: z.array(templ).default([]),
+    packages: z.array(PackageEntry).default([]),
   })
   .strict()
   .refine((r) => (r.repos?.length ?? 0) > 0 || (r.sources?.length ?? 0) > 0, { message: 'needs repos (EL) or sources (Debian/Ubuntu)' });
 export type OsRelease = z.infer<typeof OsRelease>;
-
-/** Include the entry only when each named lock value matches (`*`: the lock has one at all), e.g. `{ cniName: calico }`. */
-const when = z.record(z.string(), z.string()).optional();
 
 export const FileSource = z
   .object({
@@ -48,6 +61,9 @@ export const FileSource = z
     sha256: sha256.optional(),
     sha256Url: templ.optional(),
     mode: z.number().int().min(0).max(0o7777).optional(),
+    /** The URL is a .tar.gz release archive: carry only this member of it (e.g. `registry`) as the file. The
+     * checksum is the archive's, as the project publishes it; the member's own is recorded in the manifest. */
+    extract: z.string().regex(/^[A-Za-z0-9._/-]+$/, 'must be a path inside the archive').refine((p) => !p.split('/').includes('..'), 'must not contain ..').optional(),
   })
   .strict()
   .refine((f) => (f.sha256 === undefined) !== (f.sha256Url === undefined), { message: 'give exactly one of sha256 or sha256Url' });
@@ -123,3 +139,30 @@ export const BundleSpec = z
   })
   .strict();
 export type BundleSpec = z.infer<typeof BundleSpec>;
+
+/**
+ * `ferry bundle build --mirrors FILE`: a site's mirrors kept apart from the spec, so one shipped spec serves every
+ * site unchanged. The same two sections as the spec; its entries win over the spec's.
+ */
+export const MirrorsFile = z
+  .object({
+    apiVersion: z.literal('ferry.dev/v1alpha1'),
+    kind: z.literal('Mirrors'),
+    mirrors: BundleSpec.shape.mirrors,
+    registries: BundleSpec.shape.registries,
+  })
+  .strict();
+export type MirrorsFile = z.infer<typeof MirrorsFile>;
+
+/** The spec with a mirrors file laid over it. */
+export function withMirrors(spec: BundleSpec, file: MirrorsFile): BundleSpec {
+  return {
+    ...spec,
+    mirrors: { ...spec.mirrors, ...file.mirrors },
+    registries: {
+      mirrors: { ...spec.registries.mirrors, ...file.registries.mirrors },
+      credentials: [...file.registries.credentials, ...spec.registries.credentials.filter((c) => !file.registries.credentials.some((f) => f.registry === c.registry))],
+      insecure: [...new Set([...spec.registries.insecure, ...file.registries.insecure])],
+    },
+  };
+}

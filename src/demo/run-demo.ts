@@ -115,7 +115,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     (await step('bundle', 'Build the bundle: ferry bundle build', async () => {
       // With the lab, beside its cache (root); without it, bundle build's default (~/.cache/ferry).
       const cache = labWhy ? [] : ['--cache', join(CACHE_DIR, 'demo-bundle-cache')];
-      await ferry(['bundle', 'build', '--lock', files.lock, '--spec', files.spec, '--out', bundleDir, ...cache]);
+      await ferry(['bundle', 'build', '--lock', files.lock, '--spec', files.spec, '--out', bundleDir, ...cache, '--partial']);
       return bundleDir;
     })) &&
     (await step('verify', 'Verify it: ferry bundle verify', async () => {

@@ -20,13 +20,14 @@ import { trustRegistryCa } from '../registry/trust.ts';
 import { LOCAL_REGISTRY } from '../registry/local-name.ts';
 import { REGISTRY_ROOT, REGISTRY_UNIT, renderRegistry } from '../render/registry.ts';
 import { registryCertificateSans, registryHosts } from '../render/node-files.ts';
+import { bundleManifest } from './bundle-manifest.ts';
 import type { Phase, PhaseContext, PhaseTarget } from './phase.ts';
 
 export const RegistryParams = z
   .object({
     port: z.number().int().min(1).max(65535).default(LOCAL_REGISTRY.port),
-    /** The distribution binary inside the bundle. */
-    binary: z.string().default('files/registry'),
+    /** The distribution binary inside the bundle; default: the bundle's `registry` file (component registry). */
+    binary: z.string().optional(),
     /** Where ferry keeps the CA on the admin host. */
     stateDir: z.string().default('.ferry'),
   })
@@ -84,6 +85,17 @@ async function waitForRegistry(name: string, replica: string): Promise<void> {
   });
 }
 
+/** The registry binary's path inside the bundle: the parameter, else the file the spec's `registry` entry carried. */
+export async function registryBinary(ctx: PhaseContext, params: RegistryParams): Promise<string> {
+  if (params.binary) return params.binary;
+  const found = (await bundleManifest(ctx)).artifacts.find((a) => a.kind === 'file' && a.name === 'registry');
+  if (!found)
+    throw new UserError('the bundle carries no registry binary, which the registry phase installs on the control planes', {
+      hint: "add distribution's release archive to the bundle spec's files (component: registry, name: registry, extract: registry), as bundles/gpu-cluster.yaml does",
+    });
+  return found.path;
+}
+
 export const localRegistryPhase: Phase<RegistryParams> = {
   id: 'registry',
   title: 'Local image registry: install, start, seed from the bundle',
@@ -103,7 +115,7 @@ export const localRegistryPhase: Phase<RegistryParams> = {
     const sans = registryCertificateSans({ inventory: ctx.inventory, registry: { name: LOCAL_REGISTRY.name, port: params.port, caPath: NODE_CA_PATH, caPem: ca.certPem } });
     const cert = await issueServerCertificate(new LocalHost(), ca, join(registryCaDir(ctx, params), 'issued'), spec.name, sans);
     ctx.addSecret(cert.keyPem);
-    await host.upload(join(bundle, params.binary), REGISTRY_BINARY, { mode: 0o755 });
+    await host.upload(join(bundle, await registryBinary(ctx, params)), REGISTRY_BINARY, { mode: 0o755 });
     await host.exec(['install', '-d', '-m', '0755', `${REGISTRY_NODE_DIR}/tls`, REGISTRY_ROOT]);
     await host.writeFile(NODE_CA_PATH, ca.certPem, { mode: 0o644 });
     await host.writeFile(TLS_CERT, cert.certPem, { mode: 0o644 });

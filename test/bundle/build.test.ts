@@ -2,7 +2,7 @@
 // images (one copied to where the device plugin's image is expected, reached through a registry mirror), a fixture
 // RPM repo (rpmbuild + createrepo_c, resolved by dnf), and a loopback file server for binaries and manifests.
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
@@ -74,6 +74,8 @@ function input(outDir: string, extra: Partial<BuildInput> = {}): BuildInput {
     sources: { ...defaultSources, gpuBuildPackages: undefined },
     concurrency: 2,
     toolVersion: '0.1.0',
+    // The fixture spec carries a few packages and images, not a cluster: the lock check still refuses wrong versions.
+    partial: true,
     ...extra,
   };
 }
@@ -154,6 +156,18 @@ describe('buildBundle', () => {
     expect(rpmRepo.server.log.filter((l) => l.path.endsWith('.rpm')).length).toBe(rpmFetches);
     expect(state.pruned).toEqual(['files/kubernetes/1.33.13/kubelet.part']);
     await verifyBundle(out, { trustedKey });
+  }, T);
+
+  it('refuses a bundle that does not carry what the lock says, sealing nothing (without --partial)', async () => {
+    const out = join(work, 'not-the-lock');
+    const error = await buildBundle(input(out, { partial: false })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    const message = (error as UserError).message;
+    expect(message).toMatch(/^the bundle does not match the lock:/);
+    expect(message).toMatch(/containerd: the lock wants 2\.0\.8, the bundle has nothing/);
+    expect(message).toMatch(/kubeadm: the lock wants 1\.33\.13, the bundle has nothing/);
+    expect(message).toMatch(/registry: the lock wants the distribution registry binary, the bundle has nothing/);
+    expect(existsSync(join(out, BundleLayout.checksums))).toBe(false);
   }, T);
 
   it('refuses an upstream file whose checksum does not match its .sha256, naming the URL', async () => {

@@ -13,22 +13,23 @@ const debian = parseYaml(read('./fixtures/lock-debian12-cpu.yaml'), 'lock-debian
 const gpuCluster = parseYaml(read('../../bundles/gpu-cluster.yaml'), 'gpu-cluster.yaml', BundleSpec);
 
 describe('planBundle with bundles/gpu-cluster.yaml', () => {
-  it('plans a Rocky 9 GPU stack: EL repos with releasever and basearch, driver packages, kube binaries with .sha256 URLs', () => {
+  it('plans a Rocky 9 GPU stack: EL repos at the lock\'s minor with their keys, kube packages, driver packages, the registry archive', () => {
     const p = planBundle(rocky, gpuCluster, { gpuBuildPackages: gpuBuildPackages(rocky) });
     expect(p.rpm?.releasever).toBe('9');
     expect(p.rpm?.arch).toBe('x86_64');
-    expect(p.rpm?.repos[0]).toEqual({ id: 'baseos', baseurl: 'https://dl.rockylinux.org/pub/rocky/9/BaseOS/x86_64/os/' });
-    expect(p.rpm?.packages).toEqual(expect.arrayContaining(['containerd.io-2.0.8', 'nvidia-container-toolkit', '@nvidia-driver:580-open', 'kernel-devel-5.14.0-427', 'gcc']));
+    expect(p.rpm?.repos[0]).toEqual({ id: 'baseos', baseurl: 'https://dl.rockylinux.org/pub/rocky/9.4/BaseOS/x86_64/os/', gpgkey: 'https://dl.rockylinux.org/pub/rocky/RPM-GPG-KEY-Rocky-9' });
+    expect(p.rpm?.repos.find((r) => r.id === 'kubernetes')).toEqual({ id: 'kubernetes', baseurl: 'https://pkgs.k8s.io/core:/stable:/v1.33/rpm/', gpgkey: 'https://pkgs.k8s.io/core:/stable:/v1.33/rpm/repodata/repomd.xml.key' });
+    expect(p.rpm?.packages).toEqual(expect.arrayContaining(['containerd.io-2.0.8', 'kubeadm-1.33.13', 'kubelet-1.33.13', 'kubectl-1.33.13', 'haproxy', 'keepalived', 'nvidia-container-toolkit', '@nvidia-driver:580-open', 'gcc']));
     expect(p.deb).toBeUndefined();
-    expect(p.files.find((f) => f.name === 'kubeadm')).toEqual({
-      url: 'https://dl.k8s.io/release/v1.33.13/bin/linux/amd64/kubeadm',
-      sha256Url: 'https://dl.k8s.io/release/v1.33.13/bin/linux/amd64/kubeadm.sha256',
-      component: 'kubernetes',
-      version: '1.33.13',
-      name: 'kubeadm',
+    expect(p.files).toEqual([{
+      url: 'https://github.com/distribution/distribution/releases/download/v2.8.3/registry_2.8.3_linux_amd64.tar.gz',
+      sha256Url: 'https://github.com/distribution/distribution/releases/download/v2.8.3/registry_2.8.3_linux_amd64.tar.gz.sha256',
+      component: 'registry',
+      version: '2.8.3',
+      name: 'registry',
       mode: 0o755,
-    });
-    expect(p.files.find((f) => f.component === 'crictl')?.url).toBe('https://github.com/kubernetes-sigs/cri-tools/releases/download/v1.33.0/crictl-v1.33.0-linux-amd64.tar.gz');
+      extract: 'registry',
+    }]);
     expect(p.manifests.map((m) => m.component)).toEqual(['calico', 'nvidia-device-plugin']);
     // The device plugin manifest follows the image version the lock chose.
     expect(p.manifests[1]!.url).toBe('https://raw.githubusercontent.com/NVIDIA/k8s-device-plugin/v0.18.2/deployments/static/nvidia-device-plugin.yml');
@@ -43,19 +44,31 @@ describe('planBundle with bundles/gpu-cluster.yaml', () => {
     expect(planBundle(debian, spec, { gpuDriverInstaller: gpuDriverInstaller(debian) }).skipped).toContain('NVIDIA driver installer: the lock has no NVIDIA driver');
   });
 
-  it('plans a CPU-only Debian 12 stack: apt sources, no GPU packages or manifests, and says what it skipped', () => {
+  it('plans a CPU-only Debian 12 stack: the archive, Docker\'s and pkgs.k8s.io\'s repos with their keys, versioned packages, nothing of the GPU', () => {
     const p = planBundle(debian, gpuCluster);
     expect(p.rpm).toBeUndefined();
-    expect(p.deb).toMatchObject({ arch: 'amd64', sources: [{ uri: 'http://deb.debian.org/debian', suite: 'bookworm' }, { suite: 'bookworm-updates' }] });
-    expect(p.deb?.packages).toContain('containerd');
+    expect(p.deb?.arch).toBe('amd64');
+    expect(p.deb?.sources[0]).toMatchObject({ uri: 'http://deb.debian.org/debian', suite: 'bookworm', signedBy: '/usr/share/keyrings/debian-archive-keyring.gpg' });
+    expect(p.deb?.sources).toContainEqual({ uri: 'https://pkgs.k8s.io/core:/stable:/v1.33/deb/', suite: '/', components: [], signedBy: 'https://pkgs.k8s.io/core:/stable:/v1.33/deb/Release.key' });
+    expect(p.deb?.sources).toContainEqual({ uri: 'https://download.docker.com/linux/debian', suite: 'bookworm', components: ['stable'], signedBy: 'https://download.docker.com/linux/debian/gpg' });
+    // The lock's containerd, not the distribution's (Debian 12 ships 1.6); no toolkit without a GPU.
+    expect(p.deb?.packages).toEqual(expect.arrayContaining(['containerd.io=2.0.8*', 'kubeadm=1.33.13*', 'kubelet=1.33.13*', 'kubectl=1.33.13*', 'haproxy', 'keepalived', 'curl']));
+    expect(p.deb?.packages).not.toContain('containerd');
+    expect(p.deb?.packages).not.toContain('nvidia-container-toolkit');
     expect(p.manifests.map((m) => m.component)).toEqual(['calico']);
   });
 
-  it('applies the spec mirrors (longest prefix wins) to repos, files and their checksum URLs', () => {
-    const spec = { ...gpuCluster, mirrors: { 'https://dl.k8s.io': 'https://art.site/k8s', 'https://dl.rockylinux.org/pub/rocky': 'http://repo.site/rocky', 'https://dl': 'http://x' } };
+  it('leaves containerd.io out of a CRI-O lock (a `when` on the package)', () => {
+    const crio = { ...debian, stack: { ...debian.stack, cri: { name: 'cri-o' as const, version: '1.33.5' } } };
+    expect(planBundle(crio, gpuCluster).deb?.packages.some((p) => p.startsWith('containerd.io'))).toBe(false);
+  });
+
+  it('applies the spec mirrors (longest prefix wins) to repos, keys, files and their checksum URLs', () => {
+    const spec = { ...gpuCluster, mirrors: { 'https://github.com': 'https://art.site/gh', 'https://dl.rockylinux.org/pub/rocky': 'http://repo.site/rocky', 'https://dl': 'http://x', 'https://pkgs.k8s.io': 'http://k8s.site' } };
     const p = planBundle(rocky, spec);
-    expect(p.files[0]).toMatchObject({ url: 'https://art.site/k8s/release/v1.33.13/bin/linux/amd64/kubeadm', sha256Url: 'https://art.site/k8s/release/v1.33.13/bin/linux/amd64/kubeadm.sha256' });
-    expect(p.rpm?.repos[1]?.baseurl).toBe('http://repo.site/rocky/9/AppStream/x86_64/os/');
+    expect(p.files[0]).toMatchObject({ url: 'https://art.site/gh/distribution/distribution/releases/download/v2.8.3/registry_2.8.3_linux_amd64.tar.gz', sha256Url: 'https://art.site/gh/distribution/distribution/releases/download/v2.8.3/registry_2.8.3_linux_amd64.tar.gz.sha256' });
+    expect(p.rpm?.repos[1]).toMatchObject({ baseurl: 'http://repo.site/rocky/9.4/AppStream/x86_64/os/', gpgkey: 'http://repo.site/rocky/RPM-GPG-KEY-Rocky-9' });
+    expect(p.rpm?.repos.find((r) => r.id === 'kubernetes')?.gpgkey).toBe('http://k8s.site/core:/stable:/v1.33/rpm/repodata/repomd.xml.key');
   });
 
   it('refuses a lock whose OS release the spec has no sources for', () => {
@@ -69,7 +82,7 @@ describe('renderPlan', () => {
     const text = renderPlan(planBundle(debian, { ...gpuCluster, nvidiaDriverInstaller: true }));
     expect(text).toMatch(/^bundle gpu-cluster for debian 12 \(linux\/amd64\); manifests point at registry.ferry.internal:5000$/m);
     expect(text).toMatch(/^  http:\/\/deb.debian.org\/debian bookworm main contrib non-free-firmware$/m);
-    expect(text).toMatch(/^  kubernetes\/1.33.13\/kubeadm <- https:\/\/dl.k8s.io\/release\/v1.33.13\/bin\/linux\/amd64\/kubeadm \(sha256 from https:\/\/dl.k8s.io\/.*kubeadm.sha256\)$/m);
+    expect(text).toMatch(/^  registry\/2.8.3\/registry <- https:\/\/github.com\/distribution\/distribution\/releases\/download\/v2.8.3\/registry_2.8.3_linux_amd64.tar.gz \(sha256 from https:\/\/github.com\/.*\.tar\.gz\.sha256\)$/m);
     expect(text).toMatch(/^left out \(1\):\n  NVIDIA driver installer: the lock has no NVIDIA driver$/m);
   });
 });

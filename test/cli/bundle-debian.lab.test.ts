@@ -45,7 +45,7 @@ afterAll(async () => {
 describe('ferry bundle build for Debian 12 (real apt sources)', () => {
   it('builds, splits, verifies the chunks, unpacks and inspects a bundle with the socat .deb and kubeadm', async () => {
     const usb = join(work, 'usb');
-    const b = await ferry('bundle', 'build', '--lock', join(work, 'lock.yaml'), '--spec', join(work, 'spec.yaml'), '--out', usb, '--split', '256k', '--cache', join(work, 'cache'), '--sign-key', join(work, 'keys/ferry.key'), '--json', '--no-ferry-binary');
+    const b = await ferry('bundle', 'build', '--lock', join(work, 'lock.yaml'), '--spec', join(work, 'spec.yaml'), '--out', usb, '--split', '256k', '--cache', join(work, 'cache'), '--sign-key', join(work, 'keys/ferry.key'), '--json', '--no-ferry-binary', '--partial');
     expect(b.code, b.err).toBe(0);
     expect(JSON.parse(b.out).chunks).toBeGreaterThan(1);
     const pub = join(work, 'keys/ferry.pub');

@@ -97,7 +97,7 @@ describe('ferry bundle build, inspect, unpack (no sources needed: a lock without
 
   it('builds a signed bundle, splits it into chunks and writes an ISO; each verifies; inspect reads them', async () => {
     const out = join(work, 'usb');
-    const r = await ferry('bundle', 'build', '--lock', lockPath(), '--spec', specPath(), '--out', out, '--split', '16k', '--iso', join(work, 'b.iso'), '--cache', join(work, 'cache'), '--sign-key', join(work, 'k/ferry.key'), '--json', '--no-ferry-binary');
+    const r = await ferry('bundle', 'build', '--lock', lockPath(), '--spec', specPath(), '--out', out, '--split', '16k', '--iso', join(work, 'b.iso'), '--cache', join(work, 'cache'), '--sign-key', join(work, 'k/ferry.key'), '--json', '--no-ferry-binary', '--partial');
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject({ artifacts: 0, signed: true, iso: join(work, 'b.iso') });
@@ -117,7 +117,7 @@ describe('ferry bundle build, inspect, unpack (no sources needed: a lock without
     // A shell script stands in for the single-executable ferry here.
     const exe = join(work, 'ferry-exe');
     await writeFile(exe, '#!/bin/sh\necho ferry\n');
-    const r = await ferry('bundle', 'build', '--lock', lockPath(), '--spec', specPath(), '--out', join(work, 'plain'), '--cache', join(work, 'cache'), '--ferry-binary', exe);
+    const r = await ferry('bundle', 'build', '--lock', lockPath(), '--spec', specPath(), '--out', join(work, 'plain'), '--cache', join(work, 'cache'), '--ferry-binary', exe, '--partial');
     expect(r.code).toBe(0);
     expect((await stat(join(work, 'plain', BundleLayout.binary))).mode & 0o777).toBe(0o755);
     expect((await ferry('bundle', 'verify', join(work, 'plain'))).code).toBe(0);
@@ -132,8 +132,30 @@ describe('ferry bundle build, inspect, unpack (no sources needed: a lock without
     const r = await ferry('bundle', 'build', '--lock', lock, '--spec', spec, '--dry-run', '--json');
     expect(r.code, r.err).toBe(0);
     const plan = JSON.parse(r.out) as { rpm: { repos: unknown[] }; files: { name: string }[] };
-    expect(plan.rpm.repos).toHaveLength(6);
-    expect(plan.files.map((f) => f.name)).toContain('kubeadm');
+    expect(plan.rpm.repos).toHaveLength(7);
+    expect(plan.files.map((f) => f.name)).toEqual(['registry']);
+  });
+
+  it('--mirrors lays a site\'s mirrors file over the unchanged spec (its entries win), and a bad one exits 2 naming it', async () => {
+    const lock = new URL('../bundle/fixtures/lock-debian12-cpu.yaml', import.meta.url).pathname;
+    const spec = new URL('../../bundles/gpu-cluster.yaml', import.meta.url).pathname;
+    const mirrors = join(work, 'mirrors.yaml');
+    await writeFile(mirrors, [
+      'apiVersion: ferry.dev/v1alpha1', 'kind: Mirrors',
+      'mirrors:', '  https://pkgs.k8s.io: http://127.0.0.1:9/pkgs.k8s.io', '  https://github.com: http://127.0.0.1:9/github.com',
+      'registries:', '  mirrors:', '    registry.k8s.io: http://127.0.0.1:9', '  insecure: [127.0.0.1:9]', '',
+    ].join('\n'));
+    const r = await ferry('bundle', 'build', '--lock', lock, '--spec', spec, '--mirrors', mirrors, '--dry-run', '--json');
+    expect(r.code, r.err).toBe(0);
+    const plan = JSON.parse(r.out) as { deb: { sources: { uri: string; signedBy?: string }[] }; files: { url: string }[]; registries: { mirrors: Record<string, string>; insecure: string[] } };
+    expect(plan.deb.sources).toContainEqual(expect.objectContaining({ uri: 'http://127.0.0.1:9/pkgs.k8s.io/core:/stable:/v1.33/deb/', signedBy: 'http://127.0.0.1:9/pkgs.k8s.io/core:/stable:/v1.33/deb/Release.key' }));
+    expect(plan.deb.sources[0]!.uri).toBe('http://deb.debian.org/debian');
+    expect(plan.files[0]!.url).toMatch(/^http:\/\/127\.0\.0\.1:9\/github\.com\/distribution\//);
+    expect(plan.registries).toMatchObject({ mirrors: { 'registry.k8s.io': 'http://127.0.0.1:9' }, insecure: ['127.0.0.1:9'] });
+    await writeFile(mirrors, 'apiVersion: ferry.dev/v1alpha1\nkind: Mirrors\nmirror: {}\n');
+    const bad = await ferry('bundle', 'build', '--lock', lock, '--spec', spec, '--mirrors', mirrors, '--dry-run');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('mirrors.yaml');
   });
 
   it("--kernel puts each GPU node's exact kernel headers in the plan instead of the lock's series", async () => {

@@ -21,7 +21,7 @@ beforeAll(async () => {
   // A Debian source nothing is fetched from: the spec lists no packages.
   await writeFile(join(work, 'spec.yaml'), 'apiVersion: ferry.dev/v1alpha1\nkind: BundleSpec\nname: with-binary\nos:\n  debian:\n    "12":\n      sources: [{ uri: "http://deb.debian.org/debian", suite: bookworm, components: [main] }]\n');
   bundle = join(work, 'bundle');
-  built = await runFerry('bundle', 'build', '--lock', join(work, 'lock.yaml'), '--spec', join(work, 'spec.yaml'), '--out', bundle, '--cache', join(work, 'cache'));
+  built = await runFerry('bundle', 'build', '--lock', join(work, 'lock.yaml'), '--spec', join(work, 'spec.yaml'), '--out', bundle, '--cache', join(work, 'cache'), '--partial');
   env = { PATH: pathWithoutNode(work), HOME: work };
 }, 180_000);
 
@@ -62,7 +62,7 @@ describe('bin/ferry in every bundle', { timeout: 90_000 }, () => {
   });
 
   it('--no-ferry-binary leaves it out', async () => {
-    const r = await runFerry('bundle', 'build', '--lock', join(work, 'lock.yaml'), '--spec', join(work, 'spec.yaml'), '--out', join(work, 'bare'), '--cache', join(work, 'cache'), '--no-ferry-binary', '--json');
+    const r = await runFerry('bundle', 'build', '--lock', join(work, 'lock.yaml'), '--spec', join(work, 'spec.yaml'), '--out', join(work, 'bare'), '--cache', join(work, 'cache'), '--no-ferry-binary', '--json', '--partial');
     expect(r.code, r.err).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject({ artifacts: 0 });
     expect(await readFile(join(work, 'bare', BundleLayout.manifest), 'utf8')).not.toContain(BundleLayout.binary);

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { InternalError } from '../../errors.ts';
+import { InternalError, UserError } from '../../errors.ts';
+import { fetchSmall } from '../fetch.ts';
 import type { Host } from '../../hosts/host.ts';
 import { LocalHost } from '../../hosts/local.ts';
 import { sh } from '../../hosts/shell.ts';
@@ -53,6 +54,26 @@ export async function privateApt(root: string, sources: readonly DebSource[], ar
   return { dirs: { root, status: dirs.status }, apt: (tool, ...args) => [tool, ...options, ...args] };
 }
 
+/**
+ * Sources whose signed-by is a URL get it fetched into `dir` (armored keys as .asc, binary keyrings as .gpg: apt
+ * tells them apart by the extension), so apt checks the repository against exactly that key.
+ */
+export async function withLocalKeys(sources: readonly DebSource[], dir: string, signal?: AbortSignal): Promise<DebSource[]> {
+  return Promise.all(
+    sources.map(async (s) => {
+      if (!s.signedBy || !/^https?:\/\//.test(s.signedBy)) return s;
+      const key = await fetchSmall(s.signedBy, 'an OpenPGP key', signal);
+      const armored = key.subarray(0, 64).toString('latin1').includes('-----BEGIN PGP PUBLIC KEY BLOCK-----');
+      if (!armored && key[0] !== undefined && (key[0] & 0x80) === 0)
+        throw new UserError(`${displayUrl(s.signedBy)}: not an OpenPGP key (neither armored nor binary)`, { hint: 'check signedBy in the bundle spec' });
+      await mkdir(dir, { recursive: true });
+      const path = join(dir, `${createHash('sha256').update(key).digest('hex').slice(0, 16)}.${armored ? 'asc' : 'gpg'}`);
+      await writeFile(path, key);
+      return { ...s, signedBy: path };
+    }),
+  );
+}
+
 /** Resolve, fetch and write the flat Debian repo for the bundle; one artifact per .deb and per index file. */
 export async function collectDebPackages(options: CollectDebOptions, ctx: SourceContext, host: Host = new LocalHost()): Promise<Artifact[]> {
   const sources = options.sources.map((s) => ({ ...s, uri: applyMirrors(s.uri, options.mirrors) }));
@@ -61,7 +82,7 @@ export async function collectDebPackages(options: CollectDebOptions, ctx: Source
   const work = join(ctx.cacheDir, 'deb', key);
   const task = `deb ${options.osId}-${options.osVersion}/${arch}`;
   ctx.progress({ type: 'start', task });
-  const apt = await privateApt(work, sources, arch);
+  const apt = await privateApt(work, await withLocalKeys(sources, join(work, 'keys'), ctx.signal), arch);
   await host.exec(apt.apt('apt-get', '-q', 'update'));
 
   let unknown = 0;

@@ -31,7 +31,8 @@ export interface CollectRpmOptions {
 
 /** Resolve, fetch and write the RPM repo for the bundle; returns one artifact per RPM and per metadata file. */
 export async function collectRpmPackages(options: CollectRpmOptions, ctx: SourceContext, host: Host = new LocalHost()): Promise<Artifact[]> {
-  const repos = options.repos.map((r) => ({ ...r, baseurl: applyMirrors(r.baseurl, options.mirrors) }));
+  // A repo with a key is checked against it (gpgcheck=1): ferry never bundles a package whose signature fails.
+  const repos = options.repos.map((r) => ({ ...r, baseurl: applyMirrors(r.baseurl, options.mirrors), gpgcheck: r.gpgcheck ?? r.gpgkey !== undefined }));
   const arch = rpmArch(options.arch);
   const key = createHash('sha256')
     .update(JSON.stringify({ repos, releasever: options.releasever, arch }))

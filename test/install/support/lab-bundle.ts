@@ -63,7 +63,7 @@ export async function labBundle(installed: string[]): Promise<{ dir: string; loc
       os: { debian: { '12': { sources: await machineAptSources(), packages } } },
     };
     await writeFile(join(work, 'spec.yaml'), stringify(spec));
-    const b = await runFerry('bundle', 'build', '--lock', join(work, 'lock.yaml'), '--spec', join(work, 'spec.yaml'), '--out', dir, '--cache', join(LAB_CACHE, 'bundle-cache'), '--quiet');
+    const b = await runFerry('bundle', 'build', '--lock', join(work, 'lock.yaml'), '--spec', join(work, 'spec.yaml'), '--out', dir, '--cache', join(LAB_CACHE, 'bundle-cache'), '--quiet', '--partial');
     if (b.code !== 0) throw new Error(`bundle build failed (${b.code}): ${b.err}`);
   }
   await writeFile(lockWithImages, stringify(labLock([{ ref: 'registry.k8s.io/pause:3.10', component: 'kubernetes', critical: true }])));
