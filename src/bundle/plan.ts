@@ -5,6 +5,7 @@ import type { BundleSpec, OsRelease, RegistryCredential } from '../config/bundle
 import type { Lock } from '../config/lock.ts';
 import { applyMirrors, type Mirror } from './http/mirror.ts';
 import { LOCAL_REGISTRY_HOST } from '../registry/local-name.ts';
+import { notInstallable } from './lock-match.ts';
 
 export interface PlannedFile {
   url: string;
@@ -112,6 +113,8 @@ export function planBundle(
   spec: BundleSpec,
   options: { gpuBuildPackages?: readonly string[]; gpuDriverInstaller?: PlannedFile } = {},
 ): BundlePlan {
+  const refused = notInstallable(lock.stack);
+  if (refused) throw new UserError(refused, { hint: 'resolve with --cri containerd, then build again' });
   const vars = templateVariables(lock);
   const skipped: string[] = [];
   const mirrors: Mirror[] = Object.entries(spec.mirrors).map(([prefix, replacement]) => ({ prefix, replacement }));

@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { stringify } from 'yaml';
 import { Lock } from '../config/lock.ts';
+import { notInstallable } from '../bundle/lock-match.ts';
 import { NoStackError, UserError } from '../errors.ts';
 import { explainResolution } from '../matrix/explain.ts';
 import { parseRequest, PIN_COMPONENTS, type RawRequest } from '../matrix/request.ts';
@@ -20,6 +21,7 @@ interface ResolveOptions {
   cgroup?: string;
   arch?: string;
   pin: string[];
+  acceptRisk: string[];
   json?: boolean;
   out?: string;
   matrix?: string;
@@ -38,12 +40,13 @@ export const registerResolve: RegisterCommand = (program, ctx) => {
     .option('--cgroup <version>', 'cgroup hierarchy: v1, v2 or auto (default: auto, the OS default unless a rule needs v2)')
     .option('--arch <arch>', 'amd64 or arm64 (default: amd64)')
     .option('--pin <component=version>', `force a version; repeatable (components: ${PIN_COMPONENTS.join(', ')})`, (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--accept-risk <rule>', "accept one refusal, recorded in the lock: a runc security floor or runc's tested line only (a distribution's runc with backported fixes); repeatable", (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--json', 'print the resolution as JSON')
     .option('--out <file>', 'write the lock file (ferry.lock.yaml), the input of `ferry bundle build`')
     .option('--matrix <dir>', "matrix directory (default: the repo's matrices/)")
     .action(async (opts: ResolveOptions) => {
       const { catalog, digest } = await openMatrix(ctx, opts.matrix);
-      const raw: RawRequest = { os: opts.os, gpu: opts.gpu, k8s: opts.k8s, cri: opts.cri, cni: opts.cni, cgroup: opts.cgroup, arch: opts.arch, pins: opts.pin.length > 0 ? opts.pin : undefined };
+      const raw: RawRequest = { os: opts.os, gpu: opts.gpu, k8s: opts.k8s, cri: opts.cri, cni: opts.cni, cgroup: opts.cgroup, arch: opts.arch, pins: opts.pin.length > 0 ? opts.pin : undefined, acceptRisks: opts.acceptRisk.length > 0 ? opts.acceptRisk : undefined };
       const request = parseRequest(catalog, raw);
       const now = ctx.now();
       const res = resolve(catalog, request, now);
@@ -52,6 +55,12 @@ export const registerResolve: RegisterCommand = (program, ctx) => {
         throw new NoStackError(res.conflicts.map((c) => ({ rules: c.rules, message: `${c.message} [${c.rules.join(', ')}]` })), {
           hint: 'change or drop the pins and flags these rules name; `ferry matrix show rules` explains each rule',
         });
+      }
+      const refused = notInstallable(res.stack);
+      if (refused) {
+        const conflict = { rules: ['ferry-installs-containerd'], message: refused };
+        if (opts.json) ctx.io.stdout.write(`${JSON.stringify({ ok: false, conflicts: [conflict] })}\n`);
+        throw new NoStackError([{ ...conflict, message: `${refused} [ferry-installs-containerd]` }], { hint: 'resolve with --cri containerd (the default); `ferry matrix` still shows which CRI-O releases fit' });
       }
       if (opts.out) {
         const lock = Lock.parse(toLock(catalog, res, { raw, now, matrixDigest: digest }));

@@ -129,7 +129,7 @@ export function pickCrio(catalog: Catalog, kube: KubeEntry, pin: Pin | undefined
 }
 
 /** runc: every security floor met, not older than containerd's tested runc; that runc line, newest patch. */
-export function pickRunc(catalog: Catalog, containerd: ContainerdEntry | null, pin: Pin | undefined, today: string): Picked<RuncEntry> {
+export function pickRunc(catalog: Catalog, containerd: ContainerdEntry | null, pin: Pin | undefined, today: string, accepted: readonly string[] = []): Picked<RuncEntry> {
   const tested = containerd?.testedRuncVer;
   const candidates = catalog.runc
     .filter((r) => pinned(pin, r.branch))
@@ -139,19 +139,23 @@ export function pickRunc(catalog: Catalog, containerd: ContainerdEntry | null, p
       eol: r.eol,
       rank: [tested && r.latestVer.major === tested.major && r.latestVer.minor === tested.minor ? 0 : 1, i],
     }));
-  const choice = choose(candidates, (c) => {
-    const out = runcFloorsFailed(c.version, catalog.runcFloors);
-    const r = containerd ? runcForContainerd(c.version, containerd) : null;
+  const refusals = (version: SemVer) => {
+    const out = runcFloorsFailed(version, catalog.runcFloors);
+    const r = containerd ? runcForContainerd(version, containerd) : null;
     return r ? [...out, r] : out;
-  }, today);
+  };
+  const isAccepted = (c: Conflict) => c.rules.length > 0 && c.rules.every((id) => accepted.includes(id));
+  const choice = choose(candidates, (c) => refusals(c.version).filter((x) => !isAccepted(x)), today);
   if (!choice.ok) return choice;
   const { item: r, version } = choice.chosen;
+  const acceptedNotes = refusals(version).filter(isAccepted).map((c) => `accepted risk (--accept-risk ${c.rules.join(',')}): ${c.message}`);
   const floors = catalog.runcFloors.map((f) => f.id);
   const rules = [pin ? 'pin' : containerd ? 'prefer-tested-runc-line' : 'prefer-newest', ...floors];
   if (containerd) rules.push('runc-min-for-containerd');
   const why = `${pin ? 'pinned' : containerd ? `the runc line containerd ${containerd.latest} was tested with (${containerd.testedRunc}), newest patch` : 'newest runc known'}; carries the fixes for ${catalog.runcFixedCves}`;
   if (choice.endOfLife) rules.push('end-of-life');
-  return { ok: true, value: r, decision: decide('runc', version.version, rules, why, [r]), warnings: eolNote(`runc ${r.branch}`, r.eol, choice.endOfLife), hostChanges: [] };
+  if (acceptedNotes.length > 0) rules.push('accepted-risk');
+  return { ok: true, value: r, decision: decide('runc', version.version, rules, acceptedNotes.length > 0 ? `${why.split(';')[0]}; ${acceptedNotes.join('; ')}` : why, [r]), warnings: [...eolNote(`runc ${r.branch}`, r.eol, choice.endOfLife), ...acceptedNotes], hostChanges: [] };
 }
 
 export interface DriverPick {

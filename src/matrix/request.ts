@@ -20,6 +20,8 @@ export interface RawRequest {
   cgroup?: string | undefined;
   arch?: string | undefined;
   pins?: readonly string[] | undefined;
+  /** Rule ids whose refusal the operator accepts (see ACCEPTABLE_RISKS). */
+  acceptRisks?: readonly string[] | undefined;
 }
 
 /** A pinned version: the line it names ("1.35", "580") and whether a whole version was given. */
@@ -37,6 +39,17 @@ export interface ResolveRequest {
   cgroup: 'v1' | 'v2' | null;
   arch: 'amd64' | 'arm64';
   pins: Partial<Record<PinComponent, Pin>>;
+  /** Refusals the operator accepts: runc security floors and runc-min-for-containerd only. */
+  acceptRisks: readonly string[];
+}
+
+/**
+ * The refusals an operator may accept with --accept-risk: a runc below a security floor or below the runc containerd
+ * was tested with. The case is a distribution's runc that carries backported fixes under an older upstream version
+ * (Debian 12's 1.1.5+ds1-1+deb12u1 fixes CVE-2024-21626, DSA-5615-1). Compatibility rules are never acceptable.
+ */
+export function acceptableRisks(catalog: Catalog): string[] {
+  return [...catalog.runcFloors.map((f) => f.id), 'runc-min-for-containerd'];
 }
 
 const known = (values: Iterable<string>) => [...values].join(', ');
@@ -100,5 +113,13 @@ export function parseRequest(catalog: Catalog, raw: RawRequest): ResolveRequest 
     cgroup: cgroup === 'auto' ? null : (cgroup as 'v1' | 'v2' | null),
     arch,
     pins,
+    acceptRisks: parseAcceptRisks(catalog, raw.acceptRisks ?? []),
   };
+}
+
+function parseAcceptRisks(catalog: Catalog, given: readonly string[]): string[] {
+  const acceptable = acceptableRisks(catalog);
+  for (const id of given)
+    if (!acceptable.includes(id)) throw new UserError(`--accept-risk ${id}: only these refusals can be accepted: ${acceptable.join(', ')}`, { hint: 'compatibility rules cannot be overridden; change the request instead' });
+  return [...new Set(given)].sort();
 }

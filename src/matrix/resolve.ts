@@ -99,7 +99,7 @@ export function createResolver(catalog: Catalog, now: Date): Resolver {
         }
       }
       const runcPin = request.pins.runc;
-      const runc = once('runc', containerd, pinKey(runcPin), null, null, () => pickRunc(catalog, containerd, runcPin, today));
+      const runc = once('runc', containerd, pinKey(runcPin), request.acceptRisks.join(','), null, () => pickRunc(catalog, containerd, runcPin, today, request.acceptRisks));
       if (!runc.ok) {
         fail(runc.conflicts);
         continue;

@@ -30,6 +30,7 @@ export const CODE_RULES = {
   'prefer-tested-runc-line': { effect: 'prefer', description: 'prefer the runc minor containerd was tested with, at its newest patch' },
   'end-of-life': { effect: 'warn', description: 'a chosen component is end-of-life at the resolve date (nothing supported fits)' },
   'unverified-fact': { effect: 'warn', description: 'a decision rests on a matrix fact not yet confirmed from a primary source' },
+  'accepted-risk': { effect: 'warn', description: 'the operator accepted a refusal with --accept-risk (runc security floors and tested line only)' },
   pin: { effect: 'prefer', description: 'the operator forced this choice with --pin (or --k8s)' },
   request: { effect: 'prefer', description: 'taken from the request (--os, --gpu, --cri, --cni, --cgroup)' },
 } as const satisfies Record<string, { effect: RuleEffect; description: string }>;

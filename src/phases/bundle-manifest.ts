@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { BundleLayout } from '../bundle/layout.ts';
 import { parseManifest, type BundleManifest } from '../bundle/manifest.ts';
 import { UserError } from '../errors.ts';
+import { bundleContents, lockMismatches, notInstallable, renderMismatches, type LockMismatch } from '../bundle/lock-match.ts';
 import type { PhaseContext } from './phase.ts';
 
 const KEY = 'bundleManifest';
@@ -20,4 +21,20 @@ export async function bundleManifest(ctx: PhaseContext): Promise<BundleManifest>
   const manifest = parseManifest(text, file);
   ctx.state[KEY] = manifest;
   return manifest;
+}
+
+/**
+ * Refuses, before anything runs, a bundle that does not carry what the lock says for the phase `neededBy` (the same
+ * check `bundle build` makes), and a lock ferry cannot install. The runner calls it from the phase's `check`.
+ */
+export async function checkBundleAgainstLock(ctx: PhaseContext, neededBy: LockMismatch['neededBy']): Promise<void> {
+  const lock = ctx.lock;
+  if (!lock || !ctx.bundleDir) return;
+  const refused = notInstallable(lock.stack);
+  if (refused) throw new UserError(refused, { hint: 'resolve with --cri containerd and build the bundle again' });
+  const manifest = await bundleManifest(ctx);
+  const index = await readFile(join(ctx.bundleDir, BundleLayout.imageIndex), 'utf8').catch(() => undefined);
+  const found = lockMismatches(lock, bundleContents(manifest.artifacts, index)).filter((m) => m.neededBy === neededBy);
+  if (found.length > 0)
+    throw new UserError(`the bundle does not match the lock:\n  ${renderMismatches(found)}`, { hint: 'build the bundle from this lock (ferry bundle build --lock ...), or pass the lock it was built from' });
 }

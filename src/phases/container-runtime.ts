@@ -8,6 +8,7 @@ import { nodeFacts } from './node-facts.ts';
 import { pickFamily } from './os/pick.ts';
 import { installPackages, missingPackages } from './packages.ts';
 import { filesToChange, placeFiles } from './place-files.ts';
+import { checkBundleAgainstLock } from './bundle-manifest.ts';
 import type { Phase, PhaseContext, PhaseTarget } from './phase.ts';
 import { nodeFiles } from './render-inputs.ts';
 
@@ -28,6 +29,7 @@ async function look(target: PhaseTarget, ctx: PhaseContext) {
 export const containerRuntimePhase: Phase = {
   id: 'container-runtime',
   title: 'containerd and runc from the bundle, configured for Kubernetes',
+  check: (ctx) => checkBundleAgainstLock(ctx, 'container-runtime'),
   targets: (ctx) => ctx.inventory.hosts,
   async isDone(target, ctx) {
     const s = await look(target, ctx);

@@ -8,7 +8,7 @@ import { planDriver, NOUVEAU_BLACKLIST, NOUVEAU_BLACKLIST_PATH } from '../gpu/dr
 import { gpuProbeScript, parseGpuProbe } from '../gpu/gpu-facts.ts';
 import { judgeSmi, SMI_QUERY } from '../gpu/smi-verdict.ts';
 import { renderedFile } from '../render/file.ts';
-import { bundleManifest } from './bundle-manifest.ts';
+import { bundleManifest, checkBundleAgainstLock } from './bundle-manifest.ts';
 import { nodeRepoDir } from './bundle-on-node.ts';
 import { nodeFacts } from './node-facts.ts';
 import { pickFamily } from './os/pick.ts';
@@ -57,6 +57,7 @@ function fail(v: { reason: string; hint: string }): never {
 export const gpuDriverPhase: Phase = {
   id: 'gpu-driver',
   title: 'NVIDIA driver for the running kernel, container toolkit, nouveau off',
+  check: (ctx) => checkBundleAgainstLock(ctx, 'gpu-driver'),
   targets: gpuHosts,
   async isDone(target, ctx) {
     const s = await look(target, ctx);

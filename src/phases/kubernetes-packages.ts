@@ -5,6 +5,7 @@ import { requireLock } from './render-inputs.ts';
 import { nodeFacts } from './node-facts.ts';
 import { pickFamily } from './os/pick.ts';
 import { installPackages } from './packages.ts';
+import { checkBundleAgainstLock } from './bundle-manifest.ts';
 import type { Phase, PhaseContext, PhaseTarget } from './phase.ts';
 import { kubeNodes } from './kube/cluster.ts';
 import { KUBE_PACKAGES, kubePackageSpecs, kubeVersionQuery, wrongKubePackages } from './kube/package-versions.ts';
@@ -27,6 +28,7 @@ async function look(target: PhaseTarget, ctx: PhaseContext) {
 export const kubernetesPackagesPhase: Phase = {
   id: KUBE_PACKAGES_PHASE,
   title: 'kubeadm, kubelet and kubectl of the locked version, held',
+  check: (ctx) => checkBundleAgainstLock(ctx, 'kubernetes-packages'),
   targets: (ctx) => kubeNodes(ctx.inventory),
   async isDone(target, ctx) {
     const s = await look(target, ctx);

@@ -20,7 +20,7 @@ import { trustRegistryCa } from '../registry/trust.ts';
 import { LOCAL_REGISTRY } from '../registry/local-name.ts';
 import { REGISTRY_ROOT, REGISTRY_UNIT, renderRegistry } from '../render/registry.ts';
 import { registryCertificateSans, registryHosts } from '../render/node-files.ts';
-import { bundleManifest } from './bundle-manifest.ts';
+import { bundleManifest, checkBundleAgainstLock } from './bundle-manifest.ts';
 import type { Phase, PhaseContext, PhaseTarget } from './phase.ts';
 
 export const RegistryParams = z
@@ -99,6 +99,7 @@ export async function registryBinary(ctx: PhaseContext, params: RegistryParams):
 export const localRegistryPhase: Phase<RegistryParams> = {
   id: 'registry',
   title: 'Local image registry: install, start, seed from the bundle',
+  check: (ctx) => checkBundleAgainstLock(ctx, 'registry'),
   params: RegistryParams,
   targets: (ctx) => registryHosts(ctx.inventory),
   async isDone(target, ctx, params) {

@@ -53,7 +53,7 @@ export interface Phase<P = Record<string, unknown>> {
   /** At most this many hosts at once in a parallel phase (below the run's own bound), e.g. a `with: {batch}`. */
   concurrency?(params: P): number;
   /** Checks the run's inputs before the first phase of the run starts (a refusal that must change nothing). */
-  check?(ctx: PhaseContext, params: P): void;
+  check?(ctx: PhaseContext, params: P): void | Promise<void>;
   /** Read-only check: true when the host already is as run() would leave it. */
   isDone(target: PhaseTarget, ctx: PhaseContext, params: P): Promise<boolean>;
   run(target: PhaseTarget, ctx: PhaseContext, params: P): Promise<void>;

@@ -92,7 +92,17 @@ export async function runPhases(
   const phaseCtx: PhaseContext = ctx.hostFor ? ctx : { ...ctx, hostFor: options.hostFor };
   const known = new Set(plan.map((p) => p.phase.id));
   const reports: PhaseReport[] = [];
-  for (const { phase, params } of plan) if (!selected(phase.id, options, known)) phase.check?.(phaseCtx, params);
+  // Every selected phase checks the run's inputs first; a refusal there changes nothing on any node (exit 7 names
+  // the phase, with the admin host as where it failed).
+  for (const { phase, params } of plan) {
+    if (selected(phase.id, options, known) || !phase.check) continue;
+    try {
+      await phase.check(phaseCtx, params);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      throw new PhaseError(phase.id, new Map([['admin host', error]]), { cause: error });
+    }
+  }
   for (const { phase, params } of plan) {
     const reason = selected(phase.id, options, known);
     if (reason) {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.ts';
-import { BundleSpec } from '../../src/config/bundle-spec.ts';
+import { BundleSpec, type PackageEntry } from '../../src/config/bundle-spec.ts';
 import { Lock } from '../../src/config/lock.ts';
 import { parseYaml } from '../../src/config/parse.ts';
 import { expand, planBundle, renderPlan, templateVariables } from '../../src/bundle/plan.ts';
@@ -58,9 +58,16 @@ describe('planBundle with bundles/gpu-cluster.yaml', () => {
     expect(p.manifests.map((m) => m.component)).toEqual(['calico']);
   });
 
-  it('leaves containerd.io out of a CRI-O lock (a `when` on the package)', () => {
+  it('refuses a CRI-O lock, which no install phase can install yet', () => {
     const crio = { ...debian, stack: { ...debian.stack, cri: { name: 'cri-o' as const, version: '1.33.5' } } };
-    expect(planBundle(crio, gpuCluster).deb?.packages.some((p) => p.startsWith('containerd.io'))).toBe(false);
+    expect(() => planBundle(crio, gpuCluster)).toThrow(/^ferry cannot install CRI-O yet \(the lock asks for cri-o 1\.33\.5\): its install phases set up containerd only$/);
+  });
+
+  it('takes a package with a `when` only where the lock matches it', () => {
+    const packages: PackageEntry[] = ['socat', { name: 'only-gpu', when: { nvidiaDriver: '*' } }, { name: 'only-calico', when: { cniName: 'calico' } }];
+    const release = { ...gpuCluster.os.debian!['12']!, packages };
+    const spec: typeof gpuCluster = { ...gpuCluster, os: { debian: { '12': release } } };
+    expect(planBundle(debian, spec).deb?.packages).toEqual(['socat', 'only-calico']);
   });
 
   it('applies the spec mirrors (longest prefix wins) to repos, keys, files and their checksum URLs', () => {

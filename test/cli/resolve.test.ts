@@ -33,13 +33,20 @@ describe('ferry resolve', () => {
     expect(r.err).toBe('');
   });
 
+  it('refuses a CRI-O stack, which ferry cannot install yet, and writes no lock', async () => {
+    const r = await ferry('resolve', '--os', 'rhel-8.10', '--gpu', 'v100', '--cri', 'cri-o', '--k8s', '1.33', '--out', 'crio.lock.yaml');
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/ferry cannot install CRI-O yet \(the lock asks for cri-o 1\.33\.7\): its install phases set up containerd only \[ferry-installs-containerd\]/);
+    await expect(readFile(join(dir, 'crio.lock.yaml'))).rejects.toThrow(/ENOENT/);
+  });
+
   it('writes a lock that parses with the Lock schema (issue example 2)', async () => {
-    const r = await ferry('resolve', '--os', 'rhel-8.10', '--gpu', 'v100', '--cri', 'cri-o', '--k8s', '1.33', '--out', 'ferry.lock.yaml');
+    const r = await ferry('resolve', '--os', 'rhel-8.10', '--gpu', 'v100', '--k8s', '1.33', '--out', 'ferry.lock.yaml');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/wrote ferry\.lock\.yaml/);
     const lock = Lock.parse(parse(await readFile(join(dir, 'ferry.lock.yaml'), 'utf8')));
     expect(lock.resolvedAt).toBe('2026-11-23T09:30:00.000Z');
-    expect(lock.stack.cri).toEqual({ name: 'cri-o', version: '1.33.7' });
+    expect(lock.stack.cri).toEqual({ name: 'containerd', version: '2.0.8' });
     expect(lock.stack.nvidiaDriver).toEqual({ branch: '580', version: '580.126.18', kernelModule: 'proprietary' });
     expect(lock.matrixDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(lock.images.filter((i) => i.critical).map((i) => i.ref)).toEqual([

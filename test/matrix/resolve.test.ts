@@ -137,6 +137,35 @@ describe('resolve refuses what cannot work, citing the rules', () => {
   });
 });
 
+describe('--accept-risk', () => {
+  // Debian 12's runc is 1.1.5+ds1-1+deb12u1, with the CVE-2024-21626 fix backported (DSA-5615-1): a site that runs it
+  // accepts the floors by name, and the lock says so.
+  const raw: RawRequest = { os: 'debian-12', k8s: '1.33', pins: ['containerd=2.1.9', 'runc=1.1.5'] };
+  const all = ['runc-cve-2024-21626', 'runc-cve-2025-52565', 'runc-min-for-containerd'];
+
+  it('turns exactly the accepted runc refusals into warnings and decision notes', () => {
+    const res = resolveRaw(catalog, { ...raw, acceptRisks: all });
+    if (!res.ok) throw new Error(res.conflicts.map((c) => c.message).join('; '));
+    expect(res.stack.runc).toBe('1.1.5');
+    const runc = res.decisions.find((d) => d.component === 'runc')!;
+    expect(runc.rules).toContain('accepted-risk');
+    expect(runc.why).toMatch(/accepted risk \(--accept-risk runc-cve-2024-21626\): runc 1\.1\.5 lacks the fix for CVE-2024-21626/);
+    expect(res.warnings.filter((w) => w.startsWith('accepted risk'))).toHaveLength(3);
+  });
+
+  it('still refuses what was not accepted', () => {
+    const res = resolveRaw(catalog, { ...raw, acceptRisks: ['runc-cve-2024-21626'] });
+    expect(res.ok).toBe(false);
+    if (res.ok) return;
+    expect(res.conflicts.flatMap((c) => c.rules)).toEqual(expect.arrayContaining(['runc-cve-2025-52565', 'runc-min-for-containerd']));
+    expect(res.conflicts.flatMap((c) => c.rules)).not.toContain('runc-cve-2024-21626');
+  });
+
+  it('refuses to accept a compatibility rule', () => {
+    expect(() => parseRequest(catalog, { os: 'debian-12', acceptRisks: ['cni-kernel-min'] })).toThrow(/only these refusals can be accepted: runc-cve-2024-21626, runc-cve-2025-52565, runc-min-for-containerd/);
+  });
+});
+
 describe('resolve and the date', () => {
   it('prefers supported releases, and falls back to an end-of-life one with a warning when nothing supported fits', () => {
     const early = resolveRaw(catalog, { os: 'debian-12', k8s: '1.35' }, new Date('2026-10-01T00:00:00Z'));

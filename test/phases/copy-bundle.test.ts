@@ -17,7 +17,7 @@ describe('copy-bundle', () => {
   });
 
   it('uploads only the files the node lacks, checks them again, and counts the bytes', async () => {
-    const ctx = phaseContext('debian', { hosts: ['cp-1'] });
+    const ctx = phaseContext('debian', { hosts: ['cp-1'], plainBundle: true });
     const host = new FakeHost('cp-1', [
       { command: CHECK, exitCode: 1, stdout: 'packages/debian-12/amd64/Packages: FAILED\nfiles/kubernetes/1.33.4/kubeadm: FAILED open or read\n', stderr: 'sha256sum: WARNING: 1 computed checksum did NOT match', readOnly: true, times: 2 },
       { command: 'mkdir -p -- /var/lib/ferry/bundle/files/kubernetes/1.33.4 /var/lib/ferry/bundle/packages/debian-12/amd64' },
@@ -36,7 +36,7 @@ describe('copy-bundle', () => {
   });
 
   it('is done when every file checks out, and never carries images to every node', async () => {
-    const ctx = phaseContext('debian', { hosts: ['cp-1'] });
+    const ctx = phaseContext('debian', { hosts: ['cp-1'], plainBundle: true });
     const host = new FakeHost('cp-1', [{ command: CHECK, exitCode: 0, readOnly: true }]);
     expect(await copyBundlePhase.isDone({ spec: ctx.inventory.hosts[0]!, host }, ctx, DIRECT)).toBe(true);
     expect(host.calls[0]!.stdin).not.toContain('images/');

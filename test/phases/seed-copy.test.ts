@@ -81,7 +81,7 @@ describe('seed server and fetcher', () => {
 
 describe('copy-bundle in seed mode', () => {
   it('copies to the seed only, then each other node fetches from the seed, and the server is stopped by PID', async () => {
-    const ctx = phaseContext('debian', { hosts: ['cp-1', 'cp-2'] });
+    const ctx = phaseContext('debian', { hosts: ['cp-1', 'cp-2'], plainBundle: true });
     const [cp1, cp2] = ctx.inventory.hosts as [never, never];
     const seed = new FakeHost('cp-1', [
       { command: CHECK, exitCode: 1, stdout: lacking, readOnly: true },
@@ -110,7 +110,7 @@ describe('copy-bundle in seed mode', () => {
   });
 
   it('names the node whose fetch failed and still stops the server', async () => {
-    const ctx = phaseContext('debian', { hosts: ['cp-1', 'cp-2'] });
+    const ctx = phaseContext('debian', { hosts: ['cp-1', 'cp-2'], plainBundle: true });
     const [cp1, cp2] = ctx.inventory.hosts as [never, never];
     const seed = new FakeHost('cp-1', [
       { command: PYTHON, stdout: '/usr/bin/python3\n', readOnly: true },
@@ -129,7 +129,7 @@ describe('copy-bundle in seed mode', () => {
   });
 
   it('does nothing after the hosts when every node already has the files', async () => {
-    const ctx = phaseContext('debian', { hosts: ['cp-1', 'cp-2'] });
+    const ctx = phaseContext('debian', { hosts: ['cp-1', 'cp-2'], plainBundle: true });
     const [cp1, cp2] = ctx.inventory.hosts as [never, never];
     const seed = new FakeHost('cp-1');
     const other = new FakeHost('cp-2', [{ command: CHECK, exitCode: 0, readOnly: true }]);
