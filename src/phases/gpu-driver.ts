@@ -78,8 +78,8 @@ export const gpuDriverPhase: Phase = {
     if (changed.length > 0 && plan.initramfs) await host.exec(plan.initramfs, { timeoutMs: 600_000 });
     await host.exec(['systemctl', 'enable', '--now', PERSISTENCED_UNIT]);
     const r = await smi(target, false);
-    // Exit 0 with no output is only a dry run's answer (a real nvidia-smi prints a line per GPU, or fails).
-    if (r.exitCode === 0 && r.stdout.trim() === '' && r.stderr.trim() === '') return;
+    // A dry-run host marks what it only recorded; any real answer is judged, an empty one included.
+    if (r.recorded) return;
     const verdict = judgeSmi(target.spec.name, r, plan.branch, s.loaded);
     if (!verdict.ok) fail(verdict);
   },
