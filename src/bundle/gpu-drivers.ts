@@ -2,7 +2,7 @@
 // alternative its repositories resolve), recorded in the signed manifest (`gpuDrivers`), and read back by install's
 // preflight and gpu-driver phase so both use the decision the build made. Pure but for the caller's resolve.
 import { UserError } from '../errors.ts';
-import type { Lock } from '../config/lock.ts';
+import type { Stack } from '../config/lock.ts';
 import type { DriverKind } from '../gpu/driver-packages.ts';
 import type { Artifact } from './artifact.ts';
 import type { BundleManifest } from './manifest.ts';
@@ -68,7 +68,7 @@ export function gpuDriverChoices(sets: readonly GpuKernelSet[], artifacts: reado
  * How the bundle carries the driver for `kernel`: its manifest's record, else (a bundle built before the record)
  * what its packages show; undefined when it carries neither a precompiled module nor the headers for it.
  */
-export function carriedDriver(manifest: BundleManifest, lock: Pick<Lock, 'stack'>, kernel: string): GpuDriverChoice | undefined {
+export function carriedDriver(manifest: BundleManifest, lock: { stack: Pick<Stack, 'os' | 'nvidiaDriver'> }, kernel: string): GpuDriverChoice | undefined {
   const recorded = manifest.gpuDrivers?.find((c) => c.kernel === kernel);
   if (recorded) return recorded;
   return gpuDriverChoices(kernelDriverSets(lock, [kernel]), manifest.artifacts)[0];

@@ -3,7 +3,7 @@
 // the gate (doctor's checks and probes, src/phases/doctor-gate.ts) may stop the install (see docs/install.md).
 import { carriedDriver } from '../bundle/gpu-drivers.ts';
 import type { BundleManifest } from '../bundle/manifest.ts';
-import type { Lock } from '../config/lock.ts';
+import type { Stack } from '../config/lock.ts';
 import { UserError } from '../errors.ts';
 import { bundleManifest } from './bundle-manifest.ts';
 import { gatherNodeFacts, rememberNodeFacts } from './node-facts.ts';
@@ -21,7 +21,7 @@ export function matchesLockOs(facts: NodeFacts, lockOs: { id: string; version: s
  * Why a GPU node cannot get the driver from this bundle: its running kernel has neither a precompiled module nor the
  * headers DKMS needs in the bundle. Undefined when it can (or the lock has no NVIDIA driver).
  */
-export function gpuKernelRefusal(host: string, kernel: string, lock: Pick<Lock, 'stack'>, manifest: BundleManifest): UserError | undefined {
+export function gpuKernelRefusal(host: string, kernel: string, lock: { stack: Pick<Stack, 'os' | 'nvidiaDriver'> }, manifest: BundleManifest): UserError | undefined {
   if (lock.stack.nvidiaDriver === null || carriedDriver(manifest, lock, kernel)) return undefined;
   const carried = manifest.gpuDrivers?.map((c) => c.kernel) ?? [];
   return new UserError(

@@ -86,7 +86,8 @@ export function parseDnfProblems(output: string): DnfProblems {
     const line = raw.trim();
     const provides = /nothing provides (.+?) needed by (\S+)/.exec(line);
     const noMatch = /^No match for argument: (\S+)/.exec(line);
-    const noModule = /^missing groups or modules: (\S+)/.exec(line);
+    // dnf 4.14: `Module or Group 'nvidia-driver:580-open-gpu' is not available.` (test/fixtures/dnf/module-not-available.txt)
+    const noModule = /^Module or Group '([^']+)' is not available/.exec(line);
     const signature = /^(Package \S+ is not signed|Public key for \S+ is not installed|.*not correct for this package|.*: digests SIGNATURES NOT OK)/.exec(line);
     if (provides) problems.nothingProvides.push({ what: provides[1]!, neededBy: provides[2]! });
     else if (signature) problems.signature.push(signature[1]!);
