@@ -16,6 +16,8 @@ import { walk } from './observe.ts';
 import { planBundle, type BundlePlan, type PlannedFile } from './plan.ts';
 import { fetchText } from './fetch.ts';
 import type { FileSpec } from './sources/files.ts';
+import type { GpuKernelSet } from './sources/gpu-packages.ts';
+import { gpuDriverChoices } from './gpu-drivers.ts';
 import type { Credentials } from '../registry-client/client.ts';
 import { formatImageReference, parseImageReference } from '../registry-client/reference.ts';
 import { sealBundle } from './seal.ts';
@@ -32,7 +34,7 @@ export interface BundleSources {
   rpm?: (options: NonNullable<BundlePlan['rpm']> & { osId: string; osVersion: string }, ctx: SourceContext) => Promise<Artifact[]>;
   deb?: (options: NonNullable<BundlePlan['deb']> & { osId: string; osVersion: string }, ctx: SourceContext) => Promise<Artifact[]>;
   files?: (options: { files: FileSpec[] }, ctx: SourceContext) => Promise<Artifact[]>;
-  gpuBuildPackages?: (lock: Lock, kernels: readonly string[]) => string[];
+  gpuDriverSets?: (lock: Lock, kernels: readonly string[]) => GpuKernelSet[];
   gpuDriverInstaller?: (lock: Lock) => FileSpec | undefined;
 }
 
@@ -51,6 +53,8 @@ export interface BuildInput {
   now: Date;
   env: Readonly<Record<string, string | undefined>>;
   sources: BundleSources;
+  /** The OS versions the matrix knows for the lock's distro: an EL minor with a newer one is read from the vault. */
+  knownOsVersions?: readonly string[];
   concurrency: number;
   toolVersion: string;
   signal?: AbortSignal;
@@ -142,6 +146,15 @@ async function claimDir(dir: string, cacheDir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
 }
 
+/** The plan a build (and `--dry-run`) works from: lock, spec, the GPU driver sets and the matrix's OS versions. */
+export function planFromInput(input: Pick<BuildInput, 'lock' | 'spec' | 'sources' | 'knownOsVersions'>): BundlePlan {
+  return planBundle(input.lock, input.spec, {
+    gpuDriverSets: input.sources.gpuDriverSets?.(input.lock, input.spec.kernels),
+    gpuDriverInstaller: input.sources.gpuDriverInstaller?.(input.lock),
+    knownOsVersions: input.knownOsVersions ?? [],
+  });
+}
+
 /** The steps of one build, in order; `state` fills as they run. */
 export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
   const workDir = input.since ? join(input.cacheDir, 'delta-staging', input.spec.name) : input.outDir;
@@ -161,10 +174,7 @@ export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
     {
       title: 'Plan the bundle from the lock and the spec',
       run: async () => {
-        state.plan = planBundle(input.lock, input.spec, {
-          gpuBuildPackages: input.sources.gpuBuildPackages?.(input.lock, input.spec.kernels),
-          gpuDriverInstaller: input.sources.gpuDriverInstaller?.(input.lock),
-        });
+        state.plan = planFromInput(input);
         await claimDir(workDir, input.cacheDir);
         if (workDir !== input.outDir) await claimDir(input.outDir, input.cacheDir);
         const p = state.plan;
@@ -204,7 +214,7 @@ export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
           run: async (progress) => {
             const p = plan();
             const list = p.rpm ?? p.deb;
-            if (!list || list.packages.length === 0) return 'none';
+            if (!list || (list.packages.length === 0 && list.gpu.length === 0)) return 'none';
             const r = p.rpm
               ? await need(input.sources.rpm, 'RPM package')({ ...p.rpm, ...os() }, ctxFor(progress))
               : await need(input.sources.deb, 'Debian package')({ ...p.deb!, ...os() }, ctxFor(progress));
@@ -278,6 +288,7 @@ export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
         lockText: input.lockText,
         artifacts: state.artifacts,
         base: state.base,
+        gpuDrivers: gpuDriverChoices((plan().rpm ?? plan().deb)?.gpu ?? [], state.artifacts),
         signing: input.signing,
         toolVersion: input.toolVersion,
       });

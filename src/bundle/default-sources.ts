@@ -2,7 +2,7 @@
 import type { BundleSources } from './build.ts';
 import { collectDebPackages } from './sources/deb.ts';
 import { collectFiles } from './sources/files.ts';
-import { gpuBuildPackages, gpuDriverInstaller } from './sources/gpu-packages.ts';
+import { gpuDriverSets, gpuDriverInstaller } from './sources/gpu-packages.ts';
 import { collectImages } from './sources/images.ts';
 import { collectRpmPackages } from './sources/rpm.ts';
 
@@ -12,6 +12,6 @@ export const defaultSources: BundleSources = {
   rpm: collectRpmPackages,
   deb: collectDebPackages,
   files: collectFiles,
-  gpuBuildPackages,
+  gpuDriverSets,
   gpuDriverInstaller,
 };

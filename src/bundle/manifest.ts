@@ -42,6 +42,11 @@ export const BundleManifest = z
     platform: z.string(),
     /** Set in a delta build: the sha256 of the manifest.yaml this bundle was built against. */
     base: z.object({ manifestSha256: sha256Hex, name: z.string(), createdAt: z.string() }).strict().optional(),
+    /** GPU bundles: per node kernel, whether the NVIDIA driver is carried precompiled or as DKMS with the kernel's
+     * headers, and the package that shows it (src/bundle/gpu-drivers.ts); install follows this decision. */
+    gpuDrivers: z
+      .array(z.object({ kernel: z.string(), kind: z.enum(['precompiled', 'dkms']), package: z.string() }).strict())
+      .optional(),
     documents: z.array(ManifestDocument),
     artifacts: z.array(ManifestArtifact),
   })

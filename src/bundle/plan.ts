@@ -6,6 +6,7 @@ import type { Lock } from '../config/lock.ts';
 import { applyMirrors, type Mirror } from './http/mirror.ts';
 import { LOCAL_REGISTRY_HOST } from '../registry/local-name.ts';
 import { notInstallable } from './lock-match.ts';
+import type { GpuKernelSet } from './sources/gpu-packages.ts';
 
 export interface PlannedFile {
   url: string;
@@ -34,8 +35,11 @@ export interface BundlePlan {
   arch: { go: string; rpm: string };
   images: { ref: string; critical: boolean }[];
   registries: { mirrors: Record<string, string>; credentials: RegistryCredential[]; insecure: string[] };
-  rpm?: { repos: { id: string; baseurl: string; gpgkey?: string }[]; releasever: string; arch: string; packages: string[]; closure: BundleSpec['closure'] };
-  deb?: { sources: { uri: string; suite: string; components: string[]; signedBy?: string }[]; arch: string; packages: string[]; closure: BundleSpec['closure'] };
+  /** `gpu`: per GPU node kernel, the driver's package sets, preferred first; the source keeps the first that resolves. */
+  rpm?: { repos: { id: string; baseurl: string; gpgkey?: string }[]; releasever: string; arch: string; packages: string[]; gpu: GpuKernelSet[]; closure: BundleSpec['closure'] };
+  deb?: { sources: { uri: string; suite: string; components: string[]; signedBy?: string }[]; arch: string; packages: string[]; gpu: GpuKernelSet[]; closure: BundleSpec['closure'] };
+  /** EL: the lock's minor is no longer the current one, so repos with a `vault:` URL use it. */
+  vault?: { current: string };
   files: PlannedFile[];
   manifests: PlannedManifest[];
   localRegistry: string;
@@ -62,7 +66,10 @@ export function templateVariables(lock: Lock): Record<string, string | null> {
     nvidiaDriverBranch: s.nvidiaDriver?.branch ?? null,
     arch: go,
     basearch: GO_TO_RPM_ARCH[go] ?? go,
-    releasever: s.os.version.split('.')[0]!,
+    // EL resolves for the lock's minor (9.4), so the exact kernel-devel of a frozen minor is found; {osMajor} is for
+    // repositories that only have majors (EPEL, CUDA, Docker).
+    releasever: s.os.family === 'el' ? s.os.version : s.os.version.split('.')[0]!,
+    osMajor: s.os.version.split('.')[0]!,
     osId: s.os.id,
     osVersion: s.os.version,
     // {imageTag.<last path segment>}: the tag the lock chose for that image, without a leading v (e.g. the device
@@ -107,11 +114,26 @@ function pickRelease(spec: BundleSpec, lock: Lock): OsRelease {
   return release;
 }
 
-/** Turns lock + spec (+ the GPU build packages for the lock's kernel) into what each source must fetch. */
+/**
+ * The newest minor the matrix knows for `version`'s major (e.g. 9.6 for 9.4), when it is newer than `version`;
+ * undefined when `version` is the current minor (or newer than anything known). `known`: the matrix's versions of
+ * the lock's distro.
+ */
+export function newerElMinor(version: string, known: readonly string[]): string | undefined {
+  const [major, minor] = version.split('.').map(Number);
+  if (minor === undefined || Number.isNaN(minor)) return undefined;
+  const newest = known
+    .map((v) => v.split('.').map(Number))
+    .filter(([ma, mi]) => ma === major && mi !== undefined && mi > minor!)
+    .sort((a, b) => b[1]! - a[1]!)[0];
+  return newest ? `${newest[0]}.${newest[1]}` : undefined;
+}
+
+/** Turns lock + spec (+ the GPU driver sets for the nodes' kernels, the OS versions the matrix knows) into what each source must fetch. */
 export function planBundle(
   lock: Lock,
   spec: BundleSpec,
-  options: { gpuBuildPackages?: readonly string[]; gpuDriverInstaller?: PlannedFile } = {},
+  options: { gpuDriverSets?: readonly GpuKernelSet[]; gpuDriverInstaller?: PlannedFile; knownOsVersions?: readonly string[] } = {},
 ): BundlePlan {
   const refused = notInstallable(lock.stack);
   if (refused) throw new UserError(refused, { hint: 'resolve with --cri containerd, then build again' });
@@ -132,8 +154,9 @@ export function planBundle(
     if (name === null) skipped.push(`package ${p}: the lock has no value for it`);
     else packages.push(name);
   });
-  packages.push(...(options.gpuBuildPackages ?? []));
   const uniquePackages = [...new Set(packages)];
+  const gpu = [...(options.gpuDriverSets ?? [])];
+  const current = lock.stack.os.family === 'el' ? newerElMinor(lock.stack.os.version, options.knownOsVersions ?? []) : undefined;
 
   const files: PlannedFile[] = [];
   spec.files.forEach((f, i) => {
@@ -185,14 +208,20 @@ export function planBundle(
     ...(lock.stack.os.family === 'el'
       ? {
           rpm: {
-            repos: (release.repos ?? []).map((r, i) => ({
-              id: r.id,
-              baseurl: mirror(fill(r.baseurl, `repos[${i}].baseurl`) ?? r.baseurl),
-              ...(r.gpgkey ? { gpgkey: keyLocation(fill(r.gpgkey, `repos[${i}].gpgkey`) ?? r.gpgkey) } : {}),
-            })),
+            repos: (release.repos ?? []).map((r, i) => {
+              // An older minor lives in the distribution's vault (Rocky: dl.rockylinux.org/vault/rocky/9.4/, Alma:
+              // vault.almalinux.org/9.4/); the spec says where, per repo.
+              const [template, field] = current && r.vault ? [r.vault, 'vault'] : [r.baseurl, 'baseurl'];
+              return {
+                id: r.id,
+                baseurl: mirror(fill(template, `repos[${i}].${field}`) ?? template),
+                ...(r.gpgkey ? { gpgkey: keyLocation(fill(r.gpgkey, `repos[${i}].gpgkey`) ?? r.gpgkey) } : {}),
+              };
+            }),
             releasever: vars.releasever!,
             arch: arch.rpm,
             packages: uniquePackages,
+            gpu,
             closure,
           },
         }
@@ -206,9 +235,11 @@ export function planBundle(
             })),
             arch: arch.go,
             packages: uniquePackages,
+            gpu,
             closure,
           },
         }),
+    ...(current ? { vault: { current } } : {}),
     files,
     manifests,
     localRegistry: LOCAL_REGISTRY_HOST,
@@ -223,9 +254,14 @@ export function renderPlan(plan: BundlePlan): string {
     if (items.length) lines.push('', `${title} (${items.length}):`, ...items.map((i) => `  ${i}`));
   };
   section('images (plus those the manifests name)', plan.images.map((i) => `${i.ref}${i.critical ? ' (critical)' : ''}`));
-  if (plan.rpm) section(`RPM repos for releasever ${plan.rpm.releasever} ${plan.rpm.arch}`, plan.rpm.repos.map((r) => `${r.id}: ${r.baseurl}`));
+  const vault = plan.vault ? ` (${plan.os.version} is not the current minor, ${plan.vault.current} is: repos with a vault URL use it)` : '';
+  if (plan.rpm) section(`RPM repos for releasever ${plan.rpm.releasever} ${plan.rpm.arch}${vault}`, plan.rpm.repos.map((r) => `${r.id}: ${r.baseurl}`));
   if (plan.deb) section(`apt sources for ${plan.deb.arch}`, plan.deb.sources.map((s) => `${s.uri} ${s.suite} ${s.components.join(' ')}`));
   section('packages (and their dependency closure)', (plan.rpm ?? plan.deb)?.packages ?? []);
+  section(
+    'NVIDIA driver per GPU node kernel (the first that resolves is carried)',
+    ((plan.rpm ?? plan.deb)?.gpu ?? []).flatMap((k) => [`${k.kernel}:`, ...k.alternatives.map((a, i) => `  ${i === 0 ? '' : 'else '}${a.kind}: ${a.packages.join(' ')}`)]),
+  );
   section('files', plan.files.map((f) => `${f.component}/${f.version}/${f.name} <- ${f.url}${f.sha256 ? '' : ` (sha256 from ${f.sha256Url ?? 'the download itself'})`}`));
   section('manifests', plan.manifests.map((m) => `${m.component}/${m.version}/${m.name} <- ${m.url}`));
   section('left out', plan.skipped);

@@ -19,6 +19,8 @@ export interface SealInput {
   lockText: string;
   artifacts: readonly Artifact[];
   base?: BundleManifest['base'];
+  /** How the NVIDIA driver is carried for each GPU node kernel (src/bundle/gpu-drivers.ts). */
+  gpuDrivers?: BundleManifest['gpuDrivers'];
   signing?: { privateKey: KeyObject; publicPem: string };
   toolVersion: string;
 }
@@ -47,6 +49,7 @@ export async function sealBundle(input: SealInput): Promise<{ manifest: BundleMa
     createdAt,
     platform: input.platform,
     ...(input.base ? { base: input.base } : {}),
+    ...(input.gpuDrivers?.length ? { gpuDrivers: input.gpuDrivers } : {}),
     documents,
     artifacts,
   };

@@ -6,19 +6,20 @@ import type { Command } from 'commander';
 import { UserError, VerifyError } from '../errors.ts';
 import { applyDelta } from '../bundle/apply.ts';
 import type { ProgressEvent } from '../bundle/artifact.ts';
-import { buildSteps, type BuildState } from '../bundle/build.ts';
+import { buildSteps, planFromInput, type BuildState } from '../bundle/build.ts';
 import { defaultSources } from '../bundle/default-sources.ts';
 import { formatBytes, readBundleFile, readBundleManifest, renderSummary, summarize } from '../bundle/inspect.ts';
 import type { Verdict } from '../bundle/judge.ts';
 import { BundleLayout } from '../bundle/layout.ts';
 import { packIso, packSplit, parseSize, unpackBundle } from '../bundle/pack.ts';
-import { planBundle, renderPlan } from '../bundle/plan.ts';
+import { renderPlan } from '../bundle/plan.ts';
 import { fingerprint, parsePrivateKey, parsePublicKey } from '../bundle/sign.ts';
 import { DEFAULT_VERIFY_CONCURRENCY, verifyBundle } from '../bundle/verify.ts';
 import { BundleSpec, KernelRelease, MirrorsFile, withMirrors } from '../config/bundle-spec.ts';
 import { loadYamlFile } from '../config/load.ts';
 import { parseYaml } from '../config/parse.ts';
 import { Lock } from '../config/lock.ts';
+import { loadMatrix } from '../matrix/load.ts';
 import { ferryBinaryForBundle } from '../ship/ferry-binary.ts';
 import type { CommandContext } from './program.ts';
 import { progressMode, runWithProgress } from './progress.ts';
@@ -92,6 +93,12 @@ async function withProgress<T>(ctx: CommandContext, flags: OutputFlags, title: s
   return result as T;
 }
 
+/** The versions the matrix (matrices/os.yaml, or the copy inside the executable) knows for one distro, e.g. rocky. */
+async function matrixOsVersions(distro: string): Promise<string[]> {
+  const { matrix } = await loadMatrix();
+  return matrix.os.releases.filter((r) => r.distros.includes(distro)).map((r) => r.version);
+}
+
 function cacheDirOf(ctx: CommandContext, flag: string | undefined): string {
   if (flag) return resolve(ctx.cwd, flag);
   const base = ctx.env.XDG_CACHE_HOME ?? (ctx.env.HOME ? join(ctx.env.HOME, '.cache') : undefined);
@@ -129,8 +136,9 @@ async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
   for (const k of flags.kernel)
     if (!KernelRelease.safeParse(k).success) throw new UserError(`--kernel ${JSON.stringify(k)}: must be a kernel release as \`uname -r\` prints it`);
   const spec = flags.kernel.length > 0 ? { ...loaded, kernels: flags.kernel } : loaded;
+  const knownOsVersions = await matrixOsVersions(lock.stack.os.id);
   if (flags.dryRun) {
-    const plan = planBundle(lock, spec, { gpuBuildPackages: defaultSources.gpuBuildPackages?.(lock, spec.kernels), gpuDriverInstaller: defaultSources.gpuDriverInstaller?.(lock) });
+    const plan = planFromInput({ lock, spec, sources: defaultSources, knownOsVersions });
     ctx.io.stdout.write(flags.json ? `${JSON.stringify(plan)}\n` : renderPlan(plan));
     return;
   }
@@ -157,6 +165,7 @@ async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
       now: ctx.now(),
       env: ctx.env,
       sources: defaultSources,
+      knownOsVersions,
       concurrency: flags.concurrency,
       toolVersion: TOOL_VERSION,
       partial: flags.partial === true,

@@ -10,8 +10,11 @@ const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment v
 export const ElRepo = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a dnf repo id'),
-    /** May use {releasever} and {basearch}. */
+    /** May use {releasever} (EL: the lock's minor, e.g. 9.4), {osMajor} and {basearch}. */
     baseurl: templ,
+    /** Where this repo keeps minors that are no longer current (e.g. https://dl.rockylinux.org/vault/rocky/{releasever}/...);
+     * used instead of `baseurl` when the matrix knows a newer minor of the lock's major. */
+    vault: templ.optional(),
     gpgkey: templ.optional(),
   })
   .strict();

@@ -1,18 +1,10 @@
 // How a GPU node gets the NVIDIA driver of the lock for the kernel it runs. Pure: node facts, the locked branch and
 // the package names ferry's repository on the node offers in; a plan (precompiled, DKMS) or a refusal out.
 //
-// Package names, by source:
-// - Ubuntu/Debian precompiled (Canonical's linux-restricted-modules, signed for the exact kernel; NVIDIA's GPU
-//   Operator docs "Installing Precompiled and Canonical Signed Drivers on Ubuntu", packages.ubuntu.com):
-//   `linux-modules-nvidia-<B>-server-<uname -r>` (open modules: `linux-modules-nvidia-<B>-server-open-<uname -r>`),
-//   `nvidia-utils-<B>-server` (nvidia-smi), `nvidia-compute-utils-<B>-server` (nvidia-persistenced).
-// - EL 8/9 precompiled (NVIDIA yum-packaging-precompiled-kmod, named in yum-packaging-dkms-nvidia's README): the
-//   `nvidia-driver:<B>` stream with `kmod-nvidia-<driver version>-<kernel version-release without dist>`, e.g.
-//   kmod-nvidia-460.32.03-4.18.0-240.15.1 for kernel 4.18.0-240.15.1.el8_3.x86_64.
-// - DKMS: the driver as bundle/sources/gpu-packages.ts carries it (NVIDIA driver installation guide) plus the
-//   headers of the exact kernel (`kernel-devel-<uname -r>`, `linux-headers-<uname -r>`), gcc, make and dkms.
-// - NVIDIA Container Toolkit: `nvidia-container-toolkit` (both families; it pulls libnvidia-container).
-import { gpuDriverPackages } from '../bundle/sources/gpu-packages.ts';
+// Package names and their sources: src/gpu/driver-packages.ts (shared with the bundle build, so the bundle carries
+// exactly what this installs). NVIDIA Container Toolkit: `nvidia-container-toolkit` (both families; it pulls
+// libnvidia-container).
+import { branchNumber, driverAlternatives, type DriverKind } from './driver-packages.ts';
 import type { Stack } from '../config/lock.ts';
 
 export interface GpuNodeFacts {
@@ -49,52 +41,19 @@ export const NOUVEAU_BLACKLIST_PATH = '/etc/modprobe.d/ferry-blacklist-nouveau.c
 export const NOUVEAU_BLACKLIST = '# Written by ferry: the NVIDIA driver owns the GPUs on this node.\nblacklist nouveau\noptions nouveau modeset=0\n';
 export const CONTAINER_TOOLKIT_PACKAGES = ['nvidia-container-toolkit'];
 
-/** The branch number of `R580`, `580` or `580-open`. */
-export function branchNumber(branch: string): number {
-  return Number(/\d+/.exec(branch)?.[0]);
-}
-
-/** `4.18.0-240.15.1.el8_3.x86_64` → `4.18.0-240.15.1`: the kernel part of NVIDIA's precompiled kmod names. */
-export function elKernelBase(kernel: string): string {
-  return kernel.replace(/\.(x86_64|aarch64|ppc64le)$/, '').replace(/\.el\d+(_\d+)*$/, '');
-}
-
 function initramfsArgv(tool: GpuNodeFacts['initramfs']): string[] | undefined {
   if (tool === 'dracut') return ['dracut', '--force'];
   if (tool === 'update-initramfs') return ['update-initramfs', '-u'];
   return undefined;
 }
 
-function precompiled(node: GpuNodeFacts, driver: NonNullable<Stack['nvidiaDriver']>): { install: string[]; installed: string[]; probe: string } {
-  const b = branchNumber(driver.branch);
-  if (node.family === 'el') {
-    const kmod = `kmod-nvidia-${driver.version}-${elKernelBase(node.kernel)}`;
-    return { install: [`@nvidia-driver:${b}`, kmod, 'nvidia-driver-cuda'], installed: [kmod, 'nvidia-driver-cuda'], probe: kmod };
-  }
-  const modules = `linux-modules-nvidia-${b}-server-${driver.kernelModule === 'open' ? 'open-' : ''}${node.kernel}`;
-  const names = [modules, `nvidia-utils-${b}-server`, `nvidia-compute-utils-${b}-server`];
-  return { install: names, installed: names, probe: modules };
-}
-
-function dkms(node: GpuNodeFacts, stack: Pick<Stack, 'os' | 'nvidiaDriver'>) {
-  const headers = node.family === 'el' ? `kernel-devel-${node.kernel}` : `linux-headers-${node.kernel}`;
-  const driver = gpuDriverPackages({ ...stack, os: { ...stack.os, family: node.family, version: String(node.osMajor) } });
-  const tools = ['gcc', 'make', 'dkms'];
-  const names = driver.filter((p) => !p.startsWith('@'));
-  // rpm lists kernel-devel by name alone; the exact version was required from the repo and is what gets installed.
-  return {
-    install: [headers, ...tools, ...driver],
-    required: [headers, ...tools, ...names],
-    installed: [node.family === 'el' ? 'kernel-devel' : headers, ...tools, ...names],
-  };
-}
-
 /**
  * Picks how the driver reaches this node: a precompiled module for its exact kernel when ferry's repository has
  * one, else DKMS with that kernel's headers, else a refusal that names the kernel, what is missing and the fix.
- * `offered` holds every package name in ferry's repo on the node (EL: also name-version-release.arch of each).
+ * `offered` holds every package name in ferry's repo on the node (EL: also name-version-release.arch of each);
+ * `recorded` is the way the bundle's manifest says it carries the driver for this kernel (gpuDrivers), when it says.
  */
-export function planDriver(node: GpuNodeFacts, stack: Pick<Stack, 'os' | 'nvidiaDriver'>, offered: ReadonlySet<string>): DriverPlan {
+export function planDriver(node: GpuNodeFacts, stack: Pick<Stack, 'os' | 'nvidiaDriver'>, offered: ReadonlySet<string>, recorded?: DriverKind): DriverPlan {
   const driver = stack.nvidiaDriver;
   if (!driver) return { kind: 'refuse', reason: `${node.host} has role gpu but the lock has no NVIDIA driver`, hint: 'resolve the lock with --gpu MODEL' };
   if (node.gpus === 0)
@@ -106,17 +65,20 @@ export function planDriver(node: GpuNodeFacts, stack: Pick<Stack, 'os' | 'nvidia
   const missingToolkit = toolkit.filter((p) => !offered.has(p));
   if (missingToolkit.length > 0)
     return { kind: 'refuse', reason: `ferry's repository on ${node.host} lacks ${missingToolkit.join(', ')} (NVIDIA Container Toolkit)`, hint: 'rebuild the bundle with the NVIDIA Container Toolkit repository in the spec' };
-  const pre = precompiled(node, driver);
-  if (offered.has(pre.probe) && pre.installed.every((p) => offered.has(p)))
-    return { kind: 'precompiled', install: [...pre.install, ...toolkit], installed: [...pre.installed, ...toolkit], ...tail };
-  const d = dkms(node, stack);
-  const missing = d.required.filter((p) => !offered.has(p));
-  if (missing.length === 0) return { kind: 'dkms', install: [...d.install, ...toolkit], installed: [...d.installed, ...toolkit], ...tail };
+  const target = { family: node.family, osMajor: node.osMajor, kernel: node.kernel };
+  const all = driverAlternatives(target, stack);
+  // The bundle recorded which way it carries the driver for this kernel; without a record, the first the repo offers.
+  const alternatives = recorded ? all.filter((a) => a.kind === recorded) : all;
+  const fits = alternatives.find((a) => a.install.filter((p) => !p.startsWith('@')).every((p) => offered.has(p)) && a.installed.every((p) => offered.has(p)));
+  if (fits) return { kind: fits.kind, install: [...fits.install, ...toolkit], installed: [...fits.installed, ...toolkit], ...tail };
+  const pre = all.find((a) => a.kind === 'precompiled');
+  const d = all.find((a) => a.kind === 'dkms')!;
+  const missing = d.install.filter((p) => !p.startsWith('@')).filter((p) => !offered.has(p));
   return {
     kind: 'refuse',
     reason:
       `${node.host} runs kernel ${node.kernel}, and ferry's repository has neither a precompiled NVIDIA ${branch} driver for it ` +
-      `(${pre.probe}) nor what DKMS needs to build one: missing ${missing.join(', ')}`,
+      `${pre ? `(${pre.installed[0]}) ` : ''}nor what DKMS needs to build one: missing ${missing.join(', ')}`,
     hint: `rebuild the bundle for this kernel: ferry bundle build --kernel ${node.kernel} (then copy it and run install again)`,
   };
 }

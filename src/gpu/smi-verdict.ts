@@ -36,7 +36,15 @@ export function judgeSmi(host: string, r: SmiResult, branch: number, loaded: str
     };
   }
   const gpus = parseSmiCsv(r.stdout);
-  if (r.exitCode !== 0 || gpus.length === 0) {
+  if (r.exitCode === 0 && gpus.length === 0) {
+    return {
+      ok: false,
+      reboot: false,
+      reason: `${host}: nvidia-smi exited 0 but listed no GPU${r.stdout.trim() ? `: ${r.stdout.trim().split('\n')[0]}` : ' (empty output)'}`,
+      hint: `on ${host}, check that the GPUs are visible (lspci -d 10de:) and the nvidia module is loaded (lsmod | grep nvidia), then run the same install again`,
+    };
+  }
+  if (r.exitCode !== 0) {
     const said = (r.stderr.trim() || r.stdout.trim() || `exit code ${r.exitCode}`).split('\n')[0];
     return { ok: false, reboot: false, reason: `${host}: nvidia-smi does not answer after the driver install: ${said}`, hint: `look at dmesg and journalctl -k on ${host} for nvidia messages` };
   }

@@ -44,7 +44,7 @@ export class DryRunHost implements Host {
     const shown = redact(line, options.secrets);
     const stdinBytes = options.stdin === undefined ? undefined : Buffer.byteLength(options.stdin);
     this.#o.plan.add({ host: this.name, kind: 'exec', command: shown, ...(stdinBytes === undefined ? {} : { stdinBytes }) });
-    return { host: this.name, command: shown, exitCode: 0, signal: null, stdout: '', stderr: '', durationMs: 0, timedOut: false };
+    return { host: this.name, command: shown, exitCode: 0, signal: null, stdout: '', stderr: '', durationMs: 0, timedOut: false, recorded: true };
   }
 
   async readFile(path: string): Promise<Buffer> {

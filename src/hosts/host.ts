@@ -12,6 +12,8 @@ export interface ExecResult {
   stderr: string;
   durationMs: number;
   timedOut: boolean;
+  /** Set by a dry-run host: the command was recorded, not run, so its (empty) output says nothing about the node. */
+  recorded?: true;
 }
 
 export interface ExecOptions {

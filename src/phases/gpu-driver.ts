@@ -3,6 +3,7 @@
 // blacklisted with the initramfs rebuilt, nvidia-persistenced enabled, the NVIDIA Container Toolkit, and a check
 // that nvidia-smi answers with the locked branch. A reboot is never done here: when an old module holds the GPU
 // the phase fails and says to reboot that node and run again.
+import { carriedDriver } from '../bundle/gpu-drivers.ts';
 import { UserError } from '../errors.ts';
 import { planDriver, NOUVEAU_BLACKLIST, NOUVEAU_BLACKLIST_PATH } from '../gpu/driver-plan.ts';
 import { gpuProbeScript, parseGpuProbe } from '../gpu/gpu-facts.ts';
@@ -34,7 +35,7 @@ async function look(target: PhaseTarget, ctx: PhaseContext) {
   if (!repoDir) throw new UserError(`the bundle has no package repository for ${lock.stack.os.id} ${lock.stack.os.version}`);
   const probe = parseGpuProbe((await host.exec(gpuProbeScript(family.id, repoDir), { readOnly: true })).stdout);
   const node = { host: target.spec.name, family: family.id, osMajor: Number(facts.os.versionId.split('.')[0]), kernel: facts.kernel, machine: facts.machine, gpus: probe.gpus, initramfs: probe.initramfs };
-  const plan = planDriver(node, lock.stack, probe.offered);
+  const plan = planDriver(node, lock.stack, probe.offered, carriedDriver(await bundleManifest(ctx), lock, facts.kernel)?.kind);
   return { family, plan, loaded: probe.loaded };
 }
 
@@ -79,8 +80,8 @@ export const gpuDriverPhase: Phase = {
     if (changed.length > 0 && plan.initramfs) await host.exec(plan.initramfs, { timeoutMs: 600_000 });
     await host.exec(['systemctl', 'enable', '--now', PERSISTENCED_UNIT]);
     const r = await smi(target, false);
-    // Exit 0 with no output is only a dry run's answer (a real nvidia-smi prints a line per GPU, or fails).
-    if (r.exitCode === 0 && r.stdout.trim() === '' && r.stderr.trim() === '') return;
+    // A dry-run host marks what it only recorded; any real answer is judged, an empty one included.
+    if (r.recorded) return;
     const verdict = judgeSmi(target.spec.name, r, plan.branch, s.loaded);
     if (!verdict.ok) fail(verdict);
   },

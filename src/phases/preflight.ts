@@ -1,7 +1,11 @@
 // preflight: reach every node and read the facts later phases need (os-release, kernel, machine, interfaces),
 // refusing a node whose OS is not the one the lock was resolved for. Read-only. Then, once for the whole cluster,
 // the gate (doctor's checks and probes, src/phases/doctor-gate.ts) may stop the install (see docs/install.md).
+import { carriedDriver } from '../bundle/gpu-drivers.ts';
+import type { BundleManifest } from '../bundle/manifest.ts';
+import type { Stack } from '../config/lock.ts';
 import { UserError } from '../errors.ts';
+import { bundleManifest } from './bundle-manifest.ts';
 import { gatherNodeFacts, rememberNodeFacts } from './node-facts.ts';
 import { pickFamily } from './os/pick.ts';
 import type { NodeFacts } from './parse-node-facts.ts';
@@ -11,6 +15,20 @@ import type { Phase, PhaseContext, PhaseTarget } from './phase.ts';
 export function matchesLockOs(facts: NodeFacts, lockOs: { id: string; version: string }): boolean {
   const major = (v: string) => v.split('.')[0];
   return facts.os.id === lockOs.id && major(facts.os.versionId) === major(lockOs.version);
+}
+
+/**
+ * Why a GPU node cannot get the driver from this bundle: its running kernel has neither a precompiled module nor the
+ * headers DKMS needs in the bundle. Undefined when it can (or the lock has no NVIDIA driver).
+ */
+export function gpuKernelRefusal(host: string, kernel: string, lock: { stack: Pick<Stack, 'os' | 'nvidiaDriver'> }, manifest: BundleManifest): UserError | undefined {
+  if (lock.stack.nvidiaDriver === null || carriedDriver(manifest, lock, kernel)) return undefined;
+  const carried = manifest.gpuDrivers?.map((c) => c.kernel) ?? [];
+  return new UserError(
+    `${host} runs kernel ${kernel}, and the bundle carries neither a precompiled NVIDIA ${lock.stack.nvidiaDriver.version} driver nor the kernel headers for it` +
+      (carried.length ? ` (it carries the driver for ${carried.join(', ')})` : ''),
+    { hint: `rebuild the bundle for this kernel: ferry bundle build --lock ferry.lock.yaml --spec SPEC --kernel ${kernel} --out DIR (one --kernel per GPU node kernel)` },
+  );
 }
 
 /** The preflight phase; `gate` runs once over every node after each node's facts were read (doctorGate in install). */
@@ -29,6 +47,11 @@ export function preflightPhase(gate?: (targets: readonly PhaseTarget[], ctx: Pha
         throw new UserError(`${target.spec.name} runs ${facts.os.prettyName}, but the lock was resolved for ${os.id} ${os.version}`, {
           hint: 'resolve and bundle for the OS the nodes run (ferry resolve --os ...)',
         });
+      // Before any node changes: a GPU node whose kernel the bundle has no driver for would fail in gpu-driver.
+      if (ctx.lock && ctx.bundleDir && target.spec.roles.includes('gpu')) {
+        const refusal = gpuKernelRefusal(target.spec.name, facts.kernel, ctx.lock, await bundleManifest(ctx));
+        if (refusal) throw new UserError(`${refusal.message}: ${refusal.hint}`, { hint: refusal.hint });
+      }
       rememberNodeFacts(ctx.state, target.spec.name, facts);
     },
     ...(gate ? { afterAll: (targets: readonly PhaseTarget[], ctx: PhaseContext) => gate(targets, ctx) } : {}),

@@ -71,7 +71,7 @@ function input(outDir: string, extra: Partial<BuildInput> = {}): BuildInput {
     env: {},
     // The fixture RPM repo has no kernel headers or NVIDIA packages, so the GPU build packages are left out here
     // (planBundle's use of them is tested in plan.test.ts).
-    sources: { ...defaultSources, gpuBuildPackages: undefined },
+    sources: { ...defaultSources, gpuDriverSets: undefined },
     concurrency: 2,
     toolVersion: '0.1.0',
     // The fixture spec carries a few packages and images, not a cluster: the lock check still refuses wrong versions.

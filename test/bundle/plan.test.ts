@@ -4,8 +4,8 @@ import { UserError } from '../../src/errors.ts';
 import { BundleSpec, type PackageEntry } from '../../src/config/bundle-spec.ts';
 import { Lock } from '../../src/config/lock.ts';
 import { parseYaml } from '../../src/config/parse.ts';
-import { expand, planBundle, renderPlan, templateVariables } from '../../src/bundle/plan.ts';
-import { gpuBuildPackages, gpuDriverInstaller } from '../../src/bundle/sources/gpu-packages.ts';
+import { expand, newerElMinor, planBundle, renderPlan, templateVariables } from '../../src/bundle/plan.ts';
+import { gpuDriverInstaller, gpuDriverSets } from '../../src/bundle/sources/gpu-packages.ts';
 
 const read = (p: string) => readFileSync(new URL(p, import.meta.url), 'utf8');
 const rocky = parseYaml(read('./fixtures/lock-rocky9-h100.yaml'), 'lock-rocky9-h100.yaml', Lock);
@@ -13,13 +13,24 @@ const debian = parseYaml(read('./fixtures/lock-debian12-cpu.yaml'), 'lock-debian
 const gpuCluster = parseYaml(read('../../bundles/gpu-cluster.yaml'), 'gpu-cluster.yaml', BundleSpec);
 
 describe('planBundle with bundles/gpu-cluster.yaml', () => {
-  it('plans a Rocky 9 GPU stack: EL repos at the lock\'s minor with their keys, kube packages, driver packages, the registry archive', () => {
-    const p = planBundle(rocky, gpuCluster, { gpuBuildPackages: gpuBuildPackages(rocky) });
-    expect(p.rpm?.releasever).toBe('9');
+  it('plans a Rocky 9.4 GPU stack: EL repos for the minor with their keys, kube packages, driver alternatives per node kernel, the registry archive', () => {
+    const kernel = '5.14.0-427.13.1.el9_4.x86_64';
+    const p = planBundle(rocky, gpuCluster, { gpuDriverSets: gpuDriverSets(rocky, [kernel]), knownOsVersions: ['9.3', '9.4'] });
+    expect(p.rpm?.releasever).toBe('9.4');
     expect(p.rpm?.arch).toBe('x86_64');
+    expect(p.rpm?.repos.slice(0, 4).map((r) => r.baseurl)).toEqual([
+      'https://dl.rockylinux.org/pub/rocky/9.4/BaseOS/x86_64/os/',
+      'https://dl.rockylinux.org/pub/rocky/9.4/AppStream/x86_64/os/',
+      'https://dl.fedoraproject.org/pub/epel/9/Everything/x86_64/',
+      'https://download.docker.com/linux/rhel/9/x86_64/stable/',
+    ]);
     expect(p.rpm?.repos[0]).toEqual({ id: 'baseos', baseurl: 'https://dl.rockylinux.org/pub/rocky/9.4/BaseOS/x86_64/os/', gpgkey: 'https://dl.rockylinux.org/pub/rocky/RPM-GPG-KEY-Rocky-9' });
     expect(p.rpm?.repos.find((r) => r.id === 'kubernetes')).toEqual({ id: 'kubernetes', baseurl: 'https://pkgs.k8s.io/core:/stable:/v1.33/rpm/', gpgkey: 'https://pkgs.k8s.io/core:/stable:/v1.33/rpm/repodata/repomd.xml.key' });
-    expect(p.rpm?.packages).toEqual(expect.arrayContaining(['containerd.io-2.0.8', 'kubeadm-1.33.13', 'kubelet-1.33.13', 'kubectl-1.33.13', 'haproxy', 'keepalived', 'nvidia-container-toolkit', '@nvidia-driver:580-open', 'gcc']));
+    expect(p.rpm?.repos.find((r) => r.id === 'cuda')?.baseurl).toBe('https://developer.download.nvidia.com/compute/cuda/repos/rhel9/x86_64/');
+    expect(p.vault).toBeUndefined();
+    expect(p.rpm?.packages).toEqual(expect.arrayContaining(['containerd.io-2.0.8', 'kubeadm-1.33.13', 'kubelet-1.33.13', 'kubectl-1.33.13', 'haproxy', 'keepalived', 'nvidia-container-toolkit']));
+    expect(p.rpm?.packages.some((x) => x.startsWith('kernel-devel'))).toBe(false);
+    expect(p.rpm?.gpu.map((g) => [g.kernel, g.alternatives.map((a) => a.kind)])).toEqual([[kernel, ['precompiled', 'dkms']]]);
     expect(p.deb).toBeUndefined();
     expect(p.files).toEqual([{
       url: 'https://github.com/distribution/distribution/releases/download/v2.8.3/registry_2.8.3_linux_amd64.tar.gz',
@@ -78,13 +89,44 @@ describe('planBundle with bundles/gpu-cluster.yaml', () => {
     expect(p.rpm?.repos.find((r) => r.id === 'kubernetes')?.gpgkey).toBe('http://k8s.site/core:/stable:/v1.33/rpm/repodata/repomd.xml.key');
   });
 
+  it('reads an EL minor that is no longer current from the vault, where the spec names one, and says so', () => {
+    const p = planBundle(rocky, gpuCluster, { knownOsVersions: ['9.4', '9.5', '9.6', '8.10'] });
+    expect(p.vault).toEqual({ current: '9.6' });
+    expect(p.rpm?.releasever).toBe('9.4');
+    expect(p.rpm?.repos.slice(0, 3).map((r) => r.baseurl)).toEqual([
+      'https://dl.rockylinux.org/vault/rocky/9.4/BaseOS/x86_64/os/',
+      'https://dl.rockylinux.org/vault/rocky/9.4/AppStream/x86_64/os/',
+      'https://dl.fedoraproject.org/pub/epel/9/Everything/x86_64/',
+    ]);
+    expect(renderPlan(p)).toMatch(/^RPM repos for releasever 9.4 x86_64 \(9.4 is not the current minor, 9.6 is: repos with a vault URL use it\) \(7\):$/m);
+    const mirrored = planBundle(rocky, { ...gpuCluster, mirrors: { 'https://dl.rockylinux.org/vault/rocky': 'http://repo.site/rocky-vault' } }, { knownOsVersions: ['9.6'] });
+    expect(mirrored.rpm?.repos[0]?.baseurl).toBe('http://repo.site/rocky-vault/9.4/BaseOS/x86_64/os/');
+  });
+
   it('refuses a lock whose OS release the spec has no sources for', () => {
     const lock = { ...rocky, stack: { ...rocky.stack, os: { ...rocky.stack.os, version: '10.0' } } };
     expect(() => planBundle(lock, gpuCluster)).toThrow(/no package sources for rocky 10.0 \(os.el."10"\)/);
   });
 });
 
+describe('newerElMinor', () => {
+  it.each([
+    { name: 'an older minor: the newest of its major', version: '9.4', known: ['9.2', '9.4', '9.6', '9.5', '10.0'], want: '9.6' },
+    { name: 'the newest minor the matrix knows is current', version: '9.6', known: ['9.4', '9.6', '10.0'], want: undefined },
+    { name: 'a minor newer than the matrix is current', version: '9.7', known: ['9.6'], want: undefined },
+    { name: 'minors compare as numbers (8.10 after 8.9)', version: '8.9', known: ['8.9', '8.10'], want: '8.10' },
+    { name: 'a lock without a minor never uses the vault', version: '9', known: ['9.6'], want: undefined },
+  ])('$name', ({ version, known, want }) => expect(newerElMinor(version, known)).toBe(want));
+});
+
 describe('renderPlan', () => {
+  it('lists the driver alternatives per GPU node kernel, preferred first', () => {
+    const text = renderPlan(planBundle(rocky, gpuCluster, { gpuDriverSets: gpuDriverSets(rocky, ['5.14.0-427.13.1.el9_4.x86_64']) }));
+    expect(text).toContain(
+      'NVIDIA driver per GPU node kernel (the first that resolves is carried) (3):\n  5.14.0-427.13.1.el9_4.x86_64:\n    precompiled: @nvidia-driver:580-open-gpu kmod-nvidia-open-580.126.18-5.14.0-427.13.1 nvidia-driver-cuda\n    else dkms: kernel-devel-5.14.0-427.13.1.el9_4.x86_64 ',
+    );
+  });
+
   it('lists every upstream after mirrors, and what was left out', () => {
     const text = renderPlan(planBundle(debian, { ...gpuCluster, nvidiaDriverInstaller: true }));
     expect(text).toMatch(/^bundle gpu-cluster for debian 12 \(linux\/amd64\); manifests point at registry.ferry.internal:5000$/m);

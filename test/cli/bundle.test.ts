@@ -126,14 +126,19 @@ describe('ferry bundle build, inspect, unpack (no sources needed: a lock without
     expect(r.out).toMatch(/NOT signed/);
   });
 
-  it('--dry-run prints the plan for the real gpu-cluster spec and a real lock, fetching nothing', async () => {
+  it('--dry-run of a GPU lock without --kernel is refused with exit 2, naming --kernel and uname -r', async () => {
     const lock = new URL('../bundle/fixtures/lock-rocky9-h100.yaml', import.meta.url).pathname;
     const spec = new URL('../../bundles/gpu-cluster.yaml', import.meta.url).pathname;
-    const r = await ferry('bundle', 'build', '--lock', lock, '--spec', spec, '--dry-run', '--json');
-    expect(r.code, r.err).toBe(0);
-    const plan = JSON.parse(r.out) as { rpm: { repos: unknown[] }; files: { name: string }[] };
-    expect(plan.rpm.repos).toHaveLength(7);
-    expect(plan.files.map((f) => f.name)).toEqual(['registry']);
+    for (const dry of [['--dry-run'], ['--out', join(work, 'no-kernel')]]) {
+      const r = await ferry('bundle', 'build', '--lock', lock, '--spec', spec, ...dry);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain('the lock has NVIDIA driver 580.126.18, which must be built for the exact kernel of each GPU node, and no kernel was named');
+      expect(r.err).toContain('pass --kernel');
+      expect(r.err).toContain('uname -r');
+    }
+    const el8 = await ferry('bundle', 'build', '--lock', lock, '--spec', spec, '--dry-run', '--kernel', '4.18.0-553.el8_10.x86_64');
+    expect(el8.code).toBe(2);
+    expect(el8.err).toContain('4.18.0-553.el8_10.x86_64 is an EL 8 kernel, but the lock is for rocky 9.4');
   });
 
   it('--mirrors lays a site\'s mirrors file over the unchanged spec (its entries win), and a bad one exits 2 naming it', async () => {
@@ -158,15 +163,20 @@ describe('ferry bundle build, inspect, unpack (no sources needed: a lock without
     expect(bad.err).toContain('mirrors.yaml');
   });
 
-  it("--kernel puts each GPU node's exact kernel headers in the plan instead of the lock's series", async () => {
+  it("--dry-run with --kernel prints the plan for the real gpu-cluster spec: the node kernel's driver alternatives, fetching nothing", async () => {
     const lock = new URL('../bundle/fixtures/lock-rocky9-h100.yaml', import.meta.url).pathname;
     const spec = new URL('../../bundles/gpu-cluster.yaml', import.meta.url).pathname;
     const exact = '5.14.0-427.13.1.el9_4.x86_64';
     const r = await ferry('bundle', 'build', '--lock', lock, '--spec', spec, '--dry-run', '--json', '--kernel', exact);
     expect(r.code, r.err).toBe(0);
-    const packages = (JSON.parse(r.out) as { rpm: { packages: string[] } }).rpm.packages;
-    expect(packages).toContain(`kernel-devel-${exact}`);
-    expect(packages.filter((p) => p.startsWith('kernel-devel-'))).toEqual([`kernel-devel-${exact}`]);
+    const plan = JSON.parse(r.out) as { rpm: { repos: unknown[]; releasever: string; packages: string[]; gpu: { kernel: string; alternatives: { kind: string; packages: string[] }[] }[] }; files: { name: string }[] };
+    expect(plan.rpm.repos).toHaveLength(7);
+    expect(plan.rpm.releasever).toBe('9.4');
+    expect(plan.files.map((f) => f.name)).toEqual(['registry']);
+    expect(plan.rpm.gpu).toHaveLength(1);
+    expect(plan.rpm.gpu[0]!.kernel).toBe(exact);
+    expect(plan.rpm.gpu[0]!.alternatives.map((a) => a.kind)).toEqual(['precompiled', 'dkms']);
+    expect(plan.rpm.gpu[0]!.alternatives[1]!.packages).toContain(`kernel-devel-${exact}`);
     expect((await ferry('bundle', 'build', '--lock', lock, '--spec', spec, '--dry-run', '--kernel', 'not a kernel')).code).toBe(2);
   });
 

@@ -6,7 +6,8 @@
 // 5.14.0-427.13.1.el9_4.x86_64, and this lab's 6.18.44-fc-v782.
 import { describe, expect, it } from 'vitest';
 import type { Stack } from '../../src/config/lock.ts';
-import { elKernelBase, planDriver, type DriverPlan, type GpuNodeFacts } from '../../src/gpu/driver-plan.ts';
+import { planDriver, type DriverPlan, type GpuNodeFacts } from '../../src/gpu/driver-plan.ts';
+import { elKernelBase } from '../../src/gpu/driver-packages.ts';
 
 const open580 = { branch: 'R580', version: '580.82.07', kernelModule: 'open' } as const;
 const prop580 = { branch: 'R580', version: '580.82.07', kernelModule: 'proprietary' } as const;

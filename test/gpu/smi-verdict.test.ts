@@ -28,6 +28,12 @@ describe('judgeSmi', () => {
       loaded: undefined, ok: false, reboot: false,
       reason: "gpu-1: nvidia-smi does not answer after the driver install: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.",
     },
+    {
+      name: 'a real nvidia-smi that exits 0 and prints nothing fails (only a dry-run host may answer that way)',
+      r: { exitCode: 0, stdout: '', stderr: '' }, loaded: undefined, ok: false, reboot: false,
+      reason: 'gpu-1: nvidia-smi exited 0 but listed no GPU (empty output)',
+      hint: 'on gpu-1, check that the GPUs are visible (lspci -d 10de:) and the nvidia module is loaded (lsmod | grep nvidia), then run the same install again',
+    },
     { name: 'nvidia-smi missing', r: { exitCode: 127, stdout: '', stderr: 'sh: 1: nvidia-smi: not found\n' }, loaded: undefined, ok: false, reboot: false, reason: 'gpu-1: nvidia-smi does not answer after the driver install: sh: 1: nvidia-smi: not found' },
   ])('$name', ({ name: _name, r, loaded, ...want }) => {
     expect(judgeSmi('gpu-1', r, 580, loaded)).toMatchObject(want);

@@ -26,7 +26,7 @@ describe('DryRunHost', () => {
     await h.exec(sh`echo ${'x y'} > /etc/motd`, { stdin: 'hello' });
     await h.writeFile(target, 'abc', { mode: 0o600 });
     await h.upload(local, '/opt/blob', { mode: 0o755 });
-    expect(r).toMatchObject({ exitCode: 0, stdout: '', timedOut: false, host: 'node1' });
+    expect(r).toMatchObject({ exitCode: 0, stdout: '', timedOut: false, host: 'node1', recorded: true });
     const abc = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'; // sha256("abc"), FIPS 180-2 example
     expect(plan.entries).toEqual([
       { host: 'node1', kind: 'exec', command: `touch ${target}` },

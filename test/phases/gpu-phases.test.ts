@@ -98,6 +98,20 @@ describe('gpu-driver', () => {
     expect(host.mutating().some((c) => /reboot|shutdown|systemctl (reboot|kexec)/.test(c))).toBe(false);
     expect(host.unmet()).toEqual([]);
   });
+  it('fails naming the host when a real nvidia-smi exits 0 and prints nothing (only a dry-run host records that)', async () => {
+    const ctx = debianGpuContext();
+    const host = new FakeHost('gpu-1', [
+      { command: /^echo ==ferry:gpus==/, stdout: probe(PRE), readOnly: true },
+      { command: `sha256sum -- ${BLACKLIST}`, stdout: `${contentDigest(NOUVEAU_BLACKLIST)}  ${BLACKLIST}\n`, readOnly: true },
+      dpkg(PRE),
+      { command: 'systemctl enable --now nvidia-persistenced', readOnly: false },
+      { command: 'nvidia-smi --query-gpu=name,driver_version --format=csv,noheader', exitCode: 0, stdout: '', readOnly: false },
+    ]);
+    await expect(gpuDriverPhase.run(target(ctx, host), ctx, {})).rejects.toThrow(
+      'gpu-1: nvidia-smi exited 0 but listed no GPU (empty output): on gpu-1, check that the GPUs are visible (lspci -d 10de:) and the nvidia module is loaded (lsmod | grep nvidia), then run the same install again',
+    );
+    expect(host.unmet()).toEqual([]);
+  });
 });
 
 describe('gpu-driver on EL', () => {

@@ -93,6 +93,13 @@ export function archiveFileName(p: DebPackage): string {
   return `${p.name}_${p.version.replace(':', '%3a')}_${p.arch}.deb`;
 }
 
+/** The packages a failed apt run could not find, when that is all that went wrong (so another set may resolve). */
+export function aptMissing(output: string): string[] | undefined {
+  const errors = output.split('\n').filter((l) => l.startsWith('E: '));
+  const missing = errors.map((l) => /^E: Unable to locate package (\S+)/.exec(l)?.[1] ?? /^E: Package '([^']+)' has no installation candidate/.exec(l)?.[1]);
+  return missing.length > 0 && missing.every((m) => m !== undefined) ? (missing as string[]) : undefined;
+}
+
 /** The UserError for a failed apt resolution: names packages that do not exist and dependencies that cannot be met. */
 export function aptFailure(output: string): UserError {
   const lines: string[] = [];

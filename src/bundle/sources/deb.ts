@@ -15,7 +15,9 @@ import { linkOrCopy } from '../cache-file.ts';
 import { applyMirrors, displayUrl, type Mirror } from '../http/mirror.ts';
 import { BundleLayout } from '../layout.ts';
 import { mapPool } from '../../util/map-pool.ts';
-import { aptFailure, aptOptions, archiveFileName, debArch, parseAptSimulation, parseInstalledDeb, sourcesList, statusFile, type DebSource } from './deb-plan.ts';
+import { resolveGpuSets } from '../gpu-drivers.ts';
+import type { GpuKernelSet } from './gpu-packages.ts';
+import { aptFailure, aptMissing, aptOptions, archiveFileName, debArch, parseAptSimulation, parseInstalledDeb, sourcesList, statusFile, type DebSource } from './deb-plan.ts';
 import { parseDeb822 } from './deb822.ts';
 import { hashFile } from '../../util/hash.ts';
 
@@ -26,6 +28,8 @@ export interface CollectDebOptions {
   sources: DebSource[];
   arch: string;
   packages: string[];
+  /** Per GPU node kernel, the driver's package sets, preferred first: each kernel gets the first that resolves. */
+  gpu?: GpuKernelSet[];
   /** `full`: against an empty system. `installed`: against the node's packages (`name=version` or `dpkg-query -W` lines). */
   closure: 'full' | { installed: string[] };
   mirrors?: Mirror[];
@@ -96,11 +100,23 @@ export async function collectDebPackages(options: CollectDebOptions, ctx: Source
     unknown = status.unknown.length;
   }
 
-  const sim = await host.exec(apt.apt('apt-get', '-s', '-q', 'install', ...options.packages), { allowFailure: true });
-  if (sim.exitCode !== 0) throw aptFailure(`${sim.stdout}\n${sim.stderr}`);
-  const resolved = parseAptSimulation(sim.stdout);
-  const fetch = await host.exec(apt.apt('apt-get', '-q', '-y', '--download-only', 'install', ...options.packages), { allowFailure: true });
-  if (fetch.exitCode !== 0) throw aptFailure(`${fetch.stdout}\n${fetch.stderr}`);
+  // Each set is simulated and fetched on its own: a kernel's precompiled module and another kernel's DKMS driver may
+  // come from repositories whose packages conflict in one transaction.
+  const fetchSet = async (packages: string[]): Promise<{ ok: true; value: ReturnType<typeof parseAptSimulation> } | { ok: false; missing: string[] }> => {
+    const sim = await host.exec(apt.apt('apt-get', '-s', '-q', 'install', ...packages), { allowFailure: true });
+    if (sim.exitCode !== 0) {
+      const missing = aptMissing(`${sim.stdout}\n${sim.stderr}`);
+      if (missing) return { ok: false, missing };
+      throw aptFailure(`${sim.stdout}\n${sim.stderr}`);
+    }
+    const fetch = await host.exec(apt.apt('apt-get', '-q', '-y', '--download-only', 'install', ...packages), { allowFailure: true });
+    if (fetch.exitCode !== 0) throw aptFailure(`${fetch.stdout}\n${fetch.stderr}`);
+    return { ok: true, value: parseAptSimulation(sim.stdout) };
+  };
+  const base = options.packages.length === 0 ? { ok: true as const, value: [] } : await fetchSet(options.packages);
+  if (!base.ok) throw aptFailure(base.missing.map((m) => `E: Unable to locate package ${m}`).join('\n'));
+  const gpu = await resolveGpuSets(options.gpu ?? [], fetchSet);
+  const resolved = [...new Map([...base.value, ...gpu.flat()].map((p) => [archiveFileName(p), p])).values()];
 
   const repoPath = BundleLayout.packageRepo(options.osId, options.osVersion, arch);
   const repoDir = join(ctx.bundleDir, repoPath);

@@ -1,49 +1,38 @@
-// The OS packages a GPU node needs to build and load the NVIDIA driver of the lock on its exact kernel. Pure.
-//
-// Driver package names follow NVIDIA's driver installation guide ("Kernel Modules", open GPU kernel module
-// installation table, docs.nvidia.com/datacenter/tesla/driver-installation-guide/kernel-modules.html):
-//   EL 8/9:  `dnf module enable nvidia-driver:<branch>-open` + `dnf install nvidia-open` (proprietary: the
-//            `<branch>-dkms` stream + `cuda-drivers`); EL 10 has no module streams, only `nvidia-open`.
-//   Ubuntu/Debian (NVIDIA CUDA apt repo): `nvidia-driver-pinning-<branch>` locks the branch; up to 580 the driver
-//            is `nvidia-open-<branch>` / `cuda-drivers-<branch>`, from 590 the branch leaves the name
-//            (`nvidia-open`, `cuda-drivers`; "Recent Updates: Ubuntu 590 package renames").
+// What a GPU bundle carries for the lock's NVIDIA driver: per exact node kernel, the ways the driver can reach it
+// (src/gpu/driver-packages.ts: precompiled first, DKMS with that kernel's headers second), each as the package names
+// the bundle must resolve; the package source keeps the first its repositories have. Pure.
 import type { Stack } from '../../config/lock.ts';
+import { driverAlternatives, type DriverKind } from '../../gpu/driver-packages.ts';
+import { requireGpuKernels } from '../../gpu/kernel-release.ts';
 import type { FileSpec } from './files.ts';
 
-/** The branch number of `R580`, `580` or `580-open`. */
-function branchNumber(branch: string): number {
-  const n = Number(/\d+/.exec(branch)?.[0]);
-  return Number.isInteger(n) ? n : Number.NaN;
+/** One GPU node kernel and the package sets that would carry the driver for it, preferred first. */
+export interface GpuKernelSet {
+  kernel: string;
+  /** `key`: the package that exists only for this kernel, by which a built bundle shows which one it carries. */
+  alternatives: { kind: DriverKind; key: string; packages: string[] }[];
 }
 
 /**
- * Packages to add to the bundle's OS package list for the lock's GPU driver: headers of each node kernel, compiler,
- * libelf, driver. `kernels` are the nodes' exact `uname -r`; without them, the lock's kernel.
+ * The driver alternatives for each of the nodes' exact kernels (`uname -r`); empty without an NVIDIA driver. A GPU
+ * lock without kernels, or with one of another OS, is refused (src/gpu/kernel-release.ts).
  */
-export function gpuBuildPackages(lock: { stack: Pick<Stack, 'os' | 'kernel' | 'nvidiaDriver'> }, kernels: readonly string[] = []): string[] {
-  const { os, nvidiaDriver: driver } = lock.stack;
-  if (driver === null) return [];
-  const targets = kernels.length > 0 ? [...new Set(kernels)] : [lock.stack.kernel];
-  const build =
-    os.family === 'el'
-      ? [...targets.flatMap((k) => [`kernel-devel-${k}`, `kernel-headers-${k}`]), 'gcc', 'make', 'elfutils-libelf-devel']
-      : [...targets.map((k) => `linux-headers-${k}`), 'build-essential', 'libelf-dev'];
-  return [...build, ...gpuDriverPackages(lock.stack)];
+export function gpuDriverSets(lock: { stack: Pick<Stack, 'os' | 'nvidiaDriver'> }, kernels: readonly string[]): GpuKernelSet[] {
+  return kernelDriverSets(lock, requireGpuKernels(lock.stack, kernels, 'the GPU node kernels (--kernel, or kernels: in the spec)'));
 }
 
-/** The DKMS driver packages of the locked branch as NVIDIA's repositories name them (install's DKMS path uses them too). */
-export function gpuDriverPackages(stack: Pick<Stack, 'os' | 'nvidiaDriver'>): string[] {
-  const { os, nvidiaDriver: driver } = stack;
-  if (driver === null) return [];
-  const branch = branchNumber(driver.branch);
-  const open = driver.kernelModule === 'open';
-  if (os.family === 'el') {
-    if (Number(os.version.split('.')[0]) >= 10) return [open ? 'nvidia-open' : 'cuda-drivers'];
-    return [open ? `@nvidia-driver:${branch}-open` : `@nvidia-driver:${branch}-dkms`, open ? 'nvidia-open' : 'cuda-drivers'];
-  }
-  const named = branch <= 580;
-  const pkg = open ? (named ? `nvidia-open-${branch}` : 'nvidia-open') : named ? `cuda-drivers-${branch}` : 'cuda-drivers';
-  return [`nvidia-driver-pinning-${branch}`, pkg];
+/** The same for kernels already checked (or read off a node). */
+export function kernelDriverSets(lock: { stack: Pick<Stack, 'os' | 'nvidiaDriver'> }, kernels: readonly string[]): GpuKernelSet[] {
+  const { os } = lock.stack;
+  const osMajor = Number(os.version.split('.')[0]);
+  return [...new Set(kernels)].map((kernel) => ({
+    kernel,
+    alternatives: driverAlternatives({ family: os.family, osId: os.id, osMajor, kernel }, lock.stack).map((a) => ({
+      kind: a.kind,
+      key: a.key,
+      packages: [...new Set([...a.install, ...a.bundleExtra])],
+    })),
+  }));
 }
 
 /**

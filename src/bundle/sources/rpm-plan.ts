@@ -71,7 +71,7 @@ export function parseDnfResolved(stdout: string): Nevra[] {
 export interface DnfProblems {
   /** `nothing provides X needed by Y`. */
   nothingProvides: { what: string; neededBy: string }[];
-  /** Requested names no repo has. */
+  /** Requested names no repo has (module streams as `@module:stream`). */
   noMatch: string[];
   /** Signature failures dnf reported for repos with gpgcheck (unsigned package, unknown or wrong key). */
   signature: string[];
@@ -86,13 +86,22 @@ export function parseDnfProblems(output: string): DnfProblems {
     const line = raw.trim();
     const provides = /nothing provides (.+?) needed by (\S+)/.exec(line);
     const noMatch = /^No match for argument: (\S+)/.exec(line);
+    // dnf 4.14: `Module or Group 'nvidia-driver:580-open-gpu' is not available.` (test/fixtures/dnf/module-not-available.txt)
+    const noModule = /^Module or Group '([^']+)' is not available/.exec(line);
     const signature = /^(Package \S+ is not signed|Public key for \S+ is not installed|.*not correct for this package|.*: digests SIGNATURES NOT OK)/.exec(line);
     if (provides) problems.nothingProvides.push({ what: provides[1]!, neededBy: provides[2]! });
     else if (signature) problems.signature.push(signature[1]!);
     else if (noMatch) problems.noMatch.push(noMatch[1]!);
+    else if (noModule) problems.noMatch.push(`@${noModule[1]}`);
     else if (/^(Error|Problem|- )/.test(line) && !/^Error: *$/.test(line) && !/Unable to find a match/.test(line)) problems.other.push(line);
   }
   return problems;
+}
+
+/** The requested names a failed run lacked, when that is all that went wrong (so another package set may resolve). */
+export function onlyMissing(problems: DnfProblems): string[] | undefined {
+  const only = problems.noMatch.length > 0 && problems.nothingProvides.length === 0 && problems.signature.length === 0;
+  return only ? problems.noMatch : undefined;
 }
 
 /** The error for a failed dnf run: names each package and what nothing provides, or which signatures failed. */

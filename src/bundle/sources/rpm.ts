@@ -12,7 +12,9 @@ import { applyMirrors, displayUrl, type Mirror } from '../http/mirror.ts';
 import { BundleLayout } from '../layout.ts';
 import { mapPool } from '../../util/map-pool.ts';
 import { decompressByName, readRepoFile } from './repo-file.ts';
-import { dnfDownloadArgs, dnfFailure, parseDnfProblems, parseDnfResolved, repomdLocation, rpmArch, type RpmRepo } from './rpm-plan.ts';
+import { resolveGpuSets } from '../gpu-drivers.ts';
+import type { GpuKernelSet } from './gpu-packages.ts';
+import { dnfDownloadArgs, dnfFailure, onlyMissing, parseDnfProblems, parseDnfResolved, repomdLocation, rpmArch, type RpmRepo } from './rpm-plan.ts';
 import { formatNevra, subtractInstalled, type Nevra } from './rpm-version.ts';
 import { hashFile } from '../../util/hash.ts';
 
@@ -24,6 +26,9 @@ export interface CollectRpmOptions {
   releasever: string;
   arch: string;
   packages: string[];
+  /** Per GPU node kernel, the driver's package sets, preferred first: each kernel gets the first that resolves, in a
+   * dnf run of its own (two kernels may need two streams of one module, which one transaction cannot enable). */
+  gpu?: GpuKernelSet[];
   /** `full`: against an empty system. `installed`: minus what the node has (NEVRA lines of `rpm -qa`, or names). */
   closure: 'full' | { installed: string[] };
   mirrors?: Mirror[];
@@ -46,11 +51,25 @@ export async function collectRpmPackages(options: CollectRpmOptions, ctx: Source
   const task = `rpm ${options.osId}-${options.osVersion}/${arch}`;
   ctx.progress({ type: 'start', task });
 
-  const argv = dnfDownloadArgs({ configFile, installroot: join(work, 'root'), releasever: options.releasever, arch, repos, downloaddir, packages: options.packages });
-  const run = await host.exec(argv, { allowFailure: true });
-  if (run.exitCode !== 0) throw dnfFailure(parseDnfProblems(`${run.stdout}\n${run.stderr}`), repos);
-  const resolved = parseDnfResolved(run.stdout);
-  if (resolved.length === 0) throw new InternalError(`dnf resolved no packages for ${options.packages.join(' ')}:\n${run.stdout.split('\n').slice(-10).join('\n')}`);
+  // --downloadonly never runs the transaction, so no run leaves module state behind for the next in the installroot.
+  const download = async (packages: string[]): Promise<{ ok: true; value: Nevra[] } | { ok: false; missing: string[] }> => {
+    const argv = dnfDownloadArgs({ configFile, installroot: join(work, 'root'), releasever: options.releasever, arch, repos, downloaddir, packages });
+    const run = await host.exec(argv, { allowFailure: true });
+    if (run.exitCode !== 0) {
+      const problems = parseDnfProblems(`${run.stdout}\n${run.stderr}`);
+      const missing = onlyMissing(problems);
+      if (missing) return { ok: false, missing };
+      throw dnfFailure(problems, repos);
+    }
+    const value = parseDnfResolved(run.stdout);
+    if (value.length === 0) throw new InternalError(`dnf resolved no packages for ${packages.join(' ')}:\n${run.stdout.split('\n').slice(-10).join('\n')}`);
+    return { ok: true, value };
+  };
+  const base = options.packages.length === 0 ? { ok: true as const, value: [] } : await download(options.packages);
+  if (!base.ok) throw dnfFailure({ nothingProvides: [], noMatch: base.missing, signature: [], other: [] }, repos);
+  const gpu = await resolveGpuSets(options.gpu ?? [], download);
+  const byFile = new Map([...base.value, ...gpu.flat()].map((n) => [formatNevra(n), n]));
+  const resolved = [...byFile.values()];
   const keep = options.closure === 'full' ? resolved : subtractInstalled(resolved, options.closure.installed).keep;
 
   const repoPath = BundleLayout.packageRepo(options.osId, options.osVersion, arch);

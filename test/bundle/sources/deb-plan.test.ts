@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseSourcesDeb822, parseSourcesList } from '../../../src/bundle/sources/apt-sources.ts';
-import { aptFailure, aptOptions, archiveFileName, debArch, parseAptSimulation, parseInstalledDeb, sourcesList, statusFile } from '../../../src/bundle/sources/deb-plan.ts';
+import { aptFailure, aptMissing, aptOptions, archiveFileName, debArch, parseAptSimulation, parseInstalledDeb, sourcesList, statusFile } from '../../../src/bundle/sources/deb-plan.ts';
 import { formatDeb822, parseDeb822 } from '../../../src/bundle/sources/deb822.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/apt/${name}`, import.meta.url), 'utf8');
@@ -71,6 +71,13 @@ describe('reading apt output (real apt 2.6 output, test/fixtures/apt)', () => {
 
   it('names packages no source has', () => {
     expect(aptFailure(fixture('unable-to-locate.txt')).message).toBe('cannot resolve the Debian packages:\n  no source has a package named ferry-nosuch');
+  });
+
+  it.each([
+    { name: 'a name no source has: only missing, another driver set may resolve', file: 'unable-to-locate.txt', want: ['ferry-nosuch'] },
+    { name: 'an unmet dependency is more than missing', file: 'unmet-dependency.txt', want: undefined },
+  ])('aptMissing: $name', ({ file, want }) => {
+    expect(aptMissing(fixture(file))).toEqual(want);
   });
 });
 

@@ -1,68 +1,84 @@
 import { describe, expect, it } from 'vitest';
 import type { Stack } from '../../../src/config/lock.ts';
-import { gpuBuildPackages, gpuDriverInstaller } from '../../../src/bundle/sources/gpu-packages.ts';
+import { gpuDriverInstaller, gpuDriverSets } from '../../../src/bundle/sources/gpu-packages.ts';
+import { UserError } from '../../../src/errors.ts';
 
-type Row = { name: string; os: Stack['os']; kernel: string; driver: Stack['nvidiaDriver']; want: string[] };
+type Alt = { kind: 'precompiled' | 'dkms'; key: string; packages: string[] };
+type Row = { name: string; os: Stack['os']; kernel: string; driver: Stack['nvidiaDriver']; want: Alt[] };
 const el = (version: string): Stack['os'] => ({ id: 'rocky', version, family: 'el', arch: 'x86_64' });
 const deb = (id: string, version: string): Stack['os'] => ({ id, version, family: 'debian', arch: 'amd64' });
 const open = (branch: string, version: string): Stack['nvidiaDriver'] => ({ branch, version, kernelModule: 'open' });
 const prop = (branch: string, version: string): Stack['nvidiaDriver'] => ({ branch, version, kernelModule: 'proprietary' });
 
+// Kernels as the distributions ship them: Rocky 9.4 BaseOS (dl.rockylinux.org/vault/rocky/9.4/BaseOS/x86_64/os/),
+// RHEL 8.10 GA, Ubuntu linux-image-*-generic (packages.ubuntu.com), Debian linux-image-6.1.0-37-amd64.
 const rows: Row[] = [
   {
-    name: 'Rocky 9.4, R580 open: module stream 580-open + nvidia-open, headers of the exact kernel',
+    name: 'Rocky 9.4, R580 open: precompiled open kmod from the 580-open-gpu stream, else DKMS (580-open + nvidia-open) with the exact kernel-devel',
     os: el('9.4'), kernel: '5.14.0-427.13.1.el9_4.x86_64', driver: open('R580', '580.95.05'),
-    want: ['kernel-devel-5.14.0-427.13.1.el9_4.x86_64', 'kernel-headers-5.14.0-427.13.1.el9_4.x86_64', 'gcc', 'make', 'elfutils-libelf-devel', '@nvidia-driver:580-open', 'nvidia-open'],
+    want: [
+      { kind: 'precompiled', key: 'kmod-nvidia-open-580.95.05-5.14.0-427.13.1', packages: ['@nvidia-driver:580-open-gpu', 'kmod-nvidia-open-580.95.05-5.14.0-427.13.1', 'nvidia-driver-cuda'] },
+      {
+        kind: 'dkms', key: 'kernel-devel-5.14.0-427.13.1.el9_4.x86_64',
+        packages: ['kernel-devel-5.14.0-427.13.1.el9_4.x86_64', 'gcc', 'make', 'dkms', '@nvidia-driver:580-open', 'nvidia-open', 'kernel-headers-5.14.0-427.13.1.el9_4.x86_64', 'elfutils-libelf-devel'],
+      },
+    ],
   },
   {
-    name: 'RHEL 8.10, R535 proprietary: module stream 535-dkms + cuda-drivers',
+    name: 'RHEL 8.10, R535 proprietary: kmod-nvidia-<driver>-<kernel> from the 535 stream, else 535-dkms + cuda-drivers',
     os: el('8.10'), kernel: '4.18.0-553.el8_10.x86_64', driver: prop('535', '535.261.03'),
-    want: ['kernel-devel-4.18.0-553.el8_10.x86_64', 'kernel-headers-4.18.0-553.el8_10.x86_64', 'gcc', 'make', 'elfutils-libelf-devel', '@nvidia-driver:535-dkms', 'cuda-drivers'],
+    want: [
+      { kind: 'precompiled', key: 'kmod-nvidia-535.261.03-4.18.0-553', packages: ['@nvidia-driver:535', 'kmod-nvidia-535.261.03-4.18.0-553', 'nvidia-driver-cuda'] },
+      {
+        kind: 'dkms', key: 'kernel-devel-4.18.0-553.el8_10.x86_64',
+        packages: ['kernel-devel-4.18.0-553.el8_10.x86_64', 'gcc', 'make', 'dkms', '@nvidia-driver:535-dkms', 'cuda-drivers', 'kernel-headers-4.18.0-553.el8_10.x86_64', 'elfutils-libelf-devel'],
+      },
+    ],
   },
   {
-    name: 'EL 10 has no module streams',
-    os: el('10.0'), kernel: '6.12.0-55.9.1.el10_0.x86_64', driver: open('R580', '580.95.05'),
-    want: ['kernel-devel-6.12.0-55.9.1.el10_0.x86_64', 'kernel-headers-6.12.0-55.9.1.el10_0.x86_64', 'gcc', 'make', 'elfutils-libelf-devel', 'nvidia-open'],
+    name: 'Ubuntu 22.04, R580 open: Canonical\'s signed linux-modules-nvidia-580-server-open-<kernel>, else DKMS with linux-headers',
+    os: deb('ubuntu', '22.04'), kernel: '5.15.0-105-generic', driver: open('R580', '580.95.05'),
+    want: [
+      { kind: 'precompiled', key: 'linux-modules-nvidia-580-server-open-5.15.0-105-generic', packages: ['linux-modules-nvidia-580-server-open-5.15.0-105-generic', 'nvidia-utils-580-server', 'nvidia-compute-utils-580-server'] },
+      { kind: 'dkms', key: 'linux-headers-5.15.0-105-generic', packages: ['linux-headers-5.15.0-105-generic', 'gcc', 'make', 'dkms', 'nvidia-driver-pinning-580', 'nvidia-open-580', 'build-essential', 'libelf-dev'] },
+    ],
   },
   {
-    name: 'Ubuntu 24.04, R580 open: pinning + nvidia-open-580',
-    os: deb('ubuntu', '24.04'), kernel: '6.8.0-60-generic', driver: open('R580', '580.95.05'),
-    want: ['linux-headers-6.8.0-60-generic', 'build-essential', 'libelf-dev', 'nvidia-driver-pinning-580', 'nvidia-open-580'],
-  },
-  {
-    name: 'Ubuntu 22.04, R595 open: the branch left the package name',
-    os: deb('ubuntu', '22.04'), kernel: '5.15.0-140-generic', driver: open('R595', '595.45.04'),
-    want: ['linux-headers-5.15.0-140-generic', 'build-essential', 'libelf-dev', 'nvidia-driver-pinning-595', 'nvidia-open'],
-  },
-  {
-    name: 'Debian 12, R535 proprietary: cuda-drivers-535',
+    name: 'Debian 12, R535 proprietary: Debian publishes no precompiled module, DKMS only',
     os: deb('debian', '12'), kernel: '6.1.0-37-amd64', driver: prop('535', '535.261.03'),
-    want: ['linux-headers-6.1.0-37-amd64', 'build-essential', 'libelf-dev', 'nvidia-driver-pinning-535', 'cuda-drivers-535'],
+    want: [{ kind: 'dkms', key: 'linux-headers-6.1.0-37-amd64', packages: ['linux-headers-6.1.0-37-amd64', 'gcc', 'make', 'dkms', 'nvidia-driver-pinning-535', 'cuda-drivers-535', 'build-essential', 'libelf-dev'] }],
   },
-  { name: 'no GPU, no packages', os: el('9.4'), kernel: '5.14.0-427.13.1.el9_4.x86_64', driver: null, want: [] },
 ];
 
-describe('gpuBuildPackages', () => {
+describe('gpuDriverSets', () => {
   it.each(rows)('$name', ({ os, kernel, driver, want }) => {
-    expect(gpuBuildPackages({ stack: { os, kernel, nvidiaDriver: driver } })).toEqual(want);
+    expect(gpuDriverSets({ stack: { os, nvidiaDriver: driver } }, [kernel])).toEqual([{ kernel, alternatives: want }]);
   });
 
-  it("takes the nodes' exact kernels over the lock's kernel series, headers for each, once", () => {
-    // The lock says 5.14.0-427 (the release's series, from the matrix); the nodes run two builds of it.
-    const lock = { stack: { os: el('9.4'), kernel: '5.14.0-427', nvidiaDriver: open('R580', '580.95.05') } };
-    const nodes = ['5.14.0-427.13.1.el9_4.x86_64', '5.14.0-427.42.1.el9_4.x86_64', '5.14.0-427.13.1.el9_4.x86_64'];
-    expect(gpuBuildPackages(lock, nodes)).toEqual([
-      'kernel-devel-5.14.0-427.13.1.el9_4.x86_64',
-      'kernel-headers-5.14.0-427.13.1.el9_4.x86_64',
-      'kernel-devel-5.14.0-427.42.1.el9_4.x86_64',
-      'kernel-headers-5.14.0-427.42.1.el9_4.x86_64',
-      'gcc',
-      'make',
-      'elfutils-libelf-devel',
-      '@nvidia-driver:580-open',
-      'nvidia-open',
-    ]);
-    expect(gpuBuildPackages({ stack: { ...lock.stack, os: deb('ubuntu', '24.04') } }, ['6.8.0-60-generic'])[0]).toBe('linux-headers-6.8.0-60-generic');
+  it('gives each distinct node kernel its own set, once', () => {
+    const lock = { stack: { os: el('9.4'), nvidiaDriver: open('R580', '580.95.05') } };
+    const sets = gpuDriverSets(lock, ['5.14.0-427.13.1.el9_4.x86_64', '5.14.0-427.42.1.el9_4.x86_64', '5.14.0-427.13.1.el9_4.x86_64']);
+    expect(sets.map((s) => s.kernel)).toEqual(['5.14.0-427.13.1.el9_4.x86_64', '5.14.0-427.42.1.el9_4.x86_64']);
+  });
+
+  it('carries nothing and asks for no kernel when the lock has no NVIDIA driver', () => {
+    expect(gpuDriverSets({ stack: { os: el('9.4'), nvidiaDriver: null } }, [])).toEqual([]);
+  });
+
+  it('refuses a GPU lock without kernels (exit 2), naming --kernel and how to read it', () => {
+    const error = (() => {
+      try {
+        gpuDriverSets({ stack: { os: el('9.4'), nvidiaDriver: open('R580', '580.95.05') } }, []);
+      } catch (e) {
+        return e;
+      }
+    })() as UserError;
+    expect(error).toBeInstanceOf(UserError);
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toBe('the lock has NVIDIA driver 580.95.05, which must be built for the exact kernel of each GPU node, and no kernel was named');
+    expect(error.hint).toContain('pass --kernel for each GPU node\'s kernel');
+    expect(error.hint).toContain('`uname -r`');
+    expect(error.hint).toContain('ferry doctor');
   });
 });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { VerifyError } from '../../../src/errors.ts';
-import { dnfDownloadArgs, dnfFailure, parseDnfProblems, parseDnfResolved, repomdLocation, rpmArch } from '../../../src/bundle/sources/rpm-plan.ts';
+import { dnfDownloadArgs, dnfFailure, onlyMissing, parseDnfProblems, parseDnfResolved, repomdLocation, rpmArch } from '../../../src/bundle/sources/rpm-plan.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/dnf/${name}`, import.meta.url), 'utf8');
 
@@ -50,6 +50,15 @@ describe('reading dnf output (real dnf 4.14 output, test/fixtures/dnf)', () => {
     const problems = parseDnfProblems(fixture('no-match.txt'));
     expect(problems.noMatch).toEqual(['ferry-nosuch']);
     expect(dnfFailure(problems, []).message).toContain('no repo has a package named ferry-nosuch');
+  });
+
+  it.each([
+    { name: 'a package no repo has: only missing, another set may resolve', file: 'no-match.txt', want: ['ferry-nosuch'] },
+    { name: 'a module stream no repo has, as @module:stream', file: 'module-not-available.txt', want: ['@ferry-mod:9'] },
+    { name: 'an unmet dependency is more than missing', file: 'nothing-provides.txt', want: undefined },
+    { name: 'a signature failure is more than missing', file: 'unsigned.txt', want: undefined },
+  ])('onlyMissing: $name', ({ file, want }) => {
+    expect(onlyMissing(parseDnfProblems(fixture(file)))).toEqual(want);
   });
 
   it('turns signature failures into a VerifyError listing each package', () => {

@@ -127,6 +127,24 @@ describe('collectRpmPackages', () => {
     expect(names(streamed)).toEqual(['ferry-mod-2.0']);
   }, T);
 
+  it('carries, per GPU kernel, the first package set dnf resolves, each in its own run (two streams of one module in one bundle)', async () => {
+    // Kernel k1: its "precompiled" set names a stream the repo lacks, so its second set (stream 2) is carried; k2's
+    // first set (stream 1) resolves. One dnf transaction could not enable both streams.
+    const gpu = [
+      { kernel: 'k1', alternatives: [{ kind: 'precompiled' as const, key: 'ferry-nosuch', packages: ['@ferry-mod:9', 'ferry-nosuch'] }, { kind: 'dkms' as const, key: 'ferry-a', packages: ['@ferry-mod:2', 'ferry-a'] }] },
+      { kernel: 'k2', alternatives: [{ kind: 'precompiled' as const, key: 'ferry-mod', packages: ['@ferry-mod:1'] }] },
+    ];
+    const carried = await collectRpmPackages(options({ packages: [], gpu }), ctxFor('gpu-sets'));
+    expect(names(carried)).toEqual(['ferry-a-1.0', 'ferry-b-1.0', 'ferry-c-2.0', 'ferry-mod-1.0', 'ferry-mod-2.0', 'ferry-provider-1:3.1']);
+  }, T);
+
+  it('names the kernel and what each set lacked when no set resolves', async () => {
+    const gpu = [{ kernel: 'k1', alternatives: [{ kind: 'precompiled' as const, key: 'ferry-nosuch', packages: ['ferry-nosuch'] }, { kind: 'dkms' as const, key: 'x', packages: ['@ferry-nomod:1'] }] }];
+    const error = await collectRpmPackages(options({ packages: ['ferry-a'], gpu }), ctxFor('gpu-none')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toBe('cannot carry the NVIDIA driver for kernel k1: precompiled: the repositories have no ferry-nosuch; dkms: the repositories have no @ferry-nomod:1');
+  }, T);
+
   it('refuses unsigned packages from a repo with gpgcheck, naming each one', async () => {
     const repos = [{ id: 'fixture', baseurl: fixture.baseurl, gpgcheck: true, gpgkey: `${fixture.baseurl}repodata/repomd.xml` }];
     const error = await collectRpmPackages(options({ repos, packages: ['ferry-a'] }), ctxFor('unsigned')).catch((e: unknown) => e);
