@@ -1,5 +1,6 @@
-// Test upstreams: Debian's `docker-registry` (distribution 2.8) on a loopback port, with a config file
-// written here — anonymous, htpasswd Basic auth, or token auth against TokenServer. Stopped by PID.
+// Debian's `docker-registry` (distribution 2.8) on a loopback port, with a config file written here — anonymous,
+// htpasswd Basic auth, or token auth against a token server. Stopped by PID. The tests' registries and the
+// upstream replica's registries run on it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -21,6 +22,11 @@ export type RegistryAuth =
   | { kind: 'none' }
   | { kind: 'htpasswd'; username: string; password: string }
   | { kind: 'token'; realm: string; service: string; issuer: string; rootCertBundle: string };
+
+export interface RegistryOptions {
+  /** Storage root (default `<dir>/storage`). */
+  storage?: string;
+}
 
 /** A free TCP port on loopback (bound and released; the registry takes it right after). */
 export async function freePort(): Promise<number> {
@@ -45,19 +51,19 @@ export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<vo
 }
 
 /** Start `docker-registry serve` with storage under `dir`; resolves when `GET /v2/` answers. */
-export async function startRegistry(dir: string, auth: RegistryAuth = { kind: 'none' }): Promise<RunningRegistry> {
+export async function startRegistry(dir: string, auth: RegistryAuth = { kind: 'none' }, options: RegistryOptions = {}): Promise<RunningRegistry> {
   // The free port may be taken between probing and binding: try a few.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(dir, auth, await freePort());
+      return await startOnce(dir, auth, options, await freePort());
     } catch (error) {
       if (attempt >= 3) throw error;
     }
   }
 }
 
-async function startOnce(dir: string, auth: RegistryAuth, port: number): Promise<RunningRegistry> {
-  const storage = join(dir, 'storage');
+async function startOnce(dir: string, auth: RegistryAuth, options: RegistryOptions, port: number): Promise<RunningRegistry> {
+  const storage = options.storage ?? join(dir, 'storage');
   await mkdir(storage, { recursive: true });
   const config: Record<string, unknown> = {
     version: 0.1,
