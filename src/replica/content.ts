@@ -47,7 +47,7 @@ export interface ReplicaContent {
 
 /** Bump when the layout of the content changes. */
 const LAYOUT = 1;
-/** GitHub's numeric id of distribution/distribution (its object URLs carry the repository id). */
+/** Stands in for the repository id that GitHub's object URLs carry (not the real one). */
 const DISTRIBUTION_REPO_ID = 23565916;
 const DEBIAN_PACKAGES = { sid: ['containerd', 'docker-registry'], bookworm: ['runc'] } as const;
 
