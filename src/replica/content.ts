@@ -82,7 +82,10 @@ export async function ensureReplicaContent(inputs: ReplicaInputs): Promise<Repli
       const work = `${dir}.tmp-${process.pid}`;
       await rm(work, { recursive: true, force: true });
       await mkdir(work, { recursive: true });
-      const content = await buildContent(inputs, debian, work, key);
+      const content = await buildContent(inputs, debian, work, key).catch(async (error: unknown) => {
+        await rm(work, { recursive: true, force: true });
+        throw error;
+      });
       await writeFile(join(work, 'content.json'), `${JSON.stringify({ ...content, dir }, null, 2)}\n`);
       await rm(dir, { recursive: true, force: true });
       await rename(work, dir);

@@ -31,6 +31,8 @@ export interface RunningRegistries {
   tokenLog: Record<string, TokenRequestLog[]>;
   /** Routes for the main file server: token endpoints on other hosts (auth.docker.io) and registry.k8s.io's blob bucket. */
   hostRoutes: (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
+  /** The docker-registry processes. */
+  pids: number[];
   stop: () => Promise<void>;
 }
 
@@ -130,6 +132,7 @@ export async function startRegistries(o: {
   return {
     endpoints,
     tokenLog,
+    pids: backends.map((b) => b.pid),
     hostRoutes: (req, res, path) => {
       const tokens = hostTokenRoutes.get(path);
       if (tokens) {

@@ -15,6 +15,8 @@ export interface RunningRegistry {
   host: string;
   /** Root of the filesystem storage driver (blobs under docker/registry/v2/blobs/sha256/xx/<hex>/data). */
   storage: string;
+  /** The docker-registry process. */
+  pid: number;
   stop: () => Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export async function startRegistry(dir: string, auth: RegistryAuth = { kind: 'n
 async function startOnce(dir: string, auth: RegistryAuth, options: RegistryOptions, port: number): Promise<RunningRegistry> {
   const storage = options.storage ?? join(dir, 'storage');
   await mkdir(storage, { recursive: true });
+  await mkdir(dir, { recursive: true });
   const config: Record<string, unknown> = {
     version: 0.1,
     log: { level: 'error', accesslog: { disabled: true } },
@@ -95,7 +98,7 @@ async function startOnce(dir: string, auth: RegistryAuth, options: RegistryOptio
     }
     await sleep(50);
   }
-  return { host, storage, stop: () => stopChild(child) };
+  return { host, storage, pid: child.pid!, stop: () => stopChild(child) };
 }
 
 /** Where distribution's filesystem driver keeps a blob's bytes. */

@@ -34,6 +34,8 @@ export interface Replica {
   mirrors: MirrorsDocument;
   /** An upstream URL → where the replica serves it (`https://download.docker.com/x` → `http://127.0.0.1:P/download.docker.com/x`). */
   url: (upstream: string) => string;
+  /** The processes it started (docker-registry, one per registry); `stop()` ends them. */
+  pids: number[];
   /** Token requests per registry, in order. */
   tokenLog: Record<string, TokenRequestLog[]>;
   /** Serve these bytes instead of the file at an upstream URL (undefined: stop); for fault-injection tests. */
@@ -106,6 +108,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     mirrors,
     url: (upstream) => `${origin}/${hostPath(upstream)}`,
     tokenLog: registries.tokenLog,
+    pids: registries.pids,
     override: (upstream, body) => (body ? overrides.set(`/${hostPath(upstream)}`, body) : overrides.delete(`/${hostPath(upstream)}`)),
     mirrorsFile: async (path) => {
       await writeFile(path, `# ferry upstream replica: upstream → loopback (for ferry bundle build --mirrors)\n${stringify(mirrors)}`);
