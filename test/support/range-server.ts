@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerRange } from '../../src/replica/http-range.ts';
 
 export interface ServedFile {
   body: Buffer;
@@ -111,23 +112,22 @@ export async function startRangeServer(files: Record<string, ServedFile> = {}): 
       cuts.set(path, used + 1);
       return true;
     };
-    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
-    const ifRange = req.headers['if-range'];
-    const rangeValid = ifRange === undefined || ifRange === etag || ifRange === lastModified;
-    if (m && !file.ignoreRange && rangeValid) {
-      const start = Number(m[1]);
-      if (start >= file.body.length) {
-        entry.status = 416;
-        res.writeHead(416, { 'content-range': `bytes */${file.body.length}` }).end();
-        return;
-      }
+    const decision = file.ignoreRange
+      ? ({ status: 200 } as const)
+      : answerRange({ range: req.headers.range, ifRange: req.headers['if-range'] as string | undefined, size: file.body.length, etag, lastModified });
+    if (decision.status === 416) {
+      entry.status = 416;
+      res.writeHead(416, { 'content-range': `bytes */${file.body.length}` }).end();
+      return;
+    }
+    if (decision.status === 206) {
       entry.status = 206;
       res.writeHead(206, {
         ...common,
-        'content-length': file.body.length - start,
-        'content-range': `bytes ${start}-${file.body.length - 1}/${file.body.length}`,
+        'content-length': decision.end - decision.start + 1,
+        'content-range': `bytes ${decision.start}-${decision.end}/${file.body.length}`,
       });
-      send(res, file.body.subarray(start), file, entry, cutsLeft);
+      send(res, file.body.subarray(decision.start, decision.end + 1), file, entry, cutsLeft);
       return;
     }
     entry.status = 200;
