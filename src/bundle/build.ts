@@ -199,8 +199,14 @@ export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
             const known = new Set(plan().images.map((i) => formatImageReference(parseImageReference(i.ref))));
             const images = [...plan().images, ...manifestImages.filter((r) => !known.has(r)).map((ref) => ({ ref, critical: false }))];
             if (images.length === 0) return 'none';
+            // Only the registries this build contacts need their credential (a CPU-only bundle needs no NGC key).
+            const mirrors = plan().registries.mirrors;
+            const contacted = new Set(images.map((i) => {
+              const registry = parseImageReference(i.ref).registry;
+              return mirrors[registry] ? new URL(mirrors[registry]).host : registry;
+            }));
             const credentials: Record<string, Credentials> = {};
-            for (const c of plan().registries.credentials) credentials[c.registry] = await resolveCredential(c, input.env);
+            for (const c of plan().registries.credentials) if (contacted.has(c.registry)) credentials[c.registry] = await resolveCredential(c, input.env);
             const r = await need(input.sources.images, 'image')(
               { images, platform: plan().platform, mirrors: plan().registries.mirrors, credentials, insecureRegistries: plan().registries.insecure },
               ctxFor(progress),

@@ -6,6 +6,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { upstreamVersion } from '../bundle/lock-match.ts';
 import { buildDeb } from './deb-builder.ts';
 import { debFields } from './debian-debs.ts';
 
@@ -58,11 +59,6 @@ export interface ContainerdIo {
   containerd: string;
   /** Debian versions of the two sources. */
   from: { containerd: string; runc: string };
-}
-
-/** Debian's `2.1.9+ds1-5` → upstream `2.1.9`. */
-export function upstreamVersion(debianVersion: string): string {
-  return debianVersion.replace(/^\d+:/, '').replace(/[+~-].*$/, '');
 }
 
 /** Build containerd.io into `outDir` from Debian's containerd and runc .debs. */

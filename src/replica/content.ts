@@ -11,7 +11,8 @@ import { withFileLock } from '../lab/file-lock.ts';
 import { CACHE_DIR } from '../lab/rootfs.ts';
 import { hashFile } from '../util/hash.ts';
 import { makeSigningKey, stopGpgAgent, writeDistsRepo, writeFlatRepo, type SigningKey } from './apt-repo.ts';
-import { buildContainerdIo, upstreamVersion } from './containerd-io.ts';
+import { upstreamVersion } from '../bundle/lock-match.ts';
+import { buildContainerdIo } from './containerd-io.ts';
 import { debFields, debianDebs } from './debian-debs.ts';
 import { seedImages, type SeededImage } from './replica-images.ts';
 import { tokenSigner } from './token-server.ts';
@@ -67,11 +68,26 @@ async function contentKey(inputs: ReplicaInputs, debian: Record<string, string>)
   return createHash('sha256').update(JSON.stringify(summary)).digest('hex').slice(0, 16);
 }
 
-/** Build (or reuse) the content for `inputs`. */
-export async function ensureReplicaContent(inputs: ReplicaInputs): Promise<ReplicaContent> {
+/** The Debian .debs the replica's containerd.io is built from (fetched once, cached). */
+async function runtimeDebs(): Promise<Record<string, string>> {
   const sid = await debianDebs(['sid'], DEBIAN_PACKAGES.sid);
   const bookworm = await debianDebs(['bookworm', 'bookworm-updates', 'bookworm-security'], DEBIAN_PACKAGES.bookworm);
-  const debian = { ...sid.files, ...bookworm.files };
+  return { ...sid.files, ...bookworm.files };
+}
+
+/**
+ * The containerd and runc versions inside the replica's containerd.io, for `ferry resolve --pin` before the content
+ * (which needs the lock's images) is built.
+ */
+export async function replicaRuntimeVersions(): Promise<{ containerd: string; runc: string }> {
+  const debian = await runtimeDebs();
+  const version = async (pkg: string) => upstreamVersion((await debFields(debian[pkg]!, 'Version')).Version!);
+  return { containerd: await version('containerd'), runc: await version('runc') };
+}
+
+/** Build (or reuse) the content for `inputs`. */
+export async function ensureReplicaContent(inputs: ReplicaInputs): Promise<ReplicaContent> {
+  const debian = await runtimeDebs();
   const key = await contentKey(inputs, debian);
   const dir = join(CACHE_DIR, `replica-${key}`);
   const done = join(dir, 'content.json');

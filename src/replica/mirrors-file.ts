@@ -4,7 +4,7 @@
 
 export interface MirrorsDocument {
   mirrors: Record<string, string>;
-  registries: { mirrors: Record<string, string>; insecure: string[] };
+  registries: { mirrors: Record<string, string>; insecure: string[]; credentials: { registry: string; username: string; passwordEnv: string }[] };
 }
 
 /** The upstream URL prefixes the replica's file server answers for (`https://host`), beside the Debian archive. */
@@ -27,5 +27,9 @@ export function mirrorsDocument(o: {
   };
   for (const host of [...SERVED_HOSTS, ...(o.extraHosts ?? [])]) mirrors[`https://${host}`] = `${o.origin}/${host}`;
   const insecure = Object.values(o.registries).map((u) => new URL(u).host);
-  return { mirrors, registries: { mirrors: { ...o.registries }, insecure } };
+  // Credentials are keyed by the host contacted: the replica's nvcr.io front wants NGC's `$oauthtoken` and a key, as
+  // nvcr.io does, from the same variable the shipped spec names.
+  const nvcr = o.registries['nvcr.io'];
+  const credentials = nvcr ? [{ registry: new URL(nvcr).host, username: '$oauthtoken', passwordEnv: 'NGC_API_KEY' }] : [];
+  return { mirrors, registries: { mirrors: { ...o.registries }, insecure, credentials } };
 }

@@ -111,7 +111,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     pids: registries.pids,
     override: (upstream, body) => (body ? overrides.set(`/${hostPath(upstream)}`, body) : overrides.delete(`/${hostPath(upstream)}`)),
     mirrorsFile: async (path) => {
-      await writeFile(path, `# ferry upstream replica: upstream → loopback (for ferry bundle build --mirrors)\n${stringify(mirrors)}`);
+      await writeFile(path, `# ferry upstream replica: upstream → loopback (for ferry bundle build --mirrors)\n${stringify({ apiVersion: 'ferry.dev/v1alpha1', kind: 'Mirrors', ...mirrors })}`);
       return path;
     },
     stop: () =>

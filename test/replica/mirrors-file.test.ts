@@ -22,10 +22,11 @@ describe('mirrorsDocument', () => {
     expect(applyMirrors(url, mirrors)).toBe(want);
   });
 
-  it('lists the registry fronts as mirrors and as insecure hosts', () => {
+  it('lists the registry fronts as mirrors and as insecure hosts, with the nvcr.io front\'s credential by its host', () => {
     expect(doc.registries).toEqual({
       mirrors: { 'registry.k8s.io': 'http://127.0.0.1:4001', 'nvcr.io': 'http://127.0.0.1:4002' },
       insecure: ['127.0.0.1:4001', '127.0.0.1:4002'],
+      credentials: [{ registry: '127.0.0.1:4002', username: '$oauthtoken', passwordEnv: 'NGC_API_KEY' }],
     });
   });
 });
