@@ -208,7 +208,7 @@ export function planBundle(
     ...(lock.stack.os.family === 'el'
       ? {
           rpm: {
-            repos: (release.repos ?? []).map((r, i) => {
+            repos: (release.repos ?? []).filter((r, i) => matchesWhen(r.when, vars, `repos[${i}]`)).map((r, i) => {
               // An older minor lives in the distribution's vault (Rocky: dl.rockylinux.org/vault/rocky/9.4/, Alma:
               // vault.almalinux.org/9.4/); the spec says where, per repo.
               const [template, field] = current && r.vault ? [r.vault, 'vault'] : [r.baseurl, 'baseurl'];
@@ -227,7 +227,7 @@ export function planBundle(
         }
       : {
           deb: {
-            sources: (release.sources ?? []).map((s, i) => ({
+            sources: (release.sources ?? []).filter((s, i) => matchesWhen(s.when, vars, `sources[${i}]`)).map((s, i) => ({
               uri: mirror(fill(s.uri, `sources[${i}].uri`) ?? s.uri),
               suite: s.suite,
               components: s.components,

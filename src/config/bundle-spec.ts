@@ -7,6 +7,9 @@ const templ = z.string().min(1);
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name (A-Z, 0-9, _)');
 
+/** Include the entry only when each named lock value matches (`*`: the lock has one at all), e.g. `{ cniName: calico }`. */
+const when = z.record(z.string(), z.string()).optional();
+
 export const ElRepo = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a dnf repo id'),
@@ -16,6 +19,8 @@ export const ElRepo = z
      * used instead of `baseurl` when the matrix knows a newer minor of the lock's major. */
     vault: templ.optional(),
     gpgkey: templ.optional(),
+    /** Use the repo only for locks that match (NVIDIA's only with a GPU driver, so a CPU bundle never contacts them). */
+    when,
   })
   .strict();
 
@@ -28,12 +33,10 @@ export const DebSource = z
     /** The key the repository is signed with: a keyring path on the build host, or an http(s) URL (fetched through
      * the mirrors, as the repository's own instructions fetch it). */
     signedBy: templ.optional(),
+    when,
   })
   .strict()
   .refine((s) => s.suite.endsWith('/') || s.components.length > 0, { message: 'a suite needs components (a flat repository\'s suite ends in /)' });
-
-/** Include the entry only when each named lock value matches (`*`: the lock has one at all), e.g. `{ cniName: calico }`. */
-const when = z.record(z.string(), z.string()).optional();
 
 /** An OS package: a name template (`containerd.io={cri}*`, `kubeadm-{kubernetes}`), or one with a `when`. */
 export const PackageEntry = z.union([templ, z.object({ name: templ, when }).strict()]);

@@ -47,7 +47,8 @@ async function releaseAndSign(dir: string, key: SigningKey, fields: Record<strin
 async function packagesIndex(root: string, debsDir: string, out: string): Promise<void> {
   const { stdout } = await execa('apt-ftparchive', ['packages', debsDir], { cwd: root });
   await mkdir(join(out, '..'), { recursive: true });
-  await writeFile(out, `${stdout}\n`);
+  // An empty repository has an empty index: a lone newline is a stanza without Package:, which apt refuses.
+  await writeFile(out, stdout === '' ? '' : `${stdout}\n`);
   await writeFile(`${out}.gz`, gzipSync(await readFile(out)));
 }
 

@@ -66,6 +66,9 @@ describe('planBundle with bundles/gpu-cluster.yaml', () => {
     expect(p.deb?.packages).toEqual(expect.arrayContaining(['containerd.io=2.0.8*', 'kubeadm=1.33.13*', 'kubelet=1.33.13*', 'kubectl=1.33.13*', 'haproxy', 'keepalived', 'curl']));
     expect(p.deb?.packages).not.toContain('containerd');
     expect(p.deb?.packages).not.toContain('nvidia-container-toolkit');
+    // NVIDIA's repositories carry `when: { nvidiaDriver: "*" }`: a CPU-only build never contacts them.
+    expect(p.deb?.sources.some((s) => /nvidia/.test(s.uri))).toBe(false);
+    expect(p.deb?.sources).toHaveLength(5);
     expect(p.manifests.map((m) => m.component)).toEqual(['calico']);
   });
 

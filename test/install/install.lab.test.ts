@@ -1,7 +1,9 @@
-// ferry install and reset end to end on lab nodes (3 control planes + 1 worker, Debian 12 under systemd-nspawn)
-// with a real bundle built from the machine's apt sources, the STAND-IN kubeadm/kubelet/kubectl .debs in its repo
-// (test/stand-ins: strict about every command and config field), fixture images served by the real local registry
-// the install deploys, and Calico's manifest: the dry run, a node lost mid-install (in join-workers) and the re-run
+// The README's walkthrough end to end on lab nodes (3 control planes + 1 worker, Debian 12 under systemd-nspawn):
+// `ferry resolve`, `ferry bundle build` with the SHIPPED spec bundles/gpu-cluster.yaml against the offline replica of
+// the upstream world (test/install/support/site-bundle.ts), `ferry bundle verify`, then `ferry install` from that
+// bundle alone: Docker's containerd.io, pkgs.k8s.io's kubeadm/kubelet/kubectl (the STAND-INs of test/stand-ins,
+// strict about every command and config field), HAProxy, keepalived, the registry binary from distribution's
+// release archive, and every image pulled through the local registry the install deploys: the dry run, a node lost mid-install (in join-workers) and the re-run
 // that finishes, a second run with zero mutating commands, every node Ready, the API through the VIP and after VIP
 // failover, `ferry add-node` joining a fifth node (booted from the start, outside the first inventory), no bootstrap
 // token left, and reset leaving the nodes as they were. One lab for the whole file.
@@ -14,16 +16,14 @@ import { run } from '../../src/cli/program.ts';
 import type { AuditRecord } from '../../src/state/audit.ts';
 import { startLab, type Lab } from '../lab/lab.ts';
 import { addressIn } from '../lab/subnet.ts';
-import { addDebsToBundle } from '../stand-ins/bundle.ts';
-import { standInDebs } from '../stand-ins/debs.ts';
-import { kubeLabBundle, LAB_KUBERNETES } from './support/lab-bundle.ts';
+import { siteBundle, type SiteBundle } from './support/site-bundle.ts';
 
 const NODES = ['cp1', 'cp2', 'cp3', 'w1'];
 /** The node add-node joins later: up from the start, absent from the install's inventory. */
 const ADDED = 'w2';
 const ALL = [...NODES, ADDED];
 let lab: Lab;
-let bundle: { dir: string; lock: string };
+let site: SiteBundle;
 let inventory: string;
 /** The inventory with the added node, as an operator edits it before `ferry add-node`. */
 let inventoryWithAdded: string;
@@ -38,10 +38,8 @@ async function ferry(argv: string[], io: Io & { out(): string; err(): string } =
   return { code, out: io.out(), err: io.err(), ms: Math.round(performance.now() - started) };
 }
 
-// Debian 12's containerd 1.6.20 is the runtime the lab can carry; doctor's gate rightly says it is below Kubernetes
-// 1.33's minimum once it is installed, so every run past the first is told to go on (the check is still printed).
-const ALLOW = ['--allow-failed-check', 'container-runtime'];
-const installArgs = () => ['install', '-i', inventory, '--bundle', bundle.dir, '--lock', bundle.lock, '--state-dir', stateDir, ...ALLOW];
+// As the README says it: the lock is the bundle's own (ferry.lock.yaml inside it).
+const installArgs = () => ['install', '-i', inventory, '--bundle', site.dir, '--state-dir', stateDir];
 const kubectl = (...args: string[]) => ['kubectl', '--kubeconfig', '/etc/kubernetes/admin.conf', ...args];
 
 /** What reset must give back: the package list, and every path under /etc with its content hash or link target.
@@ -69,12 +67,8 @@ async function vipHolder(): Promise<string | undefined> {
 beforeAll(async () => {
   lab = await startLab({ nodes: ALL });
   stateDir = join(lab.stateDir, 'ferry-state');
-  const installed = (await lab.nodeExec('cp1', ['dpkg-query', '-W', '-f', '${Package}\n'])).stdout.split('\n').filter(Boolean);
-  const debs = await standInDebs(LAB_KUBERNETES);
-  bundle = await kubeLabBundle(installed, {
-    debs: debs.files.map((f) => join(debs.dir, f)),
-    addDebs: (dir, paths, workDir) => addDebsToBundle(dir, paths, { workDir }),
-  });
+  site = await siteBundle(join(lab.stateDir, 'walkthrough'));
+  figures.push(`walkthrough (internet side): resolve ${site.timings.resolve} ms, replica up ${site.timings.replica} ms, bundle build ${site.timings.build} ms, verify ${site.timings.verify} ms`);
   vip = addressIn(lab.subnet, 100);
   inventoryWithAdded = await lab.writeInventory({
     roles: { cp1: ['control-plane'], cp2: ['control-plane'], cp3: ['control-plane'], w1: ['worker'], [ADDED]: ['worker'] },
@@ -89,6 +83,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (figures.length) console.log(`[install] figures:\n  ${figures.join('\n  ')}`);
+  await site?.replica.stop();
   await lab?.stop();
 });
 
@@ -100,7 +95,8 @@ describe('ferry install on lab nodes (Kubernetes through the stand-ins)', () => 
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('dry run: nothing was changed');
     for (const n of NODES) expect(r.out).toMatch(new RegExp(`^${n}: \\d+ step\\(s\\)`, 'm'));
-    expect(r.out).toMatch(/\$ apt-get -q -y .* install --no-install-recommends kubeadm=1\.33\.1-1\.1 kubelet=1\.33\.1-1\.1 kubectl=1\.33\.1-1\.1/);
+    const k8s = site.lock.stack.kubernetes.replaceAll('.', '\\.');
+    expect(r.out).toMatch(new RegExp(`\\$ apt-get -q -y .* install --no-install-recommends kubeadm=${k8s}-1\\.1 kubelet=${k8s}-1\\.1 kubectl=${k8s}-1\\.1`));
     expect(r.out).toContain('$ kubeadm init --config /etc/ferry/kubeadm.yaml --upload-certs');
     for (const n of NODES) expect((await nodeState(n)).etc).toBe(before.get(n)!.etc);
     expect((await audit()).every((a) => a.readOnly === true)).toBe(true);
@@ -149,7 +145,7 @@ describe('ferry install on lab nodes (Kubernetes through the stand-ins)', () => 
   }, 300_000);
 
   it('add-node joins one more worker with a token of its own, and verify deletes that token', async () => {
-    const r = await ferry(['add-node', '-i', inventoryWithAdded, '--host', ADDED, '--bundle', bundle.dir, '--lock', bundle.lock, '--state-dir', stateDir]);
+    const r = await ferry(['add-node', '-i', inventoryWithAdded, '--host', ADDED, '--bundle', site.dir, '--state-dir', stateDir]);
     expect(r.code, r.err).toBe(0);
     figures.push(`add-node ${ADDED}: ${r.ms} ms`);
     const nodes = JSON.parse((await lab.nodeExec('cp1', kubectl('get', 'nodes', '-o', 'json'))).stdout) as { items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[] };
@@ -198,7 +194,7 @@ describe('ferry install on lab nodes (Kubernetes through the stand-ins)', () => 
   }, 120_000);
 
   it('reset gives the nodes back as they were: same packages, same /etc', async () => {
-    const r = await ferry(['reset', '-i', inventoryWithAdded, '--state-dir', stateDir, ...ALLOW]);
+    const r = await ferry(['reset', '-i', inventoryWithAdded, '--state-dir', stateDir]);
     expect(r.code, r.err).toBe(0);
     for (const n of ALL) {
       const after = await nodeState(n);
