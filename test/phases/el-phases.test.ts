@@ -1,5 +1,6 @@
 // The Enterprise Linux path of the phases against a scripted fake host (no RHEL userland here): the exact dnf,
 // SELinux and repository steps, with outputs recorded from the sources listed in fixtures/README.md.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { containerRuntimePhase } from '../../src/phases/container-runtime.ts';
 import { localRepoPhase } from '../../src/phases/local-repo.ts';
@@ -7,6 +8,15 @@ import { osPreparePhase } from '../../src/phases/os-prepare.ts';
 import { FakeHost } from '../support/fake-host.ts';
 import { fixture } from './fixtures.ts';
 import { phaseContext } from './phase-context.ts';
+
+/** Real `containerd config dump` outputs (fixtures/containerd/README.md). */
+const effectiveDump = (name: string) => readFileSync(new URL(`./fixtures/containerd/${name}.toml`, import.meta.url), 'utf8');
+/** container-runtime's readback after the restart: versions as Docker's containerd.io 1.7.28 prints them, then the dump. */
+const readback = (dump: string) => [
+  { command: 'containerd --version', readOnly: false, stdout: 'containerd containerd.io 1.7.28 b98a3aace656320842a23f4a392a33f46af97866\n' },
+  { command: 'runc --version', readOnly: false, stdout: 'runc version 1.3.0\ncommit: v1.3.0-0-g4ca628d1\n' },
+  { command: 'containerd config dump', readOnly: false, stdout: dump },
+];
 
 const noFile = (paths: RegExp) => ({ command: paths, exitCode: 1, stderr: 'sha256sum: /etc/x: No such file or directory', readOnly: true });
 const target = (ctx: ReturnType<typeof phaseContext>, host: FakeHost) => ({ spec: ctx.inventory.hosts.find((h) => h.name === host.name)!, host });
@@ -91,6 +101,7 @@ describe('EL: container-runtime', () => {
       { command: 'systemctl enable containerd' },
       { command: 'systemctl restart containerd' },
       { command: 'ctr version', readOnly: false },
+      ...readback(effectiveDump('dump-1.6.20-ferry')),
     ]);
     await containerRuntimePhase.run(target(ctx, host), ctx, {});
     expect(host.written.get('/var/lib/ferry/packages/container-runtime.list')?.data).toBe('container-selinux\ncontainerd.io\n');
@@ -100,5 +111,27 @@ describe('EL: container-runtime', () => {
     // hosts.toml is registry-mirrors' alone: container-runtime writes config.toml and nothing under certs.d.
     expect([...host.written.keys()].filter((p) => p.includes('hosts.toml'))).toEqual([]);
     expect(host.unmet()).toEqual([]);
+  });
+
+  it('fails naming the node when containerd runs with other settings than ferry wrote (a 1.6 reading a 2.x file)', async () => {
+    const ctx = phaseContext('el');
+    const before = fixture('el-rpm-qa.txt');
+    const host = new FakeHost('cp-1', [
+      { command: "rpm -qa --qf 'ii %{NAME}\n'", stdout: before, readOnly: true, times: 2 },
+      { command: 'systemctl is-active containerd', stdout: 'active\n', readOnly: true },
+      { command: 'sha256sum -- /etc/containerd/config.toml', exitCode: 1, readOnly: true },
+      { command: 'containerd --config /var/lib/ferry/staging/config.toml config dump && install -D -m 644 /var/lib/ferry/staging/config.toml /etc/containerd/config.toml && rm -f /var/lib/ferry/staging/config.toml' },
+      { command: 'systemctl enable containerd' },
+      { command: 'systemctl restart containerd' },
+      { command: 'ctr version', readOnly: false },
+      { command: 'containerd --version', readOnly: false, stdout: 'containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+deb12u3\n' },
+      { command: 'runc --version', readOnly: false, stdout: 'runc version 1.3.0\n' },
+      { command: 'containerd config dump', readOnly: false, stdout: effectiveDump('dump-1.6.20-reads-2x') },
+    ]);
+    const error = await containerRuntimePhase.run(target(ctx, host), ctx, {}).catch((e: unknown) => e);
+    expect(String(error)).toContain('cp-1: containerd does not run as the lock says:');
+    expect(String(error)).toContain('containerd 1.6.20 is installed, the lock says 1.7.28');
+    expect(String(error)).toContain('the sandbox image is "registry.k8s.io/pause:3.6"');
+    expect(String(error)).toContain('runtime runc runs with SystemdCgroup = false');
   });
 });
