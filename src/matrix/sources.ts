@@ -49,6 +49,11 @@ export function sourceUrl(source: string): string | null {
 export function isPrimarySource(source: string): boolean {
   const url = sourceUrl(source);
   if (!url) return false;
-  const bare = url.replace(/^https?:\/\//, '').replace(/^www\./, '');
+  const bare = url
+    .replace(/^https?:\/\//, '')
+    .replace(/^www\./, '')
+    // GitHub's raw files and API name the same repository as github.com/OWNER/REPO
+    .replace(/^raw\.githubusercontent\.com\//, 'github.com/')
+    .replace(/^api\.github\.com\/repos\//, 'github.com/');
   return PRIMARY_SOURCES.some((p) => bare.startsWith(p) || bare.toLowerCase().startsWith(p.toLowerCase()));
 }
