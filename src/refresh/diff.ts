@@ -3,7 +3,7 @@
 // containerd serves a Kubernetes minor, which driver branch serves a GPU, a CNI's tested range) become "read this"
 // items, never values. Pure.
 import type { Matrix } from '../matrix/schema.ts';
-import { compareDotted, lineOf, newest, type Advisory, type KubeObserved, type UbuntuRelease } from './parse.ts';
+import { compareDotted, lineOf, type Advisory, type KubeObserved, type UbuntuRelease } from './parse.ts';
 import type { TagComponent } from './sources.ts';
 
 export type ChangeKind = 'new-patch' | 'new-line' | 'eol-changed' | 'cve-floor' | 'disagrees' | 'read-this';
@@ -47,6 +47,14 @@ function newestPerLine(versions: readonly string[]): Map<string, string> {
   return out;
 }
 
+/** A newer patch than the matrix knows (written), or an older newest than the matrix claims (reported only). */
+function patchChange(family: string, subject: string, latest: string, seen: string, source: string): RefreshChange[] {
+  const c = compareDotted(seen, latest);
+  if (c > 0) return [{ kind: 'new-patch', family, subject, field: 'latest', from: latest, to: seen, source, message: `${subject}: ${seen} is out (matrix: ${latest})`, writable: true }];
+  if (c < 0) return [{ kind: 'disagrees', family, subject, field: 'latest', from: latest, to: seen, source, message: `${subject}: the matrix says ${latest}, but its source's newest is ${seen}`, writable: false }];
+  return [];
+}
+
 /** Changes for entries keyed by line with a `latest`, against the newest tag of each line; lines newer than all known. */
 function lineChanges(opts: {
   family: string;
@@ -62,9 +70,7 @@ function lineChanges(opts: {
     const seen = perLine.get(e.line);
     const subject = `${opts.name} ${e.line}`;
     if (!seen) continue; // the source has no tag of this line (e.g. a pre-release-only line): nothing to say
-    const c = compareDotted(seen, e.latest);
-    if (c > 0) out.push({ kind: 'new-patch', family: opts.family, subject, field: 'latest', from: e.latest, to: seen, source: opts.url(seen), message: `${subject}: ${seen} is out (matrix: ${e.latest})`, writable: true });
-    else if (c < 0) out.push({ kind: 'disagrees', family: opts.family, subject, field: 'latest', from: e.latest, to: seen, source: opts.url(seen), message: `${subject}: the matrix says ${e.latest}, but the newest tag is ${seen}`, writable: false });
+    out.push(...patchChange(opts.family, subject, e.latest, seen, opts.url(seen)));
   }
   const known = opts.entries.map((e) => e.line).sort(compareDotted).at(-1);
   for (const [line, v] of [...perLine].sort((a, b) => compareDotted(a[0], b[0]))) {
@@ -125,10 +131,7 @@ function kubernetesChanges(matrix: Matrix, k: NonNullable<Observations['kubernet
     if (!seen) continue;
     const source = seen.ended ? k.eolSource : k.source;
     const subject = `kubernetes ${r.minor}`;
-    if (seen.latest && compareDotted(seen.latest, r.latest) > 0)
-      out.push({ kind: 'new-patch', family: 'kubernetes', subject, field: 'latest', from: r.latest, to: seen.latest, source, message: `${subject}: ${seen.latest} is out (matrix: ${r.latest})`, writable: true });
-    else if (seen.latest && compareDotted(seen.latest, r.latest) < 0)
-      out.push({ kind: 'disagrees', family: 'kubernetes', subject, field: 'latest', from: r.latest, to: seen.latest, source, message: `${subject}: the matrix says ${r.latest}, the release data ${seen.latest}`, writable: false });
+    if (seen.latest) out.push(...patchChange('kubernetes', subject, r.latest, seen.latest, source));
     if (seen.eol && seen.eol !== r.eol)
       out.push({ kind: 'eol-changed', family: 'kubernetes', subject, field: 'eol', from: r.eol, to: seen.eol, source, message: `${subject}: end of life ${seen.eol} (matrix: ${r.eol})`, writable: true });
   }
@@ -173,8 +176,8 @@ function nvidiaChanges(matrix: Matrix, n: NonNullable<Observations['nvidia']>): 
   const manifest = (v: string) => `${n.index.replace(/\/?$/, '/')}redistrib_${v}.json`;
   for (const b of matrix.nvidia.branches) {
     const seen = perBranch.get(b.branch);
-    if (seen && compareDotted(seen, b.latest) > 0)
-      out.push({ kind: 'new-patch', family: 'nvidia', subject: `R${b.branch}`, field: 'latest', from: b.latest, to: seen, source: manifest(seen), message: `R${b.branch}: ${seen} is out (matrix: ${b.latest})`, writable: true });
+    // The index keeps only some manifests of old branches, so an older newest is no disagreement here.
+    if (seen && compareDotted(seen, b.latest) > 0) out.push(...patchChange('nvidia', `R${b.branch}`, b.latest, seen, manifest(seen)));
   }
   const known = Math.max(...matrix.nvidia.branches.map((b) => Number(b.branch)));
   for (const [branch, v] of [...perBranch].sort((a, b) => Number(a[0]) - Number(b[0])))
@@ -192,6 +195,3 @@ function ubuntuChanges(matrix: Matrix, u: NonNullable<Observations['ubuntu']>): 
   }
   return out;
 }
-
-/** Newest version in a list, re-exported for the CLI summary. */
-export { newest };
