@@ -1,15 +1,17 @@
 // `ferry matrix list|show|check`: what the compatibility matrix knows, and whether its files are sound.
 import { UserError } from '../errors.ts';
+import { readSpan } from '../matrix/check.ts';
 import { factCounts, FAMILIES, familyRows, type Family } from '../matrix/describe.ts';
 import { renderTable } from '../matrix/explain.ts';
 import type { RegisterCommand } from './commands.ts';
+import { registerMatrixRefresh } from './matrix-refresh.ts';
 import { openMatrix } from './open-matrix.ts';
 
 const table = (rows: string[][]) => `${renderTable(rows)}\n`;
 
 /** Registers `ferry matrix` and its subcommands. */
 export const registerMatrix: RegisterCommand = (program, ctx) => {
-  const matrix = program.command('matrix').description('what the compatibility matrix knows: list, show FAMILY, check');
+  const matrix = program.command('matrix').description('what the compatibility matrix knows: list, show FAMILY, check, refresh');
   const dirOption = ['--matrix <dir>', "matrix directory (default: the repo's matrices/)"] as const;
   const jsonOption = ['--json', 'the same as one JSON line'] as const;
 
@@ -52,13 +54,16 @@ export const registerMatrix: RegisterCommand = (program, ctx) => {
 
   matrix
     .command('check')
-    .description('validate every matrix file: schema, dangling references, duplicate ids, sources present')
+    .description('validate every matrix file: schema, dangling references, duplicate ids, a primary source and a read date on every fact')
     .option(...dirOption)
     .option(...jsonOption)
     .action(async (opts: { matrix?: string; json?: boolean }) => {
       const { catalog, files } = await openMatrix(ctx, opts.matrix);
       const { facts, verified } = factCounts(catalog);
-      if (opts.json) return void ctx.io.stdout.write(`${JSON.stringify({ ok: true, files: Object.keys(files).length, facts, verified })}\n`);
-      ctx.io.stdout.write(`matrix OK: ${Object.keys(files).length} files, ${facts} facts (${verified} verified, ${facts - verified} unverified)\n`);
+      const span = readSpan(catalog.matrix);
+      if (opts.json) return void ctx.io.stdout.write(`${JSON.stringify({ ok: true, files: Object.keys(files).length, facts, verified, read: span })}\n`);
+      ctx.io.stdout.write(`matrix OK: ${Object.keys(files).length} files, ${facts} facts (${verified} verified, ${facts - verified} unverified)${span ? `, read ${span.oldest} to ${span.newest}` : ''}\n`);
     });
+
+  registerMatrixRefresh(matrix, ctx);
 };

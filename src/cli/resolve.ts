@@ -1,11 +1,14 @@
 // `ferry resolve`: load the matrix, resolve the request, print the stack (table or --json), write --out.
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { stringify } from 'yaml';
 import { Lock } from '../config/lock.ts';
 import { notInstallable } from '../bundle/lock-match.ts';
 import { NoStackError, UserError } from '../errors.ts';
+import { readSpan } from '../matrix/check.ts';
 import { explainResolution } from '../matrix/explain.ts';
+import { DEFAULT_MAX_FACT_AGE_DAYS, staleFactWarnings } from '../matrix/fact-age.ts';
+import { osIdFromRelease, parseOsRelease } from '../matrix/os-release.ts';
 import { parseRequest, PIN_COMPONENTS, type RawRequest } from '../matrix/request.ts';
 import { resolve } from '../matrix/resolve.ts';
 import { toLock } from '../matrix/to-lock.ts';
@@ -13,7 +16,9 @@ import type { RegisterCommand } from './commands.ts';
 import { openMatrix } from './open-matrix.ts';
 
 interface ResolveOptions {
-  os: string;
+  os?: string;
+  osRelease?: string;
+  maxFactAge: string;
   gpu?: string;
   k8s?: string;
   cri?: string;
@@ -32,7 +37,8 @@ export const registerResolve: RegisterCommand = (program, ctx) => {
   program
     .command('resolve')
     .description('pick OS × kernel × runc × CRI × Kubernetes × NVIDIA driver × CNI that fit together, with the reason for each')
-    .requiredOption('--os <id>', 'target OS release, e.g. rocky-9.4, rhel-8.10, ubuntu-24.04, debian-12')
+    .option('--os <id>', 'target OS as <ID>-<VERSION_ID> of /etc/os-release, e.g. rocky-9.4, almalinux-9.4, rhel-8.10, ubuntu-24.04, debian-12')
+    .option('--os-release <file>', "read the target OS from a node's /etc/os-release instead of --os")
     .option('--gpu <model>', 'GPU model, e.g. h100, a100, v100, b200 (omit for no GPU)')
     .option('--k8s <version>', 'Kubernetes minor or version, e.g. 1.35 or 1.35.2 (default: newest supported)')
     .option('--cri <name>', 'container runtime: containerd or cri-o (default: containerd)')
@@ -44,12 +50,17 @@ export const registerResolve: RegisterCommand = (program, ctx) => {
     .option('--json', 'print the resolution as JSON')
     .option('--out <file>', 'write the lock file (ferry.lock.yaml), the input of `ferry bundle build`')
     .option('--matrix <dir>', "matrix directory (default: the repo's matrices/)")
+    .option('--max-fact-age <days>', 'warn when a choice rests on matrix facts read longer ago than this', String(DEFAULT_MAX_FACT_AGE_DAYS))
     .action(async (opts: ResolveOptions) => {
-      const { catalog, digest } = await openMatrix(ctx, opts.matrix);
-      const raw: RawRequest = { os: opts.os, gpu: opts.gpu, k8s: opts.k8s, cri: opts.cri, cni: opts.cni, cgroup: opts.cgroup, arch: opts.arch, pins: opts.pin.length > 0 ? opts.pin : undefined, acceptRisks: opts.acceptRisk.length > 0 ? opts.acceptRisk : undefined };
+      const maxAge = Number(opts.maxFactAge);
+      if (!Number.isInteger(maxAge) || maxAge < 0) throw new UserError(`--max-fact-age must be a whole number of days, not "${opts.maxFactAge}"`);
+      const { catalog, digest, matrix } = await openMatrix(ctx, opts.matrix);
+      const os = await targetOs(ctx.cwd, opts, catalog);
+      const raw: RawRequest = { os, gpu: opts.gpu, k8s: opts.k8s, cri: opts.cri, cni: opts.cni, cgroup: opts.cgroup, arch: opts.arch, pins: opts.pin.length > 0 ? opts.pin : undefined, acceptRisks: opts.acceptRisk.length > 0 ? opts.acceptRisk : undefined };
       const request = parseRequest(catalog, raw);
       const now = ctx.now();
       const res = resolve(catalog, request, now);
+      if (res.ok) res.warnings.push(...staleFactWarnings(res.decisions, now, maxAge));
       if (!res.ok) {
         if (opts.json) ctx.io.stdout.write(`${JSON.stringify({ ok: false, conflicts: res.conflicts })}\n`);
         throw new NoStackError(res.conflicts.map((c) => ({ rules: c.rules, message: `${c.message} [${c.rules.join(', ')}]` })), {
@@ -63,7 +74,7 @@ export const registerResolve: RegisterCommand = (program, ctx) => {
         throw new NoStackError([{ ...conflict, message: `${refused} [ferry-installs-containerd]` }], { hint: 'resolve with --cri containerd (the default); `ferry matrix` still shows which CRI-O releases fit' });
       }
       if (opts.out) {
-        const lock = Lock.parse(toLock(catalog, res, { raw, now, matrixDigest: digest }));
+        const lock = Lock.parse(toLock(catalog, res, { raw, now, matrixDigest: digest, matrixReadAt: readSpan(matrix)?.newest }));
         const path = resolvePath(ctx.cwd, opts.out);
         try {
           await writeFile(path, stringify(lock, { lineWidth: 0 }));
@@ -80,3 +91,20 @@ export const registerResolve: RegisterCommand = (program, ctx) => {
       }
     });
 };
+
+/** The OS id from --os, or from the ID and VERSION_ID of the --os-release file; exactly one of them. */
+async function targetOs(cwd: string, opts: ResolveOptions, catalog: Parameters<typeof osIdFromRelease>[0]): Promise<string> {
+  if (opts.os && opts.osRelease) throw new UserError('give --os or --os-release, not both');
+  if (opts.os) return opts.os;
+  if (!opts.osRelease) throw new UserError('the target OS is missing: pass --os <ID>-<VERSION_ID> (e.g. rocky-9.4) or --os-release FILE');
+  const path = resolvePath(cwd, opts.osRelease);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UserError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`, { cause: error });
+  }
+  const fields = parseOsRelease(text);
+  if (!fields.ID || !fields.VERSION_ID) throw new UserError(`${path} has no ${fields.ID ? 'VERSION_ID' : 'ID'}: is it an os-release file?`);
+  return osIdFromRelease(catalog, fields.ID, fields.VERSION_ID);
+}

@@ -10,7 +10,15 @@ const rulesAndWhy = {
   why: z.string(),
 };
 
-export const Decision = z.object({ component: z.string(), version: z.string(), ...rulesAndWhy }).strict();
+export const Decision = z
+  .object({
+    component: z.string(),
+    version: z.string(),
+    ...rulesAndWhy,
+    /** The oldest day on which the matrix facts behind this choice were read from their sources. */
+    factsRead: z.string().optional(),
+  })
+  .strict();
 export type Decision = z.infer<typeof Decision>;
 
 export const HostChange = z
@@ -56,6 +64,8 @@ export const Lock = z
     resolvedAt: z.string(),
     /** sha256 over the matrix files, so a lock can tell it was made from other data. */
     matrixDigest: z.string(),
+    /** The newest day on which any fact of that matrix was read from its source (absent in locks before it existed). */
+    matrixReadAt: z.string().optional(),
     request: z.record(z.string(), z.unknown()),
     gpu: z.object({ model: z.string(), architecture: z.string() }).strict().nullable(),
     stack: Stack,

@@ -7,6 +7,8 @@ import { compareVersions, mustParse } from './version.ts';
 /** Where a fact came from, carried into decisions and warnings. */
 export interface FactRef {
   source: string;
+  /** The day it was read from that source (`ferry matrix check` requires one). */
+  read?: string | undefined;
   verified: boolean;
 }
 
@@ -21,7 +23,12 @@ export interface OsEntry extends FactRef {
   kernelVer: SemVer;
   systemd: number;
   cgroupDefault: 'v1' | 'v2';
+  /** This distribution's end of support for the release. */
   eol: string;
+  /** Red Hat's Extended Update Support keeps this minor alive until `eol`. */
+  eus: boolean;
+  /** The lifecycle fact behind `eol`. */
+  lifecycle: FactRef;
 }
 
 type Kube = Matrix['kubernetes']['releases'][number];
@@ -68,6 +75,8 @@ export type ArchEntry = Matrix['nvidia']['architectures'][number];
 export interface Catalog {
   matrix: Matrix;
   os: Map<string, OsEntry>;
+  /** /etc/os-release `ID`s to the matrix's distro ids (`almalinux` → `alma`; every id maps to itself). */
+  osReleaseIds: Map<string, string>;
   kubernetes: KubeEntry[];
   cgroupV1Rules: (Matrix['kubernetes']['cgroupV1Rules'][number] & { fromVer: SemVer })[];
   containerd: ContainerdEntry[];
@@ -95,6 +104,8 @@ export function buildCatalog(matrix: Matrix): Catalog {
     for (const distro of r.distros) {
       const d = distros.get(distro);
       const id = `${distro}-${r.version}`;
+      const life = r.lifecycle.find((l) => l.distro === distro);
+      if (!life) continue; // `ferry matrix check` names the missing lifecycle
       os.set(id, {
         id,
         distro,
@@ -106,8 +117,11 @@ export function buildCatalog(matrix: Matrix): Catalog {
         kernelVer: mustParse(r.kernel),
         systemd: r.systemd,
         cgroupDefault: r.cgroupDefault,
-        eol: r.eol,
+        eol: life.eol,
+        eus: life.support === 'eus',
+        lifecycle: life,
         source: r.source,
+        read: r.read,
         verified: r.verified,
       });
     }
@@ -135,8 +149,11 @@ export function buildCatalog(matrix: Matrix): Catalog {
     ['nvidia-driver', matrix.nvidia.branches.map((b) => b.branch).sort((a, b) => Number(b) - Number(a))],
     ...[...cni].map(([name, list]) => [name, list.map((c) => c.minor)] as [string, string[]]),
   ]);
+  const osReleaseIds = new Map<string, string>();
+  for (const d of matrix.os.distros) for (const alias of [d.id, ...(d.osReleaseIds ?? [])]) osReleaseIds.set(alias, d.id);
   return {
     pinLines,
+    osReleaseIds,
     runcFixedCves: matrix.runc.securityFloors.flatMap((f) => f.cves).join(', '),
     matrix,
     os,

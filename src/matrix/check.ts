@@ -2,12 +2,11 @@
 // Pure: takes the loaded matrix, returns every problem found. Run by `ferry matrix check` and by the tests.
 import type { InputIssue } from '../errors.ts';
 import { CODE_RULES } from './rules.ts';
+import { isPrimarySource } from './sources.ts';
 import type { Matrix } from './schema.ts';
 import { parseVersion } from './version.ts';
 
-const looksLikeSource = /^(https?:\/\/\S+|[\w./-]+\.(md|txt|go|yaml))/;
-
-/** Every reference between matrix files resolves, every id is unique, every fact names a real-looking source. */
+/** Every reference between matrix files resolves, every id is unique, every fact names a primary source and the day it was read. */
 export function checkMatrix(matrix: Matrix, files: Record<keyof Matrix, string>): InputIssue[] {
   const issues: InputIssue[] = [];
   const at = (part: keyof Matrix, field: string, message: string) => issues.push({ file: files[part], field, message });
@@ -22,11 +21,16 @@ export function checkMatrix(matrix: Matrix, files: Record<keyof Matrix, string>)
   const distros = new Set(matrix.os.distros.map((d) => d.id));
   unique('os', 'distros', matrix.os.distros.map((d) => d.id), 'distro');
   unique('os', 'releases', matrix.os.releases.flatMap((r) => r.distros.map((d) => `${d}-${r.version}`)), 'OS release');
-  matrix.os.releases.forEach((r, i) =>
+  matrix.os.releases.forEach((r, i) => {
     r.distros.forEach((d, j) => {
       if (!distros.has(d)) at('os', `releases[${i}].distros[${j}]`, `unknown distro ${d} (known: ${[...distros].join(', ')})`);
-    }),
-  );
+      if (!r.lifecycle.some((l) => l.distro === d)) at('os', `releases[${i}].lifecycle`, `no lifecycle (end of support) for ${d} ${r.version}`);
+    });
+    r.lifecycle.forEach((l, j) => {
+      if (!r.distros.includes(l.distro)) at('os', `releases[${i}].lifecycle[${j}].distro`, `${l.distro} is not one of this release's distros (${r.distros.join(', ')})`);
+    });
+  });
+  unique('os', 'distros', matrix.os.distros.flatMap((d) => [d.id, ...(d.osReleaseIds ?? [])]).concat(matrix.os.refused.map((r) => r.id)), 'os-release ID');
 
   const branches = new Set(matrix.containerd.releases.map((c) => c.branch));
   unique('kubernetes', 'releases', matrix.kubernetes.releases.map((k) => k.minor), 'Kubernetes minor');
@@ -38,7 +42,10 @@ export function checkMatrix(matrix: Matrix, files: Record<keyof Matrix, string>)
       if (v && !branches.has(`${v.major}.${v.minor}`))
         at('kubernetes', `releases[${i}].containerd.min[${j}]`, `containerd ${m}: no branch ${v.major}.${v.minor} in the containerd matrix`);
     });
-    if (!matrix.crio.releases.some((c) => c.minor === k.minor))
+    const newestCrio = matrix.crio.releases.map((c) => parseVersion(c.minor)).reduce((a, b) => (a && b && a.compare(b) >= 0 ? a : b), null);
+    const kv = parseVersion(k.minor);
+    // A Kubernetes minor newer than every CRI-O known is fine (CRI-O ships after Kubernetes); a gap is not.
+    if (kv && newestCrio && kv.compare(newestCrio) <= 0 && !matrix.crio.releases.some((c) => c.minor === k.minor))
       at('crio', 'releases', `no CRI-O ${k.minor} for Kubernetes ${k.minor} (CRI-O minors follow Kubernetes)`);
   });
 
@@ -96,24 +103,40 @@ export function checkMatrix(matrix: Matrix, files: Record<keyof Matrix, string>)
     ruleSeen.add(id);
   }
 
-  for (const [part, field, source] of sourcesOf(matrix)) {
-    if (!looksLikeSource.test(source)) at(part, field, `source "${source}" is neither a URL nor a document path`);
+  for (const { part, path, fact } of factsOf(matrix)) {
+    const at2 = (field: string, message: string) => at(part, path ? `${path}.${field}` : field, message);
+    if (!isPrimarySource(fact.source))
+      at2('source', `"${fact.source}" is not a primary source (the project's, vendor's or distribution's own page, repository or index; see src/matrix/sources.ts); a secondary pointer belongs in note`);
+    if (!fact.read) at2('read', 'no date the fact was read from its source (read: "YYYY-MM-DD")');
   }
   return issues;
 }
 
-/** Every `source` in the matrix with where it sits. */
-function sourcesOf(matrix: Matrix): [keyof Matrix, string, string][] {
-  const out: [keyof Matrix, string, string][] = [];
+export interface FactAt {
+  part: keyof Matrix;
+  /** Field path inside the file, e.g. `releases[3].containerd`. */
+  path: string;
+  fact: { source: string; read?: string | undefined; verified: boolean };
+}
+
+/** Every fact in the matrix (an object with `source` and `verified`) with where it sits. */
+export function factsOf(matrix: Matrix): FactAt[] {
+  const out: FactAt[] = [];
   const walk = (part: keyof Matrix, value: unknown, path: string) => {
     if (Array.isArray(value)) value.forEach((v, i) => walk(part, v, `${path}[${i}]`));
-    else if (value && typeof value === 'object')
-      for (const [k, v] of Object.entries(value)) {
-        const p = path ? `${path}.${k}` : k;
-        if (k === 'source' && typeof v === 'string') out.push([part, p, v]);
-        else walk(part, v, p);
-      }
+    else if (value && typeof value === 'object') {
+      const v = value as Record<string, unknown>;
+      if (typeof v.source === 'string' && typeof v.verified === 'boolean')
+        out.push({ part, path, fact: { source: v.source, read: typeof v.read === 'string' ? v.read : undefined, verified: v.verified } });
+      for (const [k, child] of Object.entries(v)) if (child && typeof child === 'object') walk(part, child, path ? `${path}.${k}` : k);
+    }
   };
   for (const part of Object.keys(matrix) as (keyof Matrix)[]) walk(part, matrix[part], '');
   return out;
+}
+
+/** The oldest and newest days on which the matrix's facts were read (null when none carries a date). */
+export function readSpan(matrix: Matrix): { oldest: string; newest: string } | null {
+  const days = factsOf(matrix).flatMap((f) => (f.fact.read ? [f.fact.read] : [])).sort();
+  return days.length > 0 ? { oldest: days[0]!, newest: days[days.length - 1]! } : null;
 }

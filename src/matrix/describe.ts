@@ -12,9 +12,9 @@ export function familyRows(catalog: Catalog, family: Family): string[][] {
   const m = catalog.matrix;
   switch (family) {
     case 'os':
-      return [['ID', 'KERNEL', 'SYSTEMD', 'CGROUP', 'EOL', 'VERIFIED'], ...[...catalog.os.values()].map((o) => [o.id, o.kernel, String(o.systemd), o.cgroupDefault, o.eol, mark(o.verified)])];
+      return [['ID', 'KERNEL', 'SYSTEMD', 'CGROUP', 'EOL', 'VERIFIED'], ...[...catalog.os.values()].map((o) => [o.id, o.kernel, String(o.systemd), o.cgroupDefault, `${o.eol}${o.eus ? ' (EUS)' : ''}`, mark(o.verified && o.lifecycle.verified)])];
     case 'kubernetes':
-      return [['MINOR', 'LATEST', 'EOL', 'CONTAINERD', 'ETCD', 'COREDNS', 'PAUSE', 'VERIFIED'], ...catalog.kubernetes.map((k) => [k.minor, k.latest, k.eol, k.containerd.min.map((v) => `${v}+`).join(' '), k.kubeadmImages.etcd, k.kubeadmImages.coredns, k.kubeadmImages.pause, mark(k.verified)])];
+      return [['MINOR', 'LATEST', 'EOL', 'CONTAINERD', 'ETCD', 'COREDNS', 'PAUSE', 'VERIFIED'], ...catalog.kubernetes.map((k) => [k.minor, k.latest, k.eol, k.containerd.min.map((v) => `${v}+`).join(' ') || '-', k.kubeadmImages?.etcd ?? '-', k.kubeadmImages?.coredns ?? '-', k.kubeadmImages?.pause ?? '-', mark(k.verified)])];
     case 'containerd':
       return [['BRANCH', 'LATEST', 'EOL', 'LTS', 'TESTED RUNC', 'VERIFIED'], ...catalog.containerd.map((c) => [c.branch, c.latest, c.eol, c.lts ? 'yes' : 'no', c.testedRunc, mark(c.verified)])];
     case 'cri-o':

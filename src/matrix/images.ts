@@ -1,6 +1,7 @@
 // Every container image a resolved stack needs, fully qualified: the contract with `ferry bundle build`.
 // Pure: versions come from the resolution and the matrix (kubeadm constants per minor, CNI image lists).
 import type { LockImage } from '../config/lock.ts';
+import { InternalError } from '../errors.ts';
 import type { Catalog } from './catalog.ts';
 import type { Resolved } from './resolve.ts';
 
@@ -8,6 +9,7 @@ import type { Resolved } from './resolve.ts';
 export function imagesFor(catalog: Catalog, res: Resolved): LockImage[] {
   const k = res.stack.kubernetes;
   const kubeadm = res.kube.kubeadmImages;
+  if (!kubeadm) throw new InternalError(`resolve chose Kubernetes ${res.kube.minor}, whose kubeadm images the matrix does not know`);
   const images: LockImage[] = [
     { ref: `registry.k8s.io/kube-apiserver:v${k}`, component: 'kubernetes', critical: false },
     { ref: `registry.k8s.io/kube-controller-manager:v${k}`, component: 'kubernetes', critical: false },

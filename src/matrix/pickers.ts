@@ -13,11 +13,20 @@ export type Picked<V> =
   | { ok: true; value: V; decision: Decision; warnings: string[]; hostChanges: HostChange[] }
   | { ok: false; conflicts: Conflict[] };
 
-/** A decision, marked when it rests on a fact nobody confirmed from a primary source. */
+/** The oldest day on which any of these facts was read (what a decision's age is measured from). */
+export function oldestRead(facts: readonly FactRef[]): string | undefined {
+  let oldest: string | undefined;
+  for (const f of facts) if (f.read && (oldest === undefined || f.read < oldest)) oldest = f.read;
+  return oldest;
+}
+
+/** A decision, marked when it rests on a fact nobody confirmed from a primary source, dated by its oldest fact. */
 export function decide(component: string, version: string, rules: string[], why: string, facts: FactRef[]): Decision {
+  const factsRead = oldestRead(facts);
+  const dated = factsRead ? { factsRead } : {};
   const unverified = facts.find((f) => !f.verified);
-  if (!unverified) return { component, version, rules, why };
-  return { component, version, rules: [...rules, 'unverified-fact'], why: `${why} [unverified: ${unverified.source}]` };
+  if (!unverified) return { component, version, rules, why, ...dated };
+  return { component, version, rules: [...rules, 'unverified-fact'], why: `${why} [unverified: ${unverified.source}]`, ...dated };
 }
 
 const pinned = (pin: Pin | undefined, line: string) => pin === undefined || pin.line === line;

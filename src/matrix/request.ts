@@ -3,6 +3,7 @@
 import type { SemVer } from 'semver';
 import { UserError } from '../errors.ts';
 import type { Catalog } from './catalog.ts';
+import { normalizeOsId } from './os-release.ts';
 import { parseVersion } from './version.ts';
 
 export const PIN_COMPONENTS = ['kubernetes', 'containerd', 'cri-o', 'runc', 'nvidia-driver', 'calico', 'cilium', 'flannel'] as const;
@@ -74,7 +75,7 @@ export function parsePin(catalog: Catalog, text: string): [PinComponent, Pin] {
 
 /** Check a raw request against the matrix and normalise it. */
 export function parseRequest(catalog: Catalog, raw: RawRequest): ResolveRequest {
-  if (!catalog.os.has(raw.os)) throw new UserError(`unknown OS "${raw.os}" (known: ${known(catalog.os.keys())})`);
+  const os = normalizeOsId(catalog, raw.os);
   const gpu = raw.gpu?.toLowerCase() ?? null;
   if (gpu !== null && !catalog.gpus.has(gpu))
     throw new UserError(`unknown GPU "${raw.gpu}" (known: ${known(catalog.gpus.keys())})`);
@@ -106,7 +107,7 @@ export function parseRequest(catalog: Catalog, raw: RawRequest): ResolveRequest 
   const arch = raw.arch ?? 'amd64';
   if (arch !== 'amd64' && arch !== 'arm64') throw new UserError(`unknown architecture "${arch}" (known: amd64, arm64)`);
   return {
-    os: raw.os,
+    os,
     gpu,
     cri,
     cni: cniText as CniName | null,

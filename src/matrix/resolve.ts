@@ -3,7 +3,7 @@
 // component's pick for one date, so enumerating thousands of requests re-decides nothing.
 import type { Decision, HostChange, Stack } from '../config/lock.ts';
 import { InternalError, type Conflict } from '../errors.ts';
-import type { Catalog, CniEntry, KubeEntry } from './catalog.ts';
+import type { Catalog, CniEntry, KubeEntry, OsEntry } from './catalog.ts';
 import { decide, kubeCandidates, kubeDecision, pickCgroup, pickCni, pickContainerd, pickCrio, pickDriver, pickRunc, type Picked } from './pickers.ts';
 import type { Pin, ResolveRequest } from './request.ts';
 import { dayOf, isPast } from './version.ts';
@@ -27,6 +27,12 @@ export interface Refused {
 }
 export type Resolution = Resolved | Refused;
 export type Resolver = (request: ResolveRequest) => Resolution;
+
+/** How long the distribution supports the OS release, for the OS decision's reason. */
+function osLife(os: OsEntry, past: boolean): string {
+  const kind = os.eus ? 'Extended Update Support' : 'supported';
+  return past ? `end-of-life since ${os.eol}` : `${kind} until ${os.eol}`;
+}
 
 /** Resolve one request against the precomputed matrix. */
 export function resolve(catalog: Catalog, request: ResolveRequest, now: Date): Resolution {
@@ -59,10 +65,11 @@ export function createResolver(catalog: Catalog, now: Date): Resolver {
     const driverPin = request.pins['nvidia-driver'];
     const driver = gpu ? once('driver', gpu, pinKey(driverPin), null, null, () => pickDriver(catalog, gpu, driverPin, today)) : null;
     if (driver && !driver.ok) return { ok: false, request, conflicts: driver.conflicts };
+    const osPast = isPast(os.eol, today);
     const osDecision = once('os', os, null, null, null, () =>
-      decide('os', os.id, ['request'], `${os.name}: kernel ${os.kernel}, systemd ${os.systemd}, boots cgroup ${os.cgroupDefault}`, [os]),
+      decide('os', os.id, osPast ? ['request', 'end-of-life'] : ['request'], `${os.name}: kernel ${os.kernel}, systemd ${os.systemd}, boots cgroup ${os.cgroupDefault}; ${osLife(os, osPast)}`, [os, os.lifecycle]),
     );
-    const osWarnings = isPast(os.eol, today) ? [`${os.name} is end-of-life since ${os.eol}`] : [];
+    const osWarnings = osPast ? [`${os.name} is end-of-life since ${os.eol}${os.eus ? ' (Extended Update Support ended)' : ''}; move the nodes to a supported release`] : [];
 
     const kubePin = request.pins.kubernetes;
     const kubes = once('kubes', pinKey(kubePin), null, null, null, () =>
@@ -74,6 +81,10 @@ export function createResolver(catalog: Catalog, now: Date): Resolver {
     };
     for (const kc of kubes) {
       const kube = kc.item;
+      if (!kube.kubeadmImages) {
+        fail([{ rules: ['kubeadm-images-known'], message: `the matrix does not know the images kubeadm ${kube.minor} deploys (etcd, CoreDNS, pause)` }]);
+        continue;
+      }
       const cgroup = once('cgroup', os, kube, request.cgroup, null, () => pickCgroup(catalog, os, kube, request.cgroup));
       if (!cgroup.ok) {
         fail(cgroup.conflicts);

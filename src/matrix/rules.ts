@@ -16,6 +16,8 @@ export const CODE_RULES = {
   'cni-k8s-newer-than-tested': { effect: 'warn', description: 'a Kubernetes minor newer than the CNI tested range relies on Kubernetes backward compatibility' },
   'cni-kernel-min': { effect: 'refuse', description: 'the OS kernel must meet the CNI release minimum (or its Enterprise Linux equivalent)' },
   'containerd-cgroup-v1-deprecated': { effect: 'warn', description: 'containerd 2.2 and newer deprecate cgroup v1' },
+  'kubeadm-images-known': { effect: 'refuse', description: 'the matrix must know the images kubeadm of the Kubernetes minor deploys (etcd, CoreDNS, pause)' },
+  'facts-older-than-max-age': { effect: 'warn', description: 'a decision rests on matrix facts read longer ago than --max-fact-age days (run `ferry matrix refresh`)' },
   'crio-needs-k8s-minor': { effect: 'refuse', description: 'the matrix must know a CRI-O release of the Kubernetes minor' },
   'cni-no-network-policy': { effect: 'warn', description: 'the CNI does not enforce NetworkPolicy' },
   'cni-default-order': { effect: 'prefer', description: 'without --cni, take Calico, then Cilium, then Flannel, the first with a consistent release' },
@@ -40,7 +42,7 @@ export type CodeRuleId = keyof typeof CODE_RULES;
 export function containerdForKube(version: SemVer, c: ContainerdEntry, k: KubeEntry): Conflict | null {
   const line = k.containerdMinVer.find((m) => m.major === version.major && m.minor === version.minor);
   if (line && sameLineAtLeast(version, line)) return null;
-  const listed = k.containerd.min.map((m) => `${m}+`).join(', ');
+  const listed = k.containerd.min.map((m) => `${m}+`).join(', ') || 'none yet';
   const what = line ? `containerd ${version.version} is older than ${line.version}` : `containerd ${c.branch} is not recommended`;
   return { rules: ['containerd-min-for-k8s'], message: `${what} for Kubernetes ${k.minor} (recommended: ${listed})` };
 }

@@ -6,9 +6,10 @@ const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a quoted date YYYY
 const ruleId = z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'must be a kebab-case rule id');
 const imageTag = z.string().regex(/^[\w][\w.-]{0,127}$/, 'must be an image tag');
 
-/** Where a fact was read and whether a primary source confirmed it. */
+/** Where a fact was read, when, and whether that primary source confirmed it (`ferry matrix check` requires `read`). */
 const fact = {
   source: z.string().min(1, 'needs a source (URL or document path)'),
+  read: date.optional(),
   verified: z.boolean(),
   note: z.string().optional(),
 };
@@ -16,7 +17,21 @@ const fact = {
 export const OsFile = z
   .object({
     kind: z.literal('OsReleases'),
-    distros: z.array(z.object({ id: z.string(), name: z.string(), family: z.enum(['el', 'debian']) }).strict()).min(1),
+    distros: z
+      .array(
+        z
+          .object({
+            id: z.string(),
+            name: z.string(),
+            family: z.enum(['el', 'debian']),
+            /** Other `ID`s of /etc/os-release that name this distribution (AlmaLinux writes `almalinux`). */
+            osReleaseIds: z.array(z.string()).optional(),
+          })
+          .strict(),
+      )
+      .min(1),
+    /** /etc/os-release IDs ferry recognises and refuses, with the reason the error names. */
+    refused: z.array(z.object({ id: z.string(), name: z.string(), reason: z.string() }).strict()).default([]),
     releases: z.array(
       z
         .object({
@@ -25,7 +40,10 @@ export const OsFile = z
           kernel: z.string().regex(/^\d+\.\d+\.\d+(-\d+)?$/, 'must be a kernel version such as "4.18.0-553"'),
           systemd: z.number().int(),
           cgroupDefault: z.enum(['v1', 'v2']),
-          eol: date,
+          /** Each distribution's end of support for this release (a minor of EL ends differently per rebuild). */
+          lifecycle: z
+            .array(z.object({ distro: z.string(), eol: date, support: z.enum(['eus']).optional(), ...fact }).strict())
+            .min(1),
           ...fact,
         })
         .strict(),
@@ -49,8 +67,10 @@ export const KubernetesFile = z
           latest: version,
           released: date,
           eol: date,
-          containerd: z.object({ min: z.array(version).min(1), ...fact }).strict(),
-          kubeadmImages: z.object({ etcd: imageTag, coredns: imageTag, pause: imageTag, ...fact }).strict(),
+          /** Empty while containerd's RELEASES.md recommends nothing for the minor: then it is never resolved. */
+          containerd: z.object({ min: z.array(version), ...fact }).strict(),
+          /** Absent until read from the release branch: then the minor is never resolved. */
+          kubeadmImages: z.object({ etcd: imageTag, coredns: imageTag, pause: imageTag, ...fact }).strict().optional(),
           ...fact,
         })
         .strict(),

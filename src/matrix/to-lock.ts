@@ -6,7 +6,7 @@ import type { RawRequest } from './request.ts';
 import type { Resolved } from './resolve.ts';
 
 /** The lock for a resolution: the request as given, the stack, its images, and every reason. */
-export function toLock(catalog: Catalog, res: Resolved, meta: { raw: RawRequest; now: Date; matrixDigest: string }): Lock {
+export function toLock(catalog: Catalog, res: Resolved, meta: { raw: RawRequest; now: Date; matrixDigest: string; matrixReadAt?: string | undefined }): Lock {
   const request: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(meta.raw)) if (value !== undefined) request[key] = value;
   return {
@@ -14,6 +14,7 @@ export function toLock(catalog: Catalog, res: Resolved, meta: { raw: RawRequest;
     kind: 'Lock',
     resolvedAt: meta.now.toISOString(),
     matrixDigest: meta.matrixDigest,
+    ...(meta.matrixReadAt ? { matrixReadAt: meta.matrixReadAt } : {}),
     request,
     gpu: res.gpu,
     stack: res.stack,

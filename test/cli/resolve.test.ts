@@ -18,7 +18,7 @@ afterAll(async () => {
 
 async function ferry(...argv: string[]) {
   const io = memoryIo();
-  const code = await run(argv, { io, now: () => new Date('2026-11-23T09:30:00Z'), cwd: dir, env: {} });
+  const code = await run(argv, { io, now: () => new Date('2026-12-07T09:30:00Z'), cwd: dir, env: {} });
   return { code, out: io.out(), err: io.err() };
 }
 
@@ -27,16 +27,16 @@ describe('ferry resolve', () => {
     const r = await ferry('resolve', '--os', 'rocky-9.4', '--gpu', 'h100', '--k8s', '1.33');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^kubernetes\s+1\.33\.13\s+pinned to 1\.33/m);
-    expect(r.out).toMatch(/^containerd\s+2\.0\.8\s+/m);
-    expect(r.out).toMatch(/^nvidia-driver\s+580\.126\.18\s+R580 LTSB/m);
-    expect(r.out).toMatch(/Warnings:\n {2}- Kubernetes 1\.33 is end-of-life since 2026-06-28/);
+    expect(r.out).toMatch(/^containerd\s+2\.0\.11\s+/m);
+    expect(r.out).toMatch(/^nvidia-driver\s+620\.70\.06\s+R620 LTSB/m);
+    expect(r.out).toMatch(/Warnings:\n {2}- Rocky Linux 9\.4 is end-of-life since 2024-11-19; move the nodes to a supported release\n {2}- Kubernetes 1\.33 is end-of-life since 2026-06-28/);
     expect(r.err).toBe('');
   });
 
   it('refuses a CRI-O stack, which ferry cannot install yet, and writes no lock', async () => {
     const r = await ferry('resolve', '--os', 'rhel-8.10', '--gpu', 'v100', '--cri', 'cri-o', '--k8s', '1.33', '--out', 'crio.lock.yaml');
     expect(r.code).toBe(3);
-    expect(r.err).toMatch(/ferry cannot install CRI-O yet \(the lock asks for cri-o 1\.33\.7\): its install phases set up containerd only \[ferry-installs-containerd\]/);
+    expect(r.err).toMatch(/ferry cannot install CRI-O yet \(the lock asks for cri-o 1\.33\.13\): its install phases set up containerd only \[ferry-installs-containerd\]/);
     await expect(readFile(join(dir, 'crio.lock.yaml'))).rejects.toThrow(/ENOENT/);
   });
 
@@ -45,17 +45,19 @@ describe('ferry resolve', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/wrote ferry\.lock\.yaml/);
     const lock = Lock.parse(parse(await readFile(join(dir, 'ferry.lock.yaml'), 'utf8')));
-    expect(lock.resolvedAt).toBe('2026-11-23T09:30:00.000Z');
-    expect(lock.stack.cri).toEqual({ name: 'containerd', version: '2.0.8' });
+    expect(lock.resolvedAt).toBe('2026-12-07T09:30:00.000Z');
+    expect(lock.matrixReadAt).toBe('2026-12-07');
+    expect(lock.decisions.every((d) => /^\d{4}-\d{2}-\d{2}$/.test(d.factsRead ?? ''))).toBe(true);
+    expect(lock.stack.cri.name).toBe('containerd');
     expect(lock.stack.nvidiaDriver).toEqual({ branch: '580', version: '580.126.18', kernelModule: 'proprietary' });
     expect(lock.matrixDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(lock.images.filter((i) => i.critical).map((i) => i.ref)).toEqual([
       'registry.k8s.io/kube-proxy:v1.33.13',
       'registry.k8s.io/pause:3.10',
       'registry.k8s.io/coredns/coredns:v1.12.0',
-      'quay.io/calico/node:v3.31.3',
-      'quay.io/calico/cni:v3.31.3',
-      'quay.io/calico/kube-controllers:v3.31.3',
+      'quay.io/calico/node:v3.31.7',
+      'quay.io/calico/cni:v3.31.7',
+      'quay.io/calico/kube-controllers:v3.31.7',
       'nvcr.io/nvidia/k8s-device-plugin:v0.18.2',
     ]);
   });
@@ -68,7 +70,24 @@ describe('ferry resolve', () => {
     expect(json.ok).toBe(true);
     expect(Object.keys(json.stack)).toEqual(['os', 'kernel', 'cgroup', 'kubernetes', 'cri', 'runc', 'nvidiaDriver', 'cni']);
     expect(json.stack.nvidiaDriver).toEqual({ branch: '580', version: '580.126.18', kernelModule: 'open' });
-    for (const d of json.decisions) expect(Object.keys(d)).toEqual(['component', 'version', 'rules', 'why']);
+    for (const d of json.decisions) expect(Object.keys(d)).toEqual(['component', 'version', 'rules', 'why', 'factsRead']);
+  });
+
+  it('reads the target OS from a node\'s /etc/os-release (AlmaLinux writes ID=almalinux)', async () => {
+    await writeFile(join(dir, 'os-release'), 'NAME="AlmaLinux"\nVERSION="9.6 (Sage Margay)"\nID="almalinux"\nID_LIKE="rhel centos fedora"\nVERSION_ID="9.6"\n');
+    const r = await ferry('resolve', '--os-release', 'os-release', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).stack.os).toEqual({ id: 'alma', version: '9.6', family: 'el', arch: 'amd64' });
+    const typed = await ferry('resolve', '--os', 'almalinux-9.6', '--json');
+    expect(JSON.parse(typed.out).stack).toEqual(JSON.parse(r.out).stack);
+  });
+
+  it('warns when the facts behind a choice are older than --max-fact-age', async () => {
+    const fresh = await ferry('resolve', '--os', 'debian-12');
+    expect(fresh.out).not.toMatch(/older than/);
+    const strict = await ferry('resolve', '--os', 'debian-12', '--max-fact-age', '7');
+    expect(strict.code).toBe(0);
+    expect(strict.out).toMatch(/these choices rest on matrix facts older than 7 days: os \(read 2026-11-23, 14 days ago\)/);
   });
 
   it('exits 3 with the conflicting rules for an impossible pin, as text and as JSON', async () => {
@@ -81,11 +100,16 @@ describe('ferry resolve', () => {
   });
 
   const badInput: [string, string[], RegExp][] = [
-    ['an unknown OS', ['--os', 'centos-7'], /unknown OS "centos-7" \(known: rhel-8\.6/],
+    ['an unknown OS', ['--os', 'fedora-41'], /unknown OS "fedora-41" \(known: rhel-8\.6/],
+    ['Oracle Linux, with the reason and what is supported', ['--os', 'ol-9.4'], /Oracle Linux \(ol-9\.4\) is not supported: its default kernel is the Unbreakable Enterprise Kernel.*supported: rhel \(8\.6/],
+    ['a version the matrix lacks', ['--os', 'almalinux-9.9'], /unknown OS "almalinux-9\.9".*the matrix knows alma 8\.6/],
+    ['an os-release file that does not exist', ['--os-release', 'no-such-file'], /cannot read .*no-such-file: ENOENT/],
+    ['both --os and --os-release', ['--os', 'debian-12', '--os-release', 'x'], /give --os or --os-release, not both/],
+    ['a bad --max-fact-age', ['--os', 'debian-12', '--max-fact-age', 'soon'], /--max-fact-age must be a whole number of days/],
     ['an unknown GPU', ['--os', 'debian-12', '--gpu', 'rtx9090'], /unknown GPU "rtx9090" \(known: k80/],
     ['an unknown component', ['--os', 'debian-12', '--pin', 'docker=24.0'], /unknown component "docker"/],
     ['a malformed pin', ['--os', 'debian-12', '--pin', 'kubernetes:1.35'], /malformed pin "kubernetes:1\.35"/],
-    ['a missing --os', [], /required option '--os <id>'/],
+    ['a missing --os', [], /the target OS is missing: pass --os/],
   ];
   it.each(badInput)('exits 2 on %s, naming what is wrong', async (_name, args, message) => {
     const r = await ferry('resolve', ...args);
@@ -109,13 +133,13 @@ describe('ferry matrix', () => {
   it('check passes on the matrices ferry ships', async () => {
     const r = await ferry('matrix', 'check');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^matrix OK: 8 files, \d+ facts \(\d+ verified, \d+ unverified\)$/m);
+    expect(r.out).toMatch(/^matrix OK: 8 files, \d+ facts \(\d+ verified, \d+ unverified\), read \d{4}-\d{2}-\d{2} to \d{4}-\d{2}-\d{2}$/m);
   });
 
   it('list names every family and show prints one', async () => {
     const list = await ferry('matrix', 'list');
     expect(list.code).toBe(0);
-    expect(list.out).toMatch(/^kubernetes\s+1\.29 1\.30 1\.31 1\.32 1\.33 1\.34 1\.35 1\.36$/m);
+    expect(list.out).toMatch(/^kubernetes\s+1\.29 1\.30 1\.31 1\.32 1\.33 1\.34 1\.35 1\.36 1\.37$/m);
     const rules = await ferry('matrix', 'show', 'rules');
     expect(rules.out).toMatch(/^blackwell-needs-open-modules\s+refuse/m);
     const bad = await ferry('matrix', 'show', 'drivers');

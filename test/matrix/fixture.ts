@@ -6,7 +6,7 @@ import { parseRequest, type RawRequest } from '../../src/matrix/request.ts';
 import { resolve, type Resolution } from '../../src/matrix/resolve.ts';
 
 /** The date the tests resolve at: the day this matrix was last reviewed. */
-export const NOW = new Date('2026-11-23T00:00:00Z');
+export const NOW = new Date('2026-12-07T00:00:00Z');
 
 /** Load matrices/ from this repo and precompute it, as the CLI does. */
 export async function realMatrix(): Promise<LoadedMatrix & { catalog: Catalog }> {

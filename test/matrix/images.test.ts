@@ -25,9 +25,9 @@ describe('imagesFor', () => {
       { ref: 'registry.k8s.io/pause:3.10', component: 'kubernetes', critical: true },
       { ref: 'registry.k8s.io/etcd:3.5.24-0', component: 'etcd', critical: false },
       { ref: 'registry.k8s.io/coredns/coredns:v1.11.3', component: 'coredns', critical: true },
-      { ref: 'quay.io/calico/node:v3.31.3', component: 'calico', critical: true },
-      { ref: 'quay.io/calico/cni:v3.31.3', component: 'calico', critical: true },
-      { ref: 'quay.io/calico/kube-controllers:v3.31.3', component: 'calico', critical: true },
+      { ref: 'quay.io/calico/node:v3.31.7', component: 'calico', critical: true },
+      { ref: 'quay.io/calico/cni:v3.31.7', component: 'calico', critical: true },
+      { ref: 'quay.io/calico/kube-controllers:v3.31.7', component: 'calico', critical: true },
       { ref: 'nvcr.io/nvidia/k8s-device-plugin:v0.18.2', component: 'nvidia-device-plugin', critical: true },
     ]);
   });
@@ -49,7 +49,7 @@ describe('toLock', () => {
     const res = resolveRaw(catalog, raw);
     if (!res.ok) throw new Error('expected a stack');
     const lock = Lock.parse(toLock(catalog, res, { raw, now: NOW, matrixDigest: digest }));
-    expect(lock).toMatchObject({ resolvedAt: '2026-11-23T00:00:00.000Z', matrixDigest: digest, platform: 'linux/arm64', gpu: { model: 'b200', architecture: 'blackwell' }, request: raw });
+    expect(lock).toMatchObject({ resolvedAt: '2026-12-07T00:00:00.000Z', matrixDigest: digest, platform: 'linux/arm64', gpu: { model: 'b200', architecture: 'blackwell' }, request: raw });
     expect(lock.images.every((i) => /^[a-z0-9.-]+\.[a-z]+\/.+:.+$/.test(i.ref))).toBe(true);
   });
 });

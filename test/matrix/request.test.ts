@@ -28,9 +28,9 @@ describe('parsePin', () => {
     ['no equals sign', 'kubernetes', /malformed pin "kubernetes"/],
     ['a non-numeric version', 'kubernetes=latest', /malformed pin/],
     ['an unknown component', 'docker=24.0', /unknown component "docker".*known: kubernetes, containerd/],
-    ['an unknown Kubernetes minor', 'kubernetes=1.28', /unknown kubernetes version "1\.28".*known: 1\.36, 1\.35/],
+    ['an unknown Kubernetes minor', 'kubernetes=1.28', /unknown kubernetes version "1\.28".*known: 1\.37, 1\.36, 1\.35/],
     ['a major-only Kubernetes version', 'kubernetes=1', /unknown kubernetes version "1"/],
-    ['an unknown driver branch', 'nvidia-driver=470', /unknown nvidia-driver version "470".*known: 610, 595, 580/],
+    ['an unknown driver branch', 'nvidia-driver=470', /unknown nvidia-driver version "470".*known: 620, 610, 595, 580/],
   ];
   it.each(bad)('refuses %s with exit 2, naming what is known', (_name, text, message) => {
     expect(() => parsePin(catalog, text)).toThrow(UserError);
@@ -40,7 +40,11 @@ describe('parsePin', () => {
 
 describe('parseRequest', () => {
   const bad: [string, RawRequest, RegExp][] = [
-    ['an unknown OS', { os: 'centos-7' }, /unknown OS "centos-7" \(known: rhel-8\.6, .*debian-12\)/],
+    ['an unknown OS', { os: 'fedora-41' }, /unknown OS "fedora-41" \(known: rhel-8\.6, .*debian-12; os-release IDs almalinux = alma\)/],
+    ['a refused OS, with the reason', { os: 'centos-7' }, /CentOS \(centos-7\) is not supported: CentOS Linux 8 ended/],
+    ['Oracle Linux, with the reason', { os: 'ol-9.4' }, /Oracle Linux \(ol-9\.4\) is not supported: its default kernel is the Unbreakable Enterprise Kernel/],
+    ['an OS version the matrix lacks', { os: 'rocky-9.9' }, /unknown OS "rocky-9\.9".*the matrix knows rocky 8\.6, .*10\.1/],
+    ['an OS name that is not ID-VERSION_ID', { os: 'rocky' }, /expected <ID>-<VERSION_ID> as in \/etc\/os-release/],
     ['an unknown GPU', { os: 'debian-12', gpu: 'rtx9090' }, /unknown GPU "rtx9090" \(known: k80, .*b200\)/],
     ['an unknown CRI', { os: 'debian-12', cri: 'docker' }, /unknown CRI "docker"/],
     ['an unknown CNI', { os: 'debian-12', cni: 'weave' }, /unknown CNI "weave"/],

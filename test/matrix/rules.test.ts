@@ -9,15 +9,17 @@ beforeAll(async () => {
   catalog = (await realMatrix()).catalog;
 });
 
-describe('runc security floors (GHSA-xr7r-f8xq-vfvv, GHSA-9493-h29p-rfm2)', () => {
+describe('runc security floors (GHSA-xr7r-f8xq-vfvv, GHSA-9493-h29p-rfm2, GHSA-xjvp-4fhw-gc47)', () => {
   const rows: [string, string[]][] = [
-    ['1.1.11', ['runc-cve-2024-21626', 'runc-cve-2025-52565']],
-    ['1.1.15', ['runc-cve-2025-52565']],
-    ['1.2.7', ['runc-cve-2025-52565']],
-    ['1.2.8', []],
-    ['1.3.2', ['runc-cve-2025-52565']],
-    ['1.3.3', []],
-    ['1.4.0', []],
+    ['1.1.11', ['runc-cve-2024-21626', 'runc-cve-2025-52565', 'runc-cve-2026-41579']],
+    ['1.1.15', ['runc-cve-2025-52565', 'runc-cve-2026-41579']],
+    ['1.2.7', ['runc-cve-2025-52565', 'runc-cve-2026-41579']],
+    ['1.2.9', ['runc-cve-2026-41579']],
+    ['1.3.2', ['runc-cve-2025-52565', 'runc-cve-2026-41579']],
+    ['1.3.5', ['runc-cve-2026-41579']],
+    ['1.3.6', []],
+    ['1.4.2', ['runc-cve-2026-41579']],
+    ['1.4.3', []],
     ['1.5.0', []],
   ];
   it.each(rows)('runc %s fails %j', (version, failed) => {

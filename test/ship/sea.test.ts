@@ -51,7 +51,7 @@ describe('single executable', { timeout: 60_000 }, () => {
     const fromBinary = JSON.parse(r.out);
     const fromSource = JSON.parse(execFileSync(process.execPath, [join(repo, 'bin/ferry.js'), ...args], { encoding: 'utf8' }));
     expect(fromBinary.stack).toEqual(fromSource.stack);
-    expect(fromBinary.stack.nvidiaDriver.branch).toBe('580');
+    expect(fromBinary.stack.nvidiaDriver.branch).toBe('620');
     const out = ferry('resolve', '--os', 'rocky-9.4', '--gpu', 'h100', '--k8s', '1.33', '--out', 'ferry.lock.yaml');
     expect(out.code).toBe(0);
     const lock = execFileSync('cat', [join(dir, 'run', 'ferry.lock.yaml')], { encoding: 'utf8' });
