@@ -15,10 +15,8 @@ import { packIso, packSplit, parseSize, unpackBundle } from '../bundle/pack.ts';
 import { planBundle, renderPlan } from '../bundle/plan.ts';
 import { fingerprint, parsePrivateKey, parsePublicKey } from '../bundle/sign.ts';
 import { DEFAULT_VERIFY_CONCURRENCY, verifyBundle } from '../bundle/verify.ts';
-import { BundleSpec, KernelRelease } from '../config/bundle-spec.ts';
-import { loadYamlFile } from '../config/load.ts';
-import { parseYaml } from '../config/parse.ts';
-import { Lock } from '../config/lock.ts';
+import { KernelRelease } from '../config/bundle-spec.ts';
+import { loadBundleSpec, loadLock } from '../config/inputs.ts';
 import { ferryBinaryForBundle } from '../ship/ferry-binary.ts';
 import type { CommandContext } from './program.ts';
 import { progressMode, runWithProgress } from './progress.ts';
@@ -120,9 +118,9 @@ async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
   if (!flags.out && !flags.iso && !flags.dryRun) throw new UserError('give --out DIR (or --iso FILE)');
   if (flags.split && !flags.out) throw new UserError('--split needs --out DIR for the chunks');
   const chunkSize = flags.split ? parseSize(flags.split) : undefined;
+  const lock = await loadLock(at(flags.lock));
   const lockText = await readText(at(flags.lock), 'lock');
-  const lock = parseYaml(lockText, flags.lock, Lock);
-  const loaded = await loadYamlFile(at(flags.spec), BundleSpec);
+  const loaded = await loadBundleSpec(at(flags.spec), { cwd: ctx.cwd });
   for (const k of flags.kernel)
     if (!KernelRelease.safeParse(k).success) throw new UserError(`--kernel ${JSON.stringify(k)}: must be a kernel release as \`uname -r\` prints it`);
   const spec = flags.kernel.length > 0 ? { ...loaded, kernels: flags.kernel } : loaded;
