@@ -6,7 +6,8 @@ import { Readable } from 'node:stream';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { parseYaml } from '../config/parse.ts';
-import { hashFile } from '../util/hash.ts';
+import { FerryError, VerifyError } from '../errors.ts';
+import { hashBytes } from '../util/hash.ts';
 
 export const ChunkIndex = z
   .object({
@@ -27,20 +28,40 @@ export const ChunkIndex = z
   .strict();
 export type ChunkIndex = z.infer<typeof ChunkIndex>;
 
-/** Renders the chunk index written next to the chunks. */
-export function renderChunkIndex(index: ChunkIndex): string {
+/** The index without its own checksum, rendered: the bytes the checksum line covers. */
+function renderBody(index: ChunkIndex): string {
   return stringify(ChunkIndex.parse(index));
 }
 
-/** Parses the chunk index with file:line errors. */
+/**
+ * Renders the chunk index written next to the chunks, ending in `indexSha256: <hex>` over the lines before it: the
+ * index is not inside the signed tar (it is written after it), so it carries its own checksum.
+ */
+export function renderChunkIndex(index: ChunkIndex): string {
+  const body = renderBody(index);
+  return `${body}indexSha256: ${hashBytes(Buffer.from(body)).sha256}\n`;
+}
+
+/** Parses the chunk index; any damage (bad YAML, a changed byte, a missing checksum) is a VerifyError naming the file. */
 export function parseChunkIndex(text: string, file: string): ChunkIndex {
-  return parseYaml(text, file, ChunkIndex);
+  const name = file.split('/').at(-1) ?? file;
+  const m = /^([\s\S]*)indexSha256: ([0-9a-f]{64})\n$/.exec(text);
+  if (!m) throw new VerifyError([`${name}: damaged: its last line is not indexSha256: <sha256 of the lines before it>`]);
+  if (hashBytes(Buffer.from(m[1]!)).sha256 !== m[2]) throw new VerifyError([`${name}: damaged: its content does not match its indexSha256`]);
+  let index: ChunkIndex;
+  try {
+    index = parseYaml(m[1]!, file, ChunkIndex);
+  } catch (error) {
+    throw new VerifyError([`${name}: damaged: ${error instanceof FerryError ? error.message : String(error)}`]);
+  }
+  if (renderBody(index) !== m[1]) throw new VerifyError([`${name}: damaged: not byte for byte what ferry writes`]);
+  return index;
 }
 
 /**
  * The chunks, in order, as one byte stream. A missing or short chunk is reported through `problem` (the tar parser
  * downstream then reports what it could not read); with `hash`, each chunk is also checked against the index as it
- * streams (verify leaves that out and calls checkChunks only when something is wrong: one hash per byte, not two).
+ * streams (verify and unpack both do: damage in tar padding is invisible to the tar parser).
  */
 export function chunkStream(dir: string, index: ChunkIndex, problem: (text: string) => void, options: { hash: boolean } = { hash: true }): Readable {
   async function* read() {
@@ -63,16 +84,4 @@ export function chunkStream(dir: string, index: ChunkIndex, problem: (text: stri
     }
   }
   return Readable.from(read(), { objectMode: false });
-}
-
-/** Hashes every chunk against the index, to name the damaged ones once verify has found damage. */
-export async function checkChunks(dir: string, index: ChunkIndex): Promise<string[]> {
-  const problems: string[] = [];
-  for (const chunk of index.chunks) {
-    const got = await hashFile(join(dir, chunk.name)).catch(() => undefined);
-    if (!got) problems.push(`${chunk.name}: missing chunk`);
-    else if (got.size !== chunk.size) problems.push(`${chunk.name}: size ${got.size}, index says ${chunk.size}`);
-    else if (got.sha256 !== chunk.sha256) problems.push(`${chunk.name}: checksum does not match the index`);
-  }
-  return problems;
 }

@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import { parseYaml } from '../config/parse.ts';
 import type { Artifact } from './artifact.ts';
-import type { BundleManifest } from './manifest.ts';
+import { METADATA_YAML_LIMITS, type BundleManifest } from './manifest.ts';
 
 export const DeltaNote = z
   .object({
@@ -41,5 +41,5 @@ export function renderDeltaNote(note: DeltaNote): string {
 
 /** Parses delta.yaml with file:line errors. */
 export function parseDeltaNote(text: string, file: string): DeltaNote {
-  return parseYaml(text, file, DeltaNote);
+  return parseYaml(text, file, DeltaNote, METADATA_YAML_LIMITS);
 }

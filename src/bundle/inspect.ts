@@ -3,7 +3,7 @@ import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { extract } from 'tar-stream';
-import { UserError } from '../errors.ts';
+import { UserError, VerifyError } from '../errors.ts';
 import type { ArtifactKind } from './artifact.ts';
 import { chunkStream, parseChunkIndex } from './chunks.ts';
 import { BundleLayout } from './layout.ts';
@@ -73,7 +73,10 @@ export function renderSummary(s: BundleSummary): string {
 /** Reads one small file out of a split bundle's tar stream, stopping as soon as it is found (it comes first). */
 async function fromChunks(root: string, name: string): Promise<Buffer | undefined> {
   const indexFile = join(root, BundleLayout.chunkIndex);
-  const index = parseChunkIndex(await readFile(indexFile, 'utf8'), indexFile);
+  const text = await readFile(indexFile, 'utf8').catch(() => {
+    throw new VerifyError([`${BundleLayout.chunkIndex}: missing (a split bundle is read through its index)`]);
+  });
+  const index = parseChunkIndex(text, indexFile);
   const stream = chunkStream(root, index, () => {});
   const ex = extract();
   stream.pipe(ex);
@@ -86,6 +89,8 @@ async function fromChunks(root: string, name: string): Promise<Buffer | undefine
       }
       entry.resume();
     }
+  } catch (error) {
+    throw new VerifyError([`tar stream: ${error instanceof Error ? error.message : String(error)} (the chunks are damaged)`]);
   } finally {
     stream.destroy();
   }

@@ -2,10 +2,10 @@
 import type { KeyObject } from 'node:crypto';
 import { FerryError } from '../errors.ts';
 import { parseSha256Sums } from './checksums.ts';
-import { BundleLayout, bundleMetadataFiles } from './layout.ts';
+import { BundleLayout, unlistedFiles } from './layout.ts';
 import { manifestEntries, parseManifest, type BundleManifest } from './manifest.ts';
 import type { Observed } from './observe.ts';
-import { checkSignature } from './sign.ts';
+import { checkSignature, fingerprint, parsePublicKey } from './sign.ts';
 
 export interface JudgeOptions {
   /** The caller's trusted public key; without it the signature is not checked (and a note says so). */
@@ -57,22 +57,9 @@ export function judgeBundle(observed: Observed, options: JudgeOptions = {}): Ver
     return done();
   }
 
-  let signer: string | undefined;
-  const sig = observed.metadata.get(BundleLayout.signature);
-  if (options.trustedKey) {
-    if (!sig) problems.push(`${BundleLayout.signature}: missing, but a trusted public key was given`);
-    else {
-      const v = checkSignature(manifestBytes, sig.toString('utf8'), options.trustedKey);
-      if (v.ok) signer = v.keyFingerprint;
-      else problems.push(`${BundleLayout.signature}: ${v.reason}`);
-    }
-  } else {
-    notes.push(
-      sig
-        ? 'signature present but not checked: pass --pubkey with a key you trust (the ferry.pub inside the bundle proves nothing on its own)'
-        : 'bundle is not signed: checksums prove integrity, not origin',
-    );
-  }
+  const { signer, problems: sigProblems, note } = judgeSignature(observed, manifestBytes, manifest, options.trustedKey);
+  problems.push(...sigProblems);
+  if (note) notes.push(note);
 
   const entries = manifestEntries(manifest);
   const listed = new Set(entries.map((e) => e.path));
@@ -81,7 +68,8 @@ export function judgeBundle(observed: Observed, options: JudgeOptions = {}): Ver
   for (const want of entries) {
     const got = observed.files.get(want.path);
     if (!got) {
-      if (!options.fromBase?.has(want.path)) problems.push(`${want.path}: missing`);
+      // An applied delta leaves its delta.yaml behind; without it the bundle is judged whole, which is stricter.
+      if (!options.fromBase?.has(want.path) && want.path !== BundleLayout.delta) problems.push(`${want.path}: missing`);
       continue;
     }
     checkedFiles++;
@@ -90,7 +78,7 @@ export function judgeBundle(observed: Observed, options: JudgeOptions = {}): Ver
     if (bad) problems.push(bad);
   }
   for (const path of observed.files.keys()) {
-    if (!listed.has(path) && !bundleMetadataFiles.includes(path)) problems.push(`${path}: extra file, not in the manifest`);
+    if (!listed.has(path) && !unlistedFiles.includes(path)) problems.push(`${path}: extra file, not in the manifest`);
   }
 
   const sumsBytes = observed.metadata.get(BundleLayout.checksums);
@@ -107,7 +95,36 @@ export function judgeBundle(observed: Observed, options: JudgeOptions = {}): Ver
       if (want === undefined) problems.push(`${BundleLayout.checksums}: lists ${e.path}, which the manifest does not`);
       else if (want !== e.sha256) problems.push(`${BundleLayout.checksums}: disagrees with the manifest on ${e.path}`);
     }
-    for (const e of entries) if (!inSums.has(e.path)) problems.push(`${BundleLayout.checksums}: does not list ${e.path}`);
+    for (const e of entries) if (!inSums.has(e.path) && e.path !== BundleLayout.delta) problems.push(`${BundleLayout.checksums}: does not list ${e.path}`);
   }
   return done({ manifest, checkedFiles, checkedBytes, signer });
+}
+
+/**
+ * The signature against the trusted key; without one, against the bundle's own ferry.pub (which the manifest lists,
+ * so it is covered by the checksums): that proves the signature file intact, not who made it, and the note says so.
+ */
+function judgeSignature(observed: Observed, manifestBytes: Buffer, manifest: BundleManifest, trustedKey: KeyObject | undefined): { signer?: string; problems: string[]; note?: string } {
+  const sig = observed.metadata.get(BundleLayout.signature);
+  const signed = manifest.documents.some((d) => d.path === BundleLayout.publicKey);
+  if (trustedKey) {
+    if (!sig) return { problems: [`${BundleLayout.signature}: missing, but a trusted public key was given`] };
+    const v = checkSignature(manifestBytes, sig.toString('utf8'), trustedKey);
+    return v.ok ? { signer: v.keyFingerprint, problems: [] } : { problems: [`${BundleLayout.signature}: ${v.reason}`] };
+  }
+  if (!sig) return signed ? { problems: [`${BundleLayout.signature}: missing, though the manifest lists ${BundleLayout.publicKey} (the bundle was signed)`] } : { problems: [], note: 'bundle is not signed: checksums prove integrity, not origin' };
+  const own = observed.metadata.get(BundleLayout.publicKey);
+  if (!signed || !own) return { problems: [`${BundleLayout.signature}: present, but the bundle carries no listed ${BundleLayout.publicKey} to check it against`] };
+  let key: KeyObject;
+  try {
+    key = parsePublicKey(own.toString('utf8'), BundleLayout.publicKey);
+  } catch {
+    return { problems: [`${BundleLayout.publicKey}: not an ed25519 public key (damaged)`] };
+  }
+  const v = checkSignature(manifestBytes, sig.toString('utf8'), key);
+  if (!v.ok) return { problems: [`${BundleLayout.signature}: ${v.reason}`] };
+  return {
+    problems: [],
+    note: `signature intact (by the bundle's own ${BundleLayout.publicKey}, ${fingerprint(key)}), but its origin is not checked: pass --pubkey with a key you trust, or --fingerprint (the ferry.pub inside the bundle proves nothing on its own)`,
+  };
 }

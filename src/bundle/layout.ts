@@ -29,7 +29,8 @@ export const BundleLayout = {
   chunkIndex: 'ferry-bundle.index.yaml',
 } as const;
 
-/** Files that describe the bundle rather than belong to it: not artifacts, never listed as extra. */
+/** Files that describe the bundle rather than belong to it: read whole by verify (ferry.pub and delta.yaml are
+ * documents in the manifest, the other three cannot be: see unlistedFiles). */
 export const bundleMetadataFiles: readonly string[] = [
   BundleLayout.manifest,
   BundleLayout.signature,
@@ -37,3 +38,6 @@ export const bundleMetadataFiles: readonly string[] = [
   BundleLayout.checksums,
   BundleLayout.delta,
 ];
+
+/** The only files a manifest cannot list (it signs or is summed by them, or is itself): never reported as extra. */
+export const unlistedFiles: readonly string[] = [BundleLayout.manifest, BundleLayout.signature, BundleLayout.checksums];

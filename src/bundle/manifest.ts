@@ -1,7 +1,7 @@
 // manifest.yaml: the signed list of everything in a bundle (artifacts and the documents beside them). Pure.
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { parseYaml } from '../config/parse.ts';
+import { INPUT_LIMITS, parseYaml, type YamlLimits } from '../config/parse.ts';
 import type { Artifact } from './artifact.ts';
 
 export const MANIFEST_API_VERSION = 'ferry.dev/v1alpha1';
@@ -73,9 +73,12 @@ export function renderManifest(manifest: BundleManifest): string {
   return stringify(clean, { lineWidth: 0 });
 }
 
+/** Metadata a bundle writes for itself (manifest, delta note) lists every file: larger than a person's input may be. */
+export const METADATA_YAML_LIMITS: YamlLimits = { ...INPUT_LIMITS, maxBytes: 256 << 20 };
+
 /** Parses manifest.yaml text; problems name file, line and field. */
 export function parseManifest(text: string, file: string): BundleManifest {
-  return parseYaml(text, file, BundleManifest);
+  return parseYaml(text, file, BundleManifest, METADATA_YAML_LIMITS);
 }
 
 /** Every file the manifest vouches for: documents first, then artifacts. */

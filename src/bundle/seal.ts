@@ -1,6 +1,6 @@
 // The last step of a build (and of a delta apply's bookkeeping): lock, SBOM, manifest.yaml, SHA256SUMS, signature.
 import type { KeyObject } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Artifact } from './artifact.ts';
 import { renderSha256Sums } from './checksums.ts';
@@ -38,9 +38,16 @@ export async function sealBundle(input: SealInput): Promise<{ manifest: BundleMa
   const sbomText = `${JSON.stringify(buildSbom({ name: input.name, createdAt, osId: input.osId, artifacts, toolVersion: input.toolVersion }), null, 2)}\n`;
   await writeAtomic(join(input.dir, BundleLayout.lock), input.lockText);
   await writeAtomic(join(input.dir, BundleLayout.sbom), sbomText);
+  // The public key and a delta's note are documents too, so the signed manifest and SHA256SUMS cover every file but
+  // the signature (which the key checks) and themselves (SHA256SUMS is checked entry by entry against the manifest).
+  if (input.signing) await writeAtomic(join(input.dir, BundleLayout.publicKey), input.signing.publicPem);
+  else await rm(join(input.dir, BundleLayout.publicKey), { force: true });
+  if (!input.base) await rm(join(input.dir, BundleLayout.delta), { force: true });
   const documents = [
     { path: BundleLayout.lock, ...hashBytes(Buffer.from(input.lockText)) },
     { path: BundleLayout.sbom, ...hashBytes(Buffer.from(sbomText)) },
+    ...(input.signing ? [{ path: BundleLayout.publicKey, ...hashBytes(Buffer.from(input.signing.publicPem)) }] : []),
+    ...(input.base ? [{ path: BundleLayout.delta, ...hashBytes(await readFile(join(input.dir, BundleLayout.delta))) }] : []),
   ];
   const manifest: BundleManifest = {
     apiVersion: MANIFEST_API_VERSION,
@@ -54,20 +61,15 @@ export async function sealBundle(input: SealInput): Promise<{ manifest: BundleMa
     artifacts,
   };
   const manifestText = renderManifest(manifest);
+  // delta.yaml stays out of SHA256SUMS: `ferry bundle apply` leaves it behind, and `sha256sum -c` must pass there too.
   const sums = renderSha256Sums([
-    ...documents,
+    ...documents.filter((d) => d.path !== BundleLayout.delta),
     ...artifacts,
     { path: BundleLayout.manifest, sha256: hashBytes(Buffer.from(manifestText)).sha256 },
   ]);
-  if (!input.base) await rm(join(input.dir, BundleLayout.delta), { force: true });
   await writeAtomic(join(input.dir, BundleLayout.manifest), manifestText);
   await writeAtomic(join(input.dir, BundleLayout.checksums), sums);
-  if (input.signing) {
-    await writeAtomic(join(input.dir, BundleLayout.signature), signManifest(Buffer.from(manifestText), input.signing.privateKey));
-    await writeAtomic(join(input.dir, BundleLayout.publicKey), input.signing.publicPem);
-  } else {
-    await rm(join(input.dir, BundleLayout.signature), { force: true });
-    await rm(join(input.dir, BundleLayout.publicKey), { force: true });
-  }
+  if (input.signing) await writeAtomic(join(input.dir, BundleLayout.signature), signManifest(Buffer.from(manifestText), input.signing.privateKey));
+  else await rm(join(input.dir, BundleLayout.signature), { force: true });
   return { manifest, manifestText };
 }

@@ -67,24 +67,40 @@ export function parsePrivateKey(text: string, file: string): KeyObject {
   return key;
 }
 
-/** Reads a public ed25519 key from PEM (SPKI) or an OpenSSH `ssh-ed25519 AAAA...` line. */
+/** Reads a public ed25519 key from PEM (SPKI) or an OpenSSH `ssh-ed25519 AAAA...` line; a private key is refused. */
 export function parsePublicKey(text: string, file: string): KeyObject {
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text))
+    throw new UserError(`${file}: is a private key; pass the public key (ferry.pub, or the .pub beside an OpenSSH key)`, {
+      hint: 'the private key stays on the build host; the far side only ever needs the public half',
+    });
   let key: KeyObject;
   try {
     const ssh = /^\s*ssh-ed25519\s+([A-Za-z0-9+/=]+)/.exec(text);
     if (ssh) {
+      if (!canonicalBase64(ssh[1]!)) throw new Error('bad base64');
       const blob = Buffer.from(ssh[1]!, 'base64');
       const type = readSshString(blob, 0);
       const pub = readSshString(blob, type.next).value;
-      if (type.value.toString() !== 'ssh-ed25519' || pub.length !== 32) throw new Error('bad blob');
+      if (type.value.toString() !== 'ssh-ed25519' || pub.length !== 32 || type.next + 4 + 32 !== blob.length) throw new Error('bad blob');
       key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(pub) }, format: 'jwk' });
-    } else key = createPublicKey({ key: text, format: 'pem' });
+    } else {
+      if (!/^\s*-----BEGIN PUBLIC KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END PUBLIC KEY-----\s*$/.test(text)) throw new Error('not a PEM public key');
+      key = createPublicKey({ key: text, format: 'pem' });
+    }
   } catch {
     throw new UserError(`${file}: not a PEM or OpenSSH ed25519 public key`);
   }
   if (key.asymmetricKeyType !== 'ed25519') throw new UserError(`${file}: key type ${key.asymmetricKeyType} is not ed25519`);
   return key;
 }
+
+/** Whether `text` is base64 exactly as an encoder writes it (padding included), so damaged padding is not ignored. */
+export function canonicalBase64(text: string): boolean {
+  return /^[A-Za-z0-9+/]*={0,2}$/.test(text) && text.length % 4 === 0 && Buffer.from(text, 'base64').toString('base64') === text;
+}
+
+/** A fingerprint as `ferry key fingerprint` and `ssh-keygen -l` print it: SHA256: and 43 base64 characters. */
+export const FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
 /** The key's fingerprint as `ssh-keygen -l` prints it (SHA256:base64), so people can compare keys by ear. */
 export function fingerprint(key: KeyObject): string {
@@ -102,7 +118,10 @@ export function signManifest(manifestBytes: Uint8Array, privateKey: KeyObject): 
 
 export type SignatureVerdict = { ok: true; keyFingerprint: string } | { ok: false; reason: string };
 
-/** Checks manifest.yaml.sig against a trusted public key. */
+/**
+ * Checks manifest.yaml.sig against a public key. The file must be exactly what signManifest writes (any other byte,
+ * damaged base64 padding included, is damage), and its keyFingerprint must be the key's.
+ */
 export function checkSignature(manifestBytes: Uint8Array, sigText: string, publicKey: KeyObject): SignatureVerdict {
   let sig: { algorithm?: unknown; keyFingerprint?: unknown; signature?: unknown };
   try {
@@ -110,12 +129,15 @@ export function checkSignature(manifestBytes: Uint8Array, sigText: string, publi
   } catch {
     return { ok: false, reason: 'signature file is not valid YAML' };
   }
-  if (sig.algorithm !== 'ed25519' || typeof sig.signature !== 'string') return { ok: false, reason: 'signature file has no ed25519 signature' };
+  if (sig === null || typeof sig !== 'object' || sig.algorithm !== 'ed25519' || typeof sig.signature !== 'string') return { ok: false, reason: 'signature file has no ed25519 signature' };
+  if (!canonicalBase64(sig.signature) || Buffer.from(sig.signature, 'base64').length !== 64) return { ok: false, reason: 'signature is not 64 bytes of base64 with its padding intact' };
+  if (stringify({ algorithm: sig.algorithm, keyFingerprint: sig.keyFingerprint, signature: sig.signature }) !== sigText)
+    return { ok: false, reason: 'signature file was altered (it is not byte for byte what ferry writes)' };
   const want = fingerprint(publicKey);
-  const bytes = Buffer.from(sig.signature, 'base64');
-  if (bytes.length !== 64 || !verify(null, manifestBytes, publicKey, bytes)) {
+  if (!verify(null, manifestBytes, publicKey, Buffer.from(sig.signature, 'base64'))) {
     const who = sig.keyFingerprint === want ? '' : ` (signed by ${String(sig.keyFingerprint)}, trusted key is ${want})`;
     return { ok: false, reason: `signature does not match the manifest and the trusted key${who}` };
   }
+  if (sig.keyFingerprint !== want) return { ok: false, reason: `keyFingerprint ${String(sig.keyFingerprint)} is not the signing key's ${want}` };
   return { ok: true, keyFingerprint: want };
 }

@@ -1,10 +1,10 @@
 // `ferry bundle verify`: find out what a bundle holds (directory, split chunks or ISO) and judge it.
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parse } from 'yaml';
 import type { KeyObject } from 'node:crypto';
 import { UserError, VerifyError } from '../errors.ts';
-import { checkChunks, chunkStream, parseChunkIndex } from './chunks.ts';
+import { chunkStream, parseChunkIndex } from './chunks.ts';
+import { parseDeltaNote } from './delta.ts';
 import { judgeBundle, type Verdict } from './judge.ts';
 import { BundleLayout } from './layout.ts';
 import { observeDir, observeIso, observeTar, type ObserveOptions, type Observed } from './observe.ts';
@@ -40,26 +40,40 @@ export async function detectForm(path: string): Promise<{ form: BundleForm; root
   throw new UserError(`${path}: not a bundle directory, chunk set or ISO image`);
 }
 
-/** Reads a bundle in any form into Observed; for chunks also a second look that names damaged chunks. */
-export async function observeBundle(path: string, options: ObserveOptions): Promise<{ form: BundleForm; observed: Observed; locateDamage?: () => Promise<string[]> }> {
+/** Chunk files beside the index that it does not list (a chunk set is exactly what its index names). */
+async function extraChunks(root: string, listed: ReadonlySet<string>): Promise<string[]> {
+  const names = await readdir(root).catch(() => [] as string[]);
+  return names.filter((n) => /^ferry-bundle\.tar\.\d{3,}$/.test(n) && !listed.has(n)).map((n) => `${n}: extra chunk, not in ${BundleLayout.chunkIndex}`);
+}
+
+/** Reads a bundle in any form into Observed; a chunk set is hashed chunk by chunk against its index as it streams. */
+export async function observeBundle(path: string, options: ObserveOptions): Promise<{ form: BundleForm; observed: Observed }> {
   const { form, root } = await detectForm(path);
   if (form === 'directory') return { form, observed: await observeDir(root, options) };
   if (form === 'iso') return { form, observed: await observeIso(root, options) };
   const indexFile = join(root, BundleLayout.chunkIndex);
-  const index = parseChunkIndex(await readFile(indexFile, 'utf8').catch(() => {
-    throw new UserError(`${indexFile}: missing (a split bundle is read through its index)`);
-  }), indexFile);
-  const chunkProblems: string[] = [];
-  const observed = await observeTar(chunkStream(root, index, (p) => chunkProblems.push(p), { hash: false }), options.onFile);
+  const text = await readFile(indexFile, 'utf8').catch(() => {
+    throw new VerifyError([`${BundleLayout.chunkIndex}: missing (a split bundle is read through its index)`]);
+  });
+  const index = parseChunkIndex(text, indexFile);
+  const chunkProblems: string[] = await extraChunks(root, new Set(index.chunks.map((c) => c.name)));
+  // Hashing each chunk too costs a second hash per byte, but it is the only way to see damage the tar parser skips
+  // (padding after a file, the end-of-archive blocks).
+  const observed = await observeTar(chunkStream(root, index, (p) => chunkProblems.push(p), { hash: true }), options.onFile);
   observed.oddities.push(...chunkProblems);
-  return { form, observed, locateDamage: () => checkChunks(root, index) };
+  return { form, observed };
 }
 
 /** The paths a delta bundle leaves to its base, from delta.yaml (empty for a full bundle). */
 export function deltaFromBase(observed: Observed, verdictManifestPaths: readonly string[]): Set<string> {
   const text = observed.metadata.get(BundleLayout.delta);
   if (!text) return new Set();
-  const carried = new Set<string>(((parse(text.toString('utf8')) as { carried?: string[] } | null)?.carried ?? []).map(String));
+  let carried: Set<string>;
+  try {
+    carried = new Set(parseDeltaNote(text.toString('utf8'), BundleLayout.delta).carried);
+  } catch {
+    return new Set(); // damaged: the judge names it (delta.yaml is a document of the manifest), and nothing is excused
+  }
   return new Set(verdictManifestPaths.filter((p) => !carried.has(p)));
 }
 
@@ -74,14 +88,14 @@ export async function verifyBundle(path: string, options: VerifyOptions = {}): P
   let done = 0;
   let bytes = 0;
   const onFile = (_path: string, size: number) => options.progress?.({ type: 'advance', task: `files hashed (${(bytes += size) >> 20} MiB)`, done: ++done });
-  const { form, observed, locateDamage } = await observeBundle(path, { concurrency: options.concurrency ?? DEFAULT_VERIFY_CONCURRENCY, onFile });
+  const { form, observed } = await observeBundle(path, { concurrency: options.concurrency ?? DEFAULT_VERIFY_CONCURRENCY, onFile });
   let verdict = judgeBundle(observed, { trustedKey: options.trustedKey });
   if (verdict.manifest && observed.metadata.has(BundleLayout.delta)) {
-    const paths = [...verdict.manifest.documents, ...verdict.manifest.artifacts].map((e) => e.path);
+    // Only artifacts can be left to the base: the documents (lock, SBOM, ferry.pub, delta.yaml) are always carried.
+    const paths = verdict.manifest.artifacts.map((e) => e.path);
     verdict = judgeBundle(observed, { trustedKey: options.trustedKey, fromBase: deltaFromBase(observed, paths) });
     verdict.notes.push('delta bundle: files left to its base are checked when it is applied (ferry bundle apply)');
   }
-  if (!verdict.ok && locateDamage) verdict.problems = [...new Set([...verdict.problems, ...(await locateDamage())])].sort();
   if (!verdict.ok) throw new VerifyError(verdict.problems, { hint: `re-copy the bundle, or rebuild it; ${verdict.problems.length} problem(s) in ${path}` });
   return { ...verdict, form };
 }

@@ -13,12 +13,11 @@ import type { Verdict } from '../bundle/judge.ts';
 import { BundleLayout } from '../bundle/layout.ts';
 import { packIso, packSplit, parseSize, unpackBundle } from '../bundle/pack.ts';
 import { renderPlan } from '../bundle/plan.ts';
-import { fingerprint, parsePrivateKey, parsePublicKey } from '../bundle/sign.ts';
+import { FINGERPRINT_PATTERN, fingerprint, parsePrivateKey, parsePublicKey } from '../bundle/sign.ts';
 import { DEFAULT_VERIFY_CONCURRENCY, verifyBundle } from '../bundle/verify.ts';
-import { BundleSpec, KernelRelease, MirrorsFile, withMirrors } from '../config/bundle-spec.ts';
+import { KernelRelease, MirrorsFile, withMirrors } from '../config/bundle-spec.ts';
+import { loadBundleSpec, loadLock } from '../config/inputs.ts';
 import { loadYamlFile } from '../config/load.ts';
-import { parseYaml } from '../config/parse.ts';
-import { Lock } from '../config/lock.ts';
 import { loadMatrix } from '../matrix/load.ts';
 import { ferryBinaryForBundle } from '../ship/ferry-binary.ts';
 import type { CommandContext } from './program.ts';
@@ -46,11 +45,19 @@ async function readText(path: string, what: string): Promise<string> {
  * fingerprint equals the one the caller was given out of band (--fingerprint). Never the bundle's key by itself.
  */
 async function trustedKey(flags: TrustFlags, bundle: string): Promise<KeyObject | undefined> {
+  if (flags.pubkey && flags.fingerprint) throw new UserError('give --pubkey or --fingerprint, not both');
+  if (flags.fingerprint !== undefined && !FINGERPRINT_PATTERN.test(flags.fingerprint))
+    throw new UserError(`--fingerprint ${JSON.stringify(flags.fingerprint)}: not a key fingerprint`, { hint: 'it looks like SHA256: and 43 characters, as `ferry key fingerprint ferry.pub` prints it' });
   if (flags.pubkey) return parsePublicKey(await readText(flags.pubkey, 'public key'), flags.pubkey);
   if (!flags.fingerprint) return undefined;
   const text = await readBundleFile(bundle, BundleLayout.publicKey);
   if (!text) throw new VerifyError([`${BundleLayout.publicKey}: missing, so --fingerprint cannot be checked`]);
-  const key = parsePublicKey(text.toString('utf8'), `${bundle}:${BundleLayout.publicKey}`);
+  let key: KeyObject;
+  try {
+    key = parsePublicKey(text.toString('utf8'), BundleLayout.publicKey);
+  } catch {
+    throw new VerifyError([`${BundleLayout.publicKey}: not an ed25519 public key (damaged)`]);
+  }
   if (fingerprint(key) !== flags.fingerprint)
     throw new VerifyError([`${BundleLayout.publicKey}: fingerprint ${fingerprint(key)} is not the trusted ${flags.fingerprint}`]);
   return key;
@@ -129,9 +136,9 @@ async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
   if (!flags.out && !flags.iso && !flags.dryRun) throw new UserError('give --out DIR (or --iso FILE)');
   if (flags.split && !flags.out) throw new UserError('--split needs --out DIR for the chunks');
   const chunkSize = flags.split ? parseSize(flags.split) : undefined;
+  const lock = await loadLock(at(flags.lock));
   const lockText = await readText(at(flags.lock), 'lock');
-  const lock = parseYaml(lockText, flags.lock, Lock);
-  const fromSpec = await loadYamlFile(at(flags.spec), BundleSpec);
+  const fromSpec = await loadBundleSpec(at(flags.spec), { cwd: ctx.cwd });
   const loaded = flags.mirrors ? withMirrors(fromSpec, await loadYamlFile(at(flags.mirrors), MirrorsFile)) : fromSpec;
   for (const k of flags.kernel)
     if (!KernelRelease.safeParse(k).success) throw new UserError(`--kernel ${JSON.stringify(k)}: must be a kernel release as \`uname -r\` prints it`);

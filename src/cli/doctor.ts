@@ -3,9 +3,8 @@ import { readdir, stat, writeFile } from 'node:fs/promises';
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Inventory, Role } from '../config/inventory.ts';
-import { Lock } from '../config/lock.ts';
-import { loadYamlFile } from '../config/load.ts';
+import { Role } from '../config/inventory.ts';
+import { inventoryPath, loadInventory, loadLock } from '../config/inputs.ts';
 import { UserError } from '../errors.ts';
 import { BundleLayout } from '../bundle/layout.ts';
 import { LocalHost } from '../hosts/local.ts';
@@ -55,9 +54,12 @@ async function bundleImageBytes(dir: string): Promise<number> {
 async function doctor(flags: DoctorFlags, ctx: CommandContext): Promise<void> {
   if (!flags.local && !flags.inventory) throw new UserError('doctor needs -i/--inventory FILE or --local', { hint: 'ferry doctor -i cluster.yaml' });
   const selection = { only: idList(flags.only, '--only'), skip: idList(flags.skip, '--skip') };
-  const inventory = flags.inventory ? await loadYamlFile(resolve(ctx.cwd, flags.inventory), Inventory) : undefined;
+  const homeDir = ctx.env.HOME ?? homedir();
+  const inventory = flags.inventory
+    ? await loadInventory(resolve(ctx.cwd, flags.inventory), { homeDir, acceptNewHostKeys: flags.acceptNewHostKeys === true })
+    : undefined;
   const lockPath = flags.lock ?? inventory?.kubernetes.lock;
-  const lock = lockPath ? await loadYamlFile(resolve(flags.lock ? ctx.cwd : resolve(ctx.cwd, flags.inventory!, '..'), lockPath), Lock) : undefined;
+  const lock = lockPath ? await loadLock(flags.lock ? resolve(ctx.cwd, lockPath) : inventoryPath(lockPath, { homeDir, baseDir: resolve(ctx.cwd, flags.inventory!, '..') })) : undefined;
   const imageBytes = flags.bundle ? await bundleImageBytes(resolve(ctx.cwd, flags.bundle)) : undefined;
   const plan = planFrom(inventory, lock, imageBytes);
   let targets: DoctorTarget[];
@@ -78,7 +80,7 @@ async function doctor(flags: DoctorFlags, ctx: CommandContext): Promise<void> {
     opened = openInventoryHosts(inv, {
       inventoryPath: resolve(ctx.cwd, flags.inventory!),
       hostKeyPolicy: flags.acceptNewHostKeys ? 'accept-new' : 'strict',
-      homeDir: ctx.env.HOME ?? homedir(),
+      homeDir,
       agentSocket: ctx.env.SSH_AUTH_SOCK,
     });
   }

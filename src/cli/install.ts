@@ -5,9 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { hostname, homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Inventory } from '../config/inventory.ts';
-import { loadYamlFile } from '../config/load.ts';
-import { Lock } from '../config/lock.ts';
+import { loadInventory, loadLock, requireBundleDir } from '../config/inputs.ts';
 import { playbookPhases } from '../config/playbook.ts';
 import { BundleLayout } from '../bundle/layout.ts';
 import { PhaseError, UserError } from '../errors.ts';
@@ -65,13 +63,15 @@ export function rerunCommand(command: string, o: RunOptions): string {
 async function runPlaybookCommand(command: PlaybookCommand, o: RunOptions, ctx: CommandContext): Promise<void> {
   checkAllowedIds(o.allowFailedCheck ?? []);
   const invPath = resolve(ctx.cwd, o.inventory);
-  const inventory = await loadYamlFile(invPath, Inventory);
+  const homeDir = ctx.env.HOME ?? homedir();
+  const inventory = await loadInventory(invPath, { homeDir, acceptNewHostKeys: o.acceptNewHostKeys === true });
   if (o.host !== undefined && !inventory.hosts.some((h) => h.name === o.host))
     throw new UserError(`--host ${o.host}: no such host in ${o.inventory}`, { hint: 'add the node to the inventory first, then run ferry add-node' });
   const bundleDir = o.bundle ? resolve(ctx.cwd, o.bundle) : undefined;
+  if (bundleDir) await requireBundleDir(bundleDir);
   const lockPath = o.lock ? resolve(ctx.cwd, o.lock) : bundleDir ? join(bundleDir, BundleLayout.lock) : undefined;
   // reset needs no lock; install needs one unless the playbook's phases do not (they say so themselves).
-  const lock = lockPath && (command !== 'reset' || o.lock) ? await loadYamlFile(lockPath, Lock) : undefined;
+  const lock = lockPath && (command !== 'reset' || o.lock) ? await loadLock(lockPath) : undefined;
   const { playbook, source: playbookPath } = await readPlaybook(command, o.playbook ? resolve(ctx.cwd, o.playbook) : undefined);
   const plan = planPlaybook(playbookPhases(playbook), phaseRegistry({ doctorGate: command === 'install' }), playbookPath);
   const stateDir = resolve(ctx.cwd, o.stateDir ?? join(dirname(invPath), '.ferry', inventory.name));
@@ -102,7 +102,7 @@ async function runPlaybookCommand(command: PlaybookCommand, o: RunOptions, ctx: 
   const auditFile = join(stateDir, 'audit.jsonl');
   let phase: string | undefined;
   const set = connectInventory(inventory, {
-    homeDir: ctx.env.HOME ?? homedir(), baseDir: dirname(invPath), agentSocket: ctx.env.SSH_AUTH_SOCK,
+    homeDir, baseDir: dirname(invPath), agentSocket: ctx.env.SSH_AUTH_SOCK,
     hostKeyPolicy: o.acceptNewHostKeys ? 'accept-new' : 'strict',
   });
   const dryPlan = new DryRunPlan();

@@ -5,8 +5,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { BundleLayout } from '../bundle/layout.ts';
-import { Inventory } from '../config/inventory.ts';
-import { loadYamlFile } from '../config/load.ts';
+import { loadInventory, requireBundleDir } from '../config/inputs.ts';
 import { UserError, VerifyError } from '../errors.ts';
 import { connectInventory } from '../hosts/connect.ts';
 import { registryMirrorsPhase } from '../phases/registry-mirrors.ts';
@@ -32,10 +31,12 @@ const STATE_FILE = 'registry.json';
 
 async function setup(ctx: CommandContext, flags: Flags) {
   const inventoryPath = resolve(ctx.cwd, flags.inventory);
-  const inventory = await loadYamlFile(inventoryPath, Inventory);
+  const homeDir = ctx.env.HOME ?? homedir();
+  const inventory = await loadInventory(inventoryPath, { homeDir });
+  if (flags.bundle) await requireBundleDir(resolve(ctx.cwd, flags.bundle));
   const stateDir = resolve(ctx.cwd, flags.stateDir);
   const params = RegistryParams.parse({ stateDir });
-  const hosts = connectInventory(inventory, { homeDir: ctx.env.HOME ?? homedir(), baseDir: dirname(inventoryPath), ...(ctx.env.SSH_AUTH_SOCK ? { agentSocket: ctx.env.SSH_AUTH_SOCK } : {}) });
+  const hosts = connectInventory(inventory, { homeDir, baseDir: dirname(inventoryPath), ...(ctx.env.SSH_AUTH_SOCK ? { agentSocket: ctx.env.SSH_AUTH_SOCK } : {}) });
   return { inventory, stateDir, params, hosts };
 }
 

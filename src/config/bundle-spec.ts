@@ -2,6 +2,8 @@
 // URLs), what to add beyond the lock, and how a site points each upstream at its own mirror.
 // Values may use {placeholders} filled from the lock: see TEMPLATE_VARIABLES in src/bundle/plan.ts.
 import { z } from 'zod';
+import { bundleSpecIssues } from './bundle-spec-rules.ts';
+import { ImageRef } from './image-ref.ts';
 
 const templ = z.string().min(1);
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
@@ -118,7 +120,7 @@ export const BundleSpec = z
      * (package names or `rpm -qa` NEVRA lines). */
     closure: z.union([z.literal('full'), z.object({ installed: z.array(z.string().min(1)) }).strict()]).default('full'),
     images: z
-      .object({ extra: z.array(z.object({ ref: z.string().min(1), critical: z.boolean().default(false) }).strict()).default([]) })
+      .object({ extra: z.array(z.object({ ref: ImageRef, critical: z.boolean().default(false) }).strict()).default([]) })
       .strict()
       .default({ extra: [] }),
     registries: z
@@ -143,7 +145,10 @@ export const BundleSpec = z
     /** URL prefix → replacement, applied to every repo, source, file and manifest URL (longest prefix wins). */
     mirrors: z.record(z.string(), z.string()).default({}),
   })
-  .strict();
+  .strict()
+  .superRefine((spec, ctx) => {
+    for (const issue of bundleSpecIssues(spec)) ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
+  });
 export type BundleSpec = z.infer<typeof BundleSpec>;
 
 /**

@@ -1,5 +1,9 @@
-// Schema of cluster.yaml, the inventory read by doctor and install: hosts, SSH, network, Kubernetes.
+// Schema of cluster.yaml, the inventory read by doctor and install: hosts, SSH, network, Kubernetes. The shape is
+// here; what it must mean (networks, VIP, control-plane count) is inventory-rules.ts, run by the same parse.
+import { isIP } from 'node:net';
 import { z } from 'zod';
+import { inventoryIssues } from './inventory-rules.ts';
+import { parseCidr } from './net.ts';
 
 export const Role = z.enum(['control-plane', 'worker', 'gpu', 'lb', 'registry']);
 export type Role = z.infer<typeof Role>;
@@ -8,26 +12,37 @@ const hostname = z
   .string()
   .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a lowercase RFC 1123 label (a-z, 0-9, -)');
 
+/** A login name as useradd accepts it (shadow-utils' default pattern, at most 32 characters). */
+const userName = z.string().regex(/^[a-z_][a-z0-9_-]{0,30}\$?$/, 'must be a Linux user name (a-z, 0-9, _, -; starts with a letter or _)');
+
+const ipAddress = z.string().refine((a) => isIP(a) !== 0, { message: 'must be an IP address such as 10.20.0.11 (four numbers 0-255) or fd00::11' });
+
+/** Kubernetes MAJOR.MINOR or MAJOR.MINOR.PATCH, as `ferry resolve --k8s` takes it. */
+export const KubernetesVersion = z.string().regex(/^1\.\d{1,3}(\.\d{1,3})?$/, 'must be a Kubernetes version such as 1.33 or 1.33.2');
+
 export const SshSettings = z
   .object({
-    user: z.string().min(1).optional(),
+    user: userName.optional(),
     port: z.number().int().min(1).max(65535).optional(),
     /** Private key file; without it the SSH agent ($SSH_AUTH_SOCK) is used. */
-    identity: z.string().optional(),
+    identity: z.string().min(1).optional(),
   })
   .strict();
 
 export const InventoryHost = z
   .object({
     name: hostname,
-    address: z.string().min(1),
+    address: ipAddress,
     roles: z.array(Role).min(1),
     ssh: SshSettings.optional(),
   })
   .strict();
 export type InventoryHost = z.infer<typeof InventoryHost>;
 
-const cidr = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'must be an IPv4 CIDR such as 10.244.0.0/16');
+const cidr = z.string().superRefine((text, ctx) => {
+  const parsed = parseCidr(text);
+  if ('error' in parsed) ctx.addIssue({ code: 'custom', message: `${text}: ${parsed.error}` });
+});
 
 export const Inventory = z
   .object({
@@ -36,7 +51,7 @@ export const Inventory = z
     name: hostname,
     ssh: SshSettings.extend({
       /** known_hosts file used for strict host-key checking; default ~/.ssh/known_hosts. */
-      knownHosts: z.string().optional(),
+      knownHosts: z.string().min(1).optional(),
       /** Jump host, as user@host:port. */
       bastion: z.string().optional(),
       /** Run commands through `sudo -n` when the user is not root. */
@@ -49,9 +64,11 @@ export const Inventory = z
       .default({ sudo: false, concurrency: 30, connectTimeoutMs: 10_000 }),
     network: z
       .object({
-        controlPlaneEndpoint: z.string().regex(/^[^:]+:\d+$/, 'must be HOST:PORT (the VIP, never a node)'),
+        controlPlaneEndpoint: z.string().regex(/^[^:\s]+:\d{1,6}$/, 'must be HOST:PORT (the VIP, never a node)'),
         podCidr: cidr.default('10.244.0.0/16'),
         serviceCidr: cidr.default('10.96.0.0/12'),
+        /** The nodes' own subnet: every address and (loadBalancer vip) the VIP must be in it, pods and services not. */
+        nodeCidr: cidr.optional(),
         cni: z.enum(['calico', 'cilium', 'flannel']).default('calico'),
         encapsulation: z.enum(['auto', 'ipip', 'vxlan']).default('auto'),
         /** keepalived + HAProxy on control planes / lb hosts, or a node-local balancer on every node. */
@@ -60,9 +77,11 @@ export const Inventory = z
       .strict(),
     kubernetes: z
       .object({
-        version: z.string().optional(),
+        version: KubernetesVersion.optional(),
         /** Lock file written by `ferry resolve --out`; its versions win over `version`. */
-        lock: z.string().optional(),
+        lock: z.string().min(1).optional(),
+        /** Run 2 or 4 control planes anyway (etcd tolerates no more failures than with one fewer). */
+        allowEvenControlPlanes: z.boolean().optional(),
       })
       .strict()
       .default({}),
@@ -70,16 +89,6 @@ export const Inventory = z
   })
   .strict()
   .superRefine((inv, ctx) => {
-    const seen = new Map<string, number>();
-    inv.hosts.forEach((h, i) => {
-      for (const key of [`name:${h.name}`, `address:${h.address}`]) {
-        const first = seen.get(key);
-        if (first !== undefined)
-          ctx.addIssue({ code: 'custom', path: ['hosts', i, key.split(':')[0]!], message: `duplicates hosts[${first}]` });
-        else seen.set(key, i);
-      }
-    });
-    if (!inv.hosts.some((h) => h.roles.includes('control-plane')))
-      ctx.addIssue({ code: 'custom', path: ['hosts'], message: 'needs at least one host with role control-plane' });
+    for (const issue of inventoryIssues(inv)) ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
   });
 export type Inventory = z.infer<typeof Inventory>;

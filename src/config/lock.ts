@@ -1,6 +1,7 @@
 // Schema of ferry.lock.yaml: the resolved stack, written by `ferry resolve --out`, read by `ferry bundle build`
 // and `ferry install`. The contract between resolve and everything after it.
 import { z } from 'zod';
+import { ImageRef } from './image-ref.ts';
 
 export const LOCK_API_VERSION = 'ferry.dev/v1alpha1';
 
@@ -10,10 +11,17 @@ const rulesAndWhy = {
   why: z.string(),
 };
 
+/** A release version as upstreams write it: 1.33.2, 2.0.8, 580.126.18, 1.7.27-3.1 (no leading v). */
+const version = z.string().regex(/^\d+(\.\d+){1,3}([-+~][0-9A-Za-z.+~-]+)?$/, 'must be a version such as 1.33.2');
+/** The architectures ferry builds bundles for (Go names, as in linux/amd64). */
+export const ARCHES = ['amd64', 'arm64'] as const;
+/** The stack's arch may also be written the RPM way; the platform is always the Go name. */
+const GO_ARCH: Readonly<Record<string, string>> = { amd64: 'amd64', arm64: 'arm64', x86_64: 'amd64', aarch64: 'arm64' };
+
 export const Decision = z
   .object({
-    component: z.string(),
-    version: z.string(),
+    component: z.string().min(1),
+    version: z.string().min(1),
     ...rulesAndWhy,
     /** The oldest day on which the matrix facts behind this choice were read from their sources. */
     factsRead: z.string().optional(),
@@ -35,24 +43,31 @@ export type HostChange = z.infer<typeof HostChange>;
 
 export const Stack = z
   .object({
-    os: z.object({ id: z.string(), version: z.string(), family: z.enum(['el', 'debian']), arch: z.string() }).strict(),
-    kernel: z.string(),
+    os: z
+      .object({
+        id: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be an os-release ID such as rocky or debian'),
+        version: z.string().regex(/^\d+(\.\d+)?$/, 'must be an OS release such as 9.4 or 12'),
+        family: z.enum(['el', 'debian']),
+        arch: z.string().refine((a) => a in GO_ARCH, { message: `must be one of ${Object.keys(GO_ARCH).join(', ')}` }),
+      })
+      .strict(),
+    kernel: z.string().regex(/^\d+\.\d+[0-9A-Za-z._+~-]*$/, 'must be a kernel release or series such as 5.14.0-427'),
     cgroup: z.enum(['v1', 'v2']),
-    kubernetes: z.string(),
-    cri: z.object({ name: z.enum(['containerd', 'cri-o']), version: z.string() }).strict(),
-    runc: z.string(),
+    kubernetes: z.string().regex(/^1\.\d+\.\d+$/, 'must be a Kubernetes release such as 1.33.2'),
+    cri: z.object({ name: z.enum(['containerd', 'cri-o']), version }).strict(),
+    runc: version,
     nvidiaDriver: z
-      .object({ branch: z.string(), version: z.string(), kernelModule: z.enum(['open', 'proprietary']) })
+      .object({ branch: z.string().regex(/^R?\d{3}$/, 'must be a driver branch such as 580'), version, kernelModule: z.enum(['open', 'proprietary']) })
       .strict()
       .nullable(),
-    cni: z.object({ name: z.enum(['calico', 'cilium', 'flannel']), version: z.string() }).strict(),
+    cni: z.object({ name: z.enum(['calico', 'cilium', 'flannel']), version }).strict(),
   })
   .strict();
 export type Stack = z.infer<typeof Stack>;
 
 /** A container image the stack needs, fully qualified, with why it is needed. */
 export const LockImage = z
-  .object({ ref: z.string(), component: z.string(), critical: z.boolean().default(false) })
+  .object({ ref: ImageRef, component: z.string().min(1), critical: z.boolean().default(false) })
   .strict();
 export type LockImage = z.infer<typeof LockImage>;
 
@@ -61,20 +76,29 @@ export const Lock = z
     apiVersion: z.literal(LOCK_API_VERSION),
     kind: z.literal('Lock'),
     /** When resolve ran; end-of-life rules were judged against this date. */
-    resolvedAt: z.string(),
+    resolvedAt: z.iso.datetime({ message: 'must be an ISO 8601 time such as 2026-11-23T13:51:17.699Z' }),
     /** sha256 over the matrix files, so a lock can tell it was made from other data. */
-    matrixDigest: z.string(),
+    matrixDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256:<64 hex digits>'),
     /** The newest day on which any fact of that matrix was read from its source (absent in locks before it existed). */
     matrixReadAt: z.string().optional(),
     request: z.record(z.string(), z.unknown()),
     gpu: z.object({ model: z.string(), architecture: z.string() }).strict().nullable(),
     stack: Stack,
     /** Platform of every artifact, e.g. linux/amd64. */
-    platform: z.string(),
+    platform: z.string().regex(new RegExp(`^linux/(${ARCHES.join('|')})$`), `must be linux/${ARCHES.join(' or linux/')}`),
     images: z.array(LockImage),
     decisions: z.array(Decision),
     hostChanges: z.array(HostChange),
     warnings: z.array(z.string()),
   })
-  .strict();
+  .strict()
+  .superRefine((lock, ctx) => {
+    const arch = GO_ARCH[lock.stack.os.arch];
+    if (arch && lock.platform !== `linux/${arch}`)
+      ctx.addIssue({ code: 'custom', path: ['platform'], message: `${lock.platform} is not the stack's linux/${arch} (stack.os.arch ${lock.stack.os.arch})` });
+    if (lock.gpu !== null && lock.stack.nvidiaDriver === null)
+      ctx.addIssue({ code: 'custom', path: ['stack', 'nvidiaDriver'], message: `the lock names GPU ${lock.gpu.model} but no NVIDIA driver` });
+    if (lock.stack.nvidiaDriver && !lock.stack.nvidiaDriver.version.startsWith(`${lock.stack.nvidiaDriver.branch.replace(/^R/, '')}.`))
+      ctx.addIssue({ code: 'custom', path: ['stack', 'nvidiaDriver', 'version'], message: `${lock.stack.nvidiaDriver.version} is not on branch ${lock.stack.nvidiaDriver.branch}` });
+  });
 export type Lock = z.infer<typeof Lock>;

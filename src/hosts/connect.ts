@@ -1,6 +1,9 @@
 // From a parsed inventory to live SSH hosts: one known-hosts policy and one bastion for all, closed together.
-import { isAbsolute, join, resolve } from 'node:path';
 import type { Inventory } from '../config/inventory.ts';
+import { inventoryPath } from '../config/inputs.ts';
+import { parseBastionSpec } from '../config/net.ts';
+
+export { inventoryPath };
 import { UserError } from '../errors.ts';
 import type { Host } from './host.ts';
 import { KnownHostsFile, type HostKeyPolicy } from './host-key-policy.ts';
@@ -9,17 +12,9 @@ import { SshHost } from './ssh.ts';
 
 /** `user@host:port` (user and port optional) as in `ssh.bastion`. */
 export function parseBastion(spec: string): { user?: string; host: string; port: number } {
-  const m = /^(?:([^@\s]+)@)?(\[[^\]]+\]|[^:@\s]+)(?::(\d+))?$/.exec(spec);
-  const port = m?.[3] === undefined ? 22 : Number(m[3]);
-  if (!m || port < 1 || port > 65535)
-    throw new UserError(`ssh.bastion "${spec}" is not user@host:port`, { hint: 'write it as user@host:port, e.g. admin@10.0.0.5:22' });
-  return { ...(m[1] ? { user: m[1] } : {}), host: m[2]!.replace(/^\[|\]$/g, ''), port };
-}
-
-/** A path from the inventory: `~/` is the user's home, relative paths are relative to the inventory file. */
-export function inventoryPath(path: string, ctx: { homeDir: string; baseDir: string }): string {
-  if (path === '~' || path.startsWith('~/')) return join(ctx.homeDir, path.slice(1));
-  return isAbsolute(path) ? path : resolve(ctx.baseDir, path);
+  const parsed = parseBastionSpec(spec);
+  if (!parsed) throw new UserError(`ssh.bastion "${spec}" is not user@host:port`, { hint: 'write it as user@host:port, e.g. admin@10.0.0.5:22' });
+  return parsed;
 }
 
 export interface ConnectOptions {

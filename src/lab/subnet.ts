@@ -1,34 +1,27 @@
 // Pick a private /24 for a lab that no interface or route on this machine already uses, so two labs never collide.
+import { cidrsOverlap, ipv4Number, type Cidr } from '../config/net.ts';
 
-/** An IPv4 CIDR as a 32-bit network number and prefix length. */
-interface Cidr {
-  base: number;
-  bits: number;
+/** A CIDR or a plain address as `ip -j` reports them (host bits allowed, masked off); undefined if not IPv4. */
+function looseCidr(text: string): Cidr | undefined {
+  const [addr, bits = '32'] = text.split('/');
+  const n = ipv4Number(addr!);
+  const prefix = Number(bits);
+  if (n === undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) return undefined;
+  return { text, first: n - (n % 2 ** (32 - prefix)), prefix };
 }
 
-function parseCidr(cidr: string): Cidr {
-  const [addr, bits = '32'] = cidr.split('/');
-  const n = addr!.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-  const b = Number(bits);
-  const mask = b === 0 ? 0 : (0xffffffff << (32 - b)) >>> 0;
-  return { base: (n & mask) >>> 0, bits: b };
-}
-
-function overlaps(a: Cidr, b: Cidr): boolean {
-  const bits = Math.min(a.bits, b.bits);
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  return ((a.base & mask) >>> 0) === ((b.base & mask) >>> 0);
-}
+/** The inventory's default pod network (src/config/inventory.ts): lab nodes inside it would be refused. */
+const RESERVED = ['10.244.0.0/16'];
 
 /** The first free 10.X.Y.0/24 (X in 200..254) at or after a random start; `used` holds CIDRs or plain addresses. */
 export function pickFreeSubnet(used: readonly string[], random: number): string {
-  const taken = used.filter((u) => /^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(u)).map(parseCidr);
+  const taken = [...used, ...RESERVED].flatMap((u) => looseCidr(u) ?? []);
   const count = 55 * 256;
   const start = Math.floor(random * count) % count;
   for (let i = 0; i < count; i++) {
     const k = (start + i) % count;
     const cidr = `10.${200 + Math.floor(k / 256)}.${k % 256}.0/24`;
-    if (!taken.some((t) => overlaps(t, parseCidr(cidr)))) return cidr;
+    if (!taken.some((t) => cidrsOverlap(t, looseCidr(cidr)!))) return cidr;
   }
   throw new Error('no free 10.200-254.x.0/24 subnet left on this machine');
 }

@@ -119,7 +119,7 @@ describe('buildBundle', () => {
     expect(paths.filter((p) => p.endsWith('.rpm')).map((p) => p.split('/').pop()).sort()).toEqual(expect.arrayContaining([expect.stringMatching(/^ferry-a-1.0-1\..*\.rpm$/), expect.stringMatching(/^ferry-b-/)]));
     expect((await stat(join(out, 'files/kubernetes/1.33.13/kubeadm'))).mode & 0o777).toBe(0o755);
     const v = await verifyBundle(out, { trustedKey });
-    expect(v.checkedFiles).toBe(first.artifacts.length + 2);
+    expect(v.checkedFiles).toBe(first.artifacts.length + 3); // + lock, SBOM, ferry.pub
     await execa('sha256sum', ['--quiet', '-c', 'SHA256SUMS'], { cwd: out });
     expect(await readFile(join(out, BundleLayout.lock), 'utf8')).toBe(lockText);
   }, T);
@@ -196,7 +196,7 @@ describe('buildBundle', () => {
 
     const applied = await applyDelta(deltaDir, base, { trustedKey });
     expect(applied.ok).toBe(true);
-    expect(applied.checkedFiles).toBe(manifest.artifacts.length + 2);
+    expect(applied.checkedFiles).toBe(manifest.artifacts.length + 3);
     expect(await readFile(join(base, 'files/kubernetes/1.33.13/kubectl'))).toEqual(newKubectl);
     expect(await readFile(join(base, BundleLayout.manifest))).toEqual(await readFile(join(deltaDir, BundleLayout.manifest)));
     expect((await applyDelta(deltaDir, base, { trustedKey })).ok).toBe(true);

@@ -56,7 +56,7 @@ describe('split packing', () => {
     await packSplit(made.dir, out, CHUNK);
     const v = await verifyBundle(out, { trustedKey: made.publicKey });
     expect(v.form).toBe('chunks');
-    expect(v.checkedFiles).toBe(FIXTURE_FILES.length + 3);
+    expect(v.checkedFiles).toBe(FIXTURE_FILES.length + 4);
     const unpacked = join(work, 'unpacked');
     await unpackBundle(join(out, 'ferry-bundle.tar.001'), unpacked);
     expect((await verifyBundle(unpacked, { trustedKey: made.publicKey })).form).toBe('directory');
@@ -94,7 +94,7 @@ describe('ISO packing (xorriso)', () => {
     await packIso(made.dir, iso, 'ferry-test');
     const v = await verifyBundle(iso, { trustedKey: made.publicKey });
     expect(v.form).toBe('iso');
-    expect(v.checkedFiles).toBe(FIXTURE_FILES.length + 3);
+    expect(v.checkedFiles).toBe(FIXTURE_FILES.length + 4);
     const out = join(work, 'from-iso');
     await unpackBundle(iso, out);
     expect((await verifyBundle(out, { trustedKey: made.publicKey })).ok).toBe(true);

@@ -70,7 +70,7 @@ describe('verifyBundle on a directory', () => {
     const v = await verifyBundle(made.dir, { trustedKey: made.publicKey });
     expect(v.ok).toBe(true);
     expect(v.form).toBe('directory');
-    expect(v.checkedFiles).toBe(8);
+    expect(v.checkedFiles).toBe(9);
     expect(v.signer).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
   });
 

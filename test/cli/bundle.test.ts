@@ -42,7 +42,7 @@ describe('ferry bundle verify', () => {
   it('exits 0 on an intact bundle and reports the signer', async () => {
     const r = await ferry('bundle', 'verify', made.dir, '--pubkey', pub);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^ok: 8 files/);
+    expect(r.out).toMatch(/^ok: 9 files/);
     expect(r.out).toMatch(/signature: good, by SHA256:/);
   });
 

@@ -62,9 +62,9 @@ describe('ferry install (inputs)', () => {
     expect(r.err).toMatch(/--host w9: no such host in .*cluster\.yaml/);
   });
 
-  it('says a bundle without a lock is not a bundle it can install', async () => {
+  it('refuses a --bundle directory that does not exist, before anything runs', async () => {
     const r = await runFerry('install', '-i', join(dir, 'cluster.yaml'), '--bundle', join(dir, 'nowhere'));
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/cannot read .*nowhere\/ferry\.lock\.yaml: no such file/);
+    expect(r.err).toMatch(/--bundle .*nowhere: no such directory/);
   });
 });

@@ -33,7 +33,7 @@ describe('examples/cluster.yaml', () => {
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(InputError);
-      expect((error as InputError).issues[0]).toMatchObject({ file: 'cluster.yaml', line: 17, field: 'network.encapsulation' });
+      expect((error as InputError).issues[0]).toMatchObject({ file: 'cluster.yaml', line: 18, field: 'network.encapsulation' });
     }
   });
 });

@@ -22,6 +22,10 @@ describe('subnets', () => {
     else expect(pickFreeSubnet(used, random)).toBe(expected);
   });
 
+  it('never picks a subnet inside the default pod network 10.244.0.0/16, which the inventory would refuse', () => {
+    expect(pickFreeSubnet([], (44 * 256) / (55 * 256))).toBe('10.245.0.0/24');
+  });
+
   it('numbers hosts inside a /24', () => {
     expect(addressIn('10.201.3.0/24', 11)).toBe('10.201.3.11');
   });

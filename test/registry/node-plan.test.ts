@@ -35,7 +35,7 @@ describe('containerdHonoursPins', () => {
 describe('replicaEndpoints', () => {
   it('uses the registry hosts when there are any, else the control planes, brackets for IPv6', () => {
     const base = { apiVersion: 'ferry.dev/v1alpha1', kind: 'Cluster', name: 'c', network: { controlPlaneEndpoint: '10.0.0.100:6443' } };
-    const cps = Inventory.parse({ ...base, hosts: [{ name: 'a', address: '10.0.0.1', roles: ['control-plane'] }, { name: 'b', address: 'fd00::2', roles: ['control-plane'] }, { name: 'w', address: '10.0.0.9', roles: ['worker'] }] });
+    const cps = Inventory.parse({ ...base, kubernetes: { allowEvenControlPlanes: true }, hosts: [{ name: 'a', address: '10.0.0.1', roles: ['control-plane'] }, { name: 'b', address: 'fd00::2', roles: ['control-plane'] }, { name: 'w', address: '10.0.0.9', roles: ['worker'] }] });
     expect(replicaEndpoints(cps, 5000)).toEqual(['10.0.0.1:5000', '[fd00::2]:5000']);
     const dedicated = Inventory.parse({ ...base, hosts: [{ name: 'a', address: '10.0.0.1', roles: ['control-plane'] }, { name: 'r', address: '10.0.0.7', roles: ['registry', 'worker'] }] });
     expect(replicaEndpoints(dedicated, 5443)).toEqual(['10.0.0.7:5443']);

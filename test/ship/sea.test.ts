@@ -1,6 +1,6 @@
 // The single executable: built by scripts/build-sea.ts (as dist/ferry, shared by the tests), run from a directory with no node_modules and no Node on PATH.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, mkdirSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +62,10 @@ describe('single executable', { timeout: 60_000 }, () => {
   it('plans an install from the playbooks it carries (no checkout beside it)', () => {
     copyFileSync(join(repo, 'examples', 'cluster.yaml'), join(dir, 'run', 'cluster.yaml'));
     mkdirSync(join(dir, 'run', 'bundle'), { recursive: true });
+    // The files the example inventory names must exist: inputs are checked before anything runs.
+    mkdirSync(join(dir, '.ssh'), { recursive: true });
+    writeFileSync(join(dir, '.ssh', 'ferry_ed25519'), 'placeholder: never read, no host is reached\n');
+    writeFileSync(join(dir, 'run', 'known_hosts'), '');
     expect(ferry('resolve', '--os', 'rocky-9.4', '--gpu', 'h100', '--k8s', '1.33', '--out', 'install.lock.yaml').code).toBe(0);
     // An unknown --only id is refused against the playbook's own phase list, before any host is reached.
     const r = ferry('install', '-i', 'cluster.yaml', '--bundle', 'bundle', '--lock', 'install.lock.yaml', '--state-dir', 'state', '--only', 'no-such-phase');

@@ -24,8 +24,8 @@ import { standInDebs } from '../../stand-ins/debs.ts';
 export const SHIPPED_SPEC = new URL('../../../bundles/gpu-cluster.yaml', import.meta.url).pathname;
 /** Persistent download cache of ferry's builds (like a site's ~/.cache/ferry). */
 export const BUILD_CACHE = join(CACHE_DIR, 'site-bundle-cache');
-/** The refusals the lab's lock accepts: Debian 12's runc is all the lab can run (see the header). */
-export const LAB_ACCEPTED_RISKS = ['runc-cve-2024-21626', 'runc-cve-2025-52565', 'runc-min-for-containerd'];
+/** The refusals the lab's lock accepts: Debian 12's runc is all the lab can run (see the header). Only runc rules. */
+const ACCEPTABLE = /^runc-(cve-\d{4}-\d+|min-for-containerd)$/;
 
 export interface SiteBundle {
   dir: string;
@@ -70,7 +70,12 @@ export async function siteBundle(work: string, o: { k8s?: string } = {}): Promis
   const timings: Record<string, number> = {};
   const runtime = await replicaRuntimeVersions();
   const lockFile = join(work, 'ferry.lock.yaml');
-  const resolveArgs = ['resolve', '--os', 'debian-12', '--k8s', o.k8s ?? '1.33', '--pin', `containerd=${runtime.containerd}`, '--pin', `runc=${runtime.runc}`, ...LAB_ACCEPTED_RISKS.flatMap((r) => ['--accept-risk', r]), '--out', lockFile];
+  const request = ['resolve', '--os', 'debian-12', '--k8s', o.k8s ?? '1.33', '--pin', `containerd=${runtime.containerd}`, '--pin', `runc=${runtime.runc}`];
+  // The refusals of that runc, as resolve names them today (the matrix gains floors), each accepted by name.
+  const refused = JSON.parse((await ferry([...request, '--json'])).out) as { ok: boolean; conflicts?: { rules: string[] }[] };
+  const rules = [...new Set((refused.conflicts ?? []).flatMap((c) => c.rules))];
+  if (rules.some((r) => !ACCEPTABLE.test(r))) throw new Error(`resolve refuses the lab's runtime for other reasons than runc's floors: ${rules.join(', ')}`);
+  const resolveArgs = [...request, ...rules.flatMap((r) => ['--accept-risk', r]), '--out', lockFile];
   timings.resolve = (await must('resolve', resolveArgs)).ms;
   const lock = parse(await readFile(lockFile, 'utf8')) as Lock;
 
