@@ -33,4 +33,6 @@ export interface SourceContext {
   concurrency: number;
   signal?: AbortSignal;
   progress: (event: ProgressEvent) => void;
+  /** A partial build (--partial): sources leave out what their upstreams lack and say so here. Absent: they fail. */
+  leftOut?: string[];
 }

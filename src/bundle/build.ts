@@ -71,6 +71,8 @@ export interface BuildStep {
 
 export interface BuildState {
   plan?: BundlePlan;
+  /** A partial build: what the upstreams lacked and the bundle therefore does not carry. */
+  leftOut: string[];
   artifacts: Artifact[];
   pruned: string[];
   delta?: { carried: number; unchanged: number; removed: number };
@@ -166,6 +168,7 @@ export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
     concurrency: input.concurrency,
     signal: input.signal,
     progress,
+    ...(input.partial ? { leftOut: state.leftOut } : {}),
   });
   const plan = () => state.plan!;
   const os = () => ({ osId: plan().os.id, osVersion: plan().os.version });
@@ -346,7 +349,7 @@ export async function runSteps(steps: readonly BuildStep[], report: (event: Prog
 
 /** Builds a bundle start to finish; returns what the steps found. */
 export async function buildBundle(input: BuildInput, report: (event: ProgressEvent) => void = () => {}): Promise<BuildState> {
-  const state: BuildState = { artifacts: [], pruned: [] };
+  const state: BuildState = { artifacts: [], pruned: [], leftOut: [] };
   await runSteps(buildSteps(input, state), report);
   return state;
 }

@@ -9,6 +9,7 @@ import { BundleLayout } from './layout.ts';
 import type { PlannedManifest } from './plan.ts';
 import { rewriteManifestImages } from './rewrite.ts';
 import { hashBytes } from '../util/hash.ts';
+import { UserError } from '../errors.ts';
 
 /** Fetches (or reuses from the cache, checked by sha256) and rewrites every planned manifest. */
 export async function collectManifests(
@@ -22,7 +23,14 @@ export async function collectManifests(
   for (const [i, m] of manifests.entries()) {
     const cached = join(ctx.cacheDir, 'manifests', createHash('sha256').update(m.url).digest('hex'));
     // download() reuses the cached copy (checked against sha256 when the spec gives one) or resumes a partial one.
-    await download({ url: m.url, dest: cached, sha256: m.sha256, signal: ctx.signal });
+    try {
+      await download({ url: m.url, dest: cached, sha256: m.sha256, signal: ctx.signal });
+    } catch (error) {
+      // A partial build leaves out a manifest its upstream does not have, and says so; a full build stops.
+      if (!ctx.leftOut || !(error instanceof UserError)) throw error;
+      ctx.leftOut.push(`manifest ${m.component}/${m.name}: ${error.message.split('\n')[0]}`);
+      continue;
+    }
     const original = await readFile(cached);
     const rewritten = rewriteManifestImages(original.toString('utf8'), localRegistry);
     rewritten.images.forEach((img) => images.add(img));

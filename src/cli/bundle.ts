@@ -158,7 +158,7 @@ async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
   // Packed output (chunks, ISO) is written straight from a bundle directory kept in the cache.
   const packed = chunkSize !== undefined || flags.iso !== undefined;
   const bundleDir = packed ? join(cacheDir, 'bundles', flags.since ? `${spec.name}-delta` : spec.name) : at(flags.out!);
-  const state: BuildState = { artifacts: [], pruned: [] };
+  const state: BuildState = { artifacts: [], pruned: [], leftOut: [] };
   const steps = buildSteps(
     {
       lock,
@@ -200,10 +200,11 @@ async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
     });
   await runWithProgress(steps, ctx.io, progressMode(flags, ctx.io));
   const bytes = state.artifacts.reduce((n, a) => n + a.size, 0);
-  const result = { bundle: bundleDir, artifacts: state.artifacts.length, bytes, signed: signing !== undefined, delta: state.delta ?? null, ...packedTo };
+  const result = { bundle: bundleDir, artifacts: state.artifacts.length, bytes, signed: signing !== undefined, delta: state.delta ?? null, leftOut: state.leftOut, ...packedTo };
   if (flags.json) ctx.io.stdout.write(`${JSON.stringify(result)}\n`);
   else if (!flags.quiet) {
     ctx.io.stdout.write(`built ${bundleDir}: ${state.artifacts.length} artifacts, ${formatBytes(bytes)}${signing ? ', signed' : ', NOT signed (no --sign-key)'}\n`);
+    for (const l of state.leftOut) ctx.io.stdout.write(`left out (--partial): ${l}\n`);
     if (packedTo.chunks !== undefined) ctx.io.stdout.write(`wrote ${packedTo.chunks} chunks and ${BundleLayout.chunkIndex} to ${flags.out}\n`);
     if (packedTo.iso) ctx.io.stdout.write(`wrote ${packedTo.iso}\n`);
   }
@@ -234,7 +235,7 @@ export function registerBundleCommands(program: Command, ctx: CommandContext): v
       .option('--ferry-binary <file>', 'the ferry executable to carry as bin/ferry (default: this executable, or dist/ferry built from this checkout)')
       .option('--no-ferry-binary', 'carry no bin/ferry')
       .option('--dry-run', 'print what would be fetched from where (after mirrors), fetch nothing')
-      .option('--partial', 'allow a bundle that lacks parts of the lock (add-on or test bundles; install refuses it); a wrong version is still refused')
+      .option('--partial', 'allow a bundle that lacks parts of the lock (add-on bundles, the demo): packages and manifests the upstreams lack are left out and listed; a wrong version is still refused, and install refuses the phases that need what is missing')
       .option('--kernel <release>', "a GPU node's exact kernel (uname -r); repeat for each; overrides the spec's kernels", (v: string, all: string[]) => [...all, v], [] as string[])
       .option('--concurrency <n>', 'downloads at once', positiveInt, 4),
   ).action((flags: BuildFlags) => build(ctx, flags));

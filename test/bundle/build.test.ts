@@ -170,6 +170,15 @@ describe('buildBundle', () => {
     expect(existsSync(join(out, BundleLayout.checksums))).toBe(false);
   }, T);
 
+  it('a partial build leaves out a manifest its upstream does not have, and names it; a full one stops', async () => {
+    const s = spec();
+    s.manifests = [...s.manifests, { component: 'calico', name: 'calico.yaml', version: '{cni}', url: 'https://raw.githubusercontent.com/projectcalico/calico/v{version}/manifests/calico.yaml', when: { cniName: 'calico' } }];
+    const state = await buildBundle(input(join(work, 'partial-manifest'), { spec: s }));
+    expect(state.leftOut).toEqual([expect.stringMatching(/^manifest calico\/calico\.yaml: .*HTTP 404/)]);
+    expect(state.artifacts.some((a) => a.kind === 'manifest' && a.name === 'calico.yaml')).toBe(false);
+    await expect(buildBundle(input(join(work, 'full-manifest'), { spec: s, partial: false }))).rejects.toThrow(/HTTP 404/);
+  }, T);
+
   it('refuses an upstream file whose checksum does not match its .sha256, naming the URL', async () => {
     await put('dl.k8s.io/release/v1.33.13/bin/linux/amd64/kubectl.sha256', `${'0'.repeat(64)}\n`);
     const error = await buildBundle(input(join(work, 'bad'))).catch((e: unknown) => e);

@@ -96,7 +96,7 @@ export function archiveFileName(p: DebPackage): string {
 /** The packages a failed apt run could not find, when that is all that went wrong (so another set may resolve). */
 export function aptMissing(output: string): string[] | undefined {
   const errors = output.split('\n').filter((l) => l.startsWith('E: '));
-  const missing = errors.map((l) => /^E: Unable to locate package (\S+)/.exec(l)?.[1] ?? /^E: Package '([^']+)' has no installation candidate/.exec(l)?.[1]);
+  const missing = errors.map((l) => /^E: Unable to locate package (\S+)/.exec(l)?.[1] ?? /^E: Package '([^']+)' has no installation candidate/.exec(l)?.[1] ?? /^E: Version '[^']+' for '([^']+)' was not found/.exec(l)?.[1]);
   return missing.length > 0 && missing.every((m) => m !== undefined) ? (missing as string[]) : undefined;
 }
 
@@ -107,9 +107,11 @@ export function aptFailure(output: string): UserError {
     const line = raw.trimEnd();
     const locate = /^E: Unable to locate package (\S+)/.exec(line);
     const noCandidate = /^E: Package '([^']+)' has no installation candidate/.exec(line);
+    const noVersion = /^E: Version '([^']+)' for '([^']+)' was not found/.exec(line);
     const unmet = /^\s*(\S+)?\s*: (Depends|PreDepends|Pre-Depends): (.+)$/.exec(line);
     if (locate) lines.push(`no source has a package named ${locate[1]}`);
     else if (noCandidate) lines.push(`${noCandidate[1]} has no installation candidate`);
+    else if (noVersion) lines.push(`no source has ${noVersion[2]} at version ${noVersion[1]}`);
     else if (unmet) lines.push(`${unmet[1] ?? '(same)'} ${unmet[2]}: ${unmet[3]}`);
   }
   if (lines.length === 0) lines.push(...output.split('\n').filter((l) => l.startsWith('E: ')).slice(0, 5));

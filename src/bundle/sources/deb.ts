@@ -113,7 +113,17 @@ export async function collectDebPackages(options: CollectDebOptions, ctx: Source
     if (fetch.exitCode !== 0) throw aptFailure(`${fetch.stdout}\n${fetch.stderr}`);
     return { ok: true, value: parseAptSimulation(sim.stdout) };
   };
-  const base = options.packages.length === 0 ? { ok: true as const, value: [] } : await fetchSet(options.packages);
+  let wanted = options.packages;
+  let base = wanted.length === 0 ? { ok: true as const, value: [] } : await fetchSet(wanted);
+  // A partial bundle carries what the sources have and names what they lack (`name` of `name=version*`).
+  while (!base.ok && ctx.leftOut) {
+    const lacking = new Set(base.missing);
+    const next = wanted.filter((p) => !lacking.has(p.split('=')[0]!));
+    if (next.length === wanted.length) break;
+    ctx.leftOut?.push(...wanted.filter((p) => !next.includes(p)).map((p) => `package ${p}: no source has it`));
+    wanted = next;
+    base = wanted.length === 0 ? { ok: true as const, value: [] } : await fetchSet(wanted);
+  }
   if (!base.ok) throw aptFailure(base.missing.map((m) => `E: Unable to locate package ${m}`).join('\n'));
   const gpu = await resolveGpuSets(options.gpu ?? [], fetchSet);
   const resolved = [...new Map([...base.value, ...gpu.flat()].map((p) => [archiveFileName(p), p])).values()];

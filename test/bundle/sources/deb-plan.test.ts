@@ -69,6 +69,10 @@ describe('reading apt output (real apt 2.6 output, test/fixtures/apt)', () => {
     expect(aptFailure(fixture('unmet-dependency.txt')).message).toBe('cannot resolve the Debian packages:\n  ferry-broken Depends: libghost1 (>= 2) but it is not installable');
   });
 
+  it('names the version no source has', () => {
+    expect(aptFailure(fixture('version-not-found.txt')).message).toBe("cannot resolve the Debian packages:\n  no source has containerd at version 9.9.9*");
+  });
+
   it('names packages no source has', () => {
     expect(aptFailure(fixture('unable-to-locate.txt')).message).toBe('cannot resolve the Debian packages:\n  no source has a package named ferry-nosuch');
   });
@@ -76,6 +80,7 @@ describe('reading apt output (real apt 2.6 output, test/fixtures/apt)', () => {
   it.each([
     { name: 'a name no source has: only missing, another driver set may resolve', file: 'unable-to-locate.txt', want: ['ferry-nosuch'] },
     { name: 'an unmet dependency is more than missing', file: 'unmet-dependency.txt', want: undefined },
+    { name: 'a version no source has (containerd.io={cri}*): missing too', file: 'version-not-found.txt', want: ['containerd'] },
   ])('aptMissing: $name', ({ file, want }) => {
     expect(aptMissing(fixture(file))).toEqual(want);
   });
