@@ -6,22 +6,20 @@ import { UserError } from '../errors.ts';
 
 const NO_KUBELET = 'kubeadm and kubelet cannot run in a systemd-nspawn lab node (no kernel modules, shared kernel)';
 const NO_GPU = 'the lab has no NVIDIA GPU and cannot load kernel modules';
+/** Why the demo's replica serves no kubeadm, kubelet or kubectl (the tests' strict stand-ins never ship in ferry). */
+export const NO_KUBE_PACKAGES = 'kubeadm, kubelet and kubectl cannot be had offline on this machine';
 
 /** Phases proven on lab nodes (test/install/install.lab.test.ts runs them). */
-export const LAB_RUNS: readonly string[] = ['preflight', 'copy-bundle', 'local-repo', 'os-prepare', 'container-runtime', 'load-balancer'];
+export const LAB_RUNS: readonly string[] = ['preflight', 'copy-bundle', 'local-repo', 'os-prepare', 'container-runtime', 'registry', 'registry-mirrors', 'load-balancer'];
 
 /** Phases the lab cannot run, by id, with why (ids of issue 5's and the GPU work's install phases). */
 export const LAB_CANNOT_RUN: Readonly<Record<string, string>> = {
-  'kubernetes-packages': `${NO_KUBELET}; the demo bundle carries no Kubernetes packages`,
+  'kubernetes-packages': `${NO_KUBE_PACKAGES}, so the demo bundle carries none`,
   'kubeadm-init': NO_KUBELET,
   'join-control-planes': NO_KUBELET,
   'join-workers': NO_KUBELET,
   cni: `${NO_KUBELET}, so there is no API server to apply the CNI to`,
   verify: `${NO_KUBELET}, so there is no cluster to verify`,
-  // The demo bundle is built from apt sources only: no OCI layout, so nothing for a registry to serve or mirror.
-  // test/install/install.lab.test.ts runs both phases on lab nodes with a bundle that carries images.
-  registry: 'the demo bundle carries no container images, so there is nothing to serve',
-  'registry-mirrors': 'no local registry in the demo (see registry)',
   'gpu-driver': NO_GPU,
   'gpu-addons': `${NO_GPU}; and no API server`,
 };

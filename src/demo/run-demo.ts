@@ -1,12 +1,12 @@
-// `ferry demo`: the main job on a built-in default, end to end on this machine. Resolve the README's example,
-// build a small bundle for Debian 12 lab nodes from the machine's own apt sources, verify it; then, where the
-// machine allows, boot 3 lab nodes, run doctor and install on them (skipping the phases a lab cannot run, by id,
-// with the reason), and tear everything down. Each step is a real ferry command run in-process.
-import { release, tmpdir } from 'node:os';
+// `ferry demo`: the main job on a built-in default, end to end on this machine, walking the README's path. Resolve
+// the README's example; resolve a lock for Debian 12 lab nodes; start the offline replica of the upstream world
+// (src/replica) on loopback; build the bundle from the SHIPPED spec bundles/gpu-cluster.yaml through it (only its
+// --mirrors file differs from a site), sign and verify it; boot 3 lab nodes, run doctor and install on them
+// (skipping, by id and with the reason, the phases that need real Kubernetes), delete an image from a node and pull
+// it back from the local registry; tear everything down. Each step is a real ferry command run in-process.
+import { tmpdir } from 'node:os';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { machineAptSources } from '../bundle/sources/machine-apt-sources.ts';
 import { loadYamlFile } from '../config/load.ts';
 import { Lock } from '../config/lock.ts';
 import { playbookPhases } from '../config/playbook.ts';
@@ -17,8 +17,12 @@ import { labMachineFacts, missingLabNeeds } from '../lab/needs.ts';
 import { CACHE_DIR, ensureBaseRootfs } from '../lab/rootfs.ts';
 import { addressIn } from '../lab/subnet.ts';
 import { labPhasePlan } from './lab-phases.ts';
-import { installLock, labLock, labSpec } from './lab-inputs.ts';
-import { aptCandidateVersion, debianRegistryBinary, installedIn } from './machine-facts.ts';
+import { replicaRuntimeVersions } from '../replica/content.ts';
+import { acceptedRuncRisks, labResolveRequest } from '../replica/lab-lock.ts';
+import { startReplica, type Replica } from '../replica/replica.ts';
+import { CONTAINERD_CERTS_DIR } from '../render/containerd-hosts.ts';
+import { productFile } from '../ship/embedded.ts';
+import { NO_KUBE_PACKAGES } from './lab-phases.ts';
 import { renderSummary, summarize, type DemoStep, type DemoSummary } from './summary.ts';
 
 /** The README's example request, resolved first so the demo shows what ferry would pick for a GPU site. */
@@ -37,6 +41,13 @@ export interface DemoOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** The install playbook to classify and run (default: the one shipped with ferry). */
   playbook?: string;
+}
+
+/** Runs one ferry command silently and returns its --json output (resolve answers a refusal with its conflicts). */
+async function captureJson(o: DemoOptions, argv: string[]): Promise<unknown> {
+  const out: string[] = [];
+  await o.ferry(argv, { stdout: { write: (t: string) => out.push(t) }, stderr: { write: () => true } });
+  return JSON.parse(out.join('') || '{}');
 }
 
 /** Runs the demo and returns its summary (already printed). */
@@ -79,6 +90,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     return code;
   };
 
+  let replica: Replica | undefined;
   const exampleLock = join(work, 'example.lock.yaml');
   let example: Lock | undefined;
   await step('resolve', `Resolve the example: ferry resolve ${DEMO_EXAMPLE.join(' ')}`, async () => {
@@ -91,37 +103,37 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const missing = missingLabNeeds(labMachineFacts(o.env));
   const labWhy = missing.length > 0 ? `this machine lacks ${missing.join('; ')}` : undefined;
   const bundleDir = join(work, 'bundle');
-  const files = { lock: join(work, 'lab.lock.yaml'), installLock: join(work, 'install.lock.yaml'), spec: join(work, 'spec.yaml') };
-  let base: string | undefined;
+  const files = { lock: join(work, 'ferry.lock.yaml'), spec: join(work, 'gpu-cluster.yaml'), mirrors: join(work, 'mirrors.yaml'), keys: join(work, 'keys') };
+  let lock: Lock | undefined;
   if (example && !labWhy)
-    await step('node-image', 'Lab node image (Debian 12 by debootstrap from this machine\'s apt mirror; cached)', async () => {
-      const b = await ensureBaseRootfs();
-      base = b.dir;
-      return `${b.dir}`;
+    await step('node-image', 'Lab node image (Debian 12 by debootstrap from this machine\'s apt mirror; cached)', async () => (await ensureBaseRootfs()).dir);
+  const ready = example && !labWhy && steps.at(-1)?.status === 'ok';
+  if (ready)
+    await step('lock', 'Resolve for the lab nodes: Debian 12 with the runtime the replica carries', async () => {
+      const runtime = await replicaRuntimeVersions();
+      const request = labResolveRequest(runtime, example!.stack.kubernetes.split('.').slice(0, 2).join('.'));
+      const refused = await captureJson(o, [...request, '--json']);
+      await ferry([...request, ...acceptedRuncRisks((refused as { conflicts?: { rules: string[] }[] }).conflicts ?? []), '--out', files.lock]);
+      lock = await loadYamlFile(files.lock, Lock);
+      return `containerd ${lock.stack.cri.version} and runc ${lock.stack.runc} pinned (runc's floors accepted by name: Debian 12's runc is all a lab node can run)`;
     });
-  if (example && (labWhy || base))
-    await step('inputs', 'Lock and bundle spec for Debian 12 lab nodes, from this machine\'s apt sources', async () => {
-      const [containerd, runc, registry, sources] = await Promise.all([aptCandidateVersion('containerd'), aptCandidateVersion('runc'), debianRegistryBinary(), machineAptSources()]);
-      if (sources.length === 0) throw new Error('no Debian apt sources with main in /etc/apt');
-      const lock = labLock({ example: example!, containerd, runc, kernel: release(), resolvedAt: o.now().toISOString() });
-      const installed = base ? await installedIn(base) : undefined;
-      await writeFile(files.lock, stringify(lock));
-      await writeFile(files.installLock, stringify(installLock(lock, example!)));
-      await writeFile(files.spec, stringify(labSpec({ sources, ...(installed ? { installed } : {}), ...(registry ? { registryBinary: registry } : {}) })));
-      return `containerd ${containerd}, runc ${runc}; ${installed ? `${installed.length} packages a node already has are left out` : 'full dependency closure'}; ` +
-        (registry ? `registry binary ${registry.version}` : 'no registry binary (docker-registry is not installed)');
-    });
-  const built = steps.at(-1)?.id === 'inputs' && steps.at(-1)?.status === 'ok' &&
-    (await step('bundle', 'Build the bundle: ferry bundle build', async () => {
-      // With the lab, beside its cache (root); without it, bundle build's default (~/.cache/ferry).
-      const cache = labWhy ? [] : ['--cache', join(CACHE_DIR, 'demo-bundle-cache')];
-      await ferry(['bundle', 'build', '--lock', files.lock, '--spec', files.spec, '--out', bundleDir, ...cache, '--partial']);
+  const served = lock !== undefined && (await step('replica', 'Start the offline replica of the upstream world on loopback (Docker, pkgs.k8s.io, GitHub, registries)', async () => {
+    replica = await startReplica({ kubernetesMinor: lock!.stack.kubernetes.split('.').slice(0, 2).join('.'), images: lock!.images.map((i) => i.ref) });
+    await replica.mirrorsFile(files.mirrors);
+    await writeFile(files.spec, await productFile('bundles/gpu-cluster.yaml'));
+    return `${replica.origin}; ${lock!.images.length} images; no Kubernetes packages (${NO_KUBE_PACKAGES})`;
+  }));
+  const built = served &&
+    (await step('bundle', 'Build the bundle from the shipped spec: ferry bundle build --spec bundles/gpu-cluster.yaml --mirrors', async () => {
+      await ferry(['key', 'generate', '--out', files.keys]);
+      await ferry(['bundle', 'build', '--lock', files.lock, '--spec', files.spec, '--mirrors', files.mirrors, '--out', bundleDir, '--cache', join(CACHE_DIR, 'demo-bundle-cache'), '--sign-key', join(files.keys, 'ferry.key'), '--partial']);
       return bundleDir;
     })) &&
-    (await step('verify', 'Verify it: ferry bundle verify', async () => {
-      await ferry(['bundle', 'verify', bundleDir]);
-      return 'every checksum matches';
+    (await step('verify', 'Verify it: ferry bundle verify --pubkey', async () => {
+      await ferry(['bundle', 'verify', bundleDir, '--pubkey', join(files.keys, 'ferry.pub')]);
+      return 'every checksum and the signature match';
     }));
+  if (labWhy) for (const [id, title] of [['lock', 'Resolve for the lab nodes'], ['replica', 'The upstream replica'], ['bundle', 'Build the bundle'], ['verify', 'Verify it']] as const) skip(id, title, labWhy);
 
   let lab: Lab | undefined;
   let kept: DemoSummary['kept'];
@@ -144,7 +156,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
         return lab.nodes.map((n) => `${n.name} ${n.address} (${(n.bootMs / 1000).toFixed(1)} s)`).join(', ');
       });
       const doctored = booted && (await step('doctor', 'Check the nodes: ferry doctor', async () => {
-        const code = await ferry(['doctor', '-i', inventory, '--lock', files.installLock, '--out', join(work, 'doctor.json')], [0, 4]);
+        const code = await ferry(['doctor', '-i', inventory, '--lock', files.lock, '--out', join(work, 'doctor.json')], [0, 4]);
         const report = JSON.parse(await readFile(join(work, 'doctor.json'), 'utf8')) as { findings: { status: string; check: string; host?: string }[] };
         const count = (s: string) => report.findings.filter((f) => f.status === s).length;
         const fails = [...new Set(report.findings.filter((f) => f.status === 'fail').map((f) => f.check))];
@@ -153,12 +165,25 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       if (doctored)
         await step('install', `Install: ferry install (${plan.run.length} phases${plan.skip.length ? `, ${plan.skip.length} skipped` : ''})`, async () => {
           const skipArgs = plan.skip.length > 0 ? ['--skip', plan.skip.map((s) => s.id).join(',')] : [];
-          await ferry(['install', '-i', inventory, '--bundle', bundleDir, '--lock', files.installLock, '--state-dir', join(work, 'state'), ...skipArgs]);
+          await ferry(['install', '-i', inventory, '--bundle', bundleDir, '--state-dir', join(work, 'state'), ...skipArgs]);
           phases.ran = plan.run;
           phases.skipped = plan.skip;
           return `${plan.run.join(', ')} ran on ${DEMO_NODES.join(', ')}`;
         });
       else skip('install', 'ferry install on the nodes', 'an earlier step failed');
+      if (steps.at(-1)?.id === 'install' && steps.at(-1)?.status === 'ok')
+        await step('gc', 'Image GC cannot cause an outage: delete an image from a node\'s containerd, pull it back from the local registry', async () => {
+          const pause = lock!.images.find((i) => /\/pause:/.test(i.ref))!.ref;
+          const node = DEMO_NODES[0];
+          const ctr = (...args: string[]) => lab!.nodeExec(node, ['ctr', '--namespace', 'k8s.io', ...args]);
+          await ctr('images', 'pull', '--hosts-dir', CONTAINERD_CERTS_DIR, pause);
+          await ctr('images', 'rm', pause);
+          const t = performance.now();
+          await ctr('images', 'pull', '--hosts-dir', CONTAINERD_CERTS_DIR, pause);
+          const listed = (await ctr('images', 'ls', '-q')).stdout.split('\n');
+          if (!listed.includes(pause)) throw new Error(`${pause} is not back in ${node}'s containerd`);
+          return `${pause} deleted on ${node} and pulled again by its upstream name from the local registry in ${Math.round(performance.now() - t)} ms (the node has no route out)`;
+        });
       if (lab && o.keep) {
         const first = lab.nodes[0]!;
         kept = {
@@ -172,6 +197,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       if (up && !o.keep) await step('teardown', 'Tear the lab down (nodes, bridge, firewall table, files)', async () => (await up.stop(), 'nothing left running'));
     }
   }
+  await replica?.stop();
   const summary = summarize(steps, phases, Math.round(performance.now() - started), kept);
   if (removeWork) await rm(work, { recursive: true, force: true });
   o.io.stdout.write(o.json ? `${JSON.stringify(summary)}\n` : renderSummary(summary));

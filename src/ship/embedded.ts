@@ -35,6 +35,8 @@ export function embeddedFiles(dir: string): Map<string, Buffer> | undefined {
 export const PRODUCT_FILES = [
   'src/facts/gather.sh', 'src/probes/agent.py', 'src/phases/seed-serve.py', 'src/phases/seed-fetch.py',
   'playbooks/install.yaml', 'playbooks/reset.yaml', 'playbooks/add-node.yaml',
+  // The shipped spec `ferry demo` builds from.
+  'bundles/gpu-cluster.yaml',
 ] as const;
 
 /** A shipped file by its path in the repo: the embedded copy in the single executable, else the file in the checkout. */

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 
 /** Paths (relative to the repo root) whose content goes into the executable: code, matrices, playbooks, shipped scripts, deps. */
-export const SEA_INPUTS = { dirs: ['src', 'matrices', 'playbooks'], files: ['scripts/build-sea.ts', 'package.json', 'package-lock.json'] } as const;
+export const SEA_INPUTS = { dirs: ['src', 'matrices', 'playbooks', 'bundles'], files: ['scripts/build-sea.ts', 'package.json', 'package-lock.json'] } as const;
 
 /** sha256 over (path, content) pairs, independent of the order they were read in; pure. */
 export function sourceDigest(files: readonly { path: string; content: Uint8Array }[]): string {

@@ -3,7 +3,7 @@ import { UserError } from '../../src/errors.ts';
 import { labPhasePlan } from '../../src/demo/lab-phases.ts';
 
 // The node-level phases, and the whole install as playbooks/install.yaml lists it.
-const TODAY = ['preflight', 'copy-bundle', 'local-repo', 'os-prepare', 'container-runtime', 'load-balancer'];
+const TODAY = ['preflight', 'copy-bundle', 'local-repo', 'os-prepare', 'container-runtime', 'registry', 'registry-mirrors', 'load-balancer'];
 const FULL = [ // playbooks/install.yaml
   'preflight', 'copy-bundle', 'local-repo', 'os-prepare', 'container-runtime', 'gpu-driver', 'registry', 'registry-mirrors', 'load-balancer',
   'kubernetes-packages', 'kubeadm-init', 'join-control-planes', 'join-workers', 'cni', 'gpu-addons', 'verify',
@@ -16,8 +16,8 @@ describe('labPhasePlan', () => {
 
   it('skips the Kubernetes and GPU phases of the full install, each with a reason, keeping playbook order', () => {
     const plan = labPhasePlan(FULL, 'install.yaml');
-    expect(plan.run).toEqual(['preflight', 'copy-bundle', 'local-repo', 'os-prepare', 'container-runtime', 'load-balancer']);
-    expect(plan.skip.map((s) => s.id)).toEqual(['gpu-driver', 'registry', 'registry-mirrors', 'kubernetes-packages', 'kubeadm-init', 'join-control-planes', 'join-workers', 'cni', 'gpu-addons', 'verify']);
+    expect(plan.run).toEqual(['preflight', 'copy-bundle', 'local-repo', 'os-prepare', 'container-runtime', 'registry', 'registry-mirrors', 'load-balancer']);
+    expect(plan.skip.map((s) => s.id)).toEqual(['gpu-driver', 'kubernetes-packages', 'kubeadm-init', 'join-control-planes', 'join-workers', 'cni', 'gpu-addons', 'verify']);
     expect(plan.skip.find((s) => s.id === 'kubeadm-init')!.reason).toMatch(/kubelet cannot run/);
     expect(plan.skip.find((s) => s.id === 'gpu-driver')!.reason).toMatch(/no NVIDIA GPU/);
   });

@@ -17,6 +17,7 @@ import { rewriteManifestImages } from '../../../src/bundle/rewrite.ts';
 import type { Lock } from '../../../src/config/lock.ts';
 import { CACHE_DIR } from '../../../src/lab/rootfs.ts';
 import { replicaRuntimeVersions } from '../../../src/replica/content.ts';
+import { acceptedRuncRisks, labResolveRequest } from '../../../src/replica/lab-lock.ts';
 import { startReplica, type Replica } from '../../../src/replica/replica.ts';
 import { standInDebs } from '../../stand-ins/debs.ts';
 
@@ -24,8 +25,6 @@ import { standInDebs } from '../../stand-ins/debs.ts';
 export const SHIPPED_SPEC = new URL('../../../bundles/gpu-cluster.yaml', import.meta.url).pathname;
 /** Persistent download cache of ferry's builds (like a site's ~/.cache/ferry). */
 export const BUILD_CACHE = join(CACHE_DIR, 'site-bundle-cache');
-/** The refusals the lab's lock accepts: Debian 12's runc is all the lab can run (see the header). Only runc rules. */
-const ACCEPTABLE = /^runc-(cve-\d{4}-\d+|min-for-containerd)$/;
 
 export interface SiteBundle {
   dir: string;
@@ -70,12 +69,10 @@ export async function siteBundle(work: string, o: { k8s?: string } = {}): Promis
   const timings: Record<string, number> = {};
   const runtime = await replicaRuntimeVersions();
   const lockFile = join(work, 'ferry.lock.yaml');
-  const request = ['resolve', '--os', 'debian-12', '--k8s', o.k8s ?? '1.33', '--pin', `containerd=${runtime.containerd}`, '--pin', `runc=${runtime.runc}`];
+  const request = labResolveRequest(runtime, o.k8s);
   // The refusals of that runc, as resolve names them today (the matrix gains floors), each accepted by name.
-  const refused = JSON.parse((await ferry([...request, '--json'])).out) as { ok: boolean; conflicts?: { rules: string[] }[] };
-  const rules = [...new Set((refused.conflicts ?? []).flatMap((c) => c.rules))];
-  if (rules.some((r) => !ACCEPTABLE.test(r))) throw new Error(`resolve refuses the lab's runtime for other reasons than runc's floors: ${rules.join(', ')}`);
-  const resolveArgs = [...request, ...rules.flatMap((r) => ['--accept-risk', r]), '--out', lockFile];
+  const refused = JSON.parse((await ferry([...request, '--json'])).out) as { conflicts?: { rules: string[] }[] };
+  const resolveArgs = [...request, ...acceptedRuncRisks(refused.conflicts ?? []), '--out', lockFile];
   timings.resolve = (await must('resolve', resolveArgs)).ms;
   const lock = parse(await readFile(lockFile, 'utf8')) as Lock;
 
