@@ -64,7 +64,7 @@ async function calicoManifest(work: string, version: string): Promise<{ file: st
  * resolve → key generate → bundle build (shipped spec, replica mirrors) → bundle verify, in `work`. The replica keeps
  * running (the caller stops it): later tests may build a delta or a second bundle from it.
  */
-export async function siteBundle(work: string, o: { k8s?: string } = {}): Promise<SiteBundle> {
+export async function siteBundle(work: string, o: { k8s?: string; cache?: string } = {}): Promise<SiteBundle> {
   await mkdir(work, { recursive: true });
   const timings: Record<string, number> = {};
   const runtime = await replicaRuntimeVersions();
@@ -94,7 +94,7 @@ export async function siteBundle(work: string, o: { k8s?: string } = {}): Promis
     const dir = join(work, 'bundle');
     // --no-ferry-binary: the single executable is built and carried by its own tests (test/ship); here it would
     // only add its build time to every lab run.
-    const buildArgs = ['bundle', 'build', '--lock', lockFile, '--spec', SHIPPED_SPEC, '--mirrors', mirrors, '--out', dir, '--cache', BUILD_CACHE, '--sign-key', join(keys, 'ferry.key'), '--no-ferry-binary', '--quiet'];
+    const buildArgs = ['bundle', 'build', '--lock', lockFile, '--spec', SHIPPED_SPEC, '--mirrors', mirrors, '--out', dir, '--cache', o.cache ?? BUILD_CACHE, '--sign-key', join(keys, 'ferry.key'), '--no-ferry-binary', '--quiet'];
     started = performance.now();
     await must('bundle build', buildArgs, { NGC_API_KEY: replica.ngcApiKey });
     timings.build = Math.round(performance.now() - started);
