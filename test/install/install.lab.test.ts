@@ -133,6 +133,19 @@ describe('ferry install on lab nodes (Kubernetes through the stand-ins)', () => 
     expect(calls.filter((c) => c.tool === 'kubeadm' && c.argv[0] === 'join').map((c) => [c.argv.join(' '), c.exit])).toEqual([['join --config /etc/ferry/kubeadm.yaml', 0]]);
   }, 900_000);
 
+  it('every image the nodes run came from the local registry, by the one local name (the nodes have no route out)', async () => {
+    const local = (ref: string) => `registry.ferry.internal:5000/${ref}`;
+    const controlPlane = site.lock.images.filter((i) => /\/(kube-apiserver|kube-controller-manager|kube-scheduler|etcd):/.test(i.ref)).map((i) => local(i.ref));
+    expect(controlPlane).toHaveLength(4);
+    for (const n of NODES) {
+      const listed = (await lab.nodeExec(n, ['ctr', '--namespace', 'k8s.io', 'images', 'ls', '-q'])).stdout.split('\n').filter(Boolean);
+      // kubeadm's static pods on the control planes (tags pinned from the lock), calico-node everywhere (the bundle's
+      // rewritten manifest), each pulled by the kubelet stand-in through the node's containerd and hosts.toml.
+      if (n.startsWith('cp')) expect(listed, n).toEqual(expect.arrayContaining(controlPlane));
+      expect(listed.some((r) => r.startsWith(local('docker.io/calico/node:'))), `${n}: ${listed.join(' ')}`).toBe(true);
+    }
+  });
+
   it('a second run finds everything done and runs no mutating command', async () => {
     const start = (await audit()).length;
     const r = await ferry(installArgs());
