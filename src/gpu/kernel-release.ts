@@ -5,7 +5,10 @@
 //   https://dl.rockylinux.org/vault/rocky/9.4/BaseOS/x86_64/os/Packages/k/); early GA kernels lack the minor
 //   (4.18.0-80.el8.x86_64).
 // - Debian: `<version>-<abi>-<flavour>`, e.g. 6.1.0-37-amd64 (packages.debian.org linux-image-6.1.0-37-amd64);
-//   Ubuntu: 5.15.0-105-generic, 6.8.0-1015-nvidia (packages.ubuntu.com linux-image-*).
+//   Ubuntu: 5.15.0-105-generic, 6.8.0-1015-nvidia (packages.ubuntu.com linux-image-*); Debian's backports and trixie
+//   kernels drop the ABI number: 6.12.12+bpo-amd64, 6.12.38+deb13-amd64 (packages.debian.org linux-image-*); a site's
+//   own kernel is whatever its build named it (`make bindeb-pkg` packages its headers as linux-headers-<uname -r>),
+//   so any release with a suffix after the version is taken, and the build then needs linux-headers-<it>.
 import { UserError } from '../errors.ts';
 import type { Stack } from '../config/lock.ts';
 
@@ -32,7 +35,7 @@ export function kernelMismatch(os: Stack['os'], kernel: string): string | undefi
     return undefined;
   }
   if (el) return `${kernel} is an EL ${el.major} kernel, but the lock is for ${os.id} ${os.version}`;
-  if (!/^\d+\.\d+\.\d+-\d+(\.\d+)*-[a-z0-9][a-z0-9-]*$/.test(kernel))
+  if (!/^\d+\.\d+(\.\d+)?[-+][A-Za-z0-9][A-Za-z0-9._+~-]*$/.test(kernel))
     return `${kernel} is not a ${os.id} kernel (uname -r there looks like ${os.id === 'ubuntu' ? '5.15.0-105-generic' : '6.1.0-37-amd64'})`;
   return undefined;
 }

@@ -27,6 +27,8 @@ describe('kernelMismatch', () => {
     { name: 'an Ubuntu generic kernel fits Ubuntu', os: ubuntu, kernel: '5.15.0-105-generic', want: undefined },
     { name: 'a Debian cloud kernel fits Debian', os: debian, kernel: '6.1.0-37-cloud-amd64', want: undefined },
     { name: 'an EL kernel on a Debian lock', os: debian, kernel: '5.14.0-427.13.1.el9_4.x86_64', want: '5.14.0-427.13.1.el9_4.x86_64 is an EL 9 kernel, but the lock is for debian 12' },
+    { name: 'a Debian 12 backports kernel fits Debian (no ABI number)', os: debian, kernel: '6.12.12+bpo-amd64', want: undefined },
+    { name: 'a site-built kernel fits Debian (make bindeb-pkg names its headers linux-headers-<uname -r>)', os: debian, kernel: '6.18.44-fc-v1300', want: undefined },
     { name: 'a bare version on Ubuntu', os: ubuntu, kernel: '5.15.0', want: '5.15.0 is not a ubuntu kernel (uname -r there looks like 5.15.0-105-generic)' },
   ])('$name', ({ os, kernel, want }) => {
     expect(kernelMismatch(os, kernel)).toBe(want);

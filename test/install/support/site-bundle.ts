@@ -5,6 +5,12 @@
 // step of ferry's: what the replica serves for kubeadm/kubelet/kubectl (and the NVIDIA driver) are the STAND-IN
 // packages of test/stand-ins, under the names and versions the real repositories use.
 //
+// With `gpu`, the lock is resolved for that GPU model (the NVIDIA driver branch and version come from it), the
+// replica's CUDA and libnvidia-container repositories serve the NVIDIA stand-ins (test/stand-ins/nvidia) under the
+// names NVIDIA's Debian 12 repositories use, and the build gets one `--kernel` per GPU node kernel, as the README's
+// GPU build does. A kernel with no Debian headers package (the lab's own) gets a stand-in linux-headers-<K> served
+// from the replica's CUDA repository (docs/lab.md says how that differs from a site).
+//
 // The lab can only run Debian 12's own runc (1.1.5, with Debian's backported fixes; Debian's newer runc builds need
 // glibc 2.38), so the lock pins it and accepts the runc floors by name, as a Debian site relying on the distribution's
 // backports would (docs/lab.md, "The upstream replica").
@@ -20,6 +26,7 @@ import { replicaRuntimeVersions } from '../../../src/replica/content.ts';
 import { acceptedRuncRisks, labResolveRequest } from '../../../src/replica/lab-lock.ts';
 import { startReplica, type Replica } from '../../../src/replica/replica.ts';
 import { standInDebs } from '../../stand-ins/debs.ts';
+import { nvidiaStandInDebs, type NvidiaStandIns } from '../../stand-ins/nvidia/debs.ts';
 
 /** The shipped spec the walkthrough builds from. */
 export const SHIPPED_SPEC = new URL('../../../bundles/gpu-cluster.yaml', import.meta.url).pathname;
@@ -36,6 +43,20 @@ export interface SiteBundle {
   timings: Record<string, number>;
   /** The commands as the README shows them (for messages). */
   commands: string[];
+  /** The signing key and mirrors file the build used (for further builds from the same replica). */
+  signKey: string;
+  mirrors: string;
+  /** The NVIDIA stand-ins the replica serves (with `gpu`). */
+  nvidia?: NvidiaStandIns;
+}
+
+export interface GpuOptions {
+  /** `ferry resolve --gpu`, e.g. h100. */
+  model: string;
+  /** The GPU nodes' exact kernels (`uname -r`): one `--kernel` each. */
+  kernels: string[];
+  /** Kernels with no Debian headers package, for which the replica serves a stand-in linux-headers-<K>. */
+  standInHeaders?: string[];
 }
 
 /** Runs ferry in-process as a user would from the shell; env carries only HOME (and what `env` adds). */
@@ -60,16 +81,33 @@ async function calicoManifest(work: string, version: string): Promise<{ file: st
   return { file, images: rewriteManifestImages(text, 'x.invalid').images };
 }
 
+/** NVIDIA's device plugin manifest as published (the unit tests' fixture), at `version`. */
+async function devicePluginManifest(work: string, version: string): Promise<string> {
+  const text = (await readFile(new URL('../../bundle/fixtures/nvidia-device-plugin-v0.17.1.yml', import.meta.url), 'utf8')).replaceAll(':v0.17.1', `:v${version}`);
+  const file = join(work, `nvidia-device-plugin-v${version}.yml`);
+  await writeFile(file, text);
+  return file;
+}
+
+/** `ferry bundle build` from the shipped spec through the replica, signed; `kernels` as `--kernel` flags. */
+export async function buildSiteBundle(site: Pick<SiteBundle, 'lockFile' | 'mirrors' | 'signKey' | 'replica'>, out: string, kernels: readonly string[] = [], cache = BUILD_CACHE) {
+  // --no-ferry-binary: the single executable is built and carried by its own tests (test/ship); here it would
+  // only add its build time to every lab run.
+  const argv = ['bundle', 'build', '--lock', site.lockFile, '--spec', SHIPPED_SPEC, ...kernels.flatMap((k) => ['--kernel', k]), '--mirrors', site.mirrors, '--out', out, '--cache', cache, '--sign-key', site.signKey, '--no-ferry-binary', '--quiet'];
+  const r = await must('bundle build', argv, { NGC_API_KEY: site.replica.ngcApiKey });
+  return { argv, ms: r.ms };
+}
+
 /**
  * resolve → key generate → bundle build (shipped spec, replica mirrors) → bundle verify, in `work`. The replica keeps
  * running (the caller stops it): later tests may build a delta or a second bundle from it.
  */
-export async function siteBundle(work: string, o: { k8s?: string; cache?: string } = {}): Promise<SiteBundle> {
+export async function siteBundle(work: string, o: { k8s?: string; gpu?: GpuOptions; cache?: string } = {}): Promise<SiteBundle> {
   await mkdir(work, { recursive: true });
   const timings: Record<string, number> = {};
   const runtime = await replicaRuntimeVersions();
   const lockFile = join(work, 'ferry.lock.yaml');
-  const request = labResolveRequest(runtime, o.k8s);
+  const request = labResolveRequest(runtime, o.k8s, o.gpu?.model);
   // The refusals of that runc, as resolve names them today (the matrix gains floors), each accepted by name.
   const refused = JSON.parse((await ferry([...request, '--json'])).out) as { conflicts?: { rules: string[] }[] };
   const resolveArgs = [...request, ...acceptedRuncRisks(refused.conflicts ?? []), '--out', lockFile];
@@ -79,11 +117,20 @@ export async function siteBundle(work: string, o: { k8s?: string; cache?: string
   const kube = await standInDebs(lock.stack.kubernetes);
   const calico = await calicoManifest(work, lock.stack.cni.version);
   const images = [...new Set([...lock.images.map((i) => i.ref), ...calico.images])];
+  const driver = lock.stack.nvidiaDriver;
+  if (o.gpu && !driver) throw new Error(`resolve --gpu ${o.gpu.model} wrote a lock without an NVIDIA driver`);
+  const nvidia = o.gpu && driver ? await nvidiaStandInDebs(driver.version, o.gpu.standInHeaders ?? []) : undefined;
+  const pluginTag = lock.images.find((i) => i.component === 'nvidia-device-plugin')?.ref.split(':').pop()?.replace(/^v/, '');
+  const devicePlugin = o.gpu && pluginTag ? { version: pluginTag, file: await devicePluginManifest(work, pluginTag) } : undefined;
+  const inDir = (dir: string, files: readonly string[]) => files.map((f) => join(dir, f));
   let started = performance.now();
   const replica = await startReplica({
     kubernetesMinor: lock.stack.kubernetes.split('.').slice(0, 2).join('.'),
-    debs: { kubernetes: kube.files.map((f) => join(kube.dir, f)) },
-    manifests: { calico: { version: lock.stack.cni.version, file: calico.file } },
+    debs: {
+      kubernetes: inDir(kube.dir, kube.files),
+      ...(nvidia ? { cuda: inDir(nvidia.dir, [...nvidia.cuda, ...nvidia.headers]), nvidiaContainer: inDir(nvidia.dir, nvidia.nvidiaContainer) } : {}),
+    },
+    manifests: { calico: { version: lock.stack.cni.version, file: calico.file }, ...(devicePlugin ? { devicePlugin } : {}) },
     images,
   });
   timings.replica = Math.round(performance.now() - started);
@@ -92,16 +139,14 @@ export async function siteBundle(work: string, o: { k8s?: string; cache?: string
     const keys = join(work, 'keys');
     await must('key generate', ['key', 'generate', '--out', keys]);
     const dir = join(work, 'bundle');
-    // --no-ferry-binary: the single executable is built and carried by its own tests (test/ship); here it would
-    // only add its build time to every lab run.
-    const buildArgs = ['bundle', 'build', '--lock', lockFile, '--spec', SHIPPED_SPEC, '--mirrors', mirrors, '--out', dir, '--cache', o.cache ?? BUILD_CACHE, '--sign-key', join(keys, 'ferry.key'), '--no-ferry-binary', '--quiet'];
+    const signKey = join(keys, 'ferry.key');
     started = performance.now();
-    await must('bundle build', buildArgs, { NGC_API_KEY: replica.ngcApiKey });
+    const { argv: buildArgs } = await buildSiteBundle({ lockFile, mirrors, signKey, replica }, dir, o.gpu?.kernels, o.cache);
     timings.build = Math.round(performance.now() - started);
     const pubkey = join(keys, 'ferry.pub');
     timings.verify = (await must('bundle verify', ['bundle', 'verify', dir, '--pubkey', pubkey])).ms;
     const commands = [`ferry ${resolveArgs.join(' ')}`, `ferry ${buildArgs.join(' ')}`, `ferry bundle verify ${dir} --pubkey ${pubkey}`];
-    return { dir, lockFile, lock, pubkey, replica, timings, commands };
+    return { dir, lockFile, lock, pubkey, replica, timings, commands, signKey, mirrors, ...(nvidia ? { nvidia } : {}) };
   } catch (error) {
     await replica.stop();
     throw error;

@@ -28,16 +28,16 @@ case "$*" in
   "--query-gpu=name,driver_version,pci.bus_id --format=csv,noheader") Q=bus ;;
   *) refuse "unknown arguments: $*" ;;
 esac
-# The module for the running kernel sits where the real package puts nvidia.ko.
-MOD=$(ls /lib/modules/"$(uname -r)"/kernel/nvidia-*/nvidia.ko.stand-in 2>/dev/null | head -n 1)
-if [ -z "$MOD" ]; then
+# The module for the running kernel sits where dkms installs it; its version is in its .modinfo section.
+MOD=/lib/modules/$(uname -r)/updates/dkms/nvidia.ko
+if [ ! -f "$MOD" ]; then
   echo "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running."
   log_call 9; exit 9
 fi
 # /run is emptied at boot like the kernel's module list: the first call loads the module (nvidia-modprobe's job);
 # a module loaded earlier of another version stays until the node reboots.
 LOADED=/run/ferry-stand-in/nvidia-loaded
-if [ ! -e "$LOADED" ]; then mkdir -p /run/ferry-stand-in; cat "$MOD" > "$LOADED"; fi
+if [ ! -e "$LOADED" ]; then mkdir -p /run/ferry-stand-in; grep -ao 'version=[0-9.]*' "$MOD" | head -n 1 | cut -d= -f2 > "$LOADED"; fi
 if [ "$(cat "$LOADED")" != "$VERSION" ]; then
   printf 'Failed to initialize NVML: Driver/library version mismatch\\nNVML library version: %s\\n' "\${VERSION%.*}"
   log_call 18; exit 18
@@ -52,6 +52,44 @@ for d in /sys/bus/pci/devices/*; do
 done
 if [ "$n" = 0 ]; then echo "No devices were found"; log_call 6; exit 6; fi
 log_call 0
+`;
+}
+
+/**
+ * What DKMS does for nvidia-kernel-open-dkms and one kernel: refuse without that kernel's headers, build nvidia.ko
+ * with the node's gcc (a relocatable ELF object whose .modinfo section carries version and vermagic, as a real
+ * module's does), install it under /lib/modules/<K>/updates/dkms/.
+ */
+export function dkmsBuild(version: string): string {
+  return `${PRELUDE('nvidia-dkms-build')}K=$1
+[ -n "$K" ] || refuse "usage: nvidia-dkms-build KERNEL"
+H=/lib/modules/$K/build
+if ! grep -qs "\\"$K\\"" "$H/include/generated/utsrelease.h"; then
+  echo "Error! Your kernel headers for kernel $K cannot be found at $H (install linux-headers-$K)." >&2
+  log_call 1; exit 1
+fi
+T=$(mktemp -d)
+cat > "$T/nvidia.c" <<'SRC'
+/* STAND-IN for NVIDIA's open GPU kernel module: only its module information. */
+static const char ferry_modinfo[] __attribute__((section(".modinfo"), used, aligned(1))) =
+  "version=${version}\\0license=Dual MIT/GPL\\0description=NVIDIA open kernel module (ferry STAND-IN)\\0vermagic=KERNEL SMP mod_unload ";
+SRC
+sed -i "s/KERNEL/$K/" "$T/nvidia.c"
+gcc -c -o "$T/nvidia.ko" "$T/nvidia.c" || { rm -rf "$T"; log_call 1; exit 1; }
+install -D -m 0644 "$T/nvidia.ko" /lib/modules/"$K"/updates/dkms/nvidia.ko
+rm -rf "$T"
+echo "nvidia/${version}: built and installed for $K (STAND-IN)"
+log_call 0
+`;
+}
+
+/** /etc/kernel/header_postinst.d hook: headers installed after the module get it built too (dkms's own hook does that). */
+export function dkmsHeaderHook(build: string): string {
+  return `#!/bin/sh
+# STAND-IN: build the NVIDIA module for the kernel whose headers were just installed.
+set -e
+[ -n "$1" ] || exit 0
+exec ${build} "$1"
 `;
 }
 
