@@ -9,13 +9,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { BundleLayout } from '../../src/bundle/layout.ts';
-import { parseManifest } from '../../src/bundle/manifest.ts';
 import { memoryIo } from '../../src/cli/io.ts';
 import { run } from '../../src/cli/program.ts';
 import { nodeBundleFiles, type NodeBundleFile } from '../../src/phases/bundle-on-node.ts';
 import type { AuditRecord } from '../../src/state/audit.ts';
 import { startLab, type Lab } from '../lab/lab.ts';
-import { siteBundle, type SiteBundle } from './support/site-bundle.ts';
+import { siteBundle, siteManifest, type SiteBundle } from './support/site-bundle.ts';
 
 const NODES = ['cp1', 'w1', 'w2', 'w3'];
 let lab: Lab;
@@ -43,8 +42,7 @@ beforeAll(async () => {
   lab = await startLab({ nodes: NODES });
   site = await siteBundle(join(lab.stateDir, 'walkthrough'));
   const bundle = site.dir;
-  const manifestFile = join(bundle, BundleLayout.manifest);
-  files = nodeBundleFiles(parseManifest(await readFile(manifestFile, 'utf8'), manifestFile), site.lock.stack.os);
+  files = nodeBundleFiles(await siteManifest(site), site.lock.stack.os);
   const playbook = join(lab.stateDir, 'seed-copy.yaml');
   await writeFile(playbook, stringify({ apiVersion: 'ferry.dev/v1alpha1', kind: 'Playbook', name: 'seed-copy', phases: ['preflight', { phase: 'copy-bundle', with: { mode: 'seed' } }] }));
   const inventory = await lab.writeInventory({ roles: { cp1: ['control-plane'], w1: ['worker'], w2: ['worker'], w3: ['worker'] }, extra: { network: { controlPlaneEndpoint: `${lab.hostAddress}:8443`, loadBalancer: 'node-local' } } });

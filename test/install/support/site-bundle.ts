@@ -22,6 +22,8 @@ import { withFileLock } from '../../../src/lab/file-lock.ts';
 import { memoryIo } from '../../../src/cli/io.ts';
 import { run } from '../../../src/cli/program.ts';
 import { rewriteManifestImages } from '../../../src/bundle/rewrite.ts';
+import { BundleLayout } from '../../../src/bundle/layout.ts';
+import { parseManifest, type BundleManifest } from '../../../src/bundle/manifest.ts';
 import type { Lock } from '../../../src/config/lock.ts';
 import { CACHE_DIR } from '../../../src/lab/rootfs.ts';
 import { replicaRuntimeVersions } from '../../../src/replica/content.ts';
@@ -180,4 +182,10 @@ export async function siteBundle(work: string, o: SiteBundleOptions = {}): Promi
     await replica.stop();
     throw error;
   }
+}
+
+/** The built bundle's manifest (what ferry install reads from it). */
+export async function siteManifest(site: Pick<SiteBundle, 'dir'>): Promise<BundleManifest> {
+  const file = join(site.dir, BundleLayout.manifest);
+  return parseManifest(await readFile(file, 'utf8'), file);
 }
