@@ -1,26 +1,30 @@
-// copy-bundle direct vs seed on 4 lab nodes, with `scp` of the same files side by side as the standard.
-// Usage: node bench/copy-seed.ts [--mb 45] (bundle of plain files whose sizes follow the lab bundle's: one large
-// package and a tail of small ones). Prints wall time per method and the bytes each sends over the admin host's link.
+// copy-bundle direct vs seed on 4 lab nodes, with `scp -r` of the same files side by side as the standard.
+// Usage: node bench/copy-seed.ts. The bundle is the README walkthrough's (test/install/support/site-bundle.ts:
+// resolve, bundle build with the shipped spec against the upstream replica, verify); what is copied is what
+// copy-bundle carries to a node: the lock's OS repository and the plain files. Prints wall time per method and the
+// bytes each sends over the admin host's link.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { memoryIo } from '../src/cli/io.ts';
 import { run } from '../src/cli/program.ts';
-import { fileBundle } from '../test/install/support/file-bundle.ts';
+import { nodeBundleFiles } from '../src/phases/bundle-on-node.ts';
+import { siteBundle, siteManifest } from '../test/install/support/site-bundle.ts';
 import { labSshArgv, startLab } from '../test/lab/lab.ts';
 
 const NODES = ['cp1', 'w1', 'w2', 'w3'];
-const { values } = parseArgs({ options: { mb: { type: 'string', default: '45' } } });
-const total = Number(values.mb) * (1 << 20);
-// Shares of the lab bundle (containerd .deb 26 MB of 45 MB, then haproxy, libs, metadata).
-const shares = [0.575, 0.2, 0.12, 0.045, 0.03, 0.015, 0.01, 0.005];
 
 const lab = await startLab({ nodes: NODES });
+const site = await siteBundle(join(lab.stateDir, 'walkthrough')).catch(async (e: unknown) => {
+  await lab.stop();
+  throw e;
+});
 try {
-  const bundle = join(lab.stateDir, 'bench-bundle');
-  const files = await fileBundle(bundle, shares.map((s) => Math.round(s * total)));
+  const bundle = site.dir;
+  const files = nodeBundleFiles(await siteManifest(site), site.lock.stack.os);
+  // The same files for scp: the OS repository's directory and files/.
+  const roots = [...new Set(files.map((f) => f.path.split('/').slice(0, f.path.startsWith('packages/') ? 2 : 1).join('/')))];
   const bytes = files.reduce((n, f) => n + f.size, 0);
   const inventory = await lab.writeInventory({ roles: { cp1: ['control-plane'], w1: ['worker'], w2: ['worker'], w3: ['worker'] }, extra: { network: { controlPlaneEndpoint: `${lab.hostAddress}:8443`, loadBalancer: 'node-local' } } });
   const wipe = () => Promise.all(NODES.map((n) => lab.nodeExec(n, ['rm', '-rf', '/var/lib/ferry/bundle', '/var/tmp/scp-bundle'])));
@@ -44,7 +48,7 @@ try {
       const [, ...pre] = labSshArgv(lab, n.address, []);
       const opts = pre.slice(0, pre.indexOf(`root@${n.address}`)).filter((o) => o !== '-F' && o !== '/dev/null');
       await execa('ssh', [...labSshArgv(lab, n.address, ['mkdir', '-p', '/var/tmp/scp-bundle']).slice(1)]);
-      await execa('scp', ['-q', '-r', ...opts, join(bundle, 'files'), `root@${n.address}:/var/tmp/scp-bundle/`]);
+      await execa('scp', ['-q', '-r', ...opts, ...roots.map((r) => join(bundle, r)), `root@${n.address}:/var/tmp/scp-bundle/`]);
     }));
     return performance.now() - started;
   };
@@ -60,5 +64,6 @@ try {
   console.log('| method | wall (s) | bytes over the admin link |\n|---|---|---|');
   for (const [name, ms, sent] of rows) console.log(`| ${name} | ${(ms / 1000).toFixed(1)} | ${(sent / (1 << 20)).toFixed(0)} MiB |`);
 } finally {
+  await site.replica.stop();
   await lab.stop();
 }

@@ -1,12 +1,11 @@
 // ferry install / reset before any node is reached: inputs checked with file, line and field; --only/--skip and
 // playbook ids checked against the phases; the install lock refuses a second run. Nothing here opens SSH.
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { acquireInstallLock } from '../../src/state/install-lock.ts';
-import { labLock } from '../install/support/lab-bundle.ts';
 import { runFerry } from './support/run-ferry.ts';
 
 let dir: string;
@@ -20,7 +19,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ferry-install-cli-'));
   await writeFile(join(dir, 'cluster.yaml'), stringify(inventory));
   await writeFile(join(dir, 'bad.yaml'), stringify({ ...inventory, hosts: [{ name: 'CP_1', address: '192.0.2.11', roles: ['control-plane'] }] }));
-  await writeFile(join(dir, 'ferry.lock.yaml'), stringify(labLock([])));
+  // The bundle's lock: a real `ferry resolve` output (the fixture says which).
+  await copyFile(new URL('../bundle/fixtures/lock-debian12-cpu.yaml', import.meta.url), join(dir, 'ferry.lock.yaml'));
   await writeFile(join(dir, 'unknown.yaml'), stringify({ apiVersion: 'ferry.dev/v1alpha1', kind: 'Playbook', name: 'x', phases: ['preflight', 'no-such-phase'] }));
 });
 

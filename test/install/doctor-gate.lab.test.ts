@@ -1,20 +1,21 @@
 // The doctor gate of `ferry install` on two lab nodes (systemd-nspawn Debian 12, test/lab): preflight runs doctor's
 // checks and pair probes over the install's own SSH connections; a blocked VXLAN port stops the install at
 // preflight naming the check and the host, with nothing changed; --allow-failed-check lets it through; with
-// `encapsulation: auto` the lab's raw-socket protocol 4 probe passes and IP-in-IP reaches the run state.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+// `encapsulation: auto` the lab's raw-socket protocol 4 probe passes and IP-in-IP reaches the run state. The bundle
+// is the README walkthrough's (resolve, bundle build with the shipped spec against the upstream replica, verify:
+// test/install/support/site-bundle.ts).
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { memoryIo } from '../../src/cli/io.ts';
 import { run } from '../../src/cli/program.ts';
 import type { AuditRecord } from '../../src/state/audit.ts';
 import { startLab, type Lab } from '../lab/lab.ts';
-import { labLock } from './support/lab-bundle.ts';
+import { siteBundle, type SiteBundle } from './support/site-bundle.ts';
 
 const [CP, W1] = ['cp1', 'w1'];
 let lab: Lab;
-let bundleDir: string;
+let site: SiteBundle;
 
 async function ferry(argv: string[]) {
   const io = memoryIo();
@@ -26,20 +27,18 @@ async function ferry(argv: string[]) {
 async function preflight(name: string, encapsulation: 'auto' | 'vxlan', ...extra: string[]) {
   const inventory = await lab.writeInventory({ roles: { [CP]: ['control-plane'], [W1]: ['worker'] }, extra: { network: { controlPlaneEndpoint: `${lab.hostAddress}:8443`, encapsulation } } });
   const stateDir = join(lab.stateDir, `gate-${name}`);
-  const r = await ferry(['install', '-i', inventory, '--bundle', bundleDir, '--state-dir', stateDir, '--only', 'preflight', ...extra]);
+  const r = await ferry(['install', '-i', inventory, '--bundle', site.dir, '--state-dir', stateDir, '--only', 'preflight', ...extra]);
   const audit = (await readFile(join(stateDir, 'audit.jsonl'), 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditRecord);
   return { ...r, audit, stateDir };
 }
 
 beforeAll(async () => {
   lab = await startLab({ nodes: [CP, W1] });
-  // Preflight reads only the lock from the bundle (the nodes' OS must be the lock's): a bundle of just the lock.
-  bundleDir = join(lab.stateDir, 'gate-bundle');
-  await mkdir(bundleDir, { recursive: true });
-  await writeFile(join(bundleDir, 'ferry.lock.yaml'), stringify(labLock([])));
+  site = await siteBundle(join(lab.stateDir, 'walkthrough'));
 });
 
 afterAll(async () => {
+  await site?.replica.stop();
   await lab?.stop();
 });
 

@@ -69,7 +69,7 @@ beforeAll(async () => {
   lab = await startLab({ nodes: ALL });
   stateDir = join(lab.stateDir, 'ferry-state');
   site = await siteBundle(join(lab.stateDir, 'walkthrough'));
-  figures.push(`walkthrough (internet side): resolve ${site.timings.resolve} ms, replica up ${site.timings.replica} ms, bundle build ${site.timings.build} ms, verify ${site.timings.verify} ms`);
+  figures.push(`walkthrough (internet side): resolve ${site.timings.resolve} ms, replica up ${site.timings.replica} ms, bundle build ${site.reused ? 'reused (same inputs, built earlier in this run)' : `${site.timings.build} ms`}, verify ${site.timings.verify} ms`);
   vip = addressIn(lab.subnet, 100);
   inventoryWithAdded = await lab.writeInventory({
     roles: { cp1: ['control-plane'], cp2: ['control-plane'], cp3: ['control-plane'], w1: ['worker'], [ADDED]: ['worker'] },

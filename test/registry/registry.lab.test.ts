@@ -1,27 +1,38 @@
-// The issue's proof on lab nodes (systemd-nspawn Debian 12, real systemd, containerd from Debian's .deb, no route
-// out): `ferry registry deploy` over SSH installs the registry (Debian's docker-registry binary carried in the
-// bundle's files/) as ferry-registry.service on three control-plane nodes, seeds them over the bridge, and points
-// every node's containerd at them. Then: pulls by upstream name (ctr --hosts-dir, and CRI as kubelet) come from
-// the replicas; a simulated GC then a CRI pull succeeds, also with one and two replicas stopped; pruning images
+// The issue's proof on lab nodes (systemd-nspawn Debian 12, real systemd, no route out), from the README
+// walkthrough's bundle (test/install/support/site-bundle.ts: resolve, bundle build with the shipped spec against the
+// upstream replica, verify): `ferry install --only preflight,...,container-runtime,load-balancer` puts the bundle's
+// containerd.io (and HAProxy, keepalived, curl) on three control-plane nodes, then `ferry registry deploy` over SSH
+// installs the registry (the bundle's files/registry/<version>/registry, from distribution's release archive, found
+// through the manifest) as ferry-registry.service on them, seeds them with the lock's images over the bridge, and
+// points every node's containerd at them. Then: pulls by upstream name (ctr --hosts-dir, and CRI as kubelet) come
+// from the replicas; a simulated GC then a CRI pull succeeds, also with one and two replicas stopped; pruning images
 // leaves the registry service serving; one flipped byte on one replica's disk makes `ferry registry verify` exit 6.
-import { copyFile, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../../src/cli/io.ts';
 import { run } from '../../src/cli/program.ts';
 import { ExitCode } from '../../src/errors.ts';
+import { BundleLayout } from '../../src/bundle/layout.ts';
 import { readLayoutPlan } from '../../src/registry/layout-files.ts';
 import type { PlannedImage } from '../../src/registry/layout-plan.ts';
-import { renderContainerdConfig } from '../../src/render/containerd.ts';
+import { REGISTRY_BINARY } from '../../src/phases/local-registry.ts';
 import { REGISTRY_ROOT } from '../../src/render/registry.ts';
-import { fetchDebs } from '../lab/debs.ts';
+import { siteBundle, siteManifest, type SiteBundle } from '../install/support/site-bundle.ts';
 import { startLab, type Lab } from '../lab/lab.ts';
+import { addressIn } from '../lab/subnet.ts';
 import { criImageClient, type CriImageClient } from '../support/cri-client.ts';
-import { makeBundleLayout } from './replica.ts';
 
+/**
+ * The install's node phases, as a site has them before `ferry registry deploy`: containerd from the bundle, and the
+ * balancer on the control planes, whose packages bring the curl that `ferry registry status` checks from each node
+ * with (Debian's minimal base has none).
+ */
+const NODE_PHASES = 'preflight,copy-bundle,local-repo,os-prepare,container-runtime,load-balancer';
 let lab: Lab;
 let work: string;
+let site: SiteBundle;
 let bundle: string;
 let inventory: string;
 let plan: PlannedImage[];
@@ -48,25 +59,21 @@ async function pullFailures(): Promise<string[]> {
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'ferry-registry-lab-'));
-  bundle = join(work, 'bundle');
-  await mkdir(join(bundle, 'files'), { recursive: true });
-  const layout = await makeBundleLayout(join(work, 'fixtures'));
-  await rename(layout, join(bundle, 'images'));
-  plan = await readLayoutPlan(join(bundle, 'images'));
-  await copyFile('/usr/bin/docker-registry', join(bundle, 'files', 'registry'));
-  const debs = await fetchDebs(['containerd', 'curl']);
-  lab = await startLab({ nodes: 3, debs });
-  inventory = await lab.writeInventory({ roles: { node1: ['control-plane'], node2: ['control-plane'], node3: ['control-plane'] } });
-  const config = renderContainerdConfig({ version: '1.6.20', sandboxImage: 'registry.ferry.internal:5000/registry.k8s.io/pause:3.10' });
-  await Promise.all(lab.nodes.map(async (n) => {
-    await lab.nodeExec(n.name, ['sh', '-c', 'DEBIAN_FRONTEND=noninteractive dpkg -i /debs/*.deb >/dev/null']);
-    await lab.nodeExec(n.name, ['sh', '-c', `cat > ${config.path} && systemctl restart containerd`], { input: config.content });
-  }));
+  [lab, site] = await Promise.all([startLab({ nodes: 3 }), siteBundle(join(work, 'walkthrough'))]);
+  bundle = site.dir;
+  plan = await readLayoutPlan(join(bundle, BundleLayout.imagesDir));
+  // As in the install test: the VIP's port is not kube-apiserver's 6443 (HAProxy shares the control planes), and
+  // Calico runs VXLAN (the lab kernel has no ipip module for os-prepare to load).
+  const network = { controlPlaneEndpoint: `${addressIn(lab.subnet, 100)}:8443`, encapsulation: 'vxlan' };
+  inventory = await lab.writeInventory({ roles: { node1: ['control-plane'], node2: ['control-plane'], node3: ['control-plane'] }, extra: { network } });
+  const runtime = await ferry('install', '--bundle', bundle, '--only', NODE_PHASES);
+  if (runtime.code !== 0) throw new Error(`ferry install --only ${NODE_PHASES} exited ${runtime.code}\n${runtime.err}`);
   cri = criImageClient(`/proc/${lab.nodes[2]!.leaderPid}/root/run/containerd/containerd.sock`);
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   cri?.close();
+  await site?.replica.stop();
   await lab?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
@@ -75,7 +82,13 @@ describe('ferry registry on lab nodes', () => {
   it('deploys three replicas as a systemd service and status finds every image by digest from every node', async () => {
     const deployed = await ferry('registry', 'deploy', '--bundle', bundle);
     expect(deployed.code, deployed.err).toBe(ExitCode.ok);
-    for (const n of lab.nodes) expect((await lab.nodeExec(n.name, ['systemctl', 'is-active', 'ferry-registry.service'])).stdout.trim()).toBe('active');
+    // The binary that runs is the one the bundle's manifest names (distribution's release, as the spec fetched it).
+    const binary = (await siteManifest(site)).artifacts.find((a) => a.kind === 'file' && a.name === 'registry')!;
+    expect(binary.path).toMatch(/^files\/registry\/[\d.]+\/registry$/);
+    for (const n of lab.nodes) {
+      expect((await lab.nodeExec(n.name, ['systemctl', 'is-active', 'ferry-registry.service'])).stdout.trim()).toBe('active');
+      expect((await lab.nodeExec(n.name, ['sha256sum', REGISTRY_BINARY])).stdout.split(' ')[0]).toBe(binary.sha256);
+    }
     const status = await ferry('registry', 'status');
     expect(status.code, status.out + status.err).toBe(ExitCode.ok);
     expect(status.out).toContain(`${3 * plan.length} manifest lookups, all 200`);
@@ -108,7 +121,8 @@ describe('ferry registry on lab nodes', () => {
     expect((await lab.nodeExec(n, ['sh', '-c', 'ctr -n k8s.io images ls -q; ctr -n ferry-ctr images ls -q'])).stdout.trim()).toBe('');
     expect((await lab.nodeExec(n, ['systemctl', 'is-active', 'ferry-registry.service'])).stdout.trim()).toBe('active');
     const address = lab.nodes[2]!.address;
-    const served = await lab.nodeExec(n, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', '/etc/ferry/registry/ca.crt', `https://${address}:5000/v2/`]);
+    const get = "import ssl, sys, urllib.request\nprint(urllib.request.urlopen(sys.argv[1], context=ssl.create_default_context(cafile=sys.argv[2])).status, end='')";
+    const served = await lab.nodeExec(n, ['python3', '-c', get, `https://${address}:5000/v2/`, '/etc/ferry/registry/ca.crt']);
     expect(served.stdout).toBe('200');
   }, 60_000);
 

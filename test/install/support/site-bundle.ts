@@ -14,12 +14,22 @@
 // The lab can only run Debian 12's own runc (1.1.5, with Debian's backported fixes; Debian's newer runc builds need
 // glibc 2.38), so the lock pins it and accepts the runc floors by name, as a Debian site relying on the distribution's
 // backports would (docs/lab.md, "The upstream replica").
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+//
+// The built bundle is cached by its inputs (the lock without its resolvedAt, the build's flags, the replica's content
+// key, the spec and ferry's own source): lab tests of one run share one bundle that ferry built through the CLI.
+// Every call still runs resolve and `ferry bundle verify --pubkey` on it, so a cached bundle that anything changed
+// fails verify and is built again. Tests never write into `dir`.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { withFileLock } from '../../../src/lab/file-lock.ts';
 import { memoryIo } from '../../../src/cli/io.ts';
 import { run } from '../../../src/cli/program.ts';
 import { rewriteManifestImages } from '../../../src/bundle/rewrite.ts';
+import { BundleLayout } from '../../../src/bundle/layout.ts';
+import { parseManifest, type BundleManifest } from '../../../src/bundle/manifest.ts';
 import type { Lock } from '../../../src/config/lock.ts';
 import { CACHE_DIR } from '../../../src/lab/rootfs.ts';
 import { replicaRuntimeVersions } from '../../../src/replica/content.ts';
@@ -48,6 +58,8 @@ export interface SiteBundle {
   mirrors: string;
   /** The NVIDIA stand-ins the replica serves (with `gpu`). */
   nvidia?: NvidiaStandIns;
+  /** True when an identical earlier build (same inputs, verified again now) was used instead of building. */
+  reused: boolean;
 }
 
 export interface GpuOptions {
@@ -57,6 +69,50 @@ export interface GpuOptions {
   kernels: string[];
   /** Kernels with no Debian headers package, for which the replica serves a stand-in linux-headers-<K>. */
   standInHeaders?: string[];
+}
+
+export interface SiteBundleOptions {
+  k8s?: string;
+  gpu?: GpuOptions;
+  /** The build's download cache (default BUILD_CACHE; a bench passes an empty one for a cold build). */
+  cache?: string;
+  /** Build into `work` even when an identical build is cached (the cache is left as it is). */
+  fresh?: boolean;
+}
+
+interface Built {
+  verified: Awaited<ReturnType<typeof ferry>>;
+  reused: boolean;
+}
+
+/** The build cached in `at`, verified now; built there (under a machine-wide lock) when missing or failing verify. */
+async function cachedBuild(at: string, verify: () => ReturnType<typeof ferry>, build: () => Promise<void>): Promise<Built> {
+  const done = join(at, 'done');
+  const check = async () => (existsSync(done) ? await verify() : undefined);
+  const first = await check();
+  if (first?.code === 0) return { verified: first, reused: true };
+  return withFileLock(`${at}.lock`, async () => {
+    // Another run may have built it while this one waited.
+    const again = await check();
+    if (again?.code === 0) return { verified: again, reused: true };
+    await rm(at, { recursive: true, force: true });
+    await mkdir(at, { recursive: true });
+    await build();
+    await writeFile(done, '');
+    return { verified: await verify(), reused: false };
+  });
+}
+
+/** ferry's own inputs to a build: every file under src/, the lockfile of its dependencies, the shipped spec. */
+async function ferrySourceDigest(): Promise<string> {
+  const root = new URL('../../../', import.meta.url).pathname;
+  const files = (await readdir(join(root, 'src'), { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+  const hash = createHash('sha256');
+  for (const f of [...files, join(root, 'package-lock.json'), SHIPPED_SPEC]) hash.update(f.slice(root.length)).update('\0').update(await readFile(f)).update('\0');
+  return hash.digest('hex');
 }
 
 /** Runs ferry in-process as a user would from the shell; env carries only HOME (and what `env` adds). */
@@ -89,20 +145,26 @@ async function devicePluginManifest(work: string, version: string): Promise<stri
   return file;
 }
 
-/** `ferry bundle build` from the shipped spec through the replica, signed; `kernels` as `--kernel` flags. */
-export async function buildSiteBundle(site: Pick<SiteBundle, 'lockFile' | 'mirrors' | 'signKey' | 'replica'>, out: string, kernels: readonly string[] = [], cache = BUILD_CACHE) {
+/** `ferry bundle build` arguments: the shipped spec through the replica's mirrors, signed, one `--kernel` each. */
+function siteBuildArgs(site: Pick<SiteBundle, 'lockFile' | 'mirrors' | 'signKey'>, out: string, kernels: readonly string[], cache: string): string[] {
   // --no-ferry-binary: the single executable is built and carried by its own tests (test/ship); here it would
   // only add its build time to every lab run.
-  const argv = ['bundle', 'build', '--lock', site.lockFile, '--spec', SHIPPED_SPEC, ...kernels.flatMap((k) => ['--kernel', k]), '--mirrors', site.mirrors, '--out', out, '--cache', cache, '--sign-key', site.signKey, '--no-ferry-binary', '--quiet'];
+  return ['bundle', 'build', '--lock', site.lockFile, '--spec', SHIPPED_SPEC, ...kernels.flatMap((k) => ['--kernel', k]), '--mirrors', site.mirrors, '--out', out, '--cache', cache, '--sign-key', site.signKey, '--no-ferry-binary', '--quiet'];
+}
+
+/** `ferry bundle build` from the shipped spec through the replica into `out` (e.g. a second bundle for another kernel). */
+export async function buildSiteBundle(site: Pick<SiteBundle, 'lockFile' | 'mirrors' | 'signKey' | 'replica'>, out: string, kernels: readonly string[] = [], cache = BUILD_CACHE) {
+  const argv = siteBuildArgs(site, out, kernels, cache);
   const r = await must('bundle build', argv, { NGC_API_KEY: site.replica.ngcApiKey });
   return { argv, ms: r.ms };
 }
 
 /**
- * resolve → key generate → bundle build (shipped spec, replica mirrors) → bundle verify, in `work`. The replica keeps
- * running (the caller stops it): later tests may build a delta or a second bundle from it.
+ * resolve → key generate → bundle build (shipped spec, replica mirrors) → bundle verify; the lock of resolve in `work`,
+ * the built bundle and its keys in the cache (see the header) or, with `fresh`, in `work`. The replica keeps running
+ * (the caller stops it): later tests may build a delta or a second bundle from it.
  */
-export async function siteBundle(work: string, o: { k8s?: string; gpu?: GpuOptions; cache?: string } = {}): Promise<SiteBundle> {
+export async function siteBundle(work: string, o: SiteBundleOptions = {}): Promise<SiteBundle> {
   await mkdir(work, { recursive: true });
   const timings: Record<string, number> = {};
   const runtime = await replicaRuntimeVersions();
@@ -136,19 +198,47 @@ export async function siteBundle(work: string, o: { k8s?: string; gpu?: GpuOptio
   timings.replica = Math.round(performance.now() - started);
   try {
     const mirrors = await replica.mirrorsFile(join(work, 'mirrors.yaml'));
-    const keys = join(work, 'keys');
-    await must('key generate', ['key', 'generate', '--out', keys]);
-    const dir = join(work, 'bundle');
-    const signKey = join(keys, 'ferry.key');
-    started = performance.now();
-    const { argv: buildArgs } = await buildSiteBundle({ lockFile, mirrors, signKey, replica }, dir, o.gpu?.kernels, o.cache);
-    timings.build = Math.round(performance.now() - started);
-    const pubkey = join(keys, 'ferry.pub');
-    timings.verify = (await must('bundle verify', ['bundle', 'verify', dir, '--pubkey', pubkey])).ms;
-    const commands = [`ferry ${resolveArgs.join(' ')}`, `ferry ${buildArgs.join(' ')}`, `ferry bundle verify ${dir} --pubkey ${pubkey}`];
-    return { dir, lockFile, lock, pubkey, replica, timings, commands, signKey, mirrors, ...(nvidia ? { nvidia } : {}) };
+    const kernels = o.gpu?.kernels ?? [];
+    const cache = o.cache ?? BUILD_CACHE;
+    const at_ = (at: string) => ({ lockFile: join(at, 'ferry.lock.yaml'), signKey: join(at, 'keys', 'ferry.key'), pubkey: join(at, 'keys', 'ferry.pub'), dir: join(at, 'bundle') });
+    /** key generate + bundle build into `at` (which holds the lock). */
+    const build = async (at: string) => {
+      await must('key generate', ['key', 'generate', '--out', join(at, 'keys')]);
+      started = performance.now();
+      await buildSiteBundle({ ...at_(at), mirrors, replica }, at_(at).dir, kernels, cache);
+      timings.build = Math.round(performance.now() - started);
+    };
+    const verify = (at: string) => ferry(['bundle', 'verify', at_(at).dir, '--pubkey', at_(at).pubkey]);
+    let at = work;
+    let found: Built;
+    if (o.fresh || o.cache) {
+      await build(work);
+      found = { verified: await verify(work), reused: false };
+    } else {
+      const { resolvedAt: _, ...stack } = lock;
+      const inputs = { stack, kernels, replica: replica.content.key, ferry: await ferrySourceDigest() };
+      at = join(CACHE_DIR, `site-bundle-${createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 16)}`);
+      found = await cachedBuild(at, () => verify(at), async () => {
+        await copyFile(lockFile, join(at, 'ferry.lock.yaml'));
+        await build(at);
+      });
+    }
+    const { dir, pubkey, signKey, lockFile: builtLock } = at_(at);
+    if (found.verified.code !== 0) throw new Error(`bundle verify: ferry bundle verify ${dir} exited ${found.verified.code}\n${found.verified.err}`);
+    timings.verify = found.verified.ms;
+    const commands = [`ferry ${resolveArgs.join(' ')}`, `ferry ${siteBuildArgs({ lockFile: builtLock, mirrors, signKey }, dir, kernels, cache).join(' ')}`, `ferry bundle verify ${dir} --pubkey ${pubkey}`];
+    return {
+      dir, lockFile: builtLock, lock: parse(await readFile(builtLock, 'utf8')) as Lock, pubkey, replica, timings, commands,
+      signKey, mirrors, reused: found.reused, ...(nvidia ? { nvidia } : {}),
+    };
   } catch (error) {
     await replica.stop();
     throw error;
   }
+}
+
+/** The built bundle's manifest (what ferry install reads from it). */
+export async function siteManifest(site: Pick<SiteBundle, 'dir'>): Promise<BundleManifest> {
+  const file = join(site.dir, BundleLayout.manifest);
+  return parseManifest(await readFile(file, 'utf8'), file);
 }
