@@ -13,6 +13,10 @@ import type { Phase, PhaseContext } from './phase.ts';
 import { RegistryParams, runCa } from './local-registry.ts';
 import { LOCAL_REGISTRY } from '../registry/local-name.ts';
 import { UserError } from '../errors.ts';
+import type { Host } from '../hosts/host.ts';
+import { nodeFacts } from './node-facts.ts';
+import { pickFamily } from './os/pick.ts';
+import { installPackages } from './packages.ts';
 
 async function hostsFiles(ctx: PhaseContext, params: RegistryParams): Promise<{ files: RenderedFile[]; critical: string[] }> {
   if (!ctx.bundleDir) throw new UserError('the registry-mirrors phase needs a bundle', { hint: 'pass --bundle DIR' });
@@ -24,12 +28,18 @@ async function hostsFiles(ctx: PhaseContext, params: RegistryParams): Promise<{ 
   return { files, critical: plan.filter((p) => p.critical).map((p) => p.ref) };
 }
 
+/** Whether the node has a curl command (EL 9's curl-minimal counts: no package name is asked for). */
+async function hasCurl(host: Host): Promise<boolean> {
+  return (await host.exec(['sh', '-c', 'command -v curl'], { readOnly: true, allowFailure: true })).exitCode === 0;
+}
+
 export const registryMirrorsPhase: Phase<RegistryParams> = {
   id: 'registry-mirrors',
   title: 'Nodes pull only from the local registry (CA, hosts.toml, pins)',
   params: RegistryParams,
   targets: (ctx) => ctx.inventory.hosts,
   async isDone({ host }, ctx, params) {
+    if (!(await hasCurl(host))) return false;
     const ca = await runCa(ctx, params);
     const { files } = await hostsFiles(ctx, params);
     for (const f of [{ path: NODE_CA_PATH, content: ca.certPem }, ...files]) {
@@ -38,7 +48,10 @@ export const registryMirrorsPhase: Phase<RegistryParams> = {
     }
     return true;
   },
-  async run({ host }, ctx, params) {
+  async run(target, ctx, params) {
+    const { host } = target;
+    // `ferry registry status` checks every node's view of the replicas with curl; a minimal Debian node has none.
+    if (!(await hasCurl(host))) await installPackages(host, pickFamily(target.spec.name, await nodeFacts(target, ctx.state)), ['curl'], 'registry-mirrors');
     const ca = await runCa(ctx, params);
     const trust = trustStorePlan((await host.readFile('/etc/os-release')).toString('utf8'));
     await host.writeFile(NODE_CA_PATH, ca.certPem, { mode: 0o644 });

@@ -89,8 +89,9 @@ const daemonReload = async (host: Host) => {
 export const resetPhases: Phase[] = [
   resetPhase({
     id: 'reset-registry-mirrors',
-    title: "remove ferry's CA from the trust store and containerd's hosts.toml files",
+    title: "remove ferry's CA from the trust store, containerd's hosts.toml files and the curl it installed",
     paths: [CONTAINERD_CERTS_DIR, NODE_CA_PATH, ...TRUST_ANCHORS],
+    packagesOf: 'registry-mirrors',
     dirs: [REGISTRY_NODE_DIR, '/etc/ferry'],
     async after(host) {
       // Debian's update-ca-certificates keeps the links of a removed anchor unless it rebuilds /etc/ssl/certs.

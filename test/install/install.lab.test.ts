@@ -144,6 +144,10 @@ describe('ferry install on lab nodes (Kubernetes through the stand-ins)', () => 
       if (n.startsWith('cp')) expect(listed, n).toEqual(expect.arrayContaining(controlPlane));
       expect(listed.some((r) => r.startsWith(local('docker.io/calico/node:'))), `${n}: ${listed.join(' ')}`).toBe(true);
     }
+    // And every node, the worker too (it has no balancer, so registry-mirrors brought it curl), resolves every image
+    // of the bundle by digest on every replica through its own TLS trust.
+    const status = await ferry(['registry', 'status', '-i', inventory, '--bundle', site.dir, '--state-dir', stateDir]);
+    expect(status.code, `${status.out}\n${status.err}`).toBe(0);
   });
 
   it('a second run finds everything done and runs no mutating command', async () => {

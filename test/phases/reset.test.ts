@@ -39,6 +39,8 @@ describe('reset phases', () => {
   it('reset-registry-mirrors removes certs.d, the CA and both trust anchors, then rebuilds the trust store for the OS', async () => {
     const ctx = phaseContext('el', { hosts: ['cp-1'] });
     const host = new FakeHost('cp-1', [
+      // EL nodes have curl (or curl-minimal): registry-mirrors installed none, so nothing is recorded.
+      { command: 'cat /var/lib/ferry/packages/registry-mirrors.list', exitCode: 1, readOnly: true },
       { command: 'rm -rf -- /etc/containerd/certs.d /etc/ferry/registry/ca.crt /etc/pki/ca-trust/source/anchors/ferry-registry-ca.crt /usr/local/share/ca-certificates/ferry-registry-ca.crt' },
       { command: 'if test -d /etc/ferry/registry; then rmdir --ignore-fail-on-non-empty -- /etc/ferry/registry; fi' },
       { command: 'if test -d /etc/ferry; then rmdir --ignore-fail-on-non-empty -- /etc/ferry; fi' },

@@ -52,6 +52,11 @@ describe('Kubernetes reset', () => {
     const ctx = phaseContext('debian');
     expect(phase('reset-registry').targets(ctx, {}).map((h) => h.name)).toEqual(['cp-1', 'cp-2', 'cp-3']);
     const host = new FakeHost('gpu-1', [
+      // A minimal Debian node got curl from registry-mirrors (for `ferry registry status`): it goes again.
+      { command: 'cat /var/lib/ferry/packages/registry-mirrors.list', stdout: 'curl\nlibcurl4\n', readOnly: true },
+      { command: "dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n'", stdout: 'ii  curl\nii  libcurl4\nii  libc6\n', readOnly: true },
+      { command: 'apt-get -q -y -o Dir::Etc::sourcelist=/etc/apt/sources.list.d/ferry.list -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0 purge curl libcurl4' },
+      { command: 'rm -f /var/lib/ferry/packages/registry-mirrors.list' },
       { command: /^rm -rf -- \/etc\/containerd\/certs\.d \/etc\/ferry\/registry\/ca\.crt .*ferry-registry-ca\.crt .*ferry-registry-ca\.crt$/, readOnly: false },
       { command: /^if test -d \/etc\/ferry\/registry; then rmdir/, readOnly: false },
       { command: /^if test -d \/etc\/ferry; then rmdir/, readOnly: false },
