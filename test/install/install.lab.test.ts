@@ -1,11 +1,13 @@
-// The README's walkthrough end to end on lab nodes (3 control planes + 1 worker, Debian 12 under systemd-nspawn):
+// The README's walkthrough end to end on lab nodes (3 control planes + 1 worker + 1 GPU worker, Debian 12 under
+// systemd-nspawn):
 // `ferry resolve`, `ferry bundle build` with the SHIPPED spec bundles/gpu-cluster.yaml against the offline replica of
 // the upstream world (test/install/support/site-bundle.ts), `ferry bundle verify`, then `ferry install` from that
-// bundle alone: Docker's containerd.io, pkgs.k8s.io's kubeadm/kubelet/kubectl (the STAND-INs of test/stand-ins,
+// bundle alone, a GPU lock (`--gpu h100`) and the GPU node's `--kernel`: Docker's containerd.io, pkgs.k8s.io's
+// kubeadm/kubelet/kubectl (the STAND-INs of test/stand-ins,
 // strict about every command and config field), HAProxy, keepalived, the registry binary from distribution's
 // release archive, and every image pulled through the local registry the install deploys: the dry run, a node lost mid-install (in join-workers) and the re-run
 // that finishes, a second run with zero mutating commands, every node Ready, the API through the VIP and after VIP
-// failover, `ferry add-node` joining a fifth node (booted from the start, outside the first inventory), no bootstrap
+// failover, `ferry add-node` joining a sixth node (booted from the start, outside the first inventory), no bootstrap
 // token left, and reset leaving the nodes as they were. One lab for the whole file.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,9 +19,12 @@ import type { AuditRecord } from '../../src/state/audit.ts';
 import { startLab, type Lab } from '../lab/lab.ts';
 import { addressIn } from '../lab/subnet.ts';
 import { parseManifest } from '../../src/bundle/manifest.ts';
+import { GPU_LABEL } from '../../src/render/gpu-addons.ts';
 import { siteBundle, type SiteBundle } from './support/site-bundle.ts';
 
-const NODES = ['cp1', 'cp2', 'cp3', 'w1'];
+/** Three control planes behind the VIP, a worker, and a GPU worker (a STAND-IN H100 PCI entry, the driver from the
+ * bundle through DKMS, the device plugin from the local registry). */
+const NODES = ['cp1', 'cp2', 'cp3', 'w1', 'g1'];
 /** The node add-node joins later: up from the start, absent from the install's inventory. */
 const ADDED = 'w2';
 const ALL = [...NODES, ADDED];
@@ -68,19 +73,28 @@ async function vipHolder(): Promise<string | undefined> {
 beforeAll(async () => {
   lab = await startLab({ nodes: ALL });
   stateDir = join(lab.stateDir, 'ferry-state');
-  site = await siteBundle(join(lab.stateDir, 'walkthrough'));
+  // The GPU node's exact kernel goes to the build, as the README's GPU build says (the lab kernel has no Debian
+  // headers package: the replica serves a stand-in one, docs/lab.md).
+  const kernel = (await lab.nodeExec('g1', ['uname', '-r'])).stdout.trim();
+  site = await siteBundle(join(lab.stateDir, 'walkthrough'), { gpu: { model: 'h100', kernels: [kernel], standInHeaders: [kernel] } });
   figures.push(`walkthrough (internet side): resolve ${site.timings.resolve} ms, replica up ${site.timings.replica} ms, bundle build ${site.reused ? 'reused (same inputs, built earlier in this run)' : `${site.timings.build} ms`}, verify ${site.timings.verify} ms`);
   vip = addressIn(lab.subnet, 100);
   inventoryWithAdded = await lab.writeInventory({
-    roles: { cp1: ['control-plane'], cp2: ['control-plane'], cp3: ['control-plane'], w1: ['worker'], [ADDED]: ['worker'] },
+    roles: { cp1: ['control-plane'], cp2: ['control-plane'], cp3: ['control-plane'], w1: ['worker'], g1: ['worker', 'gpu'], [ADDED]: ['worker'] },
     // The lab kernel has no ipip (docs: LAB.md), so Calico runs VXLAN here.
     extra: { network: { controlPlaneEndpoint: `${vip}:8443`, encapsulation: 'vxlan' } },
   });
   const doc = parse(await readFile(inventoryWithAdded, 'utf8')) as { hosts: { name: string }[] };
   inventory = inventoryWithAdded.replace(/\.yaml$/, '-install.yaml');
   await writeFile(inventory, stringify({ ...doc, hosts: doc.hosts.filter((h) => h.name !== ADDED) }));
+  // The GPU stand-in: one NVIDIA display controller (an H100 SXM5's ids) where the kernel lists PCI devices, in g1's
+  // mount namespace only.
+  const pci = '/sys/bus/pci/devices';
+  const dev = `${pci}/0000:18:00.0`;
+  const mount = await lab.nodeExec('g1', ['sh', '-c', `mount -t tmpfs -o size=64k ferry-gpu-stand-in ${pci} && mkdir ${dev} && echo 0x10de > ${dev}/vendor && echo 0x2330 > ${dev}/device && echo 0x030200 > ${dev}/class`]);
+  expect(mount.exitCode, mount.stderr).toBe(0);
   for (const n of ALL) before.set(n, await nodeState(n));
-}, 600_000);
+}, 1_200_000);
 
 afterAll(async () => {
   if (figures.length) console.log(`[install] figures:\n  ${figures.join('\n  ')}`);
@@ -92,7 +106,7 @@ describe('ferry install on lab nodes (Kubernetes through the stand-ins)', () => 
   it('dry run reads the nodes, prints every step through kubeadm init per host and changes nothing', async () => {
     // From clean, what comes after kubeadm-init needs a live control plane (the CA to pin), and the registry phase a
     // running registry to seed: the dry run plans the rest.
-    const r = await ferry([...installArgs(), '--dry-run', '--skip', 'registry,registry-mirrors,join-control-planes,join-workers,cni,verify']);
+    const r = await ferry([...installArgs(), '--dry-run', '--skip', 'registry,registry-mirrors,join-control-planes,join-workers,cni,gpu-addons,verify']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('dry run: nothing was changed');
     for (const n of NODES) expect(r.out).toMatch(new RegExp(`^${n}: \\d+ step\\(s\\)`, 'm'));
@@ -148,6 +162,17 @@ describe('ferry install on lab nodes (Kubernetes through the stand-ins)', () => 
     // of the bundle by digest on every replica through its own TLS trust.
     const status = await ferry(['registry', 'status', '-i', inventory, '--bundle', site.dir, '--state-dir', stateDir]);
     expect(status.code, `${status.out}\n${status.err}`).toBe(0);
+  });
+
+  it('the GPU worker runs the locked driver and is labelled for the device plugin, which came from the local registry', async () => {
+    const { version } = site.lock.stack.nvidiaDriver!;
+    const smi = await lab.nodeExec('g1', ['nvidia-smi', '--query-gpu=name,driver_version', '--format=csv,noheader']);
+    expect(smi.stdout.trim()).toBe(`NVIDIA H100 80GB HBM3, ${version}`);
+    const node = JSON.parse((await lab.nodeExec('cp1', kubectl('get', 'node', 'g1', '-o', 'json'))).stdout) as { metadata: { labels: Record<string, string> } };
+    expect(node.metadata.labels[GPU_LABEL.key]).toBe(GPU_LABEL.value);
+    const plugin = site.lock.images.find((i) => i.component === 'nvidia-device-plugin')!.ref;
+    const listed = (await lab.nodeExec('g1', ['ctr', '--namespace', 'k8s.io', 'images', 'ls', '-q'])).stdout.split('\n');
+    expect(listed, listed.join(' ')).toContain(`registry.ferry.internal:5000/${plugin}`);
   });
 
   it('a second run finds everything done and runs no mutating command', async () => {
