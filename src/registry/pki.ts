@@ -1,6 +1,7 @@
 // The registry's PKI: a CA that ferry creates once and keeps on the admin host (key 0600, never printed), and a
 // server certificate per replica with the SANs from registryCertificateSans(). openssl runs through a Host
 // (present on every Linux admin host); the argv and extension text are built by pure functions below.
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Host } from '../hosts/host.ts';
 import { UserError } from '../errors.ts';
@@ -60,7 +61,11 @@ export async function issueServerCertificate(host: Host, ca: RegistryCa, work: s
   await host.exec(['install', '-d', '-m', '0700', work]);
   await host.writeFile(p('ext'), serverExtensions(sans), { mode: 0o600 });
   await host.exec(['sh', '-c', 'umask 077 && exec "$@"', 'sh', 'openssl', 'req', '-new', ...EC, '-keyout', p('key'), '-out', p('csr'), '-subj', `/O=ferry/CN=${name}`]);
-  await host.exec(['openssl', 'x509', '-req', '-in', p('csr'), '-CA', ca.certPath, '-CAkey', ca.keyPath, '-CAcreateserial',
+  // A random serial per certificate (RFC 5280: positive, at most 20 octets): the replicas' certificates are issued in
+  // parallel, and -CAcreateserial's shared ca.srl file was read while another openssl rewrote it ("Unable to load
+  // number from ca.srl"), failing the registry phase at random.
+  const serial = `0x${(randomBytes(16)[0]! & 0x7f).toString(16).padStart(2, '0')}${randomBytes(15).toString('hex')}`;
+  await host.exec(['openssl', 'x509', '-req', '-in', p('csr'), '-CA', ca.certPath, '-CAkey', ca.keyPath, '-set_serial', serial,
     '-out', p('crt'), '-days', '825', '-sha256', '-extfile', p('ext')]);
   const certPem = (await host.readFile(p('crt'))).toString('utf8');
   const keyPem = (await host.readFile(p('key'))).toString('utf8');
