@@ -170,6 +170,15 @@ describe('buildBundle', () => {
     expect(existsSync(join(out, BundleLayout.checksums))).toBe(false);
   }, T);
 
+  it('reads the credentials of the registries it contacts only (a CPU build needs no NGC key)', async () => {
+    const s = spec();
+    const unused = { registry: 'nvcr.io.unused.example', username: '$oauthtoken', passwordEnv: 'FERRY_TEST_UNSET_KEY' };
+    s.registries = { ...s.registries, credentials: [unused] };
+    await expect(buildBundle(input(join(work, 'creds-unused'), { spec: s }))).resolves.toBeDefined();
+    s.registries = { ...s.registries, credentials: [{ ...unused, registry: registry.host }] };
+    await expect(buildBundle(input(join(work, 'creds-used'), { spec: s }))).rejects.toThrow(`registry ${registry.host}: environment variable FERRY_TEST_UNSET_KEY is not set`);
+  }, T);
+
   it('a partial build leaves out a manifest its upstream does not have, and names it; a full one stops', async () => {
     const s = spec();
     s.manifests = [...s.manifests, { component: 'calico', name: 'calico.yaml', version: '{cni}', url: 'https://raw.githubusercontent.com/projectcalico/calico/v{version}/manifests/calico.yaml', when: { cniName: 'calico' } }];
