@@ -18,6 +18,10 @@ import { judgeNodeResolve, judgeReplica, nodeResolveScript, type StatusFinding }
 import { trustRegistryCa } from '../registry/trust.ts';
 import { verifyReplica } from '../registry/verify.ts';
 import { registryHosts } from '../render/node-files.ts';
+import { ADMIN_HOST } from '../install/run.ts';
+import { LocalHost } from '../hosts/local.ts';
+import { newRunState } from '../phases/run-state.ts';
+import { StateLayout } from '../state/layout.ts';
 import type { CommandContext } from './program.ts';
 
 interface Flags {
@@ -27,34 +31,33 @@ interface Flags {
   json?: boolean;
 }
 
-const STATE_FILE = 'registry.json';
-
 async function setup(ctx: CommandContext, flags: Flags) {
   const inventoryPath = resolve(ctx.cwd, flags.inventory);
   const homeDir = ctx.env.HOME ?? homedir();
   const inventory = await loadInventory(inventoryPath, { homeDir });
   if (flags.bundle) await requireBundleDir(resolve(ctx.cwd, flags.bundle));
-  const stateDir = resolve(ctx.cwd, flags.stateDir);
+  const layout = new StateLayout(resolve(ctx.cwd, flags.stateDir));
+  const stateDir = layout.dir;
   const params = RegistryParams.parse({ stateDir });
   const hosts = connectInventory(inventory, { homeDir, baseDir: dirname(inventoryPath), ...(ctx.env.SSH_AUTH_SOCK ? { agentSocket: ctx.env.SSH_AUTH_SOCK } : {}) });
-  return { inventory, stateDir, params, hosts };
+  return { inventory, stateDir, layout, params, hosts };
 }
 
 /** The bundle named by --bundle, else the one the last deploy recorded in the state directory. */
 async function bundleFor(ctx: CommandContext, flags: Flags, stateDir: string): Promise<string> {
   if (flags.bundle) return resolve(ctx.cwd, flags.bundle);
-  const saved = await readFile(join(stateDir, STATE_FILE), 'utf8').then((t) => JSON.parse(t) as { bundle?: string }, () => ({}) as { bundle?: string });
+  const saved = await readFile(new StateLayout(stateDir).registryState, 'utf8').then((t) => JSON.parse(t) as { bundle?: string }, () => ({}) as { bundle?: string });
   if (!saved.bundle) throw new UserError('no bundle given and none deployed yet', { hint: 'pass --bundle DIR (the bundle the registry was deployed from)' });
   return saved.bundle;
 }
 
 async function deploy(ctx: CommandContext, flags: Flags, what: 'deploy' | 'sync'): Promise<void> {
-  const { inventory, stateDir, params, hosts } = await setup(ctx, flags);
+  const { inventory, stateDir, layout, params, hosts } = await setup(ctx, flags);
   await using _ = hosts;
   const bundleDir = await bundleFor(ctx, flags, stateDir);
   const reports = await runPhases(
     [{ phase: localRegistryPhase, params }, { phase: registryMirrorsPhase, params }],
-    { inventory, bundleDir, state: {}, addSecret: () => {}, now: ctx.now },
+    { inventory, bundleDir, state: newRunState(), admin: new LocalHost(ADMIN_HOST), layout, addSecret: () => {}, now: ctx.now },
     {
       concurrency: inventory.ssh.concurrency,
       hostFor: (name) => hosts.hosts.get(name)!,
@@ -63,7 +66,7 @@ async function deploy(ctx: CommandContext, flags: Flags, what: 'deploy' | 'sync'
   );
   if (what === 'deploy') {
     await mkdir(stateDir, { recursive: true });
-    await writeFile(join(stateDir, STATE_FILE), `${JSON.stringify({ bundle: bundleDir }, null, 2)}\n`);
+    await writeFile(layout.registryState, `${JSON.stringify({ bundle: bundleDir }, null, 2)}\n`);
   }
   if (flags.json) ctx.io.stdout.write(`${JSON.stringify(reports)}\n`);
   else ctx.io.stdout.write(`registry ${what}: done on ${registryHosts(inventory).length} replica(s) and ${inventory.hosts.length} node(s)\n`);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { loadYamlFile } from '../config/load.ts';
 import { Lock } from '../config/lock.ts';
 import { playbookPhases } from '../config/playbook.ts';
-import { readPlaybook } from '../cli/playbooks.ts';
+import { readPlaybook } from '../install/playbooks.ts';
 import type { Io } from '../cli/io.ts';
 import { labSshArgv, startLab, type Lab } from '../lab/lab.ts';
 import { labMachineFacts, missingLabNeeds } from '../lab/needs.ts';

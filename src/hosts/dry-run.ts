@@ -11,7 +11,7 @@ import { shellJoin, type ShellCommand } from './shell.ts';
 export type PlanEntry =
   | { host: string; kind: 'exec'; command: string; stdinBytes?: number }
   | { host: string; kind: 'write'; path: string; size: number; sha256: string; mode?: number }
-  | { host: string; kind: 'upload'; path: string; from: string; size: number; sha256: string; mode?: number };
+  | { host: string; kind: 'upload'; path: string; from: string; size: number; sha256: string; mode?: number; pending?: true };
 
 /** The ordered plan all dry-run hosts of a run write to. */
 export class DryRunPlan {
@@ -61,9 +61,16 @@ export class DryRunHost implements Host {
   async upload(localPath: string, remotePath: string, options: { mode?: number } = {}): Promise<void> {
     const hash = createHash('sha256');
     let size = 0;
-    for await (const chunk of createReadStream(localPath)) {
-      hash.update(chunk as Buffer);
-      size += (chunk as Buffer).byteLength;
+    try {
+      for await (const chunk of createReadStream(localPath)) {
+        hash.update(chunk as Buffer);
+        size += (chunk as Buffer).byteLength;
+      }
+    } catch (error) {
+      // A file an earlier step of the same plan makes on the admin host (a certificate): in a dry run it never exists.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      this.#o.plan.add({ host: this.name, kind: 'upload', path: remotePath, from: localPath, size: 0, sha256: '', pending: true, ...(options.mode === undefined ? {} : { mode: options.mode }) });
+      return;
     }
     this.#o.plan.add({
       host: this.name, kind: 'upload', path: remotePath, from: localPath, size, sha256: hash.digest('hex'),

@@ -7,11 +7,9 @@ import { UserError } from '../errors.ts';
 import { bundleContents, lockMismatches, notInstallable, renderMismatches, type LockMismatch } from '../bundle/lock-match.ts';
 import type { PhaseContext } from './phase.ts';
 
-const KEY = 'bundleManifest';
-
 /** The manifest of ctx.bundleDir (read on first use). */
 export async function bundleManifest(ctx: PhaseContext): Promise<BundleManifest> {
-  const known = ctx.state[KEY] as BundleManifest | undefined;
+  const known = ctx.state.bundleManifest;
   if (known) return known;
   if (!ctx.bundleDir) throw new UserError('this phase needs the bundle', { hint: 'pass --bundle DIR' });
   const file = join(ctx.bundleDir, BundleLayout.manifest);
@@ -19,7 +17,7 @@ export async function bundleManifest(ctx: PhaseContext): Promise<BundleManifest>
     throw new UserError(`cannot read ${file}: ${error.code ?? error.message}`, { hint: 'point --bundle at an unpacked, verified bundle (ferry bundle unpack)' });
   });
   const manifest = parseManifest(text, file);
-  ctx.state[KEY] = manifest;
+  ctx.state.bundleManifest = manifest;
   return manifest;
 }
 

@@ -26,8 +26,7 @@ const UPLOADS_AT_ONCE = 4;
 
 /** The run's copy statistics by host (filled by copy-bundle). */
 export function copyStats(ctx: PhaseContext): Map<string, CopyStats> {
-  if (!(ctx.state.copyStats instanceof Map)) ctx.state.copyStats = new Map<string, CopyStats>();
-  return ctx.state.copyStats as Map<string, CopyStats>;
+  return ctx.state.copied;
 }
 
 /** The files among `files` that are missing or different on the node (read-only, one round trip). */

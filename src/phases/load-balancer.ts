@@ -6,13 +6,15 @@ import { KEEPALIVED_CHECK_PATH, KEEPALIVED_CONFIG_PATH } from '../render/keepali
 import { balancerHosts } from '../render/node-files.ts';
 import type { RenderedFile } from '../render/file.ts';
 import { nodeFacts } from './node-facts.ts';
+import type { OsFamily } from './os/family.ts';
 import { pickFamily } from './os/pick.ts';
-import { installPackages, missingPackages } from './packages.ts';
-import { filesToChange, placeFiles } from './place-files.ts';
-import type { Phase, PhaseContext, PhaseTarget } from './phase.ts';
+import { installStep, missingPackages } from './packages.ts';
+import { filesToChange, placementOrder } from './place-files.ts';
+import type { PlanPhase } from './phase.ts';
 import { nodeFiles } from './render-inputs.ts';
+import { exec, place, type Step } from './step.ts';
 
-const HAPROXY_DROP_IN = '/etc/systemd/system/haproxy.service.d/10-ferry.conf';
+export const HAPROXY_DROP_IN = '/etc/systemd/system/haproxy.service.d/10-ferry.conf';
 const LB_FILES = [HAPROXY_CONFIG_PATH, HAPROXY_DROP_IN, KEEPALIVED_CONFIG_PATH, KEEPALIVED_CHECK_PATH];
 
 /** The services this mode runs. */
@@ -20,38 +22,52 @@ export function balancerServices(mode: 'vip' | 'node-local'): string[] {
   return mode === 'vip' ? ['haproxy', 'keepalived'] : ['haproxy'];
 }
 
-async function look(target: PhaseTarget, ctx: PhaseContext) {
-  const facts = await nodeFacts(target, ctx.state);
-  const family = pickFamily(target.spec.name, facts);
-  const mode = ctx.inventory.network.loadBalancer;
-  const packages = family.packages('load-balancer').filter((p) => mode === 'vip' || p === 'haproxy');
-  const files: RenderedFile[] = nodeFiles(ctx, target.spec.name, facts).filter((f) => LB_FILES.includes(f.path));
-  const services = balancerServices(mode);
-  const states = await target.host.exec(['systemctl', 'is-active', ...services], { readOnly: true, allowFailure: true });
-  const active = new Map(services.map((s, i) => [s, states.stdout.split('\n')[i]?.trim() === 'active']));
-  return { family, packages, files, services, active, missing: await missingPackages(target.host, family, packages) };
+/** What load-balancer sees on a node. */
+export interface BalancerSeen {
+  family: OsFamily;
+  /** The packages of this mode, and those of them not installed. */
+  packages: string[];
+  missing: string[];
+  /** Rendered files whose content on the node differs (missing ones included). */
+  changed: RenderedFile[];
+  /** Per service: active and enabled. */
+  services: { name: string; active: boolean; enabled: boolean }[];
 }
 
-export const loadBalancerPhase: Phase = {
+/** The steps from what was seen: packages, files (checked before placed), then each service enabled and (re)started where needed. */
+export function planBalancer(s: BalancerSeen): Step[] {
+  const steps: Step[] = [];
+  if (s.missing.length > 0) steps.push(installStep(s.family, s.packages, 'load-balancer'));
+  steps.push(...place(...placementOrder(s.changed)));
+  if (s.changed.some((f) => f.path === HAPROXY_DROP_IN)) steps.push(exec(['systemctl', 'daemon-reload']));
+  for (const service of s.services) {
+    const touched = s.changed.some((f) => f.path.includes(service.name === 'haproxy' ? '/haproxy' : '/keepalived/'));
+    if (!service.enabled) steps.push(exec(['systemctl', 'enable', service.name]));
+    if (touched || !service.active || s.missing.length > 0) steps.push(exec(['systemctl', 'restart', service.name]));
+  }
+  return steps;
+}
+
+export const loadBalancerPhase: PlanPhase<Record<string, unknown>, BalancerSeen> = {
   id: 'load-balancer',
   wholeCluster: true,
   title: 'HAProxy and keepalived in front of the API servers',
+  undo: 'reset-load-balancer',
   targets: (ctx) => (ctx.inventory.network.loadBalancer === 'vip' ? balancerHosts(ctx.inventory) : ctx.inventory.hosts),
-  async isDone(target, ctx) {
-    const s = await look(target, ctx);
-    return s.missing.length === 0 && [...s.active.values()].every(Boolean) && (await filesToChange(target.host, s.files)).length === 0;
-  },
-  async run(target, ctx) {
+  async observe(target, ctx) {
     const { host } = target;
-    const s = await look(target, ctx);
-    if (s.missing.length > 0) await installPackages(host, s.family, s.packages, 'load-balancer');
-    const changed = await filesToChange(host, s.files);
-    await placeFiles(host, changed);
-    if (changed.some((f) => f.path === HAPROXY_DROP_IN)) await host.exec(['systemctl', 'daemon-reload']);
-    for (const service of s.services) {
-      const touched = changed.some((f) => f.path.includes(service === 'haproxy' ? '/haproxy' : '/keepalived/'));
-      await host.exec(['systemctl', 'enable', service]);
-      if (touched || !s.active.get(service)) await host.exec(['systemctl', 'restart', service]);
-    }
+    const facts = await nodeFacts(target, ctx.state);
+    const family = pickFamily(target.spec.name, facts);
+    const mode = ctx.inventory.network.loadBalancer;
+    const packages = family.packages('load-balancer').filter((p) => mode === 'vip' || p === 'haproxy');
+    const files = nodeFiles(ctx, target.spec.name, facts).filter((f) => LB_FILES.includes(f.path));
+    const names = balancerServices(mode);
+    const lines = async (verb: string) => (await host.exec(['systemctl', verb, ...names], { allowFailure: true })).stdout.split('\n').map((l) => l.trim());
+    const [active, enabled] = [await lines('is-active'), await lines('is-enabled')];
+    return {
+      family, packages, missing: await missingPackages(host, family, packages), changed: await filesToChange(host, files),
+      services: names.map((name, i) => ({ name, active: active[i] === 'active', enabled: enabled[i] === 'enabled' })),
+    };
   },
+  plan: (seen) => planBalancer(seen),
 };

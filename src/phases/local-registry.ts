@@ -22,6 +22,7 @@ import { REGISTRY_ROOT, REGISTRY_UNIT, renderRegistry } from '../render/registry
 import { registryCertificateSans, registryHosts } from '../render/node-files.ts';
 import { bundleManifest, checkBundleAgainstLock } from './bundle-manifest.ts';
 import type { Phase, PhaseContext, PhaseTarget } from './phase.ts';
+import { memo } from './run-state.ts';
 
 export const RegistryParams = z
   .object({
@@ -41,14 +42,12 @@ const TLS_KEY = `${REGISTRY_NODE_DIR}/tls/registry.key`;
 
 /** Where the registry CA lives on the admin host: the install's state directory, else the phase's parameter. */
 export function registryCaDir(ctx: PhaseContext, params: RegistryParams): string {
-  return join(ctx.stateDir ?? params.stateDir, 'registry-ca');
+  return ctx.layout?.registryCaDir ?? join(params.stateDir, 'registry-ca');
 }
 
 /** The CA for this run: made once on the admin host, shared by every host of the phase. */
 export function runCa(ctx: PhaseContext, params: RegistryParams): Promise<RegistryCa> {
-  const key = 'registryCa';
-  ctx.state[key] ??= ensureRegistryCa(new LocalHost(), registryCaDir(ctx, params), ctx.inventory.name);
-  return ctx.state[key] as Promise<RegistryCa>;
+  return memo(ctx.state, 'registryCa', () => ensureRegistryCa(new LocalHost(), registryCaDir(ctx, params), ctx.inventory.name));
 }
 
 /** The registry files ferry renders for one replica host. */

@@ -3,7 +3,8 @@
 import type { Host } from '../hosts/host.ts';
 import { sh } from '../hosts/shell.ts';
 import { parseNodeFacts, type NodeFacts } from './parse-node-facts.ts';
-import type { ClusterState, PhaseTarget } from './phase.ts';
+import type { PhaseTarget } from './phase.ts';
+import type { RunState } from './run-state.ts';
 
 /** The facts script: one round trip, sections marked for parseNodeFacts. */
 export const FACTS_SCRIPT = sh`echo ==ferry:os-release==; cat /etc/os-release; echo ==ferry:kernel==; uname -r; echo ==ferry:machine==; uname -m; echo ==ferry:addresses==; ip -o -4 addr show; echo ==ferry:ssh-client==; echo "$SSH_CLIENT"`;
@@ -14,21 +15,17 @@ export async function gatherNodeFacts(host: Host, address: string): Promise<Node
   return parseNodeFacts(host.name, r.stdout, address);
 }
 
-function factsOf(state: ClusterState): Map<string, NodeFacts> {
-  if (!(state.nodeFacts instanceof Map)) state.nodeFacts = new Map<string, NodeFacts>();
-  return state.nodeFacts as Map<string, NodeFacts>;
-}
 
 /** The node's facts from this run's state, gathered on first use. */
-export async function nodeFacts(target: PhaseTarget, state: ClusterState): Promise<NodeFacts> {
-  const known = factsOf(state).get(target.spec.name);
+export async function nodeFacts(target: Pick<PhaseTarget, 'spec' | 'host'>, state: RunState): Promise<NodeFacts> {
+  const known = state.facts.get(target.spec.name);
   if (known) return known;
   const facts = await gatherNodeFacts(target.host, target.spec.address);
-  factsOf(state).set(target.spec.name, facts);
+  state.facts.set(target.spec.name, facts);
   return facts;
 }
 
 /** Stores freshly gathered facts (preflight always re-reads). */
-export function rememberNodeFacts(state: ClusterState, host: string, facts: NodeFacts): void {
-  factsOf(state).set(host, facts);
+export function rememberNodeFacts(state: RunState, host: string, facts: NodeFacts): void {
+  state.facts.set(host, facts);
 }

@@ -26,8 +26,7 @@ interface Prepared {
 
 /** Warnings a run collects (read-only sysctls and the like), printed by the CLI at the end. */
 export function runWarnings(ctx: PhaseContext): string[] {
-  if (!Array.isArray(ctx.state.warnings)) ctx.state.warnings = [];
-  return ctx.state.warnings as string[];
+  return ctx.state.warnings;
 }
 
 async function prepare(target: PhaseTarget, ctx: PhaseContext): Promise<Prepared> {

@@ -3,6 +3,7 @@
 import type { Host } from '../hosts/host.ts';
 import { installedListPath, type FamilyCommand, type OsFamily } from './os/family.ts';
 import { parseInstalled } from './os/pick.ts';
+import type { Step } from './step.ts';
 
 /** Installed package names on the node (read-only). */
 export async function installedPackages(host: Host, family: OsFamily): Promise<Set<string>> {
@@ -47,4 +48,9 @@ export async function removeRecordedPackages(host: Host, family: OsFamily, phase
   const names = parseList(r.stdout).filter((p) => have.has(p));
   if (names.length > 0) await run(host, family.remove(names));
   await host.exec(['rm', '-f', listPath]);
+}
+
+/** The step that installs `packages` from the bundle's repository and records what appeared, for reset. */
+export function installStep(family: OsFamily, packages: readonly string[], phase: string): Step {
+  return { kind: 'packages', phase, refresh: family.refresh(), install: family.install(packages), listInstalled: family.listInstalled() };
 }

@@ -1,33 +1,30 @@
-// What an install phase is: a title, the hosts it acts on, a read-only "already done?" test and a run.
-// The runner (runner.ts) owns ordering, concurrency, dry-run, journaling and reporting; phases own none of it.
+// What an install phase is: a title, the hosts it acts on, and observe → plan: `observe` reads a node (and the
+// admin host) and returns what it saw; `plan` turns that into steps (step.ts), a pure function, where an empty plan
+// means the node already is as the phase leaves it. The runner (runner.ts) applies the steps, owns ordering,
+// concurrency, dry-run, journaling and reporting; phases own none of it.
+// LegacyPhase (isDone/run) is the old shape, kept behind the runner's adapter while phases move.
 import type { z } from 'zod';
 import type { Inventory, InventoryHost } from '../config/inventory.ts';
-import type { Recommendation } from '../checks/recommend.ts';
 import type { Lock } from '../config/lock.ts';
 import type { Host } from '../hosts/host.ts';
-
-/** Values one phase produces and a later one consumes (e.g. a join token), kept for the length of a run. */
-export interface ClusterState {
-  joinToken?: string;
-  certificateKey?: string;
-  caCertHashes?: string[];
-  /** What doctor's gate in preflight recommended (or the last run's, from <state-dir>/doctor.json); read by chooseEncapsulation. */
-  doctorRecommendation?: Recommendation;
-  [key: string]: unknown;
-}
+import type { StateLayout } from '../state/layout.ts';
+import type { RunState } from './run-state.ts';
+import type { Step } from './step.ts';
 
 export interface PhaseContext {
   inventory: Inventory;
   lock?: Lock;
   /** The bundle directory on the admin host. */
   bundleDir?: string;
-  state: ClusterState;
+  state: RunState;
+  /** The admin host (ferry's own machine) as a Host: audited, and recording in a dry run. Steps reach it with `on: 'admin'`. */
+  admin: Host;
   /** Register a value that must never be printed or logged; every host wrapper redacts it from then on. */
   addSecret(value: string): void;
   /** Wall clock, injected. */
   now(): Date;
-  /** The admin host's directory for this cluster's secrets and fetched files (kubeadm's admin.conf). */
-  stateDir?: string;
+  /** Every admin-side path of this cluster's state (secrets, admin.conf, the registry CA). */
+  layout?: StateLayout;
   /** The Host of another inventory host, for phases that act on one node through another (the runner sets it). */
   hostFor?: (name: string) => Host;
   /** Doctor check ids whose failure the preflight gate reports as a warning (--allow-failed-check). */
@@ -39,7 +36,8 @@ export interface PhaseTarget {
   host: Host;
 }
 
-export interface Phase<P = Record<string, unknown>> {
+/** What every phase declares, whatever its shape. */
+interface PhaseBase<P> {
   readonly id: string;
   readonly title: string;
   /** Types and checks the playbook's `with:` parameters; errors name the playbook and phase. */
@@ -54,12 +52,50 @@ export interface Phase<P = Record<string, unknown>> {
   concurrency?(params: P): number;
   /** Checks the run's inputs before the first phase of the run starts (a refusal that must change nothing). */
   check?(ctx: PhaseContext, params: P): void | Promise<void>;
+  /** Optional cluster-wide step, once every host's run or isDone succeeded (preflight's doctor gate); may throw PhaseError. */
+  afterAll?(targets: readonly PhaseTarget[], ctx: PhaseContext, params: P): Promise<void>;
+  /** The reset phase that undoes this one, or why there is nothing to undo. */
+  readonly undo?: string | { none: string };
+}
+
+/** The old shape: a read-only "already done?" test and a run that acts by itself. */
+export interface Phase<P = Record<string, unknown>> extends PhaseBase<P> {
   /** Read-only check: true when the host already is as run() would leave it. */
   isDone(target: PhaseTarget, ctx: PhaseContext, params: P): Promise<boolean>;
   run(target: PhaseTarget, ctx: PhaseContext, params: P): Promise<void>;
-  /** Optional cluster-wide step, once every host's run or isDone succeeded (preflight's doctor gate); may throw PhaseError. */
-  afterAll?(targets: readonly PhaseTarget[], ctx: PhaseContext, params: P): Promise<void>;
+}
+
+/** What observe sees: the node and the admin host, both read-only (a write through them is refused). */
+export interface ObserveTarget {
+  spec: InventoryHost;
+  host: Host;
+  admin: Host;
+}
+
+/** What plan is given besides the observation: the host it plans for, the run's inputs and the parameters. */
+export interface PlanInput<P> {
+  spec: InventoryHost;
+  ctx: PhaseContext;
+  params: P;
+}
+
+/** The shape every phase moves to: observe (reads only) → plan (pure) → the runner applies. */
+export interface PlanPhase<P = Record<string, unknown>, O = unknown> extends PhaseBase<P> {
+  observe(target: ObserveTarget, ctx: PhaseContext, params: P): Promise<O>;
+  /** The steps that bring the node from what was observed to what the phase leaves; [] when it already is. */
+  plan(observation: O, input: PlanInput<P>): Step[];
+  /**
+   * How many observe → plan → apply rounds a host gets before its plan must be empty (default 3). The round after
+   * an apply is what proves the apply worked; a phase whose later steps depend on what earlier ones made (a module
+   * that creates a sysctl) converges in one more.
+   */
+  readonly rounds?: number;
 }
 
 /** Erases a phase's parameter type so phases of different parameters fit one registry. */
-export type AnyPhase = Phase<any>;
+export type AnyPhase = Phase<any> | PlanPhase<any, any>;
+
+/** True for a phase of the observe → plan shape. */
+export function isPlanPhase(phase: AnyPhase): phase is PlanPhase<any, any> {
+  return 'observe' in phase;
+}

@@ -11,8 +11,6 @@ import type { PhaseContext } from './phase.ts';
 import { LOCAL_REGISTRY } from '../registry/local-name.ts';
 
 export { LOCAL_REGISTRY };
-/** The key of the VRRP password in the run state (set by the CLI from its state directory). */
-export const VRRP_PASS_KEY = 'vrrpAuthPass';
 
 /** The lock, or a UserError saying where to get one. */
 export function requireLock(ctx: PhaseContext): Lock {
@@ -38,8 +36,8 @@ export function nodeFiles(ctx: PhaseContext, host: string, facts: NodeFacts): Re
     ...(facts.adminAddress ? { adminAddress: facts.adminAddress } : {}),
   };
   if (ctx.inventory.network.loadBalancer === 'vip') {
-    const pass = ctx.state[VRRP_PASS_KEY];
-    if (typeof pass !== 'string') throw new InternalError('the VRRP password is not in the run state');
+    const pass = ctx.state.vrrpPassword;
+    if (pass === undefined) throw new InternalError('the VRRP password is not in the run state');
     if (!facts.interface) throw new UserError(`${host}: no interface carries its inventory address, so the VIP has nowhere to go`);
     input.vrrp = { interface: facts.interface, virtualRouterId: virtualRouterId(ctx.inventory.name), authPass: pass };
   }

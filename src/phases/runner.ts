@@ -1,10 +1,15 @@
-// Runs a playbook: phases in order, each over its hosts (bounded parallel or serial), skipping hosts where
-// isDone() says the work is already there, stopping after the first phase that failed anywhere.
-// The runner, not the phases, owns dry-run (through the host factory), --only/--skip, and the report.
+// Runs a playbook: phases in order, each over its hosts (bounded parallel or serial), stopping after the first
+// phase that failed anywhere. Per host: observe → plan → apply, again until the plan is empty (an empty first plan
+// is "already done"); a dry run applies the first plan to recording hosts and stops there. Old-shape phases
+// (isDone/run) run behind the same loop while they move.
+// The runner, not the phases, owns dry-run (through the host factory), --only/--skip, the clock and the report.
 import { PhaseError, UserError } from '../errors.ts';
 import type { PlaybookPhase } from '../config/playbook.ts';
-import type { AnyPhase, PhaseContext, PhaseTarget } from './phase.ts';
+import { isPlanPhase, type AnyPhase, type PhaseContext, type PhaseTarget, type PlanPhase } from './phase.ts';
 import type { Host } from '../hosts/host.ts';
+import { ReadOnlyHost } from '../hosts/read-only.ts';
+import { applySteps } from './apply.ts';
+import { describeStep } from './step.ts';
 import { formatIssue } from '../errors.ts';
 import { formatPath } from '../config/parse.ts';
 
@@ -30,6 +35,10 @@ export interface RunOptions {
   /** Called as each phase begins, so wrappers (audit) can name it. */
   onPhase?: (phase: string | undefined) => void;
   signal?: AbortSignal;
+  /** The hosts record instead of acting: each host gets one plan, applied to them, and no second look. */
+  dryRun?: boolean;
+  /** A monotonic clock in milliseconds, for durations (default performance.now). */
+  clock?: () => number;
 }
 
 export interface PhaseReport {
@@ -67,17 +76,40 @@ function selected(id: string, options: RunOptions, known: ReadonlySet<string>): 
   return undefined;
 }
 
-async function visit(target: PhaseTarget, phase: AnyPhase, params: unknown, ctx: PhaseContext, emit: (e: RunEvent) => void) {
-  const started = Date.now();
+/** Observe → plan → apply until the plan is empty, within the phase's rounds. */
+async function converge(target: PhaseTarget, phase: PlanPhase<any, any>, params: unknown, ctx: PhaseContext, dryRun: boolean): Promise<HostOutcome> {
+  const rounds = phase.rounds ?? 3;
+  const seen = { spec: target.spec, host: new ReadOnlyHost(target.host), admin: new ReadOnlyHost(ctx.admin) };
+  let steps: ReturnType<typeof phase.plan> = [];
+  for (let round = 1; round <= rounds; round++) {
+    steps = phase.plan(await phase.observe(seen, ctx, params), { spec: target.spec, ctx, params });
+    if (steps.length === 0) return round === 1 ? 'already-done' : 'ran';
+    if (round === rounds) break;
+    await applySteps(steps, { node: target.host, admin: ctx.admin, state: ctx.state, addSecret: ctx.addSecret });
+    if (dryRun) return 'ran';
+  }
+  throw new UserError(`${target.spec.name}: ${phase.id} is still not done after ${rounds - 1} application(s); what it would still do: ${steps.map(describeStep).join('; ')}`, {
+    hint: 'something on the node undoes the change or the change does not take effect: look at the commands above in the audit log',
+  });
+}
+
+async function visit(target: PhaseTarget, phase: AnyPhase, params: unknown, ctx: PhaseContext, emit: (e: RunEvent) => void, o: RunOptions) {
+  const clock = o.clock ?? (() => performance.now());
+  const started = clock();
+  const took = () => Math.round(clock() - started);
   emit({ type: 'host-start', phase: phase.id, host: target.spec.name });
   try {
-    const outcome: HostOutcome = (await phase.isDone(target, ctx, params)) ? 'already-done' : 'ran';
-    if (outcome === 'ran') await phase.run(target, ctx, params);
-    emit({ type: 'host-end', phase: phase.id, host: target.spec.name, outcome, durationMs: Date.now() - started });
+    let outcome: HostOutcome;
+    if (isPlanPhase(phase)) outcome = await converge(target, phase, params, ctx, o.dryRun === true);
+    else {
+      outcome = (await phase.isDone(target, ctx, params)) ? 'already-done' : 'ran';
+      if (outcome === 'ran') await phase.run(target, ctx, params);
+    }
+    emit({ type: 'host-end', phase: phase.id, host: target.spec.name, outcome, durationMs: took() });
     return outcome;
   } catch (error) {
     const err = error instanceof Error ? error : new Error(String(error));
-    emit({ type: 'host-end', phase: phase.id, host: target.spec.name, outcome: 'failed', durationMs: Date.now() - started, error: err });
+    emit({ type: 'host-end', phase: phase.id, host: target.spec.name, outcome: 'failed', durationMs: took(), error: err });
     throw err;
   }
 }
@@ -125,7 +157,7 @@ export async function runPhases(
         if (phase.order === 'serial' && failures.size > 0) return;
         if (options.signal?.aborted) return;
         try {
-          outcomes[spec.name] = await visit({ spec, host: options.hostFor(spec.name) }, phase, params, phaseCtx, emit);
+          outcomes[spec.name] = await visit({ spec, host: options.hostFor(spec.name) }, phase, params, phaseCtx, emit, options);
         } catch (error) {
           outcomes[spec.name] = 'failed';
           failures.set(spec.name, error as Error);

@@ -3,6 +3,7 @@
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { StateLayout } from '../../src/state/layout.ts';
 import { describe, expect, it } from 'vitest';
 import { formatDryRunPlan } from '../../src/cli/dry-run-plan.ts';
 import { DryRunHost, DryRunPlan } from '../../src/hosts/dry-run.ts';
@@ -31,14 +32,15 @@ describe('install --dry-run plan', () => {
       { command: /^dpkg-query -W -f '\$\{Package\} \$\{Version\} \$\{db:Status-Abbrev\}\n' kubeadm kubelet kubectl$/, exitCode: 1, readOnly: true, times: Infinity },
       { command: 'apt-mark showhold', readOnly: true, times: Infinity },
       { command: 'systemctl is-enabled kubelet', exitCode: 1, readOnly: true, times: Infinity },
+      { command: 'systemctl is-enabled haproxy keepalived', stdout: 'disabled\ndisabled\n', exitCode: 1, readOnly: true, times: Infinity },
       { command: /^test -e \/etc\/kubernetes\/admin\.conf && kubectl /, exitCode: 1, readOnly: true, times: Infinity },
     ]);
     const stateDir = await mkdtemp(join(tmpdir(), 'ferry-dry-run-'));
-    Object.assign(ctx, { stateDir });
-    Object.assign(ctx.state, { joinToken: 'abcdef.0123456789abcdef', certificateKey: '0123456789abcdef'.repeat(4) });
+    Object.assign(ctx, { layout: new StateLayout(stateDir) });
+    ctx.state.join = { token: 'abcdef.0123456789abcdef', certificateKey: '0123456789abcdef'.repeat(4) };
     const plan = new DryRunPlan();
     const steps = ['local-repo', 'os-prepare', 'container-runtime', 'load-balancer', 'kubernetes-packages', 'kubeadm-init'].map((id) => ({ id, params: {} }));
-    await runPhases(planPlaybook(steps, phaseRegistry(), 'test'), ctx, { concurrency: 1, hostFor: () => new DryRunHost('cp-1', { plan, live }) });
+    await runPhases(planPlaybook(steps, phaseRegistry(), 'test'), ctx, { concurrency: 1, dryRun: true, hostFor: () => new DryRunHost('cp-1', { plan, live }) });
     expect(live.mutating()).toEqual([]);
     // Nothing of kubeadm's ran, so nothing of it is kept on the admin host either.
     expect(await readdir(stateDir)).toEqual([]);

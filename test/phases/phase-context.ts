@@ -8,7 +8,8 @@ import type { BundleManifest } from '../../src/bundle/manifest.ts';
 import { rememberNodeFacts } from '../../src/phases/node-facts.ts';
 import { parseNodeFacts } from '../../src/phases/parse-node-facts.ts';
 import type { PhaseContext } from '../../src/phases/phase.ts';
-import { VRRP_PASS_KEY } from '../../src/phases/render-inputs.ts';
+import { newRunState } from '../../src/phases/run-state.ts';
+import { FakeHost } from '../support/fake-host.ts';
 import { fixture } from './fixtures.ts';
 
 const renderFixture = (name: string) => readFileSync(new URL(`../render/fixtures/${name}`, import.meta.url), 'utf8');
@@ -66,7 +67,8 @@ export function phaseContext(family: 'el' | 'debian', options: { hosts?: string[
   const lock = parseYaml(renderFixture('ferry.lock.yaml'), 'ferry.lock.yaml', Lock);
   lock.stack.os = family === 'el' ? { id: 'rocky', version: '8.6', family: 'el', arch: 'x86_64' } : { id: 'debian', version: '12', family: 'debian', arch: 'amd64' };
   const ctx: PhaseContext = {
-    inventory, lock, bundleDir: '/bundle', state: { [VRRP_PASS_KEY]: 'Te5tPa55', bundleManifest: manifestFor(lock.stack.os, family, options.plainBundle ? undefined : lock.stack) },
+    inventory, lock, bundleDir: '/bundle', state: newRunState({ vrrpPassword: 'Te5tPa55', bundleManifest: manifestFor(lock.stack.os, family, options.plainBundle ? undefined : lock.stack) }),
+    admin: new FakeHost('admin host'),
     addSecret: () => {}, now: () => new Date('2026-11-23T12:00:00Z'),
   };
   const osRelease = fixture(family === 'el' ? 'rocky86-os-release' : 'debian12-os-release');

@@ -1,6 +1,8 @@
 import { mkdtemp, rm, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { newRunState } from '../../src/phases/run-state.ts';
+import { FakeHost } from '../support/fake-host.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parseYaml } from '../../src/config/parse.ts';
@@ -59,7 +61,8 @@ function context(): PhaseContext & { secrets: string[] } {
   const secrets: string[] = [];
   return {
     inventory,
-    state: {},
+    state: newRunState(),
+    admin: new FakeHost('admin host'),
     secrets,
     addSecret: (v) => secrets.push(v),
     now: () => new Date(),

@@ -78,9 +78,9 @@ export function kubeadmNode(spec: InventoryHost): KubeadmNode {
 
 /** The bootstrap token and certificate key of this run (the CLI loads them from the state directory). */
 export function joinCredentials(ctx: PhaseContext): { token: string; certificateKey: string } {
-  const { joinToken: token, certificateKey } = ctx.state;
-  if (typeof token !== 'string' || typeof certificateKey !== 'string') throw new InternalError('the bootstrap token and certificate key are not in the run state');
-  return { token, certificateKey };
+  const join = ctx.state.join;
+  if (!join) throw new InternalError('the bootstrap token and certificate key are not in the run state');
+  return { token: join.token, certificateKey: join.certificateKey };
 }
 
 /** Whether a command printed anything: kubeadm and cat always do on success; a dry run's recording host never does,

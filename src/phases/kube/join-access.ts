@@ -6,6 +6,7 @@ import type { Host } from '../../hosts/host.ts';
 import { KUBEADM_CONFIG_PATH, renderKubeadmInit } from '../../render/kubeadm.ts';
 import { filesToChange, placeFiles } from '../place-files.ts';
 import type { PhaseContext } from '../phase.ts';
+import { memo } from '../run-state.ts';
 import { readUploadTime, writeUploadTime } from './admin-state.ts';
 import { ADMIN_CONF, CLUSTER_CA, firstControlPlane, hostOf, joinCredentials, kubeadmCluster, kubeadmNode, printed } from './cluster.ts';
 import { caCertHash, certsNeedUpload, listedTokenIds, tokenId, tokenSecret } from './join-secrets.ts';
@@ -16,13 +17,7 @@ export function firstHost(ctx: PhaseContext): Host {
 }
 
 function once<T>(ctx: PhaseContext, key: string, make: () => Promise<T>): Promise<T> {
-  const cached = ctx.state[key] as Promise<T> | undefined;
-  if (cached) return cached;
-  const made = make();
-  ctx.state[key] = made;
-  // A failure is not cached: the next host of the phase tries again.
-  made.catch(() => delete ctx.state[key]);
-  return made;
+  return memo(ctx.state, key, make);
 }
 
 /** `sha256:<hex>` pins of the cluster CA, read from the first control plane (read-only). */
@@ -45,7 +40,7 @@ export function tokenCreateArgv(token: string, ttl: string): string[] {
 
 /** Makes sure the cluster knows `token` (creating it, for the run's joinTokenTtl or 2 h, when it expired or was deleted). */
 export function ensureToken(ctx: PhaseContext, token: string): Promise<void> {
-  const ttl = typeof ctx.state.joinTokenTtl === 'string' ? ctx.state.joinTokenTtl : '2h';
+  const ttl = ctx.state.join?.ttl ?? '2h';
   return once(ctx, `tokenKnown:${tokenId(token)}`, async () => {
     const host = firstHost(ctx);
     const secrets = [tokenSecret(token)];

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { StateLayout } from '../../../src/state/layout.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BundleManifest } from '../../../src/bundle/manifest.ts';
 import { cniPhase } from '../../../src/phases/cni.ts';
@@ -39,9 +40,9 @@ function kubeContext(hosts: FakeHost[], options: { now?: () => Date; name?: stri
   const ctx = phaseContext('debian');
   const stateDir = join(dir, options.name ?? String(Math.random()).slice(2));
   mkdirSync(stateDir, { recursive: true });
-  Object.assign(ctx.state, { joinToken: TOKEN, certificateKey: KEY });
+  ctx.state.join = { token: TOKEN, certificateKey: KEY };
   const byName = new Map(hosts.map((h) => [h.name, h]));
-  return { ...ctx, stateDir, ...(options.now ? { now: options.now } : {}), hostFor: (n) => byName.get(n) ?? new FakeHost(n) };
+  return { ...ctx, layout: new StateLayout(stateDir), ...(options.now ? { now: options.now } : {}), hostFor: (n) => byName.get(n) ?? new FakeHost(n) };
 }
 const target = (ctx: PhaseContext, host: FakeHost) => ({ spec: ctx.inventory.hosts.find((h) => h.name === host.name)!, host });
 const staged = (name: string, path: string): Expectation => ({ command: `install -D -m 600 /var/lib/ferry/staging/${name} ${path} && rm -f /var/lib/ferry/staging/${name}`, readOnly: false });
@@ -100,8 +101,8 @@ describe('kubeadm-init', () => {
     expect(config.data).toContain('controlPlaneEndpoint: 10.20.0.100:8443');
     expect(config.data).toContain('imageRepository: registry.ferry.internal:5000/registry.k8s.io');
     expect(await readUploadTime(ctx)).toEqual(now);
-    expect(readFileSync(join(ctx.stateDir!, 'admin.conf'), 'utf8')).toContain('kind: Config');
-    expect(statSync(join(ctx.stateDir!, 'admin.conf')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(ctx.layout!.adminConf, 'utf8')).toContain('kind: Config');
+    expect(statSync(ctx.layout!.adminConf).mode & 0o777).toBe(0o600);
     expect(cp1.unmet()).toEqual([]);
   });
 });
