@@ -4,6 +4,7 @@ import type { PlanEntry } from '../hosts/dry-run.ts';
 function line(e: PlanEntry): string {
   const mode = (m?: number) => (m === undefined ? '' : `, mode ${m.toString(8)}`);
   if (e.kind === 'exec') return `  $ ${e.command}${e.stdinBytes === undefined ? '' : `  (stdin ${e.stdinBytes} bytes)`}`;
+  if (e.kind === 'task') return `  task: ${e.what}`;
   if (e.kind === 'write') return `  write ${e.path} (${e.size} bytes, sha256 ${e.sha256.slice(0, 12)}${mode(e.mode)})`;
   return e.pending ? `  upload ${e.from} -> ${e.path} (made by an earlier step${mode(e.mode)})` : `  upload ${e.from} -> ${e.path} (${e.size} bytes, sha256 ${e.sha256.slice(0, 12)}${mode(e.mode)})`;
 }

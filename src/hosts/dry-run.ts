@@ -11,7 +11,9 @@ import { shellJoin, type ShellCommand } from './shell.ts';
 export type PlanEntry =
   | { host: string; kind: 'exec'; command: string; stdinBytes?: number }
   | { host: string; kind: 'write'; path: string; size: number; sha256: string; mode?: number }
-  | { host: string; kind: 'upload'; path: string; from: string; size: number; sha256: string; mode?: number; pending?: true };
+  | { host: string; kind: 'upload'; path: string; from: string; size: number; sha256: string; mode?: number; pending?: true }
+  /** Work that is neither a command nor a file (seeding a registry over HTTPS), by what it would do. */
+  | { host: string; kind: 'task'; what: string };
 
 /** The ordered plan all dry-run hosts of a run write to. */
 export class DryRunPlan {

@@ -142,6 +142,7 @@ export async function runPlaybook(r: PlaybookRunRequest, env: PlaybookRunEnv): P
       ...(r.only ? { only: r.only } : {}), ...(r.skip ? { skip: r.skip } : {}), dryRun,
       concurrency: inventory.ssh.concurrency, hostFor: (name) => hosts.get(name)!, ...(r.host ? { limit: new Set([r.host]) } : {}),
       onEvent: (e) => progress.onEvent(e), onPhase: (p) => (phase = p),
+      recordTask: (host, what) => dryPlan.add({ host, kind: 'task', what }),
     });
   } catch (error) {
     if (error instanceof PhaseError)

@@ -14,6 +14,8 @@ export interface ApplyTarget {
   admin: Host;
   state: RunState;
   addSecret(value: string): void;
+  /** Set in a dry run: a task is recorded with this instead of run. */
+  recordTask?: (what: string) => void;
 }
 
 async function installRecorded(node: Host, step: Extract<Step, { kind: 'packages' }>): Promise<void> {
@@ -61,10 +63,12 @@ export async function applySteps(steps: readonly Step[], t: ApplyTarget): Promis
         t.addSecret(step.value);
         break;
       case 'warn':
-        t.state.warnings.push(step.message);
+        // A plan repeats its warnings on every look; the run prints each once.
+        if (!t.state.warnings.includes(step.message)) t.state.warnings.push(step.message);
         break;
       case 'task':
-        await step.run({ node: t.node, admin: t.admin });
+        if (t.recordTask) t.recordTask(step.what);
+        else await step.run({ node: t.node, admin: t.admin });
         break;
       default:
         throw new InternalError(`unknown step ${(step as { kind: string }).kind}`);

@@ -1,5 +1,6 @@
 // os-prepare: swap off (now and in fstab), kernel modules and sysctls persisted and applied, ferry's nftables
-// table loaded by its own unit, SELinux permissive on EL. Decided from one read-only snapshot (os-prepare-plan.ts).
+// table loaded by its own unit, SELinux permissive on EL. Observed in one read-only snapshot (os-prepare-plan.ts);
+// planned by planPrepare, a pure function of that snapshot.
 import { UserError } from '../errors.ts';
 import { renderedFile, type RenderedFile } from '../render/file.ts';
 import { MODULES_PATH } from '../render/modules.ts';
@@ -9,19 +10,25 @@ import { KUBERNETES_SYSCTLS, SYSCTL_PATH } from '../render/sysctl.ts';
 import { nodeFacts } from './node-facts.ts';
 import { pickFamily } from './os/pick.ts';
 import { parseSnapshot, permissiveSelinuxConfig, planSysctls, snapshotScript, type Snapshot } from './os-prepare-plan.ts';
-import { filesToChange, placeFiles } from './place-files.ts';
-import type { Phase, PhaseContext, PhaseTarget } from './phase.ts';
+import { filesToChange, placementOrder } from './place-files.ts';
+import type { PhaseContext, PlanPhase } from './phase.ts';
 import { nodeFiles } from './render-inputs.ts';
+import { exec, place, type Step } from './step.ts';
 
 export const FIREWALL_UNIT = 'ferry-firewall.service';
 const FIREWALL_UNIT_PATH = `/etc/systemd/system/${FIREWALL_UNIT}`;
 const SELINUX_CONFIG = '/etc/selinux/config';
 
-interface Prepared {
-  files: RenderedFile[];
+/** What os-prepare sees on a node. */
+export interface PrepareSeen {
+  host: string;
+  /** The kernel modules ferry's modules file names. */
   modules: string[];
   snapshot: Snapshot;
+  /** Files (sysctl, modules, nftables, the firewall unit, fstab, SELinux config) whose content on the node differs. */
   changed: RenderedFile[];
+  /** Whether this family may have SELinux (EL). */
+  selinux: boolean;
 }
 
 /** Warnings a run collects (read-only sysctls and the like), printed by the CLI at the end. */
@@ -29,59 +36,49 @@ export function runWarnings(ctx: PhaseContext): string[] {
   return ctx.state.warnings;
 }
 
-async function prepare(target: PhaseTarget, ctx: PhaseContext): Promise<Prepared> {
-  const facts = await nodeFacts(target, ctx.state);
-  const family = pickFamily(target.spec.name, facts);
-  const rendered = nodeFiles(ctx, target.spec.name, facts);
-  const files = rendered.filter((f) => [SYSCTL_PATH, MODULES_PATH, NFTABLES_PATH, FIREWALL_UNIT_PATH].includes(f.path));
-  const modules = files.find((f) => f.path === MODULES_PATH)!.content.split('\n').filter((l) => l && !l.startsWith('#'));
-  const r = await target.host.exec(snapshotScript(modules, Object.keys(KUBERNETES_SYSCTLS)), { readOnly: true });
-  const snapshot = parseSnapshot(r.stdout);
-  const fstab = disableSwapInFstab(snapshot.fstab);
-  if (fstab.changed) files.push(fstab.file);
-  if (family.selinux && snapshot.selinuxConfig) {
-    const se = permissiveSelinuxConfig(snapshot.selinuxConfig);
-    if (se.changed) files.push(renderedFile(SELINUX_CONFIG, `${se.text}\n`));
-  }
-  return { files, modules, snapshot, changed: await filesToChange(target.host, files) };
+/**
+ * The steps from one snapshot: files first, swap off, SELinux permissive, missing modules loaded, then every
+ * sysctl that differs (including those a module about to be loaded creates), and the firewall unit (re)started.
+ */
+export function planPrepare(s: PrepareSeen): Step[] {
+  const snap = s.snapshot;
+  const steps: Step[] = [...place(...placementOrder(s.changed))];
+  if (snap.swapActive) steps.push(exec(swapOffArgv()));
+  if (s.selinux && snap.selinux === 'enforcing') steps.push(exec(['setenforce', '0']));
+  const load = s.modules.filter((m) => !snap.modules.get(m));
+  for (const m of load) steps.push(exec(['modprobe', m]));
+  const sys = planSysctls(snap, KUBERNETES_SYSCTLS);
+  // Modules create sysctls (br_netfilter's net.bridge.*): with a module still to load, a missing key is set after it.
+  if (sys.missing.length > 0 && load.length === 0) throw new UserError(`${s.host}: the kernel has no ${sys.missing.join(', ')}`);
+  const set = [...sys.set, ...(load.length > 0 ? sys.missing.map((k) => `${k}=${KUBERNETES_SYSCTLS[k]}`) : [])];
+  if (set.length > 0) steps.push(exec(['sysctl', '-q', '-w', ...set]));
+  for (const w of sys.readOnly) steps.push({ kind: 'warn', message: `${s.host}: sysctl ${w}, and /proc/sys is read-only here (set it on the host that owns the kernel)` });
+  const unitChanged = s.changed.some((f) => f.path === FIREWALL_UNIT_PATH);
+  if (unitChanged) steps.push(exec(['systemctl', 'daemon-reload']));
+  if (!snap.unitEnabled) steps.push(exec(['systemctl', 'enable', FIREWALL_UNIT]));
+  if (unitChanged || !snap.nftTable || s.changed.some((f) => f.path === NFTABLES_PATH)) steps.push(exec(['systemctl', 'restart', FIREWALL_UNIT]));
+  return steps;
 }
 
-function nothingToDo(p: Prepared): boolean {
-  const s = p.snapshot;
-  const sys = planSysctls(s, KUBERNETES_SYSCTLS);
-  return !s.swapActive && p.changed.length === 0 && [...s.modules.values()].every(Boolean) && sys.set.length === 0 && sys.missing.length === 0
-    && s.nftTable && s.unitEnabled && s.selinux !== 'enforcing';
-}
-
-export const osPreparePhase: Phase = {
+export const osPreparePhase: PlanPhase<Record<string, unknown>, PrepareSeen> = {
   id: 'os-prepare',
   wholeCluster: true,
   title: 'swap off, kernel modules, sysctls, firewall table, SELinux',
+  undo: 'reset-os-prepare',
   targets: (ctx) => ctx.inventory.hosts,
-  async isDone(target, ctx) {
-    return nothingToDo(await prepare(target, ctx));
-  },
-  async run(target, ctx) {
-    const { host, spec } = target;
-    const p = await prepare(target, ctx);
-    await placeFiles(host, p.changed);
-    if (p.snapshot.swapActive) await host.exec(swapOffArgv());
-    if (p.snapshot.selinux === 'enforcing') await host.exec(['setenforce', '0']);
-    for (const m of p.modules.filter((m) => !p.snapshot.modules.get(m))) {
-      const r = await host.exec(['modprobe', m], { allowFailure: true });
-      if (r.exitCode !== 0) throw new UserError(`${spec.name}: cannot load kernel module ${m}: it is neither loaded nor built into the kernel, and modprobe said: ${r.stderr.trim()}`, {
-        hint: `install the kernel's modules package for $(uname -r) on ${spec.name}, or load ${m} by hand`,
-      });
+  async observe(target, ctx) {
+    const facts = await nodeFacts(target, ctx.state);
+    const family = pickFamily(target.spec.name, facts);
+    const files = nodeFiles(ctx, target.spec.name, facts).filter((f) => [SYSCTL_PATH, MODULES_PATH, NFTABLES_PATH, FIREWALL_UNIT_PATH].includes(f.path));
+    const modules = files.find((f) => f.path === MODULES_PATH)!.content.split('\n').filter((l) => l && !l.startsWith('#'));
+    const snapshot = parseSnapshot((await target.host.exec(snapshotScript(modules, Object.keys(KUBERNETES_SYSCTLS)))).stdout);
+    const fstab = disableSwapInFstab(snapshot.fstab);
+    if (fstab.changed) files.push(fstab.file);
+    if (family.selinux && snapshot.selinuxConfig) {
+      const se = permissiveSelinuxConfig(snapshot.selinuxConfig);
+      if (se.changed) files.push(renderedFile(SELINUX_CONFIG, `${se.text}\n`));
     }
-    // Modules can create sysctls (br_netfilter's net.bridge.*): plan against a fresh look.
-    const again = parseSnapshot((await host.exec(snapshotScript(p.modules, Object.keys(KUBERNETES_SYSCTLS)), { readOnly: true })).stdout);
-    const sys = planSysctls(again, KUBERNETES_SYSCTLS);
-    if (sys.missing.length > 0) throw new UserError(`${spec.name}: the kernel has no ${sys.missing.join(', ')}`);
-    if (sys.set.length > 0) await host.exec(['sysctl', '-q', '-w', ...sys.set]);
-    for (const w of sys.readOnly) runWarnings(ctx).push(`${spec.name}: sysctl ${w}, and /proc/sys is read-only here (set it on the host that owns the kernel)`);
-    const unitChanged = p.changed.some((f) => f.path === FIREWALL_UNIT_PATH);
-    if (unitChanged) await host.exec(['systemctl', 'daemon-reload']);
-    if (!p.snapshot.unitEnabled) await host.exec(['systemctl', 'enable', FIREWALL_UNIT]);
-    if (unitChanged || !p.snapshot.nftTable || p.changed.some((f) => f.path === NFTABLES_PATH)) await host.exec(['systemctl', 'restart', FIREWALL_UNIT]);
+    return { host: target.spec.name, modules, snapshot, changed: await filesToChange(target.host, files), selinux: family.selinux };
   },
+  plan: (seen) => planPrepare(seen),
 };

@@ -37,6 +37,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** The hosts record instead of acting: each host gets one plan, applied to them, and no second look. */
   dryRun?: boolean;
+  /** In a dry run: where a task step (work that is neither a command nor a file) is recorded instead of run. */
+  recordTask?: (host: string, what: string) => void;
   /** A monotonic clock in milliseconds, for durations (default performance.now). */
   clock?: () => number;
 }
@@ -77,15 +79,21 @@ function selected(id: string, options: RunOptions, known: ReadonlySet<string>): 
 }
 
 /** Observe → plan → apply until the plan is empty, within the phase's rounds. */
-async function converge(target: PhaseTarget, phase: PlanPhase<any, any>, params: unknown, ctx: PhaseContext, dryRun: boolean): Promise<HostOutcome> {
+async function converge(target: PhaseTarget, phase: PlanPhase<any, any>, params: unknown, ctx: PhaseContext, o: RunOptions): Promise<HostOutcome> {
+  const dryRun = o.dryRun === true;
+  const apply = { node: target.host, admin: ctx.admin, state: ctx.state, addSecret: ctx.addSecret, ...(dryRun ? { recordTask: (what: string) => o.recordTask?.(target.spec.name, what) } : {}) };
   const rounds = phase.rounds ?? 3;
   const seen = { spec: target.spec, host: new ReadOnlyHost(target.host), admin: new ReadOnlyHost(ctx.admin) };
   let steps: ReturnType<typeof phase.plan> = [];
   for (let round = 1; round <= rounds; round++) {
     steps = phase.plan(await phase.observe(seen, ctx, params), { spec: target.spec, ctx, params });
-    if (steps.length === 0) return round === 1 ? 'already-done' : 'ran';
+    // Warnings are not work: a plan of warnings only is done (and says them once).
+    if (steps.every((s) => s.kind === 'warn')) {
+      await applySteps(steps, apply);
+      return round === 1 ? 'already-done' : 'ran';
+    }
     if (round === rounds) break;
-    await applySteps(steps, { node: target.host, admin: ctx.admin, state: ctx.state, addSecret: ctx.addSecret });
+    await applySteps(steps, apply);
     if (dryRun) return 'ran';
   }
   throw new UserError(`${target.spec.name}: ${phase.id} is still not done after ${rounds - 1} application(s); what it would still do: ${steps.map(describeStep).join('; ')}`, {
@@ -100,7 +108,7 @@ async function visit(target: PhaseTarget, phase: AnyPhase, params: unknown, ctx:
   emit({ type: 'host-start', phase: phase.id, host: target.spec.name });
   try {
     let outcome: HostOutcome;
-    if (isPlanPhase(phase)) outcome = await converge(target, phase, params, ctx, o.dryRun === true);
+    if (isPlanPhase(phase)) outcome = await converge(target, phase, params, ctx, o);
     else {
       outcome = (await phase.isDone(target, ctx, params)) ? 'already-done' : 'ran';
       if (outcome === 'ran') await phase.run(target, ctx, params);

@@ -6,6 +6,7 @@ import { containerRuntimePhase } from '../../src/phases/container-runtime.ts';
 import { localRepoPhase } from '../../src/phases/local-repo.ts';
 import { osPreparePhase } from '../../src/phases/os-prepare.ts';
 import { FakeHost } from '../support/fake-host.ts';
+import { lines, observeAndPlan } from './plan-support.ts';
 import { fixture } from './fixtures.ts';
 import { phaseContext } from './phase-context.ts';
 
@@ -47,40 +48,36 @@ describe('EL: os-prepare', () => {
     'fs.inotify.max_user_instances\t8192\trw\nfs.inotify.max_user_watches\t524288\trw\nkernel.keys.root_maxkeys\t1000000\trw\nkernel.keys.root_maxbytes\t25000000\trw\n' +
     `==ferry:selinux==\n${selinux}\n==ferry:selinux-config==\n${fixture('el8-selinux-config')}==ferry:nft==\nabsent\n==ferry:unit==\ndisabled\n`;
 
-  it('turns swap off, SELinux permissive (now and in its config), sets sysctls and loads the firewall table', async () => {
+  it('plans swap off, SELinux permissive (now and in its config), sysctls and the firewall table from what it read', async () => {
     const ctx = phaseContext('el');
     const host = new FakeHost('gpu-1', [
-      { command: /^echo ==ferry:swaps==/, stdout: snapshot(fixture('proc-swaps-one.txt'), 'Enforcing', '0'), readOnly: true, times: 2 },
-      { command: /^sha256sum -- /, exitCode: 1, readOnly: true, times: 2 },
-      { command: /^echo ==ferry:swaps==/, stdout: snapshot(fixture('proc-swaps-none.txt'), 'Permissive', '0'), readOnly: true },
-      { command: /^(nft -c -f \S+ && |systemd-analyze verify \S+ && )?install -D -m 644 \/var\/lib\/ferry\/staging\/\S+ \/etc\/\S+ && rm -f /, readOnly: false, times: 6 },
-      { command: 'swapoff --all', readOnly: false },
-      { command: 'setenforce 0', readOnly: false },
-      { command: 'sysctl -q -w net.ipv4.ip_forward=1', readOnly: false },
-      { command: 'systemctl daemon-reload' },
-      { command: 'systemctl enable ferry-firewall.service' },
-      { command: 'systemctl restart ferry-firewall.service' },
+      { command: /^echo ==ferry:swaps==/, stdout: snapshot(fixture('proc-swaps-one.txt'), 'Enforcing', '0'), readOnly: true },
+      { command: /^sha256sum -- /, exitCode: 1, readOnly: true },
     ]);
-    expect(await osPreparePhase.isDone(target(ctx, host), ctx, {})).toBe(false);
-    await osPreparePhase.run(target(ctx, host), ctx, {});
-    expect(host.written.get('/var/lib/ferry/staging/config')?.data).toMatch(/^SELINUX=permissive$/m);
-    expect(host.written.get('/var/lib/ferry/staging/fstab')?.data).toContain('# ferry: swap off for kubelet: /dev/mapper/rl-swap none swap defaults 0 0');
-    expect([...host.written.keys()].sort()).toEqual(
-      ['90-ferry-kubernetes.conf', 'config', 'ferry-firewall.service', 'ferry-kubernetes.conf', 'ferry.nft', 'fstab'].map((f) => `/var/lib/ferry/staging/${f}`),
-    );
+    const { steps } = await observeAndPlan(osPreparePhase, ctx, host);
+    // Files without a checker first (nft -c and systemd-analyze check theirs), then the commands in order.
+    expect(lines(steps)).toEqual([
+      'place /etc/sysctl.d/90-ferry-kubernetes.conf', 'place /etc/modules-load.d/ferry-kubernetes.conf', 'place /etc/fstab', 'place /etc/selinux/config',
+      'place /etc/nftables.d/ferry.nft', 'place /etc/systemd/system/ferry-firewall.service',
+      'swapoff --all', 'setenforce 0', 'sysctl -q -w net.ipv4.ip_forward=1',
+      'systemctl daemon-reload', 'systemctl enable ferry-firewall.service', 'systemctl restart ferry-firewall.service',
+    ]);
+    const placed = (path: string) => steps.flatMap((st) => (st.kind === 'place' && st.file.path === path ? [st.file.content] : []))[0];
+    expect(placed('/etc/selinux/config')).toMatch(/^SELINUX=permissive$/m);
+    expect(placed('/etc/fstab')).toContain('# ferry: swap off for kubelet: /dev/mapper/rl-swap none swap defaults 0 0');
     expect(host.unmet()).toEqual([]);
   });
 
-  it('stops with the module named when modprobe fails and the module is not built in either', async () => {
+  it('loads a module that is neither loaded nor built in, and sets the sysctls it creates after it', async () => {
     const ctx = phaseContext('el');
-    const missing = snapshot(fixture('proc-swaps-none.txt'), 'Permissive', '1').replace('br_netfilter present', 'br_netfilter absent');
+    const missing = snapshot(fixture('proc-swaps-none.txt'), 'Permissive', '1').replace('br_netfilter present', 'br_netfilter absent')
+      .replace(/net\.bridge\.bridge-nf-call-ip(6?)tables\t1\trw/g, 'net.bridge.bridge-nf-call-ip$1tables\t<missing>\tro');
     const host = new FakeHost('gpu-1', [
       { command: /^echo ==ferry:swaps==/, stdout: missing, readOnly: true },
       { command: /^sha256sum -- /, exitCode: 1, readOnly: true },
-      { command: /install -D -m/, times: Infinity },
-      { command: 'modprobe br_netfilter', exitCode: 1, stderr: 'modprobe: FATAL: Module br_netfilter not found in directory /lib/modules/4.18.0-372.19.1.el8_6.x86_64\n' },
     ]);
-    await expect(osPreparePhase.run(target(ctx, host), ctx, {})).rejects.toThrow(/gpu-1: cannot load kernel module br_netfilter: it is neither loaded nor built into the kernel, and modprobe said: modprobe: FATAL: Module br_netfilter not found/);
+    const ordered = lines((await observeAndPlan(osPreparePhase, ctx, host)).steps).filter((l) => !l.startsWith('place') && !l.startsWith('systemctl'));
+    expect(ordered).toEqual(['modprobe br_netfilter', 'sysctl -q -w net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1']);
   });
 });
 
