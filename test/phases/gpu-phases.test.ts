@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { NOUVEAU_BLACKLIST } from '../../src/gpu/driver-plan.ts';
 import { gpuAddonsPhase, labelledNodes } from '../../src/phases/gpu-addons.ts';
-import { gpuDriverPhase } from '../../src/phases/gpu-driver.ts';
+import { gpuDriverPhase, planGpuDriver } from '../../src/phases/gpu-driver.ts';
+import { debianFamily } from '../../src/phases/os/debian.ts';
 import { rememberNodeFacts } from '../../src/phases/node-facts.ts';
 import { parseNodeFacts } from '../../src/phases/parse-node-facts.ts';
 import { contentDigest } from '../../src/phases/place-files.ts';
@@ -13,6 +14,7 @@ import { renderGpuAddons } from '../../src/render/gpu-addons.ts';
 import { FakeHost } from '../support/fake-host.ts';
 import { fixture } from './fixtures.ts';
 import { phaseContext } from './phase-context.ts';
+import { lines, observeAndPlan } from './plan-support.ts';
 
 const KERNEL = '6.1.0-37-amd64';
 const PRE = ['linux-modules-nvidia-580-server-open-6.1.0-37-amd64', 'nvidia-utils-580-server', 'nvidia-compute-utils-580-server', 'nvidia-container-toolkit'];
@@ -32,52 +34,54 @@ const probe = (offered: string[], options: { initramfs?: string; loaded?: string
 const dpkg = (names: string[]) => ({ command: /^dpkg-query -W /, stdout: [...fixture('debian12-lab-dpkg-query.txt').trim().split('\n'), ...names.map((n) => `ii  ${n}`)].join('\n') + '\n', readOnly: true });
 const target = (ctx: ReturnType<typeof phaseContext>, host: FakeHost) => ({ spec: ctx.inventory.hosts.find((h) => h.name === host.name)!, host });
 
+const APT = 'apt-get -q -y -o Dir::Etc::sourcelist=/etc/apt/sources.list.d/ferry.list -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0 install --no-install-recommends';
+const smiAnswers = (stdout: string, exitCode = 0) => ({ command: 'nvidia-smi --query-gpu=name,driver_version --format=csv,noheader', stdout, exitCode, readOnly: true });
+const persistenced = (state: 'enabled' | 'disabled', active: 'active' | 'inactive') => [
+  { command: 'systemctl is-enabled nvidia-persistenced', stdout: `${state}\n`, exitCode: state === 'enabled' ? 0 : 1, readOnly: true },
+  { command: 'systemctl is-active nvidia-persistenced', stdout: `${active}\n`, exitCode: active === 'active' ? 0 : 3, readOnly: true },
+];
+const blacklisted = { command: `sha256sum -- ${BLACKLIST}`, stdout: `${contentDigest(NOUVEAU_BLACKLIST)}  ${BLACKLIST}\n`, readOnly: true };
+
 describe('gpu-driver', () => {
   it('targets the hosts with role gpu', () => {
     expect(gpuDriverPhase.targets(debianGpuContext(), {}).map((h) => h.name)).toEqual(['gpu-1', 'gpu-2']);
   });
 
-  it('installs the precompiled driver for the running kernel, blacklists nouveau, rebuilds the initramfs, checks nvidia-smi', async () => {
+  it('plans the precompiled driver for the running kernel, nouveau blacklisted first, the initramfs, persistenced', async () => {
     const ctx = debianGpuContext();
     const host = new FakeHost('gpu-1', [
       { command: /^echo ==ferry:gpus==/, stdout: probe(PRE, { initramfs: '/usr/sbin/update-initramfs' }), readOnly: true },
       { command: `sha256sum -- ${BLACKLIST}`, exitCode: 1, readOnly: true },
-      { command: `install -D -m 644 /var/lib/ferry/staging/ferry-blacklist-nouveau.conf ${BLACKLIST} && rm -f /var/lib/ferry/staging/ferry-blacklist-nouveau.conf`, readOnly: false },
-      { ...dpkg([]), times: 2 },
-      { command: /^apt-get -q -y .* update$/, readOnly: false },
-      { command: `apt-get -q -y -o Dir::Etc::sourcelist=/etc/apt/sources.list.d/ferry.list -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0 install --no-install-recommends ${PRE.join(' ')}`, readOnly: false },
-      dpkg(PRE),
-      { command: 'cat /var/lib/ferry/packages/gpu-driver.list', exitCode: 1, readOnly: true },
-      { command: 'update-initramfs -u', readOnly: false },
-      { command: 'systemctl enable --now nvidia-persistenced', readOnly: false },
-      { command: 'nvidia-smi --query-gpu=name,driver_version --format=csv,noheader', stdout: H100, readOnly: false },
+      dpkg([]),
+      ...persistenced('disabled', 'inactive'),
+      smiAnswers('', 127),
     ]);
-    await gpuDriverPhase.run(target(ctx, host), ctx, {});
+    const { steps } = await observeAndPlan(gpuDriverPhase, ctx, host);
+    expect(lines(steps)).toEqual([`place ${BLACKLIST}`, `${APT} ${PRE.join(' ')}`, 'update-initramfs -u', 'systemctl enable --now nvidia-persistenced']);
+    expect(steps[0]).toMatchObject({ kind: 'place', file: { content: NOUVEAU_BLACKLIST } });
+    expect(steps[1]).toMatchObject({ kind: 'packages', phase: 'gpu-driver' });
+    expect(host.mutating()).toEqual([]);
     expect(host.unmet()).toEqual([]);
-    expect(host.written.get('/var/lib/ferry/staging/ferry-blacklist-nouveau.conf')?.data).toBe(NOUVEAU_BLACKLIST);
-    expect(host.written.get('/var/lib/ferry/packages/gpu-driver.list')?.data).toBe(`${[...PRE].sort().join('\n')}\n`);
   });
 
-  it('is done on a converged node: packages, blacklist, persistenced and nvidia-smi on the locked branch, all read-only', async () => {
+  it('plans nothing on a converged node: packages, blacklist, persistenced and nvidia-smi on the locked branch', async () => {
     const ctx = debianGpuContext();
     const host = new FakeHost('gpu-1', [
       { command: /^echo ==ferry:gpus==/, stdout: probe(PRE, { loaded: 'NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.82.07  Release Build  (dvs-builder@U22-I3-AM02-24-3)  Wed Aug 27 00:00:00 UTC 2025' }), readOnly: true },
-      dpkg(PRE),
-      { command: `sha256sum -- ${BLACKLIST}`, stdout: `${contentDigest(NOUVEAU_BLACKLIST)}  ${BLACKLIST}\n`, readOnly: true },
-      { command: 'systemctl is-enabled nvidia-persistenced', stdout: 'enabled\n', readOnly: true },
-      { command: 'systemctl is-active nvidia-persistenced', stdout: 'active\n', readOnly: true },
-      { command: 'nvidia-smi --query-gpu=name,driver_version --format=csv,noheader', stdout: H100, readOnly: true },
+      dpkg(PRE), blacklisted, ...persistenced('enabled', 'active'), smiAnswers(H100),
     ]);
-    expect(await gpuDriverPhase.isDone(target(ctx, host), ctx, {})).toBe(true);
+    expect((await observeAndPlan(gpuDriverPhase, ctx, host)).steps).toEqual([]);
     expect(host.mutating()).toEqual([]);
     expect(host.unmet()).toEqual([]);
   });
 
   it('refuses before any change when the repo has neither a precompiled module nor headers for the kernel', async () => {
     const ctx = debianGpuContext();
-    const host = new FakeHost('gpu-1', [{ command: /^echo ==ferry:gpus==/, stdout: probe(['nvidia-container-toolkit']), readOnly: true, times: 2 }]);
-    expect(await gpuDriverPhase.isDone(target(ctx, host), ctx, {})).toBe(false);
-    const err = await gpuDriverPhase.run(target(ctx, host), ctx, {}).catch((e: Error & { hint?: string }) => e);
+    const host = new FakeHost('gpu-1', [
+      { command: /^echo ==ferry:gpus==/, stdout: probe(['nvidia-container-toolkit']), readOnly: true },
+      { command: `sha256sum -- ${BLACKLIST}`, exitCode: 1, readOnly: true }, ...persistenced('disabled', 'inactive'), smiAnswers('', 127),
+    ]);
+    const err = await observeAndPlan(gpuDriverPhase, ctx, host).catch((e: Error & { hint?: string }) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toMatch(/^gpu-1 runs kernel 6\.1\.0-37-amd64, .*missing linux-headers-6\.1\.0-37-amd64/);
     expect((err as { hint?: string }).hint).toBe('rebuild the bundle for this kernel: ferry bundle build --kernel 6.1.0-37-amd64 (then copy it and run install again)');
@@ -89,55 +93,54 @@ describe('gpu-driver', () => {
     const ctx = debianGpuContext();
     const host = new FakeHost('gpu-1', [
       { command: /^echo ==ferry:gpus==/, stdout: probe(PRE, { loaded: 'NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  550.54.15  Release Build  (dvs-builder@U16-I3-B03-4-3)  Tue Mar  5 00:00:00 UTC 2024' }), readOnly: true },
-      { command: `sha256sum -- ${BLACKLIST}`, stdout: `${contentDigest(NOUVEAU_BLACKLIST)}  ${BLACKLIST}\n`, readOnly: true },
-      dpkg(PRE),
-      { command: 'systemctl enable --now nvidia-persistenced', readOnly: false },
-      { command: 'nvidia-smi --query-gpu=name,driver_version --format=csv,noheader', exitCode: 18, stdout: 'Failed to initialize NVML: Driver/library version mismatch\nNVML library version: 580.82\n', readOnly: false },
+      blacklisted, dpkg(PRE), ...persistenced('enabled', 'active'),
+      smiAnswers('Failed to initialize NVML: Driver/library version mismatch\nNVML library version: 580.82\n', 18),
     ]);
-    await expect(gpuDriverPhase.run(target(ctx, host), ctx, {})).rejects.toThrow('gpu-1: the NVIDIA 580 driver is installed but the loaded kernel module is 550.54.15, so it cannot load');
-    expect(host.mutating().some((c) => /reboot|shutdown|systemctl (reboot|kexec)/.test(c))).toBe(false);
+    await expect(observeAndPlan(gpuDriverPhase, ctx, host)).rejects.toThrow('gpu-1: the NVIDIA 580 driver is installed but the loaded kernel module is 550.54.15, so it cannot load');
+    expect(host.mutating()).toEqual([]);
     expect(host.unmet()).toEqual([]);
   });
-  it('fails naming the host when a real nvidia-smi exits 0 and prints nothing (only a dry-run host records that)', async () => {
+
+  it('fails naming the host when nvidia-smi exits 0 and prints nothing', async () => {
     const ctx = debianGpuContext();
-    const host = new FakeHost('gpu-1', [
-      { command: /^echo ==ferry:gpus==/, stdout: probe(PRE), readOnly: true },
-      { command: `sha256sum -- ${BLACKLIST}`, stdout: `${contentDigest(NOUVEAU_BLACKLIST)}  ${BLACKLIST}\n`, readOnly: true },
-      dpkg(PRE),
-      { command: 'systemctl enable --now nvidia-persistenced', readOnly: false },
-      { command: 'nvidia-smi --query-gpu=name,driver_version --format=csv,noheader', exitCode: 0, stdout: '', readOnly: false },
-    ]);
-    await expect(gpuDriverPhase.run(target(ctx, host), ctx, {})).rejects.toThrow(
+    const host = new FakeHost('gpu-1', [{ command: /^echo ==ferry:gpus==/, stdout: probe(PRE), readOnly: true }, blacklisted, dpkg(PRE), ...persistenced('enabled', 'active'), smiAnswers('')]);
+    await expect(observeAndPlan(gpuDriverPhase, ctx, host)).rejects.toThrow(
       'gpu-1: nvidia-smi exited 0 but listed no GPU (empty output): on gpu-1, check that the GPUs are visible (lspci -d 10de:) and the nvidia module is loaded (lsmod | grep nvidia), then run the same install again',
     );
-    expect(host.unmet()).toEqual([]);
+  });
+
+  it('decides from the observation alone (table)', () => {
+    const base = { host: 'gpu-1', family: debianFamily, driver: { kind: 'precompiled' as const, install: ['a', 'b'], installed: ['a', 'b'], branch: 580, initramfs: ['update-initramfs', '-u'] }, loaded: undefined, missing: [], blacklistChanged: false, persistenced: { enabled: true, active: true }, smi: { exitCode: 0, stdout: H100, stderr: '' } };
+    expect(lines(planGpuDriver(base))).toEqual([]);
+    expect(lines(planGpuDriver({ ...base, missing: ['b'] }))).toEqual([`${APT} a b`]);
+    expect(lines(planGpuDriver({ ...base, persistenced: { enabled: true, active: false } }))).toEqual(['systemctl enable --now nvidia-persistenced']);
+    // The initramfs is rebuilt only when the blacklist changes (the driver packages rebuild their own).
+    expect(lines(planGpuDriver({ ...base, blacklistChanged: true }))).toEqual([`place ${BLACKLIST}`, 'update-initramfs -u']);
+    // With work still to do, nvidia-smi's answer is not judged yet (the driver is not there).
+    expect(lines(planGpuDriver({ ...base, missing: ['a'], smi: { exitCode: 127, stdout: '', stderr: 'nvidia-smi: not found' } }))).toEqual([`${APT} a b`]);
   });
 });
 
 describe('gpu-driver on EL', () => {
-  it('installs NVIDIA\'s precompiled kmod for the running kernel from the branch stream with dnf, then dracut', async () => {
+  it('plans NVIDIA\'s precompiled kmod for the running kernel from the branch stream with dnf, then dracut', async () => {
     const ctx = phaseContext('el');
     ctx.lock!.stack.nvidiaDriver = { branch: 'R580', version: '580.82.07', kernelModule: 'proprietary' };
     // phaseContext's facts: Rocky 8.6, kernel 4.18.0-372.19.1.el8_6.x86_64.
     const kmod = 'kmod-nvidia-580.82.07-4.18.0-372.19.1';
     const offered = `${kmod} ${kmod}-580.82.07-3.el8_6.x86_64\nnvidia-driver-cuda nvidia-driver-cuda-580.82.07-1.el8.x86_64\nnvidia-container-toolkit nvidia-container-toolkit-1.17.8-1.x86_64\n`;
-    const rpm = (extra: string[]) => ({ command: /^rpm -qa /, stdout: fixture('el-rpm-qa.txt') + extra.map((n) => `ii ${n}\n`).join(''), readOnly: true });
     const host = new FakeHost('gpu-1', [
       { command: /^echo ==ferry:gpus==.*dnf -q '--disablerepo=\*' --enablerepo=ferry repoquery/s, stdout: `==ferry:gpus==\n0000:18:00.0 0x030200\n==ferry:initramfs==\n/usr/bin/dracut\n==ferry:offered==\n${offered}==ferry:loaded==\n`, readOnly: true },
       { command: `sha256sum -- ${BLACKLIST}`, exitCode: 1, readOnly: true },
-      { command: /^install -D -m 644 \/var\/lib\/ferry\/staging\/ferry-blacklist-nouveau\.conf /, readOnly: false },
-      { ...rpm([]), times: 2 },
-      { command: "dnf -y -q '--disablerepo=*' --enablerepo=ferry makecache", readOnly: false },
-      { command: `dnf -y -q '--disablerepo=*' --enablerepo=ferry install @nvidia-driver:580 ${kmod} nvidia-driver-cuda nvidia-container-toolkit`, readOnly: false },
-      rpm([kmod, 'nvidia-driver-cuda', 'nvidia-container-toolkit', 'nvidia-persistenced']),
-      { command: 'cat /var/lib/ferry/packages/gpu-driver.list', exitCode: 1, readOnly: true },
-      { command: 'dracut --force', readOnly: false },
-      { command: 'systemctl enable --now nvidia-persistenced', readOnly: false },
-      { command: 'nvidia-smi --query-gpu=name,driver_version --format=csv,noheader', stdout: 'NVIDIA H100 80GB HBM3, 580.82.07\n', readOnly: false },
+      { command: /^rpm -qa /, stdout: fixture('el-rpm-qa.txt'), readOnly: true },
+      ...persistenced('disabled', 'inactive'), smiAnswers('', 127),
     ]);
-    await gpuDriverPhase.run(target(ctx, host), ctx, {});
+    const { steps } = await observeAndPlan(gpuDriverPhase, ctx, host);
+    expect(lines(steps)).toEqual([
+      `place ${BLACKLIST}`, `dnf -y -q --disablerepo=* --enablerepo=ferry install @nvidia-driver:580 ${kmod} nvidia-driver-cuda nvidia-container-toolkit`,
+      'dracut --force', 'systemctl enable --now nvidia-persistenced',
+    ]);
+    expect(steps[1]).toMatchObject({ kind: 'packages', refresh: { argv: ['dnf', '-y', '-q', '--disablerepo=*', '--enablerepo=ferry', 'makecache'] } });
     expect(host.unmet()).toEqual([]);
-    expect(host.written.get('/var/lib/ferry/packages/gpu-driver.list')?.data).toBe(`${[kmod, 'nvidia-container-toolkit', 'nvidia-driver-cuda', 'nvidia-persistenced'].join('\n')}\n`);
   });
 });
 
