@@ -9,7 +9,8 @@ import { UserError } from '../errors.ts';
 import { BundleLayout } from '../bundle/layout.ts';
 import { LocalHost } from '../hosts/local.ts';
 import { checkIds } from '../checks/registry.ts';
-import { runDoctor, type DoctorTarget, type OpenedHosts } from '../doctor/doctor.ts';
+import { runDoctorWithFacts, type DoctorTarget, type OpenedHosts } from '../doctor/doctor.ts';
+import { buildSiteFile, renderSiteFile } from '../doctor/site-file.ts';
 import { planFrom } from '../doctor/plan.ts';
 import { renderJson, renderTable } from '../doctor/report.ts';
 import { openInventoryHosts } from '../doctor/ssh-hosts.ts';
@@ -27,6 +28,7 @@ interface DoctorFlags {
   bundle?: string;
   roles?: string;
   out?: string;
+  siteOut?: string;
 }
 
 function idList(value: string | undefined, flag: string): string[] | undefined {
@@ -84,7 +86,7 @@ async function doctor(flags: DoctorFlags, ctx: CommandContext): Promise<void> {
       agentSocket: ctx.env.SSH_AUTH_SOCK,
     });
   }
-  const report = await runDoctor({
+  const { report, gathered } = await runDoctorWithFacts({
     cluster: inventory?.name,
     targets,
     plan,
@@ -92,11 +94,20 @@ async function doctor(flags: DoctorFlags, ctx: CommandContext): Promise<void> {
     now: ctx.now,
     selection,
     concurrency: inventory?.ssh.concurrency ?? 1,
+    packages: flags.siteOut !== undefined,
   });
   // --json: one line (JSON lines, like every command); the file keeps the indented form for people to read.
   ctx.io.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : renderTable(report));
   // The JSON report on disk is what `ferry install` reads the recommendation from.
   if (flags.out) await writeFile(resolve(ctx.cwd, flags.out), renderJson(report));
+  // The site file goes to the internet side (`ferry bundle build --site`), whatever the checks said.
+  if (flags.siteOut) {
+    const site = buildSiteFile({ cluster: inventory?.name, generatedAt: ctx.now(), gathered });
+    if (site.nodes.length === 0) ctx.io.stderr.write(`${flags.siteOut}: not written: no host could be read (fix what the report names, then run doctor again)\n`);
+    else await writeFile(resolve(ctx.cwd, flags.siteOut), renderSiteFile(site));
+    if (site.nodes.length > 0 && site.unreachable.length > 0)
+      ctx.io.stderr.write(`${flags.siteOut}: leaves out ${site.unreachable.join(', ')} (unreachable); a bundle built from it does not know their kernels or packages\n`);
+  }
   ctx.setExitCode(report.exitCode as Parameters<CommandContext['setExitCode']>[0]);
 }
 
@@ -115,5 +126,6 @@ export const registerDoctor: RegisterCommand = (program: Command, ctx: CommandCo
     .option('--bundle <dir>', 'bundle directory: its images size the disk-headroom check')
     .option('--roles <roles>', 'roles of this machine with --local (comma-separated)', 'control-plane')
     .option('--out <file>', 'also write the JSON report to this file (install reads its recommendation)')
+    .option('--site-out <file>', "also write the site file (each node's OS, kernel, GPUs and installed packages; no address or secret) for `ferry bundle build --site`")
     .action((flags: DoctorFlags) => doctor(flags, ctx));
 };

@@ -8,7 +8,8 @@ import { parseCidr } from './net.ts';
 export const Role = z.enum(['control-plane', 'worker', 'gpu', 'lb', 'registry']);
 export type Role = z.infer<typeof Role>;
 
-const hostname = z
+/** A node name: a lowercase RFC 1123 label (also the site file's node names). */
+export const hostname = z
   .string()
   .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a lowercase RFC 1123 label (a-z, 0-9, -)');
 

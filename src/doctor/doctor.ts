@@ -36,6 +36,8 @@ export interface DoctorOptions {
   probeDurationMs?: number;
   /** Whether pairs without a probe agent may be probed with temporary ip tunnels (default true; install's gate says no). */
   tunnels?: boolean;
+  /** Also list every installed package in the facts round trip (for the site file). */
+  packages?: boolean;
 }
 
 const PROBE_CHECKS = ['ipip', 'vxlan-udp', 'tcp-reach', 'probe-agent'];
@@ -48,13 +50,18 @@ function describe(error: unknown): { error: string; remedy?: string } {
 
 /** The whole doctor run; never throws for a host problem (those become unreachable entries). */
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
+  return (await runDoctorWithFacts(options)).report;
+}
+
+/** The same run, also returning what was gathered per host (the site file is built from it). */
+export async function runDoctorWithFacts(options: DoctorOptions): Promise<{ report: DoctorReport; gathered: Gathered[] }> {
   const { hosts } = options.opened;
   try {
     const script = await gatherScript();
     const outcomes = await mapHosts(options.targets, async (t) => {
       const host = hosts.get(t.name);
       if (!host) throw new InternalError(`no host opened for ${t.name}`);
-      return gatherFacts(host, { script });
+      return gatherFacts(host, { script, packages: options.packages === true });
     }, { concurrency: options.concurrency });
     const gathered: Gathered[] = outcomes.map((o, i) => ({ ...options.targets[i]!, ...(o.ok ? { facts: o.value } : describe(o.error)) }));
     const live = new Map<string, Host>();
@@ -71,7 +78,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     ]);
     const empty = { ipip: [], udp: { port: 0, paths: [] }, tcp: [], agentErrors: [] };
     const probes: ProbeResults | undefined = pairs || clock.length > 0 ? { ...(pairs ?? empty), clock } : undefined;
-    return buildReport({ cluster: options.cluster, generatedAt: options.now(), plan: options.plan, gathered, probes, selection: options.selection });
+    const report = buildReport({ cluster: options.cluster, generatedAt: options.now(), plan: options.plan, gathered, probes, selection: options.selection });
+    return { report, gathered };
   } finally {
     await options.opened.close();
   }
