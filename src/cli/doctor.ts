@@ -3,7 +3,7 @@ import { readdir, stat, writeFile } from 'node:fs/promises';
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Role } from '../config/inventory.ts';
+import { Role, selinuxPolicyOf } from '../config/inventory.ts';
 import { inventoryPath, loadInventory, loadLock } from '../config/inputs.ts';
 import { UserError } from '../errors.ts';
 import { BundleLayout } from '../bundle/layout.ts';
@@ -78,7 +78,7 @@ async function doctor(flags: DoctorFlags, ctx: CommandContext): Promise<void> {
     opened = { hosts: new Map([[name, local]]), close: () => local.close() };
   } else {
     const inv = inventory!;
-    targets = inv.hosts.map((h) => ({ name: h.name, address: h.address, roles: h.roles }));
+    targets = inv.hosts.map((h) => ({ name: h.name, address: h.address, roles: h.roles, selinux: selinuxPolicyOf(inv, h.name) }));
     opened = openInventoryHosts(inv, {
       inventoryPath: resolve(ctx.cwd, flags.inventory!),
       hostKeyPolicy: flags.acceptNewHostKeys ? 'accept-new' : 'strict',
@@ -104,7 +104,10 @@ async function doctor(flags: DoctorFlags, ctx: CommandContext): Promise<void> {
   if (flags.siteOut) {
     const site = buildSiteFile({ cluster: inventory?.name, generatedAt: ctx.now(), gathered });
     if (site.nodes.length === 0) ctx.io.stderr.write(`${flags.siteOut}: not written: no host could be read (fix what the report names, then run doctor again)\n`);
-    else await writeFile(resolve(ctx.cwd, flags.siteOut), renderSiteFile(site));
+    else
+      await writeFile(resolve(ctx.cwd, flags.siteOut), renderSiteFile(site)).catch((error: NodeJS.ErrnoException) => {
+        throw new UserError(`--site-out ${flags.siteOut}: cannot write it (${error.code})`, { hint: 'name a file in a directory that exists' });
+      });
     if (site.nodes.length > 0 && site.unreachable.length > 0)
       ctx.io.stderr.write(`${flags.siteOut}: leaves out ${site.unreachable.join(', ')} (unreachable); a bundle built from it does not know their kernels or packages\n`);
   }
