@@ -7,13 +7,15 @@ import type { Plan } from '../checks/types.ts';
 import { selected, type Selection } from '../checks/registry.ts';
 import { runProbes, sampleClock } from '../probes/run.ts';
 import type { ProbeResults } from '../probes/types.ts';
-import type { Role } from '../config/inventory.ts';
+import type { Role, SelinuxPolicy } from '../config/inventory.ts';
 import { buildReport, type DoctorReport, type Gathered } from './model.ts';
 
 export interface DoctorTarget {
   name: string;
   address: string;
   roles: Role[];
+  /** The inventory's SELinux policy for the host (doctor's security-policy check judges by it). */
+  selinux?: SelinuxPolicy;
 }
 
 /** The hosts of a run (connections may open lazily) and how to close them all. */
