@@ -102,6 +102,23 @@ describe('a bundle built for the site\'s real hosts', () => {
     await expect(simulateDebInstall({ repoDir, arch: 'amd64', packages: wanted, workDir: join(work, 'sim-empty') })).rejects.toThrow(/cannot resolve the Debian packages/);
   }, T);
 
+  it('figures: the same build against a larger installed set (this Debian 12 machine, `ferry doctor --local`)', async () => {
+    const siteFile = join(work, 'admin-host.json');
+    const doctor = await ferry(['doctor', '--local', '--roles', 'worker,gpu', '--only', 'kernel', '--site-out', siteFile]);
+    expect([0, 4], doctor.err).toContain(doctor.code);
+    const local = await loadSiteFile(siteFile);
+    // The lab nodes run this machine's kernel, so the replica's stand-in headers serve it too.
+    expect(local.nodes[0]!.kernel).toBe(kernel);
+    const out = join(work, 'bundle-admin-host');
+    const built = await ferry(['bundle', 'build', '--lock', site.lockFile, '--spec', SHIPPED_SPEC, '--site', siteFile, '--mirrors', site.mirrors, '--out', out, '--cache', BUILD_CACHE, '--no-ferry-binary', '--quiet'], { NGC_API_KEY: site.replica.ngcApiKey });
+    expect(built.code, built.err).toBe(0);
+    const full = await manifestOf(site.dir);
+    const small = await manifestOf(out);
+    const count = (m: BundleManifest) => m.artifacts.filter((a) => a.kind === 'package').length;
+    expect(packageBytes(small)).toBeLessThan(packageBytes(full));
+    figures.push(`against this machine's installed set (${local.packageSets[local.nodes[0]!.packages!]!.packages.length} packages): ${count(small)} packages ${mib(packageBytes(small))}, bundle ${mib(allBytes(small))}`);
+  }, T);
+
   it('siteCoverage finds g1 covered, as install reads it, and a node lacking a left-out package not', async () => {
     const small = await manifestOf(join(work, 'bundle'));
     const inv = await loadInventory(inventory, { homeDir: process.env.HOME ?? '/root' });
