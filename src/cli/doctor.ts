@@ -11,6 +11,7 @@ import { LocalHost } from '../hosts/local.ts';
 import { checkIds } from '../checks/registry.ts';
 import { runDoctorWithFacts, type DoctorTarget, type OpenedHosts } from '../doctor/doctor.ts';
 import { buildSiteFile, renderSiteFile } from '../doctor/site-file.ts';
+import { SiteFile } from '../config/site.ts';
 import { planFrom } from '../doctor/plan.ts';
 import { renderJson, renderTable } from '../doctor/report.ts';
 import { openInventoryHosts } from '../doctor/ssh-hosts.ts';
@@ -103,6 +104,12 @@ async function doctor(flags: DoctorFlags, ctx: CommandContext): Promise<void> {
   // The site file goes to the internet side (`ferry bundle build --site`), whatever the checks said.
   if (flags.siteOut) {
     const site = buildSiteFile({ cluster: inventory?.name, generatedAt: ctx.now(), gathered });
+    // What a node reported must make a file the bundle build takes (with --local the node's name is the hostname).
+    const invalid = SiteFile.safeParse(site);
+    if (!invalid.success)
+      throw new UserError(`--site-out ${flags.siteOut}: what the nodes reported does not make a valid site file: ${invalid.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, {
+        hint: flags.local ? 'with --local the node is named after this machine\'s hostname, which must be a lowercase DNS label; use an inventory (-i) to name it' : 'report this output to the ferry maintainers',
+      });
     if (site.nodes.length === 0) ctx.io.stderr.write(`${flags.siteOut}: not written: no host could be read (fix what the report names, then run doctor again)\n`);
     else
       await writeFile(resolve(ctx.cwd, flags.siteOut), renderSiteFile(site)).catch((error: NodeJS.ErrnoException) => {

@@ -35,7 +35,8 @@ export const SiteNode = z
     os: z
       .object({
         id: z.string().regex(/^[a-z][a-z0-9._-]*$/, 'must be an os-release ID such as rocky'),
-        versionId: z.string().regex(/^\d+(\.\d+)*$/, 'must be an os-release VERSION_ID such as 9.4'),
+        /** Empty where os-release has none (a rolling distribution: the bundle build then refuses the node). */
+        versionId: z.string().regex(/^[A-Za-z0-9._~-]*$/, 'must be an os-release VERSION_ID such as 9.4'),
         family: z.enum(['el', 'debian', 'other']),
       })
       .strict(),
