@@ -98,7 +98,7 @@ export function siteBuild(stack: Pick<Stack, 'os' | 'nvidiaDriver'>, site: SiteF
     const common = commonPackages(sets.map((s) => s!.packages));
     installed = { manager, sha256: packageSetSha256({ manager, packages: common }), packages: packageLines(common) };
     closure = { installed: common.map((p) => installedEntry(os.family, p)) };
-    notes.push(`${common.length} packages are on every one of the ${site.nodes.length} node(s) and are not carried`);
+    notes.push(`${common.length} packages are on every one of the ${site.nodes.length} node(s): the closure is resolved against them and carries none of them`);
   }
   return {
     kernels,
