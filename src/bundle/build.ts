@@ -60,6 +60,8 @@ export interface BuildInput {
   signal?: AbortSignal;
   /** Allow a bundle that lacks parts of the lock (an add-on or test bundle); a wrong version is still refused. */
   partial?: boolean;
+  /** Built with --site: the site facts the bundle covers, recorded in the manifest (src/bundle/site-build.ts). */
+  site?: BundleManifest['site'];
 }
 
 export interface BuildStep {
@@ -298,6 +300,7 @@ export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
         artifacts: state.artifacts,
         base: state.base,
         gpuDrivers: gpuDriverChoices((plan().rpm ?? plan().deb)?.gpu ?? [], state.artifacts),
+        site: input.site,
         signing: input.signing,
         toolVersion: input.toolVersion,
       });

@@ -20,6 +20,8 @@ export interface BundleSummary {
   total: { count: number; bytes: number };
   packages: string[];
   images: string[];
+  /** Built with --site: which nodes, GPU kernels and closure the bundle covers (the installed set by count and hash). */
+  site?: { cluster: string | null; generatedAt: string; nodes: string[]; osVersions: string[]; kernels: string[]; closure: string; installed?: { count: number; sha256: string } };
 }
 
 /** Counts and sizes per artifact kind, plus the package and image names, from a manifest. Pure. */
@@ -43,6 +45,19 @@ export function summarize(manifest: BundleManifest): BundleSummary {
       .filter((a) => a.kind === 'package' && a.name)
       .map((a) => `${a.name}-${a.version}${a.release ? `-${a.release}` : ''}${a.arch ? `.${a.arch}` : ''}`),
     images: manifest.artifacts.filter((a) => a.kind === 'image-index' && a.digest).map((a) => `${a.name ?? a.source}@${a.digest}`),
+    ...(manifest.site
+      ? {
+          site: {
+            cluster: manifest.site.cluster,
+            generatedAt: manifest.site.generatedAt,
+            nodes: manifest.site.nodes.map((n) => n.name),
+            osVersions: manifest.site.osVersions,
+            kernels: manifest.site.kernels,
+            closure: manifest.site.closure,
+            ...(manifest.site.installed ? { installed: { count: manifest.site.installed.packages.length, sha256: manifest.site.installed.sha256 } } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -62,6 +77,10 @@ export function formatBytes(n: number): string {
 export function renderSummary(s: BundleSummary): string {
   const lines = [`bundle ${s.name} (${s.platform}), built ${s.createdAt}`];
   if (s.base) lines.push(`delta onto ${s.base.name} built ${s.base.createdAt} (manifest sha256 ${s.base.manifestSha256})`);
+  if (s.site) {
+    const closure = s.site.installed ? `without the ${s.site.installed.count} packages every node had (sha256 ${s.site.installed.sha256.slice(0, 12)})` : 'full closure';
+    lines.push(`built for site ${s.site.cluster ?? '(--local)'} read ${s.site.generatedAt}: ${s.site.nodes.join(', ')} on ${s.site.osVersions.join(', ')}; ${closure}${s.site.kernels.length ? `; NVIDIA driver for ${s.site.kernels.join(', ')}` : ''}`);
+  }
   lines.push('', `${'kind'.padEnd(16)}${'files'.padStart(8)}${'size'.padStart(12)}`);
   for (const k of s.kinds) lines.push(`${k.kind.padEnd(16)}${String(k.count).padStart(8)}${formatBytes(k.bytes).padStart(12)}`);
   lines.push(`${'total'.padEnd(16)}${String(s.total.count).padStart(8)}${formatBytes(s.total.bytes).padStart(12)}`);

@@ -33,6 +33,30 @@ export const ManifestArtifact = z
 export const ManifestDocument = z.object({ path: bundlePath, size: z.number().int().nonnegative(), sha256: sha256Hex }).strict();
 export type ManifestDocument = z.infer<typeof ManifestDocument>;
 
+/**
+ * Which site facts a bundle built with `--site` covers: the nodes it was built for (OS, arch, kernel, GPU, the
+ * sha256 of each installed set), the GPU kernels it carries the driver for, the OS versions, and the closure: with
+ * `installed`, the package set every node had (left out of the bundle), as `name version arch` lines with their sha256.
+ * `siteCoverage` (src/bundle/site-coverage.ts) judges a node against it.
+ */
+export const SiteRecord = z
+  .object({
+    cluster: z.string().nullable(),
+    /** When doctor read the nodes. */
+    generatedAt: z.string(),
+    os: z.object({ id: z.string(), version: z.string(), family: z.enum(['el', 'debian']) }).strict(),
+    nodes: z
+      .array(z.object({ name: z.string(), os: z.string(), arch: z.string(), kernel: z.string(), gpu: z.boolean(), packages: sha256Hex.optional() }).strict()),
+    /** GPU node kernels the driver is carried for (also in gpuDrivers, with how). */
+    kernels: z.array(z.string()),
+    /** The nodes' OS versions (one: a bundle serves one release; EL with its minor, the {releasever}). */
+    osVersions: z.array(z.string()),
+    closure: z.enum(['full', 'installed']),
+    installed: z.object({ manager: z.enum(['dpkg', 'rpm']), sha256: sha256Hex, packages: z.array(z.string()) }).strict().optional(),
+  })
+  .strict();
+export type SiteRecord = z.infer<typeof SiteRecord>;
+
 export const BundleManifest = z
   .object({
     apiVersion: z.literal(MANIFEST_API_VERSION),
@@ -47,6 +71,8 @@ export const BundleManifest = z
     gpuDrivers: z
       .array(z.object({ kernel: z.string(), kind: z.enum(['precompiled', 'dkms']), package: z.string() }).strict())
       .optional(),
+    /** Built with `--site`: the site facts the bundle covers. */
+    site: SiteRecord.optional(),
     documents: z.array(ManifestDocument),
     artifacts: z.array(ManifestArtifact),
   })

@@ -21,6 +21,8 @@ export interface SealInput {
   base?: BundleManifest['base'];
   /** How the NVIDIA driver is carried for each GPU node kernel (src/bundle/gpu-drivers.ts). */
   gpuDrivers?: BundleManifest['gpuDrivers'];
+  /** Built with --site: the site facts it covers. */
+  site?: BundleManifest['site'];
   signing?: { privateKey: KeyObject; publicPem: string };
   toolVersion: string;
 }
@@ -57,6 +59,7 @@ export async function sealBundle(input: SealInput): Promise<{ manifest: BundleMa
     platform: input.platform,
     ...(input.base ? { base: input.base } : {}),
     ...(input.gpuDrivers?.length ? { gpuDrivers: input.gpuDrivers } : {}),
+    ...(input.site ? { site: input.site } : {}),
     documents,
     artifacts,
   };

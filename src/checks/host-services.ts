@@ -21,9 +21,17 @@ function securityPolicy(facts: Facts, ctx: NodeContext): Finding[] {
   }
   const out: Finding[] = [];
   const mode = facts.selinux ?? 'unknown';
-  if (mode === 'Enforcing' && facts.elPackages['container-selinux'] === false)
-    out.push(hostFinding(id, facts.host, 'fail', 'SELinux is enforcing but container-selinux is not installed: containers cannot start', 'install container-selinux from the bundle repository'));
-  else out.push(hostFinding(id, facts.host, 'pass', `SELinux ${mode}${facts.elPackages['container-selinux'] ? ', container-selinux installed' : ''}`));
+  const policy = ctx.selinux ?? 'permissive';
+  const withPackage = facts.elPackages['container-selinux'] === true;
+  const keep = 'to keep it enforcing set selinux: enforcing in the inventory (install then adds container-selinux from the bundle), or selinux: leave';
+  if (mode !== 'Enforcing') out.push(hostFinding(id, facts.host, 'pass', `SELinux ${mode}${withPackage ? ', container-selinux installed' : ''}`));
+  else if (policy === 'permissive')
+    out.push(hostFinding(id, facts.host, 'warn', 'SELinux is enforcing: install will set it permissive, now and in /etc/selinux/config (inventory selinux: permissive, the default, as kubeadm advises)', keep));
+  else if (policy === 'enforcing')
+    out.push(hostFinding(id, facts.host, 'pass', `SELinux Enforcing, kept (selinux: enforcing)${withPackage ? ', container-selinux installed' : '; install adds container-selinux from the bundle'}`));
+  else if (!withPackage)
+    out.push(hostFinding(id, facts.host, 'fail', 'SELinux is enforcing, container-selinux is not installed, and the inventory says selinux: leave: containers cannot start', 'set selinux: enforcing (install adds container-selinux from the bundle) or selinux: permissive, or install container-selinux yourself'));
+  else out.push(hostFinding(id, facts.host, 'warn', 'SELinux is enforcing and the inventory says selinux: leave: ferry changes nothing (container-selinux is installed)', 'nothing to do if the site runs enforcing on purpose; selinux: enforcing says so without this warning'));
   if (active(facts, 'fapolicyd'))
     out.push(hostFinding(id, facts.host, 'warn', 'fapolicyd is active: it can block container runtimes and the NVIDIA driver installer from executing', 'add trust rules for /usr/bin/containerd*, /usr/bin/runc, /var/lib/containerd, or systemctl disable --now fapolicyd'));
   return [...out, ...networkManager(facts, ctx)];

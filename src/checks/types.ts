@@ -1,6 +1,6 @@
 // What a check is and what it returns: findings (pass | warn | fail, message, remedy) about a host, a pair or the cluster.
 import type { Facts } from '../facts/types.ts';
-import type { Role } from '../config/inventory.ts';
+import type { Role, SelinuxPolicy } from '../config/inventory.ts';
 import type { ProbeResults } from '../probes/types.ts';
 
 export type Status = 'pass' | 'warn' | 'fail';
@@ -23,6 +23,8 @@ export interface NodeContext {
   address: string;
   roles: readonly Role[];
   plan: Plan;
+  /** The inventory's SELinux policy for this node (default permissive: install sets an enforcing node permissive). */
+  selinux?: SelinuxPolicy;
 }
 
 /** The decisions that verdicts depend on: Kubernetes version, CNI, drivers, sizes. */

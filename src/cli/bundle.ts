@@ -16,7 +16,8 @@ import { renderPlan } from '../bundle/plan.ts';
 import { FINGERPRINT_PATTERN, fingerprint, parsePrivateKey, parsePublicKey } from '../bundle/sign.ts';
 import { DEFAULT_VERIFY_CONCURRENCY, verifyBundle } from '../bundle/verify.ts';
 import { KernelRelease, MirrorsFile, withMirrors } from '../config/bundle-spec.ts';
-import { loadBundleSpec, loadLock } from '../config/inputs.ts';
+import { loadBundleSpec, loadLock, loadSiteFile } from '../config/inputs.ts';
+import { siteBuild, type SiteBuild } from '../bundle/site-build.ts';
 import { loadYamlFile } from '../config/load.ts';
 import { loadMatrix } from '../matrix/load.ts';
 import { ferryBinaryForBundle } from '../ship/ferry-binary.ts';
@@ -129,6 +130,8 @@ interface BuildFlags extends OutputFlags {
   kernel: string[];
   mirrors?: string;
   partial?: boolean;
+  site?: string;
+  closure?: string;
 }
 
 async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
@@ -142,11 +145,21 @@ async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
   const loaded = flags.mirrors ? withMirrors(fromSpec, await loadYamlFile(at(flags.mirrors), MirrorsFile)) : fromSpec;
   for (const k of flags.kernel)
     if (!KernelRelease.safeParse(k).success) throw new UserError(`--kernel ${JSON.stringify(k)}: must be a kernel release as \`uname -r\` prints it`);
-  const spec = flags.kernel.length > 0 ? { ...loaded, kernels: flags.kernel } : loaded;
+  if (flags.closure !== undefined && flags.closure !== 'full' && flags.closure !== 'installed') throw new UserError(`--closure ${flags.closure}: must be full or installed`);
+  if (flags.closure === 'installed' && !flags.site) throw new UserError('--closure installed needs --site site.json (the nodes\' installed packages)', { hint: 'ferry doctor -i cluster.yaml --site-out site.json on the air-gapped side' });
+  // --site: the nodes' kernels, OS release and installed packages, refused where they contradict the lock.
+  const fromSite: SiteBuild | undefined = flags.site
+    ? siteBuild(lock.stack, await loadSiteFile(at(flags.site)), { file: flags.site, kernels: flags.kernel, closure: flags.closure === 'full' ? 'full' : 'installed' })
+    : undefined;
+  const kernels = fromSite ? fromSite.kernels : flags.kernel;
+  const withKernels = kernels.length > 0 ? { ...loaded, kernels } : loaded;
+  const closure = fromSite?.closure ?? (flags.closure === 'full' ? 'full' : undefined);
+  const spec = closure ? { ...withKernels, closure } : withKernels;
   const knownOsVersions = await matrixOsVersions(lock.stack.os.id);
   if (flags.dryRun) {
     const plan = planFromInput({ lock, spec, sources: defaultSources, knownOsVersions });
-    ctx.io.stdout.write(flags.json ? `${JSON.stringify(plan)}\n` : renderPlan(plan));
+    ctx.io.stdout.write(flags.json ? `${JSON.stringify(fromSite ? { ...plan, site: fromSite.record, siteNotes: fromSite.notes } : plan)}\n` : renderPlan(plan));
+    if (fromSite && !flags.json) ctx.io.stdout.write(renderSiteNotes(flags.site!, fromSite));
     return;
   }
   const cacheDir = cacheDirOf(ctx, flags.cache);
@@ -176,6 +189,7 @@ async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
       concurrency: flags.concurrency,
       toolVersion: TOOL_VERSION,
       partial: flags.partial === true,
+      ...(fromSite ? { site: fromSite.record } : {}),
     },
     state,
   );
@@ -198,6 +212,7 @@ async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
         return flags.iso;
       },
     });
+  if (fromSite && !flags.json && !flags.quiet) ctx.io.stderr.write(renderSiteNotes(flags.site!, fromSite));
   await runWithProgress(steps, ctx.io, progressMode(flags, ctx.io));
   const bytes = state.artifacts.reduce((n, a) => n + a.size, 0);
   const result = { bundle: bundleDir, artifacts: state.artifacts.length, bytes, signed: signing !== undefined, delta: state.delta ?? null, leftOut: state.leftOut, ...packedTo };
@@ -208,6 +223,18 @@ async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
     if (packedTo.chunks !== undefined) ctx.io.stdout.write(`wrote ${packedTo.chunks} chunks and ${BundleLayout.chunkIndex} to ${flags.out}\n`);
     if (packedTo.iso) ctx.io.stdout.write(`wrote ${packedTo.iso}\n`);
   }
+}
+
+/** What the build takes from the site file, in a few lines. */
+function renderSiteNotes(file: string, s: SiteBuild): string {
+  const r = s.record;
+  const lines = [
+    `site ${file}: ${r.nodes.length} node(s) of ${r.os.id} ${r.osVersions.join(', ')}${r.cluster ? ` (cluster ${r.cluster})` : ''}, read ${r.generatedAt}`,
+    ...(r.kernels.length > 0 ? [`  GPU node kernels: ${r.kernels.join(', ')}`] : []),
+    `  closure: ${r.closure === 'installed' ? `against the ${r.installed!.packages.length} packages every node has (sha256 ${r.installed!.sha256.slice(0, 12)})` : 'full (every dependency carried)'}`,
+    ...s.notes.map((n) => `  note: ${n}`),
+  ];
+  return `${lines.join('\n')}\n`;
 }
 
 /** Registers `ferry bundle`. */
@@ -237,6 +264,8 @@ export function registerBundleCommands(program: Command, ctx: CommandContext): v
       .option('--dry-run', 'print what would be fetched from where (after mirrors), fetch nothing')
       .option('--partial', 'allow a bundle that lacks parts of the lock (add-on bundles, the demo): packages and manifests the upstreams lack are left out and listed; a wrong version is still refused, and install refuses the phases that need what is missing')
       .option('--kernel <release>', "a GPU node's exact kernel (uname -r); repeat for each; overrides the spec's kernels", (v: string, all: string[]) => [...all, v], [] as string[])
+      .option('--site <file>', "the site file from `ferry doctor --site-out`: every GPU node's kernel, the nodes' OS release, and (closure installed) their installed packages; refused where it contradicts the lock")
+      .option('--closure <mode>', 'full (carry every dependency) or installed (leave out what every node of --site has; the default with --site)')
       .option('--concurrency <n>', 'downloads at once', positiveInt, 4),
   ).action((flags: BuildFlags) => build(ctx, flags));
 

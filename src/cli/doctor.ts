@@ -3,13 +3,15 @@ import { readdir, stat, writeFile } from 'node:fs/promises';
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Role } from '../config/inventory.ts';
+import { Role, selinuxPolicyOf } from '../config/inventory.ts';
 import { inventoryPath, loadInventory, loadLock } from '../config/inputs.ts';
 import { UserError } from '../errors.ts';
 import { BundleLayout } from '../bundle/layout.ts';
 import { LocalHost } from '../hosts/local.ts';
 import { checkIds } from '../checks/registry.ts';
-import { runDoctor, type DoctorTarget, type OpenedHosts } from '../doctor/doctor.ts';
+import { runDoctorWithFacts, type DoctorTarget, type OpenedHosts } from '../doctor/doctor.ts';
+import { buildSiteFile, renderSiteFile } from '../doctor/site-file.ts';
+import { SiteFile } from '../config/site.ts';
 import { planFrom } from '../doctor/plan.ts';
 import { renderJson, renderTable } from '../doctor/report.ts';
 import { openInventoryHosts } from '../doctor/ssh-hosts.ts';
@@ -27,6 +29,7 @@ interface DoctorFlags {
   bundle?: string;
   roles?: string;
   out?: string;
+  siteOut?: string;
 }
 
 function idList(value: string | undefined, flag: string): string[] | undefined {
@@ -76,7 +79,7 @@ async function doctor(flags: DoctorFlags, ctx: CommandContext): Promise<void> {
     opened = { hosts: new Map([[name, local]]), close: () => local.close() };
   } else {
     const inv = inventory!;
-    targets = inv.hosts.map((h) => ({ name: h.name, address: h.address, roles: h.roles }));
+    targets = inv.hosts.map((h) => ({ name: h.name, address: h.address, roles: h.roles, selinux: selinuxPolicyOf(inv, h.name) }));
     opened = openInventoryHosts(inv, {
       inventoryPath: resolve(ctx.cwd, flags.inventory!),
       hostKeyPolicy: flags.acceptNewHostKeys ? 'accept-new' : 'strict',
@@ -84,7 +87,7 @@ async function doctor(flags: DoctorFlags, ctx: CommandContext): Promise<void> {
       agentSocket: ctx.env.SSH_AUTH_SOCK,
     });
   }
-  const report = await runDoctor({
+  const { report, gathered } = await runDoctorWithFacts({
     cluster: inventory?.name,
     targets,
     plan,
@@ -92,11 +95,29 @@ async function doctor(flags: DoctorFlags, ctx: CommandContext): Promise<void> {
     now: ctx.now,
     selection,
     concurrency: inventory?.ssh.concurrency ?? 1,
+    packages: flags.siteOut !== undefined,
   });
   // --json: one line (JSON lines, like every command); the file keeps the indented form for people to read.
   ctx.io.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : renderTable(report));
   // The JSON report on disk is what `ferry install` reads the recommendation from.
   if (flags.out) await writeFile(resolve(ctx.cwd, flags.out), renderJson(report));
+  // The site file goes to the internet side (`ferry bundle build --site`), whatever the checks said.
+  if (flags.siteOut) {
+    const site = buildSiteFile({ cluster: inventory?.name, generatedAt: ctx.now(), gathered });
+    // What a node reported must make a file the bundle build takes (with --local the node's name is the hostname).
+    const invalid = SiteFile.safeParse(site);
+    if (!invalid.success)
+      throw new UserError(`--site-out ${flags.siteOut}: what the nodes reported does not make a valid site file: ${invalid.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, {
+        hint: flags.local ? 'with --local the node is named after this machine\'s hostname, which must be a lowercase DNS label; use an inventory (-i) to name it' : 'report this output to the ferry maintainers',
+      });
+    if (site.nodes.length === 0) ctx.io.stderr.write(`${flags.siteOut}: not written: no host could be read (fix what the report names, then run doctor again)\n`);
+    else
+      await writeFile(resolve(ctx.cwd, flags.siteOut), renderSiteFile(site)).catch((error: NodeJS.ErrnoException) => {
+        throw new UserError(`--site-out ${flags.siteOut}: cannot write it (${error.code})`, { hint: 'name a file in a directory that exists' });
+      });
+    if (site.nodes.length > 0 && site.unreachable.length > 0)
+      ctx.io.stderr.write(`${flags.siteOut}: leaves out ${site.unreachable.join(', ')} (unreachable); a bundle built from it does not know their kernels or packages\n`);
+  }
   ctx.setExitCode(report.exitCode as Parameters<CommandContext['setExitCode']>[0]);
 }
 
@@ -115,5 +136,6 @@ export const registerDoctor: RegisterCommand = (program: Command, ctx: CommandCo
     .option('--bundle <dir>', 'bundle directory: its images size the disk-headroom check')
     .option('--roles <roles>', 'roles of this machine with --local (comma-separated)', 'control-plane')
     .option('--out <file>', 'also write the JSON report to this file (install reads its recommendation)')
+    .option('--site-out <file>', "also write the site file (each node's OS, kernel, GPUs and installed packages; no address or secret) for `ferry bundle build --site`")
     .action((flags: DoctorFlags) => doctor(flags, ctx));
 };

@@ -6,6 +6,7 @@ import { BundleSpec } from './bundle-spec.ts';
 import { Inventory } from './inventory.ts';
 import { loadYamlFile, unreadableFile, unusableDir } from './load.ts';
 import { Lock } from './lock.ts';
+import { SiteFile, SITE_FILE_LIMITS } from './site.ts';
 import type { PathIssue } from './parse.ts';
 import { loadMatrix } from '../matrix/load.ts';
 import { UserError } from '../errors.ts';
@@ -106,6 +107,11 @@ export async function loadBundleSpec(file: string, options: { cwd: string }): Pr
       return (await Promise.all(checks)).flat();
     },
   });
+}
+
+/** Loads a site file (`ferry doctor --site-out`): shape, unique node names, package sets that hash to their keys. */
+export async function loadSiteFile(file: string): Promise<SiteFile> {
+  return loadYamlFile(file, SiteFile, { limits: SITE_FILE_LIMITS });
 }
 
 /** A --bundle directory must exist before anything runs (its files are checked by `ferry bundle verify`). */

@@ -8,7 +8,8 @@ import { parseCidr } from './net.ts';
 export const Role = z.enum(['control-plane', 'worker', 'gpu', 'lb', 'registry']);
 export type Role = z.infer<typeof Role>;
 
-const hostname = z
+/** A node name: a lowercase RFC 1123 label (also the site file's node names). */
+export const hostname = z
   .string()
   .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a lowercase RFC 1123 label (a-z, 0-9, -)');
 
@@ -29,12 +30,23 @@ export const SshSettings = z
   })
   .strict();
 
+/**
+ * What install does about SELinux on EL nodes: `permissive` (kubeadm's documented advice, "Installing kubeadm":
+ * https://kubernetes.io/docs/setup/production-environment/tools/kubeadm/install-kubeadm/ , and the default) sets it
+ * permissive now and in /etc/selinux/config, and says so; `enforcing` keeps the node as it is and installs
+ * container-selinux from the bundle; `leave` changes nothing (doctor warns when the node is enforcing).
+ */
+export const SelinuxPolicy = z.enum(['permissive', 'enforcing', 'leave']);
+export type SelinuxPolicy = z.infer<typeof SelinuxPolicy>;
+
 export const InventoryHost = z
   .object({
     name: hostname,
     address: ipAddress,
     roles: z.array(Role).min(1),
     ssh: SshSettings.optional(),
+    /** This host's SELinux policy, over the cluster's `selinux`. */
+    selinux: SelinuxPolicy.optional(),
   })
   .strict();
 export type InventoryHost = z.infer<typeof InventoryHost>;
@@ -85,6 +97,8 @@ export const Inventory = z
       })
       .strict()
       .default({}),
+    /** SELinux on EL nodes (SelinuxPolicy); a host's own `selinux` wins. */
+    selinux: SelinuxPolicy.default('permissive'),
     hosts: z.array(InventoryHost).min(1),
   })
   .strict()
@@ -92,3 +106,8 @@ export const Inventory = z
     for (const issue of inventoryIssues(inv)) ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
   });
 export type Inventory = z.infer<typeof Inventory>;
+
+/** The SELinux policy for one host: its own, else the cluster's (default permissive). */
+export function selinuxPolicyOf(inventory: Pick<Inventory, 'selinux' | 'hosts'>, host: string): SelinuxPolicy {
+  return inventory.hosts.find((h) => h.name === host)?.selinux ?? inventory.selinux ?? 'permissive';
+}

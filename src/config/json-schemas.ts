@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { BundleSpec } from './bundle-spec.ts';
 import { Inventory } from './inventory.ts';
+import { SiteFile } from './site.ts';
 
 /** Each published schema: its file under schemas/ and its rendered text (input shape: fields with defaults are optional). */
 export function publishedSchemas(): { file: string; text: string }[] {
@@ -11,5 +12,6 @@ export function publishedSchemas(): { file: string; text: string }[] {
   return [
     { file: 'cluster.schema.json', text: render(Inventory, 'ferry cluster inventory (cluster.yaml)') },
     { file: 'bundle-spec.schema.json', text: render(BundleSpec, 'ferry bundle spec (bundles/*.yaml)') },
+    { file: 'site.schema.json', text: render(SiteFile, 'ferry site file (ferry doctor --site-out, read by ferry bundle build --site)') },
   ];
 }

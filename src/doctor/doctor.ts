@@ -7,13 +7,15 @@ import type { Plan } from '../checks/types.ts';
 import { selected, type Selection } from '../checks/registry.ts';
 import { runProbes, sampleClock } from '../probes/run.ts';
 import type { ProbeResults } from '../probes/types.ts';
-import type { Role } from '../config/inventory.ts';
+import type { Role, SelinuxPolicy } from '../config/inventory.ts';
 import { buildReport, type DoctorReport, type Gathered } from './model.ts';
 
 export interface DoctorTarget {
   name: string;
   address: string;
   roles: Role[];
+  /** The inventory's SELinux policy for the host (doctor's security-policy check judges by it). */
+  selinux?: SelinuxPolicy;
 }
 
 /** The hosts of a run (connections may open lazily) and how to close them all. */
@@ -36,6 +38,8 @@ export interface DoctorOptions {
   probeDurationMs?: number;
   /** Whether pairs without a probe agent may be probed with temporary ip tunnels (default true; install's gate says no). */
   tunnels?: boolean;
+  /** Also list every installed package in the facts round trip (for the site file). */
+  packages?: boolean;
 }
 
 const PROBE_CHECKS = ['ipip', 'vxlan-udp', 'tcp-reach', 'probe-agent'];
@@ -48,13 +52,18 @@ function describe(error: unknown): { error: string; remedy?: string } {
 
 /** The whole doctor run; never throws for a host problem (those become unreachable entries). */
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
+  return (await runDoctorWithFacts(options)).report;
+}
+
+/** The same run, also returning what was gathered per host (the site file is built from it). */
+export async function runDoctorWithFacts(options: DoctorOptions): Promise<{ report: DoctorReport; gathered: Gathered[] }> {
   const { hosts } = options.opened;
   try {
     const script = await gatherScript();
     const outcomes = await mapHosts(options.targets, async (t) => {
       const host = hosts.get(t.name);
       if (!host) throw new InternalError(`no host opened for ${t.name}`);
-      return gatherFacts(host, { script });
+      return gatherFacts(host, { script, packages: options.packages === true });
     }, { concurrency: options.concurrency });
     const gathered: Gathered[] = outcomes.map((o, i) => ({ ...options.targets[i]!, ...(o.ok ? { facts: o.value } : describe(o.error)) }));
     const live = new Map<string, Host>();
@@ -71,7 +80,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     ]);
     const empty = { ipip: [], udp: { port: 0, paths: [] }, tcp: [], agentErrors: [] };
     const probes: ProbeResults | undefined = pairs || clock.length > 0 ? { ...(pairs ?? empty), clock } : undefined;
-    return buildReport({ cluster: options.cluster, generatedAt: options.now(), plan: options.plan, gathered, probes, selection: options.selection });
+    const report = buildReport({ cluster: options.cluster, generatedAt: options.now(), plan: options.plan, gathered, probes, selection: options.selection });
+    return { report, gathered };
   } finally {
     await options.opened.close();
   }

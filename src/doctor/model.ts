@@ -5,7 +5,7 @@ import { runClusterChecks, runNodeChecks, type Selection } from '../checks/regis
 import type { Facts } from '../facts/types.ts';
 import type { ProbeResults } from '../probes/types.ts';
 import { ExitCode } from '../errors.ts';
-import type { Role } from '../config/inventory.ts';
+import type { Role, SelinuxPolicy } from '../config/inventory.ts';
 
 /** Version of the --json shape; bumped on any incompatible change. */
 export const REPORT_VERSION = 1;
@@ -39,7 +39,7 @@ export interface DoctorReport {
 }
 
 /** Outcome of gathering one host. */
-export type Gathered = { name: string; address: string; roles: Role[] } & ({ facts: Facts } | { error: string; remedy?: string });
+export type Gathered = { name: string; address: string; roles: Role[]; selinux?: SelinuxPolicy } & ({ facts: Facts } | { error: string; remedy?: string });
 
 export interface ReportInput {
   cluster: string | undefined;
@@ -53,7 +53,7 @@ export interface ReportInput {
 /** Run every selected check over the gathered facts and probes and assemble the report. */
 export function buildReport(input: ReportInput): DoctorReport {
   const reachable = input.gathered.filter((g): g is Extract<Gathered, { facts: Facts }> => 'facts' in g);
-  const nodes = reachable.map((g) => ({ name: g.name, address: g.address, roles: g.roles, plan: input.plan }));
+  const nodes = reachable.map((g) => ({ name: g.name, address: g.address, roles: g.roles, plan: input.plan, ...(g.selinux ? { selinux: g.selinux } : {}) }));
   const facts = new Map(reachable.map((g) => [g.name, g.facts]));
   const ctx: ClusterContext = { nodes, facts, probes: input.probes, plan: input.plan };
   const findings = [

@@ -1,6 +1,7 @@
 # ferry doctor: everything doctor needs to know about one node, in one read-only pass (POSIX sh, sent on stdin).
 # Each section prints "@@ferry NAME", the command's standard output, then "@@ferry-rc NAME CODE".
 # Nothing here writes, loads a module or starts a service; missing commands simply leave a section empty.
+# A first line `want_packages=1` (added by gatherScript({ packages: true })) also lists every installed package.
 LC_ALL=C
 export LC_ALL
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
@@ -74,6 +75,18 @@ reboot_pending() {
   return 0
 }
 el_packages() { has dpkg-query || { has rpm && rpm -q container-selinux fapolicyd; }; }
+# Every installed package as name, version, arch (one tab-separated line each), for `ferry doctor --site-out`:
+# dpkg's status abbreviation is kept so the parser drops removed packages that left config files (`rc`); rpm's
+# version carries the epoch when there is one (`1:1.1.1k-12.el8_9`), as dnf compares it.
+installed_packages() {
+  if has dpkg-query; then
+    echo 'manager dpkg'
+    dpkg-query -W -f='${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\n'
+  elif has rpm; then
+    echo 'manager rpm'
+    rpm -qa --qf '%{NAME}\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\t%{ARCH}\n'
+  fi
+}
 pythons() {
   for p in /usr/libexec/platform-python python3 platform-python; do command -v "$p"; done
   return 0
@@ -155,3 +168,5 @@ s gcc first_line gcc --version
 s resolv-conf grep -E '^(nameserver|search)' /etc/resolv.conf
 s proxy proxies
 s nm-unmanaged grep -rhs 'unmanaged-devices' /etc/NetworkManager/conf.d /etc/NetworkManager/NetworkManager.conf
+[ "${want_packages:-0}" = 1 ] && s packages installed_packages
+true

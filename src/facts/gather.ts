@@ -9,9 +9,13 @@ export async function gatherScript(): Promise<string> {
   return productFile('src/facts/gather.sh');
 }
 
-/** Run gather.sh on `host` and parse its output. */
-export async function gatherFacts(host: Host, options: { script?: string; timeoutMs?: number } = {}): Promise<Facts> {
+/**
+ * Run gather.sh on `host` and parse its output. `packages`: also list every installed package (same round trip;
+ * `rpm -qa` reads the whole rpm database, so only `ferry doctor --site-out` asks).
+ */
+export async function gatherFacts(host: Host, options: { script?: string; timeoutMs?: number; packages?: boolean } = {}): Promise<Facts> {
   const script = options.script ?? (await gatherScript());
-  const result = await host.exec(['sh', '-s'], { stdin: script, readOnly: true, timeoutMs: options.timeoutMs ?? 60_000 });
+  const stdin = options.packages ? `want_packages=1\n${script}` : script;
+  const result = await host.exec(['sh', '-s'], { stdin, readOnly: true, timeoutMs: options.timeoutMs ?? 60_000 });
   return parseFacts(host.name, result.stdout);
 }

@@ -5,9 +5,11 @@ import { parseSystem } from './parse-system.ts';
 import { parseNetwork } from './parse-network.ts';
 import { parseRuntime } from './parse-runtime.ts';
 import { parseGpu } from './parse-gpu.ts';
+import { parseInstalledPackages } from './parse-packages.ts';
 
 /** Parse gather.sh output from host `host` into typed facts. */
 export function parseFacts(host: string, output: string): Facts {
   const sections = splitSections(output);
-  return { host, ...parseSystem(sections), ...parseNetwork(sections), ...parseRuntime(sections), gpu: parseGpu(sections) };
+  const packages = parseInstalledPackages(sections);
+  return { host, ...parseSystem(sections), ...parseNetwork(sections), ...parseRuntime(sections), gpu: parseGpu(sections), ...(packages ? { packages } : {}) };
 }

@@ -47,6 +47,20 @@ export interface ContainerdFacts {
   parseError: string | undefined;
 }
 
+export interface InstalledPackage {
+  name: string;
+  /** dpkg's version, or rpm's `[epoch:]version-release`. */
+  version: string;
+  arch: string;
+}
+
+/** Every installed package of a node (only when asked for: `gatherFacts(host, { packages: true })`). */
+export interface InstalledPackages {
+  manager: 'dpkg' | 'rpm';
+  /** Sorted by name, then arch. */
+  packages: InstalledPackage[];
+}
+
 export interface Facts {
   host: string;
   isRoot: boolean;
@@ -105,4 +119,6 @@ export interface Facts {
   dns: { nameservers: string[]; search: string[]; hostResolves: boolean; hostAddresses: string[] };
   proxy: Record<string, string>;
   networkManagerUnmanaged: string[];
+  /** Installed packages; absent unless gathered with `packages: true` (doctor --site-out). */
+  packages?: InstalledPackages;
 }

@@ -101,3 +101,44 @@ export function permissiveSelinuxConfig(text: string): { text: string; changed: 
   const out = text.replace(/^SELINUX=enforcing\s*$/m, 'SELINUX=permissive');
   return { text: out, changed: out !== text };
 }
+
+/** What os-prepare does about SELinux on one node (the phase runs it; nothing to do is all fields empty). */
+export interface SelinuxPlan {
+  /** `setenforce 0` now. */
+  setenforce?: '0';
+  /** The new /etc/selinux/config text, when it must change. */
+  config?: string;
+  /** Packages the node needs from the bundle (container-selinux where SELinux is kept). */
+  packages: string[];
+  /** What to tell the operator at the end of the run. */
+  warning?: string;
+}
+
+/** The package that lets containers run under an enforcing SELinux (EL's AppStream). */
+export const CONTAINER_SELINUX = 'container-selinux';
+
+/**
+ * The SELinux decision for one node, from the inventory's policy (`selinux:`, per host over per cluster) and the
+ * node's snapshot. `permissive` (the default, kubeadm's advice) switches an enforcing node now and in its config,
+ * and warns so it is never silent; `enforcing` changes nothing and asks for container-selinux; `leave` changes
+ * nothing and warns when the node enforces. A node without SELinux (Debian, or disabled) needs nothing.
+ */
+export function planSelinux(policy: 'permissive' | 'enforcing' | 'leave', snapshot: Pick<Snapshot, 'selinux' | 'selinuxConfig'>, node = 'the node'): SelinuxPlan {
+  if (snapshot.selinux === 'absent' || snapshot.selinux === 'disabled') return { packages: [] };
+  const configEnforcing = /^SELINUX=enforcing\s*$/m.test(snapshot.selinuxConfig);
+  const enforcing = snapshot.selinux === 'enforcing';
+  if (policy === 'enforcing') return { packages: [CONTAINER_SELINUX] };
+  if (policy === 'leave')
+    return enforcing || configEnforcing
+      ? { packages: [], warning: `${node}: SELinux is ${enforcing ? 'enforcing' : 'enforcing from the next boot (/etc/selinux/config)'} and the inventory says selinux: leave, so ferry changed nothing; containers need ${CONTAINER_SELINUX} there (selinux: enforcing installs it from the bundle)` }
+      : { packages: [] };
+  const config = snapshot.selinuxConfig ? permissiveSelinuxConfig(snapshot.selinuxConfig) : { text: '', changed: false };
+  if (!enforcing && !config.changed) return { packages: [] };
+  const what = [enforcing ? 'now (setenforce 0)' : '', config.changed ? 'in /etc/selinux/config' : ''].filter(Boolean).join(' and ');
+  return {
+    ...(enforcing ? { setenforce: '0' as const } : {}),
+    ...(config.changed ? { config: config.text } : {}),
+    packages: [],
+    warning: `${node}: SELinux was enforcing and is set to permissive ${what}, as the inventory's selinux: permissive says (kubeadm's advice); to keep it enforcing set selinux: enforcing (installs ${CONTAINER_SELINUX} from the bundle), or selinux: leave`,
+  };
+}

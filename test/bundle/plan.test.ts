@@ -28,7 +28,7 @@ describe('planBundle with bundles/gpu-cluster.yaml', () => {
     expect(p.rpm?.repos.find((r) => r.id === 'kubernetes')).toEqual({ id: 'kubernetes', baseurl: 'https://pkgs.k8s.io/core:/stable:/v1.33/rpm/', gpgkey: 'https://pkgs.k8s.io/core:/stable:/v1.33/rpm/repodata/repomd.xml.key' });
     expect(p.rpm?.repos.find((r) => r.id === 'cuda')?.baseurl).toBe('https://developer.download.nvidia.com/compute/cuda/repos/rhel9/x86_64/');
     expect(p.vault).toBeUndefined();
-    expect(p.rpm?.packages).toEqual(expect.arrayContaining(['containerd.io-2.0.8', 'kubeadm-1.33.13', 'kubelet-1.33.13', 'kubectl-1.33.13', 'haproxy', 'keepalived', 'nvidia-container-toolkit']));
+    expect(p.rpm?.packages).toEqual(expect.arrayContaining(['containerd.io-2.0.8', 'kubeadm-1.33.13', 'kubelet-1.33.13', 'kubectl-1.33.13', 'haproxy', 'keepalived', 'nvidia-container-toolkit', 'container-selinux']));
     expect(p.rpm?.packages.some((x) => x.startsWith('kernel-devel'))).toBe(false);
     expect(p.rpm?.gpu.map((g) => [g.kernel, g.alternatives.map((a) => a.kind)])).toEqual([[kernel, ['precompiled', 'dkms']]]);
     expect(p.deb).toBeUndefined();

@@ -89,7 +89,7 @@ describe('small node checks', () => {
     ['cpu-memory', 'debian', 'pass', /2 CPU/],
     ['kernel-modules', 'debian', 'pass', /br_netfilter .* and overlay/],
     ['firewall', 'rocky', 'warn', /firewalld is active \(FirewallBackend=nftables\)/],
-    ['security-policy', 'rocky', 'pass', /SELinux Enforcing, container-selinux installed/],
+    ['security-policy', 'rocky', 'warn', /SELinux is enforcing: install will set it permissive, now and in \/etc\/selinux\/config \(inventory selinux: permissive, the default/],
     ['time-sync', 'rocky', 'pass', /NTP-synchronized/],
     ['time-sync', 'debian', 'warn', /cannot tell/],
     ['container-runtime', 'debian', 'fail', /containerd 1\.6\.20 is below the minimum for Kubernetes 1\.33/],
@@ -99,6 +99,19 @@ describe('small node checks', () => {
     const fs = run(id, load[fixture]());
     expect(fs.map((f) => f.status)).toContain(status);
     expect(fs.find((f) => f.status === status)!.message).toMatch(message);
+  });
+
+  it.each([
+    ['permissive (default), enforcing node', 'permissive', 'Enforcing', true, 'warn', /install will set it permissive/],
+    ['enforcing, enforcing node with container-selinux', 'enforcing', 'Enforcing', true, 'pass', /SELinux Enforcing, kept \(selinux: enforcing\), container-selinux installed/],
+    ['enforcing, enforcing node without it', 'enforcing', 'Enforcing', false, 'pass', /kept \(selinux: enforcing\); install adds container-selinux from the bundle/],
+    ['leave, enforcing node with container-selinux', 'leave', 'Enforcing', true, 'warn', /SELinux is enforcing and the inventory says selinux: leave: ferry changes nothing/],
+    ['leave, enforcing node without it', 'leave', 'Enforcing', false, 'fail', /container-selinux is not installed, and the inventory says selinux: leave: containers cannot start/],
+    ['leave, permissive node', 'leave', 'Permissive', false, 'pass', /SELinux Permissive/],
+  ] as const)('security-policy with selinux: %s', (_n, policy, mode, installed, status, message) => {
+    const f = edit(rocky(), (x) => { x.selinux = mode; x.elPackages['container-selinux'] = installed; });
+    const [finding] = run('security-policy', f, { ...nodeCtx(f.host), selinux: policy });
+    expect(finding).toMatchObject({ status, message: expect.stringMatching(message) });
   });
 
   it('warns on an EL8 4.18 kernel and fails one older than 4.19 elsewhere', () => {

@@ -1,4 +1,4 @@
-// Fuzz: structure-aware mutations of a real inventory, bundle spec and lock (drop a field, change a type, numbers out
+// Fuzz: structure-aware mutations of a real inventory, bundle spec and lock (and a site file) (drop a field, change a type, numbers out
 // of range, bad addresses, duplicated keys, aliases). Whatever the mutation, ferry either accepts the file or refuses
 // it as bad input: exit 2, the file named, no stack trace, never "internal error". Fixed seed, bounded count and time.
 import { readFileSync } from 'node:fs';
@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { loadBundleSpec, loadInventory, loadLock } from '../../src/config/inputs.ts';
+import { loadBundleSpec, loadInventory, loadLock, loadSiteFile } from '../../src/config/inputs.ts';
+import { siteOf } from '../fixtures/site/rocky94-nodes.ts';
 import { FerryError } from '../../src/errors.ts';
 import { runFerry } from '../cli/support/run-ferry.ts';
 import { seededRandom, type Random } from '../support/seeded-random.ts';
@@ -86,6 +87,12 @@ const inputs = [
     text: read('../../bundles/gpu-cluster.yaml'),
     load: (file: string) => loadBundleSpec(file, { cwd: dir }),
     argv: (file: string) => ['bundle', 'build', '--lock', new URL('../bundle/fixtures/lock-rocky9-h100.yaml', import.meta.url).pathname, '--spec', file, '--dry-run'],
+  },
+  {
+    kind: 'site file',
+    text: stringify(siteOf([{ name: 'cp-1', roles: ['control-plane'] }, { name: 'gpu-1', roles: ['worker', 'gpu'], gpus: 8 }])),
+    load: (file: string) => loadSiteFile(file),
+    argv: (file: string) => ['bundle', 'build', '--lock', new URL('../bundle/fixtures/lock-rocky9-h100.yaml', import.meta.url).pathname, '--spec', new URL('../../bundles/gpu-cluster.yaml', import.meta.url).pathname, '--site', file, '--dry-run'],
   },
 ];
 

@@ -129,10 +129,17 @@ export function parseInstalledDeb(entry: string): { name: string; arch?: string;
   return { name, arch, version: eq?.trim() || undefined };
 }
 
+/** What a node's package at a version the sources no longer have surely still is: what it provides, its multi-arch
+ * kind, whether it is essential (a frozen node's perl-base 5.36.0-7+deb12u2 still provides perlapi-5.36.0 when the
+ * archive has only deb12u4). Its dependencies are not borrowed: dpkg already satisfied them on the node. */
+const BORROWED_FIELDS = ['Provides', 'Multi-Arch', 'Essential'];
+
 /**
  * A dpkg status file that says the node's packages are installed. Each stanza is the repository's own (so its
  * Depends, Provides and Breaks are real) with `Status: install ok installed`; a package at a version the sources
- * do not have gets a bare stanza. Entries with neither a version nor a stanza are returned as `unknown`.
+ * do not have gets a bare stanza with the Provides, Multi-Arch and Essential of the version they have (without them
+ * apt finds every package that needs `perl:any` or `perlapi-5.36.0` broken). Entries with neither a version nor a
+ * stanza are returned as `unknown`.
  */
 export function statusFile(installed: readonly string[], known: readonly Stanza[], arch: string): { text: string; unknown: string[] } {
   const byName = new Map<string, Stanza[]>();
@@ -150,7 +157,9 @@ export function statusFile(installed: readonly string[], known: readonly Stanza[
       continue;
     }
     seen.add(want.name);
-    const base: Stanza = stanza ?? { Package: want.name, Version: want.version!, Architecture: want.arch ?? debArch(arch) };
+    const other = candidates[0];
+    const borrowed = Object.fromEntries(BORROWED_FIELDS.flatMap((k) => (other?.[k] !== undefined ? [[k, other[k]!]] : [])));
+    const base: Stanza = stanza ?? { Package: want.name, Version: want.version!, Architecture: want.arch ?? debArch(arch), ...borrowed };
     const fields = Object.entries(base).filter(([k]) => !['Status', 'Filename', 'Size', 'MD5sum', 'SHA256', 'SHA1', 'Description-md5'].includes(k));
     fields.splice(1, 0, ['Status', 'install ok installed']);
     out.push(fields.map(([k, v]) => `${k}: ${v}\n`).join(''));

@@ -92,7 +92,9 @@ export async function collectDebPackages(options: CollectDebOptions, ctx: Source
   let unknown = 0;
   if (options.closure !== 'full') {
     const wanted = options.closure.installed.map(parseInstalledDeb).filter((p) => p.name !== '');
-    const shown = await host.exec(apt.apt('apt-cache', 'show', '--no-all-versions', ...wanted.map((p) => (p.version ? `${p.name}=${p.version}` : p.name))), { allowFailure: true });
+    // Each package at the node's version and, for versions the sources no longer have, at theirs (what it provides).
+    const asked = [...new Set([...wanted.map((p) => (p.version ? `${p.name}=${p.version}` : p.name)), ...wanted.map((p) => p.name)])];
+    const shown = await host.exec(apt.apt('apt-cache', 'show', '--no-all-versions', ...asked), { allowFailure: true });
     const status = statusFile(options.closure.installed, parseDeb822(shown.stdout), arch);
     await writeFile(apt.dirs.status, status.text);
     // Node packages the sources do not know, given without a version, cannot be described to apt; leaving them
@@ -109,7 +111,9 @@ export async function collectDebPackages(options: CollectDebOptions, ctx: Source
       if (missing) return { ok: false, missing };
       throw aptFailure(`${sim.stdout}\n${sim.stderr}`);
     }
-    const fetch = await host.exec(apt.apt('apt-get', '-q', '-y', '--download-only', 'install', ...packages), { allowFailure: true });
+    // Only downloads: a node package at another version than the lock's (a newer kubectl on the site's nodes) is
+    // replaced on install, which the simulation above already resolved; apt's -y alone refuses to fetch a downgrade.
+    const fetch = await host.exec(apt.apt('apt-get', '-q', '-y', '--allow-downgrades', '--download-only', 'install', ...packages), { allowFailure: true });
     if (fetch.exitCode !== 0) throw aptFailure(`${fetch.stdout}\n${fetch.stderr}`);
     return { ok: true, value: parseAptSimulation(sim.stdout) };
   };

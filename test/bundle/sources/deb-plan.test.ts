@@ -110,6 +110,16 @@ describe('status file for a node', () => {
     expect(stanzas[2]!.Architecture).toBe('amd64');
     expect(unknown).toEqual(['nosuch']);
   });
+
+  it("gives a node's package at a version the archive no longer has what the archive's version provides, and no Depends", () => {
+    const archive = parseDeb822(fixture('cache-show-perl-base.txt'));
+    const [perl] = parseDeb822(statusFile(['perl-base:amd64=5.36.0-7+deb12u2'], archive, 'amd64').text);
+    expect(perl).toMatchObject({ Package: 'perl-base', Status: 'install ok installed', Version: '5.36.0-7+deb12u2', Architecture: 'amd64', Essential: 'yes' });
+    expect(perl!.Provides).toMatch(/perlapi-5\.36\.0$/);
+    expect(perl!['Pre-Depends']).toBeUndefined();
+    const [same] = parseDeb822(statusFile(['perl-base:amd64=5.36.0-7+deb12u4'], archive, 'amd64').text);
+    expect(same!['Pre-Depends']).toBe('libc6 (>= 2.35), libcrypt1 (>= 1:4.1.0), dpkg (>= 1.17.17)');
+  });
 });
 
 describe('deb822 and apt sources', () => {
