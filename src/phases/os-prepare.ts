@@ -9,7 +9,10 @@ import { disableSwapInFstab, swapOffArgv } from '../render/swap.ts';
 import { KUBERNETES_SYSCTLS, SYSCTL_PATH } from '../render/sysctl.ts';
 import { nodeFacts } from './node-facts.ts';
 import { pickFamily } from './os/pick.ts';
-import { parseSnapshot, permissiveSelinuxConfig, planSysctls, snapshotScript, type Snapshot } from './os-prepare-plan.ts';
+import { selinuxPolicyOf, type SelinuxPolicy } from '../config/inventory.ts';
+import { CONTAINER_SELINUX, parseSnapshot, planSelinux, planSysctls, snapshotScript, type Snapshot } from './os-prepare-plan.ts';
+import type { OsFamily } from './os/family.ts';
+import { installStep, missingPackages } from './packages.ts';
 import { filesToChange, placementOrder } from './place-files.ts';
 import type { PhaseContext, PlanPhase } from './phase.ts';
 import { nodeFiles } from './render-inputs.ts';
@@ -25,10 +28,13 @@ export interface PrepareSeen {
   /** The kernel modules ferry's modules file names. */
   modules: string[];
   snapshot: Snapshot;
-  /** Files (sysctl, modules, nftables, the firewall unit, fstab, SELinux config) whose content on the node differs. */
+  /** Files (sysctl, modules, nftables, the firewall unit, fstab) whose content on the node differs. */
   changed: RenderedFile[];
-  /** Whether this family may have SELinux (EL). */
-  selinux: boolean;
+  family: OsFamily;
+  /** The inventory's SELinux policy for this node. */
+  selinuxPolicy: SelinuxPolicy;
+  /** Packages the policy needs that are not installed (container-selinux under `selinux: enforcing`). */
+  selinuxMissing: string[];
 }
 
 /** Warnings a run collects (read-only sysctls and the like), printed by the CLI at the end. */
@@ -42,9 +48,14 @@ export function runWarnings(ctx: PhaseContext): string[] {
  */
 export function planPrepare(s: PrepareSeen): Step[] {
   const snap = s.snapshot;
-  const steps: Step[] = [...place(...placementOrder(s.changed))];
+  const se = s.family.selinux ? planSelinux(s.selinuxPolicy, snap, s.host) : { packages: [] };
+  const files = [...s.changed, ...(se.config !== undefined ? [renderedFile(SELINUX_CONFIG, `${se.config}\n`)] : [])];
+  const steps: Step[] = [...place(...placementOrder(files))];
   if (snap.swapActive) steps.push(exec(swapOffArgv()));
-  if (s.selinux && snap.selinux === 'enforcing') steps.push(exec(['setenforce', '0']));
+  if (se.setenforce) steps.push(exec(['setenforce', se.setenforce]));
+  const sePackages = se.packages.filter((p) => s.selinuxMissing.includes(p));
+  if (sePackages.length > 0) steps.push(installStep(s.family, sePackages, 'os-prepare'));
+  if (se.warning) steps.push({ kind: 'warn', message: se.warning });
   const load = s.modules.filter((m) => !snap.modules.get(m));
   for (const m of load) steps.push(exec(['modprobe', m]));
   const sys = planSysctls(snap, KUBERNETES_SYSCTLS);
@@ -74,11 +85,9 @@ export const osPreparePhase: PlanPhase<Record<string, unknown>, PrepareSeen> = {
     const snapshot = parseSnapshot((await target.host.exec(snapshotScript(modules, Object.keys(KUBERNETES_SYSCTLS)))).stdout);
     const fstab = disableSwapInFstab(snapshot.fstab);
     if (fstab.changed) files.push(fstab.file);
-    if (family.selinux && snapshot.selinuxConfig) {
-      const se = permissiveSelinuxConfig(snapshot.selinuxConfig);
-      if (se.changed) files.push(renderedFile(SELINUX_CONFIG, `${se.text}\n`));
-    }
-    return { host: target.spec.name, modules, snapshot, changed: await filesToChange(target.host, files), selinux: family.selinux };
+    const selinuxPolicy = selinuxPolicyOf(ctx.inventory, target.spec.name);
+    const selinuxMissing = family.selinux && selinuxPolicy === 'enforcing' ? await missingPackages(target.host, family, [CONTAINER_SELINUX]) : [];
+    return { host: target.spec.name, modules, snapshot, changed: await filesToChange(target.host, files), family, selinuxPolicy, selinuxMissing };
   },
   plan: (seen) => planPrepare(seen),
 };

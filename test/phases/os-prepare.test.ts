@@ -7,6 +7,8 @@ import { KUBERNETES_SYSCTLS } from '../../src/render/sysctl.ts';
 import type { Snapshot } from '../../src/phases/os-prepare-plan.ts';
 import { planPrepare, type PrepareSeen } from '../../src/phases/os-prepare.ts';
 import { lines } from './plan-support.ts';
+import { debianFamily } from '../../src/phases/os/debian.ts';
+import { elFamily } from '../../src/phases/os/el.ts';
 
 function seen(over: Partial<Snapshot> = {}, rest: Partial<PrepareSeen> = {}): PrepareSeen {
   const sysctls = new Map(Object.entries(KUBERNETES_SYSCTLS).map(([k, v]) => [k, { value: v, writable: true }]));
@@ -14,7 +16,7 @@ function seen(over: Partial<Snapshot> = {}, rest: Partial<PrepareSeen> = {}): Pr
     swapActive: false, fstab: '', modules: new Map([['overlay', true], ['br_netfilter', true]]), sysctls,
     selinux: 'absent', selinuxConfig: '', nftTable: true, unitEnabled: true, ...over,
   };
-  return { host: 'n1', modules: ['overlay', 'br_netfilter'], snapshot, changed: [], selinux: false, ...rest };
+  return { host: 'n1', modules: ['overlay', 'br_netfilter'], snapshot, changed: [], family: debianFamily, selinuxPolicy: 'permissive', selinuxMissing: [], ...rest };
 }
 const withSysctl = (key: string, value: string | undefined, writable = true) => {
   const s = seen();
@@ -23,10 +25,16 @@ const withSysctl = (key: string, value: string | undefined, writable = true) => 
 };
 
 describe('os-prepare plan', () => {
-  const cases: [string, PrepareSeen, string[]][] = [
+  const cases: [string, PrepareSeen, unknown[]][] = [
     ['a prepared node: nothing', seen(), []],
     ['swap on: off now (fstab is a file change)', seen({ swapActive: true }), ['swapoff --all']],
-    ['SELinux enforcing on EL: permissive now', seen({ selinux: 'enforcing' }, { selinux: true }), ['setenforce 0']],
+    ['SELinux enforcing on EL: permissive now, said', seen({ selinux: 'enforcing' }, { family: elFamily }), ['setenforce 0', 'warn: n1: SELinux was enforcing and is set to permissive now (setenforce 0), as the inventory\'s selinux: permissive says (kubeadm\'s advice); to keep it enforcing set selinux: enforcing (installs container-selinux from the bundle), or selinux: leave']],
+    ['SELinux enforcing on EL in its config too: the file is placed as well', seen({ selinux: 'enforcing', selinuxConfig: 'SELINUX=enforcing\nSELINUXTYPE=targeted' }, { family: elFamily }),
+      ['place /etc/selinux/config', 'setenforce 0', expect.stringMatching(/^warn: n1: SELinux was enforcing and is set to permissive now \(setenforce 0\) and in \/etc\/selinux\/config/)]],
+    ['selinux: enforcing keeps it and brings container-selinux from the bundle', seen({ selinux: 'enforcing' }, { family: elFamily, selinuxPolicy: 'enforcing', selinuxMissing: ['container-selinux'] }),
+      ["dnf -y -q --disablerepo=* --enablerepo=ferry install container-selinux"]],
+    ['selinux: enforcing with container-selinux there: nothing', seen({ selinux: 'enforcing' }, { family: elFamily, selinuxPolicy: 'enforcing' }), []],
+    ['selinux: leave on an enforcing node: only a warning', seen({ selinux: 'enforcing' }, { family: elFamily, selinuxPolicy: 'leave' }), [expect.stringMatching(/^warn: n1: SELinux is enforcing and the inventory says selinux: leave/)]],
     ['an enforcing report on a family without SELinux changes nothing', seen({ selinux: 'enforcing' }), []],
     ['a module missing: loaded', seen({ modules: new Map([['overlay', false], ['br_netfilter', true]]) }), ['modprobe overlay']],
     ['a sysctl off: set', withSysctl('net.ipv4.ip_forward', '0'), ['sysctl -q -w net.ipv4.ip_forward=1']],
