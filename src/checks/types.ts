@@ -23,6 +23,8 @@ export interface NodeContext {
   address: string;
   roles: readonly Role[];
   plan: Plan;
+  /** Every reachable node of the run (this one included), for checks that judge what peers can reach. */
+  peers?: readonly { name: string; address: string; roles: readonly Role[] }[];
 }
 
 /** The decisions that verdicts depend on: Kubernetes version, CNI, drivers, sizes. */
