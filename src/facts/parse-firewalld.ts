@@ -79,7 +79,7 @@ export function parseListAll(text: string): FirewalldTarget[] {
       if (line.trim().startsWith('rule')) cur.richRules.push(parseRichRule(line.trim()));
       continue;
     }
-    const m = /^ {2}([a-z-]+):\s?(.*)$/.exec(line);
+    const m = /^ {2}([a-z][a-z -]*?):\s?(.*)$/.exec(line);
     if (!m) continue;
     const [key, value] = [m[1]!, m[2]!];
     cur.inRich = key === 'rich rules';

@@ -115,16 +115,33 @@ export function firewalldVerify(path: string): string[] {
   const rel = path.slice(FIREWALLD_CONFIG_DIR.length + 1);
   const script = [
     'set -e', 'd=$(mktemp -d)', 'trap \'rm -rf "$d"\' EXIT', `cp -a ${FIREWALLD_CONFIG_DIR}/. "$d"/`, `install -D -m 0644 "$1" "$d/${rel}"`,
-    'out=$(firewall-offline-cmd --system-config "$d" --check-config 2>&1)', 'if [ -n "$out" ]; then printf \'%s\\n\' "$out" >&2; exit 1; fi',
+    'rc=0; out=$(firewall-offline-cmd --system-config "$d" --check-config 2>&1) || rc=$?',
+    'if [ "$rc" -ne 0 ] || [ -n "$out" ]; then printf \'%s\\n\' "$out" >&2; exit 1; fi',
   ].join('\n');
   return ['sh', '-c', script, 'firewalld-check', STAGED_FILE];
+}
+
+/** How firewalld reports ferry's policy and ipsets once loaded (`firewall-cmd --info-policy=ferry`, `--info-ipset`): what the phase compares the running firewall with. */
+export function firewalldRuntime(input: NftablesInput): { rules: string[]; ipsets: Record<string, string[]> } {
+  const openings = firewalldOpenings(input);
+  const rules = openings.map((o) => {
+    const source = 'ipset' in o.from ? ` source ipset="${o.from.ipset}"` : 'address' in o.from ? ` source address="${o.from.address}"` : '';
+    const match = 'ipProtocol' in o ? ` protocol value="${o.ipProtocol}"` : ` port port="${o.port}" protocol="${o.protocol}"`;
+    return `rule family="ipv4"${source}${match} accept`;
+  });
+  const ipsets = Object.fromEntries(ipsetMembers(input, openings).map(([name, entries]) => [name, [...new Set(entries)].sort()]));
+  return { rules, ipsets };
+}
+
+function ipsetMembers(input: NftablesInput, openings: readonly Opening[]): [string, readonly string[]][] {
+  const named = new Set(openings.flatMap((o) => ('ipset' in o.from ? [o.from.ipset] : [])));
+  const members: Record<string, readonly string[]> = { [IPSETS.nodes]: input.nodes, [IPSETS.controlPlanes]: input.controlPlanes, [IPSETS.balancers]: input.balancers };
+  return Object.values(IPSETS).filter((n) => named.has(n)).map((n) => [n, members[n]!]);
 }
 
 /** ferry's firewalld files for one node: the ipsets its policy names first (the policy's check needs them), then the policy. */
 export function renderFirewalld(input: NftablesInput): RenderedFile[] {
   const openings = firewalldOpenings(input);
-  const named = new Set(openings.flatMap((o) => ('ipset' in o.from ? [o.from.ipset] : [])));
-  const members: Record<string, readonly string[]> = { [IPSETS.nodes]: input.nodes, [IPSETS.controlPlanes]: input.controlPlanes, [IPSETS.balancers]: input.balancers };
-  const ipsets = Object.values(IPSETS).filter((n) => named.has(n)).map((n) => renderedFile(ipsetPath(n), ipsetText(n, members[n]!), { verify: firewalldVerify(ipsetPath(n)) }));
+  const ipsets = ipsetMembers(input, openings).map(([n, entries]) => renderedFile(ipsetPath(n), ipsetText(n, entries), { verify: firewalldVerify(ipsetPath(n)) }));
   return [...ipsets, renderedFile(FIREWALLD_POLICY_PATH, renderFirewalldPolicyText(openings), { verify: firewalldVerify(FIREWALLD_POLICY_PATH) })];
 }
