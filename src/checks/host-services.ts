@@ -1,16 +1,39 @@
 // Services on the node that get in the way: firewalld/ufw, SELinux and fapolicyd (EL), NetworkManager on CNI devices.
 import type { Facts } from '../facts/types.ts';
+import { acceptedBy, describeNeed, firewallCmdFix, firewalldNeeds, zoneFor } from './firewalld.ts';
 import { hostFinding, type Finding, type NodeCheck, type NodeContext } from './types.ts';
 
 const active = (facts: Facts, unit: string) => facts.services[unit] === 'active';
 
-function firewall(facts: Facts): Finding[] {
+function firewall(facts: Facts, ctx: NodeContext): Finding[] {
   const out: Finding[] = [];
-  if (active(facts, 'firewalld'))
-    out.push(hostFinding('firewall', facts.host, 'warn', `firewalld is active${facts.iptables.firewalldBackend ? ` (FirewallBackend=${facts.iptables.firewalldBackend})` : ''}: it must let the cluster ports and IP protocol 4 / UDP VXLAN through`, 'systemctl disable --now firewalld, or open 6443, 2379-2380, 10250, 179/tcp, 4789/udp and protocol 4 (firewall-cmd --permanent --add-protocol=4)'));
+  if (active(facts, 'firewalld')) out.push(firewalldFinding(facts, ctx));
   if (active(facts, 'ufw')) out.push(hostFinding('firewall', facts.host, 'warn', 'ufw is active: it must allow the cluster ports and protocol 4', 'ufw disable, or ufw allow the cluster ports and proto ipencap'));
   if (out.length === 0) out.push(hostFinding('firewall', facts.host, 'pass', 'neither firewalld nor ufw is active (the pairwise probes test the nftables rules themselves)'));
   return out;
+}
+
+/** firewalld running: pass when every port and protocol the cluster needs here is accepted from the peers that need it. */
+function firewalldFinding(facts: Facts, ctx: NodeContext): Finding {
+  const backend = facts.iptables.firewalldBackend ? ` (FirewallBackend=${facts.iptables.firewalldBackend})` : '';
+  const config = facts.firewalld;
+  if (!config)
+    return hostFinding('firewall', facts.host, 'warn', `firewalld is active${backend}, but its configuration could not be read (firewall-cmd missing or not root): it must let the cluster ports and IP protocol 4 / UDP VXLAN through`, 'ferry install opens them through firewalld (policy ferry); or run doctor as root to see what is missing');
+  const self = { name: ctx.name, address: ctx.address, roles: ctx.roles };
+  const peers = ctx.peers ?? [self];
+  const iface = facts.addresses.find((a) => a.address === ctx.address)?.iface;
+  const needs = firewalldNeeds(self, peers, ctx.plan);
+  const missing = needs.flatMap((n) => {
+    const closed = n.from.filter((p) => !acceptedBy(config, n.what, p.address, iface));
+    return closed.length > 0 ? [{ ...n, from: closed }] : [];
+  });
+  const zone = zoneFor(config, peers.find((p) => p.name !== ctx.name)?.address ?? ctx.address, iface);
+  const where = `default zone ${config.defaultZone}${zone && zone.name !== config.defaultZone ? `, peers fall into zone ${zone.name}` : ''}`;
+  if (missing.length === 0)
+    return hostFinding('firewall', facts.host, 'pass', `firewalld is active${backend} (${where}) and lets in all ${needs.length} ports and protocols the cluster needs here`);
+  const list = missing.map((n) => `${describeNeed(n.what)} (${n.service}) from ${n.from.map((p) => p.name).join(', ')}`).join('; ');
+  return hostFinding('firewall', facts.host, 'warn', `firewalld is active${backend} (${where}) and turns away ${list}`,
+    `ferry install opens them through firewalld (its firewalld phase writes the policy ferry and the ferry-* ipsets); by hand: ${firewallCmdFix(missing)}`);
 }
 
 function securityPolicy(facts: Facts, ctx: NodeContext): Finding[] {

@@ -25,6 +25,8 @@ export interface NodeContext {
   plan: Plan;
   /** The inventory's SELinux policy for this node (default permissive: install sets an enforcing node permissive). */
   selinux?: SelinuxPolicy;
+  /** Every reachable node of the run (this one included), for checks that judge what peers can reach. */
+  peers?: readonly { name: string; address: string; roles: readonly Role[] }[];
 }
 
 /** The decisions that verdicts depend on: Kubernetes version, CNI, drivers, sizes. */

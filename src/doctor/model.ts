@@ -53,7 +53,8 @@ export interface ReportInput {
 /** Run every selected check over the gathered facts and probes and assemble the report. */
 export function buildReport(input: ReportInput): DoctorReport {
   const reachable = input.gathered.filter((g): g is Extract<Gathered, { facts: Facts }> => 'facts' in g);
-  const nodes = reachable.map((g) => ({ name: g.name, address: g.address, roles: g.roles, plan: input.plan, ...(g.selinux ? { selinux: g.selinux } : {}) }));
+  const peers = reachable.map((g) => ({ name: g.name, address: g.address, roles: g.roles }));
+  const nodes = reachable.map((g) => ({ name: g.name, address: g.address, roles: g.roles, plan: input.plan, peers, ...(g.selinux ? { selinux: g.selinux } : {}) }));
   const facts = new Map(reachable.map((g) => [g.name, g.facts]));
   const ctx: ClusterContext = { nodes, facts, probes: input.probes, plan: input.plan };
   const findings = [

@@ -114,6 +114,22 @@ gpus() {
     printf '%s %s %s\n' "${d##*/}" "$device" "$class"
   done
 }
+# Only where firewalld runs: its zones, policies, ipsets and the ports of the services they name (all read-only).
+firewalld_config() {
+  [ "$(systemctl is-active firewalld 2>/dev/null)" = active ] && has firewall-cmd || return 0
+  zones=$(firewall-cmd --list-all-zones)
+  policies=$(firewall-cmd --list-all-policies)
+  printf 'default-zone %s\n== zones\n%s\n== policies\n%s\n' "$(firewall-cmd --get-default-zone)" "$zones" "$policies"
+  for i in $(firewall-cmd --get-ipsets); do printf '== ipset %s\n' "$i"; firewall-cmd --info-ipset="$i"; done
+  # A service's ports are in its XML (/etc overrides /usr/lib): read there, one firewall-cmd start less per service.
+  for svc in $(printf '%s\n%s\n' "$zones" "$policies" | sed -n 's/^  services: //p' | tr ' ' '\n' | sort -u); do
+    printf '== service %s\n' "$svc"
+    for d in /etc/firewalld/services /usr/lib/firewalld/services; do
+      [ -r "$d/$svc.xml" ] && { grep -oE '<(port|protocol) [^>]*>' "$d/$svc.xml"; break; }
+    done
+  done
+  return 0
+}
 # Proxy settings may carry user:password@: strip it before anything leaves the node.
 proxies() {
   { env; cat /etc/environment; systemctl show containerd -p Environment; } 2>/dev/null |
@@ -147,6 +163,7 @@ s iptables-nft iptables-nft-save
 s nft-tables nft list tables
 s firewalld-backend grep -sE '^FirewallBackend' /etc/firewalld/firewalld.conf
 s services services
+s firewalld firewalld_config
 s timedatectl timedatectl show
 s ports ss -Htln
 s disks disks

@@ -1,6 +1,7 @@
 // Parsers for the network sections of gather.sh: links, addresses, listeners, iptables backends, DNS, proxy.
 import type { Facts, Ipv4Address, Listener, NetLink } from './types.ts';
 import { firstLine, linesOf, type Section } from './sections.ts';
+import { parseFirewalld } from './parse-firewalld.ts';
 
 type Sections = Map<string, Section>;
 
@@ -74,6 +75,7 @@ export function parseNetwork(sections: Sections) {
       hostResolves: lookup.length > 0,
       hostAddresses: lookup,
     },
+    firewalld: parseFirewalld(linesOf(sections, 'firewalld')),
     proxy,
     networkManagerUnmanaged: linesOf(sections, 'nm-unmanaged').map((l) => l.trim()),
   } satisfies Partial<Facts>;

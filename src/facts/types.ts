@@ -1,5 +1,7 @@
 // The typed facts doctor knows about one node: what gather.sh printed, parsed. Host config lives in the inventory, not here.
 
+import type { FirewalldConfig } from './parse-firewalld.ts';
+
 export type OsFamily = 'el' | 'debian' | 'other';
 
 export interface NetLink {
@@ -94,6 +96,8 @@ export interface Facts {
     nftTables: string[];
     firewalldBackend: string | undefined;
   };
+  /** firewalld's zones, policies, ipsets and services, where it runs (parse-firewalld.ts). */
+  firewalld: FirewalldConfig | undefined;
   /** systemd unit → `systemctl is-active` answer (active, inactive, failed, ...); absent when unknown. */
   services: Record<string, string>;
   time: { ntpSynchronized: boolean | undefined; ntpService: boolean | undefined };

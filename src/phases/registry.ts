@@ -3,6 +3,7 @@ import { cniPhase } from './cni.ts';
 import { containerRuntimePhase } from './container-runtime.ts';
 import { copyBundlePhase } from './copy-bundle.ts';
 import { doctorGate } from './doctor-gate.ts';
+import { firewalldPhase, resetFirewalldPhase } from './firewalld.ts';
 import { joinControlPlanesPhase } from './join-control-planes.ts';
 import { joinWorkersPhase } from './join-workers.ts';
 import { kubeadmInitPhase } from './kubeadm-init.ts';
@@ -27,6 +28,7 @@ export function phaseRegistry(options: { doctorGate?: boolean } = {}): Map<strin
     preflightPhase(options.doctorGate === false ? undefined : doctorGate), copyBundlePhase, localRepoPhase, osPreparePhase, containerRuntimePhase, gpuDriverPhase, localRegistryPhase, registryMirrorsPhase,
     loadBalancerPhase, kubernetesPackagesPhase, kubeadmInitPhase, joinControlPlanesPhase, joinWorkersPhase, cniPhase, gpuAddonsPhase, verifyPhase,
     resetGpuAddonsPhase, resetGpuDriverPhase, ...kubeResetPhases, ...resetPhases,
+    firewalldPhase, resetFirewalldPhase,
   ];
   return new Map(phases.map((p) => [p.id, p]));
 }

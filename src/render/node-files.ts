@@ -106,6 +106,29 @@ function balancerFiles(input: NodeFilesInput, host: InventoryHost, apiPort: numb
   ];
 }
 
+/** What ferry's node firewall opens on `input.host` (its nft table, and its firewalld policy where firewalld runs). */
+export function nftablesInput(input: Pick<NodeFilesInput, 'inventory' | 'host' | 'registry' | 'encapsulation' | 'adminAddress'>): NftablesInput {
+  const { inventory } = input;
+  const host = inventory.hosts.find((h) => h.name === input.host);
+  if (!host) throw new UserError(`no host named ${input.host} in the inventory`);
+  const apiPort = Number(inventory.network.controlPlaneEndpoint.split(':')[1]);
+  const isRegistry = registryHosts(inventory).some((h) => h.name === host.name);
+  const isBalancer = inventory.network.loadBalancer === 'vip' && balancerHosts(inventory).some((h) => h.name === host.name);
+  const balancers = inventory.network.loadBalancer === 'vip' ? balancerHosts(inventory).map((h) => h.address) : [];
+  return {
+    roles: [...host.roles, ...(isRegistry ? (['registry'] as const) : []), ...(isBalancer ? (['lb'] as const) : [])],
+    nodes: inventory.hosts.map((h) => h.address),
+    controlPlanes: inventory.hosts.filter((h) => h.roles.includes('control-plane')).map((h) => h.address),
+    balancers,
+    podCidr: inventory.network.podCidr,
+    cni: inventory.network.cni,
+    encapsulation: input.encapsulation,
+    ...(balancers.length > 0 ? { balancerPort: apiPort } : {}),
+    registryPort: input.registry.port,
+    ...(input.adminAddress ? { adminAddress: input.adminAddress } : {}),
+  };
+}
+
 /** Every file for `input.host`, in the order they should be written. */
 export function renderNodeFiles(input: NodeFilesInput): RenderedFile[] {
   const { inventory } = input;
@@ -118,24 +141,11 @@ export function renderNodeFiles(input: NodeFilesInput): RenderedFile[] {
       hint: 'use e.g. network.controlPlaneEndpoint: <vip>:8443, or add hosts with role lb',
     });
   const isRegistry = registryHosts(inventory).some((h) => h.name === host.name);
-  const isBalancer = inventory.network.loadBalancer === 'vip' && balancerHosts(inventory).some((h) => h.name === host.name);
   const encap = input.encapsulation;
-  const balancers = inventory.network.loadBalancer === 'vip' ? balancerHosts(inventory).map((h) => h.address) : [];
   const files = [
     renderSysctl(),
     renderModules(encap.kind === 'ipip' ? ['ipip'] : []),
-    renderNftables({
-      roles: [...host.roles, ...(isRegistry ? (['registry'] as const) : []), ...(isBalancer ? (['lb'] as const) : [])],
-      nodes: inventory.hosts.map((h) => h.address),
-      controlPlanes: inventory.hosts.filter((h) => h.roles.includes('control-plane')).map((h) => h.address),
-      balancers,
-      podCidr: inventory.network.podCidr,
-      cni: inventory.network.cni,
-      encapsulation: encap,
-      ...(balancers.length > 0 ? { balancerPort: apiPort } : {}),
-      registryPort: input.registry.port,
-      ...(input.adminAddress ? { adminAddress: input.adminAddress } : {}),
-    }),
+    renderNftables(nftablesInput(input)),
     renderNftablesUnit(),
     ...runtimeFiles(input, host),
     ...balancerFiles(input, host, apiPort),
