@@ -20,8 +20,6 @@ import { memo, type CopyStats, type RunState } from './run-state.ts';
 import { CopyParams, fetchFromSeed, nodePython, seedNode, startSeedServer } from './seed-copy.ts';
 import { exec, type Step } from './step.ts';
 
-export type { CopyStats };
-
 const UPLOADS_AT_ONCE = 4;
 const PHASE = 'copy-bundle';
 
@@ -71,9 +69,9 @@ function record(input: CopyInput, node: string, files: readonly NodeBundleFile[]
   input.state.copied.set(node, { files: files.length, bytes: sizeOf(files), ms: input.now().getTime() - started.getTime() });
 }
 
-/** The nodes that wait for the seed stage in this run, with what each lacked (filled by their plans' steps). */
-function waitingForSeed(state: RunState): Promise<Map<string, NodeBundleFile[]>> {
-  return memo(state, `${PHASE}:waiting`, async () => new Map<string, NodeBundleFile[]>());
+/** The nodes that wait for the seed stage in this run (their plans' steps add them). */
+function waitingForSeed(state: RunState): Promise<Set<string>> {
+  return memo(state, `${PHASE}:waiting`, async () => new Set<string>());
 }
 
 /** What copy-bundle sees on a node. */
@@ -94,24 +92,23 @@ export interface CopySeen {
 export function planCopy(s: CopySeen, input: CopyInput): Step[] {
   if (s.missing.length === 0) return [];
   if (s.copied) throw new VerifyError(s.missing.map((f) => `${s.node}: ${f.path} differs from the manifest after copying`));
-  const what = `${s.missing.length} file(s), ${sizeOf(s.missing)} bytes`;
+  const { node, missing } = s;
+  const what = `${missing.length} file(s), ${sizeOf(missing)} bytes`;
   if (s.seed) {
     if (s.seed.waiting) return [];
-    const missing = s.missing;
     return [{
       kind: 'task', what: `fetch ${what} from the seed ${s.seed.name} once every node's run is over`,
-      run: async () => void (await waitingForSeed(input.state)).set(s.node, missing),
+      run: async () => void (await waitingForSeed(input.state)).add(node),
     }];
   }
-  const missing = s.missing;
   return [
     exec(['mkdir', '-p', '--', ...bundleDirs(missing)]),
     {
       kind: 'task', what: `upload ${what} from the bundle to ${NODE_BUNDLE_DIR} (${UPLOADS_AT_ONCE} at once)`,
-      run: async ({ node }) => {
+      run: async (apply) => {
         const started = input.now();
-        await uploadFiles(node, input.bundleDir, missing);
-        record(input, s.node, missing, started);
+        await uploadFiles(apply.node, input.bundleDir, missing);
+        record(input, node, missing, started);
       },
     },
   ];
@@ -196,9 +193,11 @@ async function seedStage(targets: readonly PhaseTarget[], ctx: PhaseContext, par
     const missing = await missingOnNode(look(t), files);
     seen.nodes.push({ name: t.spec.name, missing, ...(missing.length > 0 ? { python: await nodePython(look(t)) } : {}) });
   }
-  if (seedTarget && seen.nodes.some((n) => n.missing.length > 0 && n.python))
-    seen.seed = { name: seedTarget.spec.name, address: seedTarget.spec.address, python: await nodePython(look(seedTarget)) };
-  else if (seedTarget) seen.seed = { name: seedTarget.spec.name, address: seedTarget.spec.address };
+  if (seedTarget) {
+    // The seed's interpreter matters only when a node will fetch from it.
+    const serves = seen.nodes.some((n) => n.missing.length > 0 && n.python);
+    seen.seed = { name: seedTarget.spec.name, address: seedTarget.spec.address, ...(serves ? { python: await nodePython(look(seedTarget)) } : {}) };
+  }
   const hosts = new Map(targets.map((t) => [t.spec.name, t.host]));
   const input = { bundleDir: ctx.bundleDir ?? '', state: ctx.state, now: ctx.now, concurrency: ctx.inventory.ssh.concurrency };
   const steps = seedStageSteps(planSeedStage(seen), hosts, input);
