@@ -7,12 +7,13 @@ import { bundleManifest } from './bundle-manifest.ts';
 import { nodeRepoDir, repoGpgKeys } from './bundle-on-node.ts';
 import { nodeFacts } from './node-facts.ts';
 import { pickFamily } from './os/pick.ts';
-import { filesToChange, placeFiles } from './place-files.ts';
-import type { Phase, PhaseContext, PhaseTarget } from './phase.ts';
+import { filesToChange } from './place-files.ts';
+import type { PhaseContext, PhaseTarget, PlanPhase } from './phase.ts';
 import { requireLock } from './render-inputs.ts';
+import { place, type Step } from './step.ts';
 
 /** The repository file for this node. */
-export async function repoFileFor(target: PhaseTarget, ctx: PhaseContext): Promise<RenderedFile> {
+export async function repoFileFor(target: Pick<PhaseTarget, 'spec' | 'host'>, ctx: PhaseContext): Promise<RenderedFile> {
   const family = pickFamily(target.spec.name, await nodeFacts(target, ctx.state));
   const manifest = await bundleManifest(ctx);
   const os = requireLock(ctx).stack.os;
@@ -21,14 +22,23 @@ export async function repoFileFor(target: PhaseTarget, ctx: PhaseContext): Promi
   return family.repoFile(dir, { gpgKeys: repoGpgKeys(manifest, os, dir) });
 }
 
-export const localRepoPhase: Phase = {
+/** What local-repo sees on a node: the repository file, when its content there differs (or it is missing). */
+export interface LocalRepoSeen {
+  changed: RenderedFile[];
+}
+
+/** The repository file placed (checked, then moved into place) when it differs; nothing when it is there. */
+export function planLocalRepo(seen: LocalRepoSeen): Step[] {
+  return place(...seen.changed);
+}
+
+export const localRepoPhase: PlanPhase<Record<string, unknown>, LocalRepoSeen> = {
   id: 'local-repo',
   title: "point the package manager at the bundle's repository",
+  undo: 'reset-local-repo',
   targets: (ctx) => ctx.inventory.hosts,
-  async isDone(target, ctx) {
-    return (await filesToChange(target.host, [await repoFileFor(target, ctx)])).length === 0;
+  async observe(target, ctx) {
+    return { changed: await filesToChange(target.host, [await repoFileFor(target, ctx)]) };
   },
-  async run(target, ctx) {
-    await placeFiles(target.host, [await repoFileFor(target, ctx)]);
-  },
+  plan: (seen) => planLocalRepo(seen),
 };

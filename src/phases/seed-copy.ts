@@ -56,9 +56,9 @@ export function fetchProgram(source: string, server: { address: string; port: nu
   return pythonConfig({ ...server, root, files: files.map(({ path, size, sha256 }) => ({ path, size, sha256 })) }) + source;
 }
 
-/** The interpreter on a node (platform-python on EL8, python3 elsewhere), or undefined (read-only). */
+/** The interpreter on a node (platform-python on EL8, python3 elsewhere), or undefined (a read: observe's host marks it). */
 export async function nodePython(host: Host): Promise<string | undefined> {
-  const r = await host.exec({ shell: 'command -v python3 || command -v /usr/libexec/platform-python || true' }, { readOnly: true });
+  const r = await host.exec({ shell: 'command -v python3 || command -v /usr/libexec/platform-python || true' });
   return r.stdout.trim().split('\n')[0] || undefined;
 }
 

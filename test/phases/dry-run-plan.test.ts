@@ -32,6 +32,7 @@ describe('install --dry-run plan', () => {
       { command: /^dpkg-query -W -f '\$\{Package\} \$\{Version\} \$\{db:Status-Abbrev\}\n' kubeadm kubelet kubectl$/, exitCode: 1, readOnly: true, times: Infinity },
       { command: 'apt-mark showhold', readOnly: true, times: Infinity },
       { command: 'systemctl is-enabled kubelet', exitCode: 1, readOnly: true, times: Infinity },
+      { command: 'systemctl is-enabled containerd', exitCode: 1, readOnly: true, times: Infinity },
       { command: 'systemctl is-enabled haproxy keepalived', stdout: 'disabled\ndisabled\n', exitCode: 1, readOnly: true, times: Infinity },
       { command: /^test -e \/etc\/kubernetes\/admin\.conf && kubectl /, exitCode: 1, readOnly: true, times: Infinity },
     ]);

@@ -1,6 +1,7 @@
-// Seed mode of copy-bundle against fake hosts: the seed gets the files from the admin host, the other nodes defer
-// to afterAll, which starts the seed's server (random port, PID kept), runs the fetcher on each node that lacks
-// files, checks them again there, and stops the server by its PID even when a fetch fails.
+// Seed mode of copy-bundle: the seed stage's plan from tables of what was seen, then through the runner against
+// fake hosts: the seed gets the files from the admin host, the other nodes wait for the seed stage (afterAll), which
+// starts the seed's server (random port, PID kept), runs the fetcher on each node that lacks files, checks them
+// again there, and stops the server by its PID even when a fetch fails.
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { PhaseError, UserError } from '../../src/errors.ts';
-import { copyBundlePhase, copyStats } from '../../src/phases/copy-bundle.ts';
+import { copyBundlePhase, copyStats, planSeedStage, type SeedStagePlan, type SeedStageSeen } from '../../src/phases/copy-bundle.ts';
+import { runPhases } from '../../src/phases/runner.ts';
 import { CopyParams, fetchProgram, seedNode, serverCommand, serverProgram } from '../../src/phases/seed-copy.ts';
 import { hashBytes } from '../../src/util/hash.ts';
 import { FakeHost } from '../support/fake-host.ts';
@@ -79,28 +81,60 @@ describe('seed server and fetcher', () => {
   });
 });
 
-describe('copy-bundle in seed mode', () => {
+const file = (path: string, size: number) => ({ path, size, sha256: 'a'.repeat(64) });
+const A = file('files/a', 1);
+const B = file('files/b', 2);
+
+describe('seed stage plan', () => {
+  it.each<{ name: string; seen: SeedStageSeen; plan: SeedStagePlan }>([
+    {
+      name: 'nodes with python fetch from the seed, which serves every file',
+      seen: { files: [A, B], seed: { name: 'cp-1', address: '10.20.0.11', python: '/usr/bin/python3' }, nodes: [{ name: 'w-1', missing: [A], python: '/usr/bin/python3' }, { name: 'w-2', missing: [], python: '/usr/bin/python3' }] },
+      plan: { serve: { seed: 'cp-1', address: '10.20.0.11', python: '/usr/bin/python3', files: [A, B] }, fromSeed: [{ name: 'w-1', python: '/usr/bin/python3', files: [A] }], direct: [] },
+    },
+    {
+      name: 'a node without python gets its files from the admin host',
+      seen: { files: [A, B], seed: { name: 'cp-1', address: '10.20.0.11', python: '/usr/libexec/platform-python' }, nodes: [{ name: 'w-1', missing: [A, B] }, { name: 'w-2', missing: [B], python: '/usr/bin/python3' }] },
+      plan: { serve: { seed: 'cp-1', address: '10.20.0.11', python: '/usr/libexec/platform-python', files: [A, B] }, fromSeed: [{ name: 'w-2', python: '/usr/bin/python3', files: [B] }], direct: [{ name: 'w-1', files: [A, B] }] },
+    },
+    {
+      name: 'no seed among the run\'s hosts (add-node): from the admin host',
+      seen: { files: [A, B], nodes: [{ name: 'w-9', missing: [A], python: '/usr/bin/python3' }] },
+      plan: { fromSeed: [], direct: [{ name: 'w-9', files: [A] }] },
+    },
+    { name: 'nothing lacking: nothing', seen: { files: [A], seed: { name: 'cp-1', address: '10.20.0.11' }, nodes: [{ name: 'w-1', missing: [] }] }, plan: { fromSeed: [], direct: [] } },
+  ])('$name', ({ seen, plan }) => {
+    expect(planSeedStage(seen)).toEqual(plan);
+  });
+
+  it('refuses a seed without python when a node would fetch from it', () => {
+    expect(() => planSeedStage({ files: [A], seed: { name: 'cp-1', address: '10.20.0.11' }, nodes: [{ name: 'w-1', missing: [A], python: 'python3' }] }))
+      .toThrow(/^cp-1: the seed has no python3 \(or platform-python\) to serve the bundle$/);
+  });
+});
+
+describe('copy-bundle in seed mode, through the runner', () => {
+  const run = (ctx: ReturnType<typeof phaseContext>, hosts: FakeHost[]) =>
+    runPhases([{ phase: copyBundlePhase, params: SEED }], ctx, { concurrency: 2, hostFor: (n) => hosts.find((h) => h.name === n)! });
+
   it('copies to the seed only, then each other node fetches from the seed, and the server is stopped by PID', async () => {
     const ctx = phaseContext('debian', { hosts: ['cp-1', 'cp-2'], plainBundle: true });
-    const [cp1, cp2] = ctx.inventory.hosts as [never, never];
     const seed = new FakeHost('cp-1', [
       { command: CHECK, exitCode: 1, stdout: lacking, readOnly: true },
-      { command: 'mkdir -p -- /var/lib/ferry/bundle/files/kubernetes/1.33.4 /var/lib/ferry/bundle/packages/debian-12/amd64' },
-      { command: CHECK, exitCode: 0, readOnly: false },
+      { command: 'mkdir -p -- /var/lib/ferry/bundle/files/kubernetes/1.33.4 /var/lib/ferry/bundle/packages/debian-12/amd64', readOnly: false },
+      { command: CHECK, exitCode: 0, readOnly: true },
       { command: PYTHON, stdout: '/usr/bin/python3\n', readOnly: true },
       { command: /^cd \/var\/lib\/ferry\/bundle && \{ nohup timeout 1800 \/usr\/bin\/python3 -c 'CONFIG = \{"address":"10\.20\.0\.11","port":\d+,/, stdout: '4242\n', readOnly: false },
       { command: 'kill -- 4242', readOnly: false },
     ]);
     const other = new FakeHost('cp-2', [
-      { command: CHECK, exitCode: 1, stdout: lacking, readOnly: true },
+      { command: CHECK, exitCode: 1, stdout: lacking, readOnly: true, times: 3 },
       { command: PYTHON, stdout: '/usr/bin/python3\n', readOnly: true },
       { command: '/usr/bin/python3 -', stdout: 'ferry-seed-fetch ok 2 30\n', readOnly: false },
       { command: CHECK, exitCode: 0, readOnly: false },
     ]);
-    await copyBundlePhase.run({ spec: cp1, host: seed }, ctx, SEED);
-    await copyBundlePhase.run({ spec: cp2, host: other }, ctx, SEED);
-    expect(other.calls).toEqual([]);
-    await copyBundlePhase.afterAll!([{ spec: cp1, host: seed }, { spec: cp2, host: other }], ctx, SEED);
+    const [report] = await run(ctx, [seed, other]);
+    expect(report!.hosts).toEqual({ 'cp-1': 'ran', 'cp-2': 'ran' });
     expect(seed.uploaded.size).toBe(2);
     expect(other.uploaded.size).toBe(0);
     expect(other.calls.find((c) => c.command === '/usr/bin/python3 -')!.stdin).toMatch(/^CONFIG = \{"address":"10\.20\.0\.11","port":\d+,.*kubeadm/);
@@ -111,18 +145,18 @@ describe('copy-bundle in seed mode', () => {
 
   it('names the node whose fetch failed and still stops the server', async () => {
     const ctx = phaseContext('debian', { hosts: ['cp-1', 'cp-2'], plainBundle: true });
-    const [cp1, cp2] = ctx.inventory.hosts as [never, never];
     const seed = new FakeHost('cp-1', [
+      { command: CHECK, exitCode: 0, readOnly: true },
       { command: PYTHON, stdout: '/usr/bin/python3\n', readOnly: true },
       { command: /seed server/, stdout: '4243\n' },
       { command: 'kill -- 4243' },
     ]);
     const other = new FakeHost('cp-2', [
-      { command: CHECK, exitCode: 1, stdout: lacking, readOnly: true },
+      { command: CHECK, exitCode: 1, stdout: lacking, readOnly: true, times: 3 },
       { command: PYTHON, stdout: '/usr/bin/python3\n', readOnly: true },
       { command: '/usr/bin/python3 -', exitCode: 3, stdout: 'ferry-seed-fetch bad files/kubernetes/1.33.4/kubeadm: [Errno 111] Connection refused\n' },
     ]);
-    const error = await copyBundlePhase.afterAll!([{ spec: cp1, host: seed }, { spec: cp2, host: other }], ctx, SEED).catch((e: unknown) => e);
+    const error = await run(ctx, [seed, other]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PhaseError);
     expect((error as PhaseError).failures.get('cp-2')!.message).toBe('cp-2: fetching from the seed failed: files/kubernetes/1.33.4/kubeadm: [Errno 111] Connection refused');
     expect(seed.unmet()).toEqual([]);
@@ -130,10 +164,10 @@ describe('copy-bundle in seed mode', () => {
 
   it('does nothing after the hosts when every node already has the files', async () => {
     const ctx = phaseContext('debian', { hosts: ['cp-1', 'cp-2'], plainBundle: true });
-    const [cp1, cp2] = ctx.inventory.hosts as [never, never];
-    const seed = new FakeHost('cp-1');
+    const seed = new FakeHost('cp-1', [{ command: CHECK, exitCode: 0, readOnly: true }]);
     const other = new FakeHost('cp-2', [{ command: CHECK, exitCode: 0, readOnly: true }]);
-    await copyBundlePhase.afterAll!([{ spec: cp1, host: seed }, { spec: cp2, host: other }], ctx, SEED);
-    expect(seed.calls).toEqual([]);
+    const [report] = await run(ctx, [seed, other]);
+    expect(report!.hosts).toEqual({ 'cp-1': 'already-done', 'cp-2': 'already-done' });
+    expect([...seed.calls, ...other.calls].filter((c) => !c.readOnly)).toEqual([]);
   });
 });

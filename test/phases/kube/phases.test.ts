@@ -14,8 +14,12 @@ import { joinWorkersPhase } from '../../../src/phases/join-workers.ts';
 import { readUploadTime, writeUploadTime } from '../../../src/phases/kube/admin-state.ts';
 import { caCertHash } from '../../../src/phases/kube/join-secrets.ts';
 import { kubeadmInitPhase } from '../../../src/phases/kubeadm-init.ts';
-import { kubernetesPackagesPhase } from '../../../src/phases/kubernetes-packages.ts';
-import type { PhaseContext } from '../../../src/phases/phase.ts';
+import { kubernetesPackagesPhase, planKubePackages, type KubePackagesSeen } from '../../../src/phases/kubernetes-packages.ts';
+import { debianFamily } from '../../../src/phases/os/debian.ts';
+import { elFamily } from '../../../src/phases/os/el.ts';
+import { describeStep } from '../../../src/phases/step.ts';
+import { ReadOnlyHost } from '../../../src/hosts/read-only.ts';
+import type { AnyPhase, PhaseContext } from '../../../src/phases/phase.ts';
 import { planPlaybook, runPhases } from '../../../src/phases/runner.ts';
 import { phaseRegistry } from '../../../src/phases/registry.ts';
 import { verifyPhase } from '../../../src/phases/verify.ts';
@@ -50,35 +54,62 @@ const TOKEN_LIST = 'kubeadm token list --kubeconfig /etc/kubernetes/admin.conf -
 const listed = (...tokens: string[]) => tokens.map((t) => `{\n    "kind": "BootstrapToken",\n    "token": "${t}"\n}\n`).join('');
 
 describe('kubernetes-packages', () => {
-  it('installs the three packages at the pkgs.k8s.io version, holds them and enables kubelet', async () => {
+  const APT = 'apt-get -q -y -o Dir::Etc::sourcelist=/etc/apt/sources.list.d/ferry.list -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0';
+  const seen = (over: Partial<KubePackagesSeen>): KubePackagesSeen => ({ family: debianFamily, version: '1.33.4', wrong: [], unheld: [], kubeletEnabled: true, ...over });
+  it.each<{ name: string; seen: KubePackagesSeen; steps: string[] }>([
+    {
+      name: 'a fresh Debian node: install at the pkgs.k8s.io version, hold, enable kubelet',
+      seen: seen({ wrong: ['kubeadm', 'kubelet', 'kubectl'], unheld: ['kubeadm', 'kubelet', 'kubectl'], kubeletEnabled: false }),
+      steps: [`${APT} install --no-install-recommends kubeadm=1.33.4-1.1 kubelet=1.33.4-1.1 kubectl=1.33.4-1.1`, 'apt-mark hold kubeadm kubelet kubectl', 'systemctl enable kubelet'],
+    },
+    { name: 'one at another version: all three installed again, still held', seen: seen({ wrong: ['kubelet'] }), steps: [`${APT} install --no-install-recommends kubeadm=1.33.4-1.1 kubelet=1.33.4-1.1 kubectl=1.33.4-1.1`] },
+    { name: 'one unheld: the hold again', seen: seen({ unheld: ['kubectl'] }), steps: ['apt-mark hold kubeadm kubelet kubectl'] },
+    {
+      name: 'EL: the exact build pinned by the install, no hold',
+      seen: seen({ family: elFamily, wrong: ['kubeadm'], kubeletEnabled: false }),
+      steps: ['dnf -y -q --disablerepo=* --enablerepo=ferry install kubeadm-1.33.4-150500.1.1 kubelet-1.33.4-150500.1.1 kubectl-1.33.4-150500.1.1', 'systemctl enable kubelet'],
+    },
+    { name: 'at the version, held, kubelet enabled: nothing', seen: seen({}), steps: [] },
+  ])('$name', ({ seen: s, steps }) => {
+    const planned = planKubePackages(s);
+    expect(planned.map(describeStep)).toEqual(steps);
+    for (const step of planned) if (step.kind === 'packages') expect(step.phase).toBe('kubernetes-packages');
+  });
+
+  it('sees the versions, the holds and kubelet, reading only', async () => {
     const host = new FakeHost('gpu-1', [
-      { command: /^dpkg-query -W -f '\$\{Package\} \$\{Version\} \$\{db:Status-Abbrev\}\n' kubeadm kubelet kubectl$/, exitCode: 1, stderr: 'dpkg-query: no packages found matching kubeadm', readOnly: true, times: 2 },
-      { command: 'apt-mark showhold', stdout: '', readOnly: true, times: 2 },
-      { command: 'systemctl is-enabled kubelet', stdout: 'Failed to get unit file state for kubelet.service: No such file or directory\n', exitCode: 1, readOnly: true, times: 2 },
-      { command: "dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n'", stdout: phaseFixture('debian12-lab-dpkg-query.txt'), readOnly: true },
-      { command: "dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n'", stdout: `${phaseFixture('debian12-lab-dpkg-query.txt')}ii  kubeadm\nii  kubelet\nii  kubectl\n`, readOnly: true },
-      { command: /^apt-get -q -y .* update$/ },
-      { command: /^apt-get -q -y .* install --no-install-recommends kubeadm=1\.33\.4-1\.1 kubelet=1\.33\.4-1\.1 kubectl=1\.33\.4-1\.1$/ },
-      { command: 'cat /var/lib/ferry/packages/kubernetes-packages.list', exitCode: 1, readOnly: true },
-      { command: 'apt-mark hold kubeadm kubelet kubectl', readOnly: false },
-      { command: 'systemctl enable kubelet', readOnly: false },
+      { command: /^dpkg-query -W -f '\$\{Package\} \$\{Version\} \$\{db:Status-Abbrev\}\n' kubeadm kubelet kubectl$/, stdout: 'kubeadm 1.33.4-1.1 hi \nkubectl 1.33.3-1.1 ii \nkubelet 1.33.4-1.1 rc \n', readOnly: true },
+      { command: 'apt-mark showhold', stdout: 'kubeadm\nkubelet\n', readOnly: true },
+      { command: 'systemctl is-enabled kubelet', stdout: 'Failed to get unit file state for kubelet.service: No such file or directory\n', exitCode: 1, readOnly: true },
     ]);
     const ctx = kubeContext([host]);
-    expect(await kubernetesPackagesPhase.isDone(target(ctx, host), ctx, {})).toBe(false);
-    await kubernetesPackagesPhase.run(target(ctx, host), ctx, {});
-    expect(host.written.get('/var/lib/ferry/packages/kubernetes-packages.list')?.data).toBe('kubeadm\nkubectl\nkubelet\n');
+    const seen = await kubernetesPackagesPhase.observe({ ...target(ctx, host), host: new ReadOnlyHost(host), admin: new ReadOnlyHost(ctx.admin) }, ctx, {});
+    expect(seen).toMatchObject({ version: '1.33.4', wrong: ['kubelet', 'kubectl'], unheld: ['kubectl'], kubeletEnabled: false });
     expect(host.unmet()).toEqual([]);
   });
 
-  it('is done when the three are at the version, held, and kubelet enabled', async () => {
+  it('installs, records what appeared for reset, and proves it in the next round', async () => {
     const host = new FakeHost('gpu-1', [
-      { command: /^dpkg-query -W -f /, stdout: 'kubeadm 1.33.4-1.1 hi \nkubectl 1.33.4-1.1 hi \nkubelet 1.33.4-1.1 hi \n', readOnly: true },
+      { command: /^dpkg-query -W -f '\$\{Package\} \$\{Version\} \$\{db:Status-Abbrev\}\n' kubeadm kubelet kubectl$/, exitCode: 1, stderr: 'dpkg-query: no packages found matching kubeadm', readOnly: true },
+      { command: 'apt-mark showhold', stdout: '', readOnly: true },
+      { command: 'systemctl is-enabled kubelet', stdout: 'Failed to get unit file state for kubelet.service: No such file or directory\n', exitCode: 1, readOnly: true },
+      { command: "dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n'", stdout: phaseFixture('debian12-lab-dpkg-query.txt'), readOnly: true },
+      { command: "dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n'", stdout: `${phaseFixture('debian12-lab-dpkg-query.txt')}ii  kubeadm\nii  kubelet\nii  kubectl\n`, readOnly: true },
+      { command: /^apt-get -q -y .* update$/, readOnly: false },
+      { command: /^apt-get -q -y .* install --no-install-recommends kubeadm=1\.33\.4-1\.1 kubelet=1\.33\.4-1\.1 kubectl=1\.33\.4-1\.1$/, readOnly: false },
+      { command: 'cat /var/lib/ferry/packages/kubernetes-packages.list', exitCode: 1, readOnly: true },
+      { command: 'apt-mark hold kubeadm kubelet kubectl', readOnly: false },
+      { command: 'systemctl enable kubelet', readOnly: false },
+      { command: /^dpkg-query -W -f '\$\{Package\} /, stdout: 'kubeadm 1.33.4-1.1 hi \nkubectl 1.33.4-1.1 hi \nkubelet 1.33.4-1.1 hi \n', readOnly: true },
       { command: 'apt-mark showhold', stdout: 'kubeadm\nkubectl\nkubelet\n', readOnly: true },
       { command: 'systemctl is-enabled kubelet', stdout: 'enabled\n', readOnly: true },
     ]);
     const ctx = kubeContext([host]);
-    expect(await kubernetesPackagesPhase.isDone(target(ctx, host), ctx, {})).toBe(true);
-    expect(host.mutating()).toEqual([]);
+    ctx.inventory.hosts = ctx.inventory.hosts.filter((h) => h.name === 'gpu-1');
+    const [report] = await runPhases([{ phase: kubernetesPackagesPhase, params: {} }], ctx, { concurrency: 1, hostFor: () => host });
+    expect(report!.hosts).toEqual({ 'gpu-1': 'ran' });
+    expect(host.written.get('/var/lib/ferry/packages/kubernetes-packages.list')?.data).toBe('kubeadm\nkubectl\nkubelet\n');
+    expect(host.unmet()).toEqual([]);
   });
 });
 
@@ -201,7 +232,11 @@ describe('a host limit (add-node)', () => {
   it('narrows node phases to the host, but not the phases that act for the whole cluster', async () => {
     const ran: string[] = [];
     const registry = phaseRegistry();
-    const record = (id: string) => ({ ...registry.get(id)!, isDone: async () => false, run: async (t: { spec: { name: string } }) => void ran.push(`${id} ${t.spec.name}`) });
+    // Each phase in the old shape whatever its own (a plan phase's observe and plan left out), recording its hosts.
+    const record = (id: string) => {
+      const { observe: _observe, plan: _plan, ...phase } = registry.get(id)! as AnyPhase & { observe?: unknown; plan?: unknown };
+      return { ...phase, isDone: async () => false, run: async (t: { spec: { name: string } }) => void ran.push(`${id} ${t.spec.name}`) } as AnyPhase;
+    };
     for (const id of ['kubernetes-packages', 'os-prepare', 'join-workers', 'verify']) registry.set(id, record(id));
     const ctx = kubeContext([]);
     const plan = planPlaybook(['os-prepare', 'kubernetes-packages', 'join-workers', 'verify'].map((id) => ({ id, params: {} })), registry, 'test');
