@@ -85,7 +85,7 @@ async function converge(target: PhaseTarget, phase: PlanPhase<any, any>, params:
     steps = phase.plan(await phase.observe(seen, ctx, params), { spec: target.spec, ctx, params });
     if (steps.length === 0) return round === 1 ? 'already-done' : 'ran';
     if (round === rounds) break;
-    await applySteps(steps, { node: target.host, admin: ctx.admin, state: ctx.state, addSecret: ctx.addSecret });
+    await applySteps(steps, { node: target.host, admin: ctx.admin, state: ctx.state, addSecret: ctx.addSecret, ...(ctx.hostFor ? { hostFor: ctx.hostFor } : {}), dryRun });
     if (dryRun) return 'ran';
   }
   throw new UserError(`${target.spec.name}: ${phase.id} is still not done after ${rounds - 1} application(s); what it would still do: ${steps.map(describeStep).join('; ')}`, {
