@@ -27,7 +27,7 @@ export function viaEndpointArgv(endpoint: string): string[] {
 }
 
 async function problems(host: Host, ctx: PhaseContext): Promise<string[]> {
-  const read = { readOnly: true, allowFailure: true, timeoutMs: 30_000 } as const;
+  const read = { allowFailure: true, timeoutMs: 30_000 } as const;
   const nodes = await host.exec(kubectl('get', 'nodes', '-o', 'json'), read);
   if (nodes.exitCode !== 0) return [`the API server does not answer kubectl get nodes: ${nodes.stderr.trim()}`];
   const out = notReadyNodes(nodes.stdout, kubeNodes(ctx.inventory).map((h) => h.name)).map((n) => `node ${n.node}: ${n.reason}`);
@@ -61,7 +61,7 @@ export function planVerify(seen: VerifySeen, input: VerifyInput): Step[] {
   return seen.tokenListed ? [exec(['kubeadm', 'token', 'delete', input.tokenId, '--kubeconfig', ADMIN_CONF])] : [];
 }
 
-/** Polls `problems` (read-only, on the first control plane) until there are none, or fails after the timeout naming them. */
+/** Polls `problems` (through the first control plane made read-only) until there are none, or fails after the timeout naming them. */
 async function waitHealthy(host: Host, ctx: PhaseContext, params: VerifyParams): Promise<void> {
   const deadline = ctx.now().getTime() + params.timeoutSeconds * 1000;
   let left = await problems(host, ctx);

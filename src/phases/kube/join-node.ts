@@ -14,7 +14,7 @@ import type { StateLayout } from '../../state/layout.ts';
 import type { ObserveTarget, PhaseContext, PlanInput, PlanPhase } from '../phase.ts';
 import { exec, place, type Step } from '../step.ts';
 import { stateLayout } from './admin-state.ts';
-import { firstControlPlane, hostOf, joinCredentials, kubeadmCluster, kubeadmNode, kubectl, KUBELET_CONF } from './cluster.ts';
+import { firstControlPlane, joinCredentials, kubeadmCluster, kubeadmNode, kubectl, KUBELET_CONF } from './cluster.ts';
 import { clusterCaHashes, firstHost, firstInitConfig, freshCertsSteps, noClusterCa, observeCerts, tokenCreateStep, tokenKnown, tokenTtl, type CertsSeen } from './join-access.ts';
 
 export const KUBEADM_JOIN_ARGV = ['kubeadm', 'join', '--config', KUBEADM_CONFIG_PATH];
@@ -46,9 +46,9 @@ export interface JoinInput {
   waitListed: () => Promise<void>;
 }
 
-/** Read-only: whether the API lists the node `name` (asked on the first control plane). */
+/** Whether the API lists the node `name` (asked on the first control plane, through a read-only Host). */
 export async function nodeListed(first: Host, name: string): Promise<boolean> {
-  return (await first.exec(kubectl('get', 'node', name, '-o', 'json'), { readOnly: true, allowFailure: true, timeoutMs: 30_000 })).exitCode === 0;
+  return (await first.exec(kubectl('get', 'node', name, '-o', 'json'), { allowFailure: true, timeoutMs: 30_000 })).exitCode === 0;
 }
 
 /** The steps from what was seen: [] when joined, else token, certificates, reset, config, join, wait. */
@@ -82,7 +82,7 @@ export async function observeJoin(target: ObserveTarget, ctx: PhaseContext, cont
 
 /** Polls the API (read-only, on the first control plane) until it lists `name`: kubelet registers the node just after the join. */
 async function waitListed(ctx: PhaseContext, name: string): Promise<void> {
-  const first = hostOf(ctx, firstControlPlane(ctx.inventory).name);
+  const first = firstHost(ctx);
   for (let i = 0; i < 60; i++) {
     if (await nodeListed(first, name)) return;
     await sleep(1000);
