@@ -1,6 +1,7 @@
 // What a phase's plan is made of: steps as data. A phase observes (reads only), plans steps from what it saw (a
 // pure function), and the runner applies them (apply.ts) or, in a dry run, prints them. No phase changes anything
 // by itself.
+import { redact } from '../hosts/redact.ts';
 import type { ShellCommand } from '../hosts/shell.ts';
 import type { RenderedFile } from '../render/file.ts';
 import type { FamilyCommand } from './os/family.ts';
@@ -50,7 +51,7 @@ export function describeStep(step: Step): string {
   const where = on === 'admin' ? 'admin host: ' : typeof on === 'object' ? `${on.host}: ` : '';
   switch (step.kind) {
     case 'exec':
-      return `${where}${Array.isArray(step.command) ? (step.command as readonly string[]).join(' ') : (step.command as ShellCommand).shell}`;
+      return `${where}${redact(Array.isArray(step.command) ? (step.command as readonly string[]).join(' ') : (step.command as ShellCommand).shell, step.secrets)}`;
     case 'place':
       return `${where}place ${step.file.path}`;
     case 'write':
