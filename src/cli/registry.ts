@@ -38,7 +38,7 @@ async function setup(ctx: CommandContext, flags: Flags) {
   if (flags.bundle) await requireBundleDir(resolve(ctx.cwd, flags.bundle));
   const layout = new StateLayout(resolve(ctx.cwd, flags.stateDir));
   const stateDir = layout.dir;
-  const params = RegistryParams.parse({ stateDir });
+  const params = RegistryParams.parse({});
   const hosts = connectInventory(inventory, { homeDir, baseDir: dirname(inventoryPath), ...(ctx.env.SSH_AUTH_SOCK ? { agentSocket: ctx.env.SSH_AUTH_SOCK } : {}) });
   return { inventory, stateDir, layout, params, hosts };
 }
@@ -103,7 +103,7 @@ async function status(ctx: CommandContext, flags: Flags): Promise<void> {
 async function verify(ctx: CommandContext, flags: Flags): Promise<void> {
   const { inventory, stateDir, params, hosts } = await setup(ctx, flags);
   await hosts.close();
-  const ca = await readFile(join(stateDir, 'registry-ca', 'ca.crt'), 'utf8').catch(() => {
+  const ca = await readFile(join(new StateLayout(stateDir).registryCaDir, 'ca.crt'), 'utf8').catch(() => {
     throw new UserError(`no registry CA under ${stateDir}`, { hint: 'run ferry registry deploy first, or pass --state-dir' });
   });
   trustRegistryCa(ca);

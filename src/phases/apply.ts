@@ -6,8 +6,8 @@ import { parseInstalled } from './os/pick.ts';
 import { installedListPath } from './os/family.ts';
 import { parseList } from './packages.ts';
 import { placeFiles } from './place-files.ts';
-import type { RunState } from './run-state.ts';
-import type { Step } from './step.ts';
+import { memo, type RunState } from './run-state.ts';
+import type { Step, StepWhere } from './step.ts';
 
 export interface ApplyTarget {
   node: Host;
@@ -16,6 +16,10 @@ export interface ApplyTarget {
   addSecret(value: string): void;
   /** Set in a dry run: a task is recorded with this instead of run. */
   recordTask?: (what: string) => void;
+  /** Another inventory host's Host, for steps `on: {host}`. */
+  hostFor?: (name: string) => Host;
+  /** A dry run: the hosts record, and tasks (which act by themselves) are left out. */
+  dryRun?: boolean;
 }
 
 async function installRecorded(node: Host, step: Extract<Step, { kind: 'packages' }>): Promise<void> {
@@ -32,16 +36,23 @@ async function installRecorded(node: Host, step: Extract<Step, { kind: 'packages
 
 /** Applies `steps` in order; the first failure stops the rest and is thrown. */
 export async function applySteps(steps: readonly Step[], t: ApplyTarget): Promise<void> {
-  const on = (s: { on?: 'node' | 'admin' }) => (s.on === 'admin' ? t.admin : t.node);
+  const on = (s: { on?: StepWhere }): Host => {
+    if (s.on === 'admin') return t.admin;
+    if (typeof s.on !== 'object') return t.node;
+    if (!t.hostFor) throw new InternalError(`a step on ${s.on.host} but no hostFor to reach it`);
+    return t.hostFor(s.on.host);
+  };
   for (const step of steps) {
     switch (step.kind) {
-      case 'exec':
-        await on(step).exec(step.command, {
+      case 'exec': {
+        const run = () => on(step).exec(step.command, {
           ...(step.env ? { env: step.env } : {}), ...(step.stdin !== undefined ? { stdin: step.stdin } : {}),
           ...(step.timeoutMs ? { timeoutMs: step.timeoutMs } : {}), ...(step.secrets ? { secrets: step.secrets } : {}),
           ...(step.allowFailure ? { allowFailure: true } : {}),
         });
+        await (step.once ? memo(t.state, `step:${step.once}`, run) : run());
         break;
+      }
       case 'place':
         await placeFiles(on(step), [step.file]);
         break;
@@ -67,7 +78,7 @@ export async function applySteps(steps: readonly Step[], t: ApplyTarget): Promis
         if (!t.state.warnings.includes(step.message)) t.state.warnings.push(step.message);
         break;
       case 'task':
-        if (t.recordTask) t.recordTask(step.what);
+        if (t.dryRun) t.recordTask?.(step.what);
         else await step.run({ node: t.node, admin: t.admin });
         break;
       default:

@@ -1,14 +1,13 @@
 // join-control-planes: the other control planes, one at a time (etcd grows by one member per join), each with the
 // uploaded certificates (uploaded again first when they are nearly two hours old) and the certificate key.
 import { controlPlanes } from './kube/cluster.ts';
-import { hasJoined, joinNode } from './kube/join-node.ts';
-import type { Phase } from './phase.ts';
+import { joinPhase, type JoinSeen } from './kube/join-node.ts';
+import type { PlanPhase } from './phase.ts';
 
-export const joinControlPlanesPhase: Phase = {
+export const joinControlPlanesPhase: PlanPhase<Record<string, unknown>, JoinSeen> = {
   id: 'join-control-planes',
   title: 'kubeadm join of the other control planes, one at a time',
   order: 'serial',
   targets: (ctx) => controlPlanes(ctx.inventory).slice(1),
-  isDone: (target, ctx) => hasJoined(target, ctx),
-  run: (target, ctx) => joinNode(target, ctx, { controlPlane: true }),
+  ...joinPhase(true),
 };

@@ -91,7 +91,7 @@ export const registryMirrorsPhase: PlanPhase<RegistryParams, MirrorsSeen> = {
   async observe(target, ctx, params) {
     const { host, admin } = target;
     const family = pickFamily(target.spec.name, await nodeFacts(target, ctx.state));
-    const caPath = join(registryCaDir(ctx, params), 'ca.crt');
+    const caPath = join(registryCaDir(ctx), 'ca.crt');
     // The registry phase makes the CA; in a dry run it was only planned, so it is uploaded (shown as pending) then.
     const pem = await admin.readFile(caPath).then((b) => b.toString('utf8'), () => undefined);
     const trust = trustStorePlan((await host.readFile('/etc/os-release')).toString('utf8'));

@@ -81,7 +81,10 @@ function selected(id: string, options: RunOptions, known: ReadonlySet<string>): 
 /** Observe → plan → apply until the plan is empty, within the phase's rounds. */
 async function converge(target: PhaseTarget, phase: PlanPhase<any, any>, params: unknown, ctx: PhaseContext, o: RunOptions): Promise<HostOutcome> {
   const dryRun = o.dryRun === true;
-  const apply = { node: target.host, admin: ctx.admin, state: ctx.state, addSecret: ctx.addSecret, ...(dryRun ? { recordTask: (what: string) => o.recordTask?.(target.spec.name, what) } : {}) };
+  const apply = {
+    node: target.host, admin: ctx.admin, state: ctx.state, addSecret: ctx.addSecret, ...(ctx.hostFor ? { hostFor: ctx.hostFor } : {}),
+    ...(dryRun ? { dryRun, recordTask: (what: string) => o.recordTask?.(target.spec.name, what) } : {}),
+  };
   const rounds = phase.rounds ?? 3;
   const seen = { spec: target.spec, host: new ReadOnlyHost(target.host), admin: new ReadOnlyHost(ctx.admin) };
   let steps: ReturnType<typeof phase.plan> = [];

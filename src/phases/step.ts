@@ -1,16 +1,24 @@
 // What a phase's plan is made of: steps as data. A phase observes (reads only), plans steps from what it saw (a
 // pure function), and the runner applies them (apply.ts) or, in a dry run, prints them. No phase changes anything
 // by itself.
+import { redact } from '../hosts/redact.ts';
 import type { ShellCommand } from '../hosts/shell.ts';
 import type { RenderedFile } from '../render/file.ts';
 import type { FamilyCommand } from './os/family.ts';
 
-/** Where a step acts: the node the phase is visiting (the default), or the admin host ferry runs on. */
-export type StepWhere = 'node' | 'admin';
+/**
+ * Where a step acts: the node the phase is visiting (the default), the admin host ferry runs on, or another
+ * inventory host (a join's token made on the first control plane).
+ */
+export type StepWhere = 'node' | 'admin' | { host: string };
 
 export type Step =
   /** A command; its failure fails the host (unless allowFailure, for idempotent cleanups). */
-  | { kind: 'exec'; on?: StepWhere; command: readonly string[] | ShellCommand; env?: Readonly<Record<string, string>>; stdin?: string; timeoutMs?: number; secrets?: readonly string[]; allowFailure?: boolean }
+  | {
+    kind: 'exec'; on?: StepWhere; command: readonly string[] | ShellCommand; env?: Readonly<Record<string, string>>; stdin?: string; timeoutMs?: number; secrets?: readonly string[]; allowFailure?: boolean;
+    /** Run once per run under this key, whichever host's plan has it first; every other host waits for that run (the registry CA, a join token). */
+    once?: string;
+  }
   /** A rendered file staged, checked by its own tool and moved into place (place-files.ts). */
   | { kind: 'place'; on?: StepWhere; file: RenderedFile }
   /** A file written as is (no staging: admin-side state, small node files without a checker). */
@@ -39,10 +47,11 @@ export interface TaskContext {
 
 /** One line per step, for a plan that is printed or for an error that says what remains. */
 export function describeStep(step: Step): string {
-  const where = 'on' in step && step.on === 'admin' ? 'admin host: ' : '';
+  const on = 'on' in step ? step.on : undefined;
+  const where = on === 'admin' ? 'admin host: ' : typeof on === 'object' ? `${on.host}: ` : '';
   switch (step.kind) {
     case 'exec':
-      return `${where}${Array.isArray(step.command) ? (step.command as readonly string[]).join(' ') : (step.command as ShellCommand).shell}`;
+      return `${where}${redact(Array.isArray(step.command) ? (step.command as readonly string[]).join(' ') : (step.command as ShellCommand).shell, step.secrets)}`;
     case 'place':
       return `${where}place ${step.file.path}`;
     case 'write':

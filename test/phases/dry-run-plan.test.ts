@@ -40,11 +40,14 @@ describe('install --dry-run plan', () => {
     Object.assign(ctx, { layout: new StateLayout(stateDir) });
     ctx.state.join = { token: 'abcdef.0123456789abcdef', certificateKey: '0123456789abcdef'.repeat(4) };
     const plan = new DryRunPlan();
+    // The admin host records too (as the orchestrator wraps it): kubeadm-init reads it for admin.conf.
+    const admin = new FakeHost('admin host', [{ command: `test -e ${join(stateDir, 'admin.conf')}`, exitCode: 1, readOnly: true, times: Infinity }]);
+    ctx.admin = new DryRunHost('admin host', { plan, live: admin });
     const steps = ['local-repo', 'os-prepare', 'container-runtime', 'load-balancer', 'kubernetes-packages', 'kubeadm-init'].map((id) => ({ id, params: {} }));
     await runPhases(planPlaybook(steps, phaseRegistry(), 'test'), ctx, { concurrency: 1, dryRun: true, hostFor: () => new DryRunHost('cp-1', { plan, live }) });
-    expect(live.mutating()).toEqual([]);
+    expect([...live.mutating(), ...admin.mutating()]).toEqual([]);
     // Nothing of kubeadm's ran, so nothing of it is kept on the admin host either.
     expect(await readdir(stateDir)).toEqual([]);
-    await expect(formatDryRunPlan(plan.entries, ['cp-1'])).toMatchFileSnapshot('__snapshots__/dry-run-debian-control-plane.txt');
+    await expect(formatDryRunPlan(plan.entries, ['cp-1', 'admin host']).replaceAll(stateDir, '<state dir>')).toMatchFileSnapshot('__snapshots__/dry-run-debian-control-plane.txt');
   });
 });

@@ -65,7 +65,7 @@ describe('applySteps', () => {
     const recorded: string[] = [];
     let ran = false;
     const ctx = context();
-    await applySteps([{ kind: 'task', what: 'seed the registry', run: async () => { ran = true; } }], { node: new FakeHost('n1'), admin: ctx.admin, state: ctx.state, addSecret: () => {}, recordTask: (w) => recorded.push(w) });
+    await applySteps([{ kind: 'task', what: 'seed the registry', run: async () => { ran = true; } }], { node: new FakeHost('n1'), admin: ctx.admin, state: ctx.state, addSecret: () => {}, dryRun: true, recordTask: (w) => recorded.push(w) });
     expect(ran).toBe(false);
     expect(recorded).toEqual(['seed the registry']);
   });

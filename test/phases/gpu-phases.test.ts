@@ -1,16 +1,20 @@
 // gpu-driver and gpu-addons against the strict scripted host: the exact commands of a precompiled install, a
 // converged node (isDone from packages, files, nvidia-persistenced and nvidia-smi), the refusal that touches
-// nothing, the reboot a loaded old module needs, and the add-ons applied and labelled through kubectl. Outputs:
+// nothing, the reboot a loaded old module needs; gpu-addons by a table of observations → steps and a run through
+// the runner (applied and labelled through kubectl). Outputs:
 // dpkg-query lines in its real format, nvidia-smi CSV as an H100 node prints it (see test/gpu/smi-verdict.test.ts).
 import { describe, expect, it } from 'vitest';
 import { NOUVEAU_BLACKLIST } from '../../src/gpu/driver-plan.ts';
-import { gpuAddonsPhase, labelledNodes } from '../../src/phases/gpu-addons.ts';
+import { gpuAddonsPhase, labelledNodes, planGpuAddons, type AddonsSeen } from '../../src/phases/gpu-addons.ts';
 import { gpuDriverPhase, planGpuDriver } from '../../src/phases/gpu-driver.ts';
 import { debianFamily } from '../../src/phases/os/debian.ts';
 import { rememberNodeFacts } from '../../src/phases/node-facts.ts';
 import { parseNodeFacts } from '../../src/phases/parse-node-facts.ts';
 import { contentDigest } from '../../src/phases/place-files.ts';
 import { renderGpuAddons } from '../../src/render/gpu-addons.ts';
+import { renderedFile } from '../../src/render/file.ts';
+import { runPhases } from '../../src/phases/runner.ts';
+import { describeStep } from '../../src/phases/step.ts';
 import { FakeHost } from '../support/fake-host.ts';
 import { fixture } from './fixtures.ts';
 import { phaseContext } from './phase-context.ts';
@@ -159,30 +163,36 @@ describe('gpu-addons', () => {
     expect(gpuAddonsPhase.targets(ctxWithPlugin(), {}).map((h) => h.name)).toEqual(['cp-1']);
   });
 
-  it('places the manifest, applies it server-side and labels every GPU node', async () => {
-    const ctx = ctxWithPlugin();
-    const k = 'kubectl --kubeconfig /etc/kubernetes/admin.conf';
-    const host = new FakeHost('cp-1', [
-      { command: 'sha256sum -- /etc/ferry/gpu-addons.yaml', exitCode: 1, readOnly: true, times: 2 },
-      { command: 'install -D -m 644 /var/lib/ferry/staging/gpu-addons.yaml /etc/ferry/gpu-addons.yaml && rm -f /var/lib/ferry/staging/gpu-addons.yaml', readOnly: false },
-      { command: `${k} apply --server-side --force-conflicts -f /etc/ferry/gpu-addons.yaml`, stdout: 'runtimeclass.node.k8s.io/nvidia serverside-applied\n', readOnly: false },
-      { command: `${k} label node gpu-1 nvidia.com/gpu.present=true --overwrite`, readOnly: false },
-      { command: `${k} label node gpu-2 nvidia.com/gpu.present=true --overwrite`, readOnly: false },
-    ]);
-    expect(await gpuAddonsPhase.isDone(target(ctx, host), ctx, {})).toBe(false);
-    await gpuAddonsPhase.run(target(ctx, host), ctx, {});
-    expect(host.written.get('/var/lib/ferry/staging/gpu-addons.yaml')?.data).toContain('registry.ferry.internal:5000/nvcr.io/nvidia/k8s-device-plugin:v0.18.2');
-    expect(host.unmet()).toEqual([]);
+  const k = 'kubectl --kubeconfig /etc/kubernetes/admin.conf';
+  const file = renderedFile('/etc/ferry/gpu-addons.yaml', 'kind: RuntimeClass\n');
+  const APPLY = `${k} apply --server-side --force-conflicts -f /etc/ferry/gpu-addons.yaml`;
+  const label = (n: string) => `${k} label node ${n} nvidia.com/gpu.present=true --overwrite`;
+  it.each<[string, AddonsSeen, string[]]>([
+    ['fresh: placed, applied, every GPU node labelled', { changed: [file], gpuNodes: ['gpu-1', 'gpu-2'], labelled: [] }, ['place /etc/ferry/gpu-addons.yaml', APPLY, label('gpu-1'), label('gpu-2')]],
+    ['the manifest as rendered, one node unlabelled (added): applied, labelled', { changed: [], gpuNodes: ['gpu-1', 'gpu-2'], labelled: ['gpu-1'] }, [APPLY, label('gpu-1'), label('gpu-2')]],
+    ['the API did not answer: applied, labelled', { changed: [], gpuNodes: ['gpu-1'] }, [APPLY, label('gpu-1')]],
+    ['as rendered and every GPU node labelled: nothing', { changed: [], gpuNodes: ['gpu-1', 'gpu-2'], labelled: ['gpu-2', 'gpu-1'] }, []],
+  ])('%s', (_, seen, want) => {
+    expect(planGpuAddons(seen).map(describeStep)).toEqual(want);
   });
 
-  it('is done when the manifest matches and every GPU node carries the label', async () => {
+  it('a run places the manifest, applies it server-side and labels every GPU node; the next round finds it done', async () => {
     const ctx = ctxWithPlugin();
-    const file = renderGpuAddons({ images: ctx.lock!.images, registry: 'registry.ferry.internal:5000' });
-    const sum = { command: 'sha256sum -- /etc/ferry/gpu-addons.yaml', stdout: `${contentDigest(file.content)}  ${file.path}\n`, readOnly: true, times: 2 };
-    const get = 'kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o json';
-    const host = new FakeHost('cp-1', [sum, { command: get, stdout: nodes(['gpu-1', 'gpu-2']), readOnly: true }, { command: get, stdout: nodes(['gpu-1']), readOnly: true }]);
-    expect(await gpuAddonsPhase.isDone(target(ctx, host), ctx, {})).toBe(true);
-    expect(await gpuAddonsPhase.isDone(target(ctx, host), ctx, {})).toBe(false);
+    const rendered = renderGpuAddons({ images: ctx.lock!.images, registry: 'registry.ferry.internal:5000' });
+    const host = new FakeHost('cp-1', [
+      { command: 'sha256sum -- /etc/ferry/gpu-addons.yaml', exitCode: 1, readOnly: true },
+      { command: `${k} get nodes -o json`, stdout: nodes([]), readOnly: true },
+      { command: 'install -D -m 644 /var/lib/ferry/staging/gpu-addons.yaml /etc/ferry/gpu-addons.yaml && rm -f /var/lib/ferry/staging/gpu-addons.yaml', readOnly: false },
+      { command: APPLY, stdout: 'runtimeclass.node.k8s.io/nvidia serverside-applied\n', readOnly: false },
+      { command: label('gpu-1'), readOnly: false },
+      { command: label('gpu-2'), readOnly: false },
+      { command: 'sha256sum -- /etc/ferry/gpu-addons.yaml', stdout: `${contentDigest(rendered.content)}  ${rendered.path}\n`, readOnly: true },
+      { command: `${k} get nodes -o json`, stdout: nodes(['gpu-1', 'gpu-2']), readOnly: true },
+    ]);
+    const [report] = await runPhases([{ phase: gpuAddonsPhase, params: {} }], ctx, { concurrency: 1, hostFor: () => host });
+    expect(report!.hosts).toEqual({ 'cp-1': 'ran' });
+    expect(host.written.get('/var/lib/ferry/staging/gpu-addons.yaml')?.data).toContain('registry.ferry.internal:5000/nvcr.io/nvidia/k8s-device-plugin:v0.18.2');
+    expect(host.unmet()).toEqual([]);
     expect(labelledNodes(nodes(['gpu-2']))).toEqual(new Set(['gpu-2']));
   });
 });

@@ -54,5 +54,6 @@ describe('issueServerCertificate', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
+    // 16 × 3 openssl processes: more than the default 5 s on a loaded two-core machine (seen in a full unit run).
+  }, 30_000);
 });

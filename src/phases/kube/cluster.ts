@@ -4,7 +4,7 @@
 import { InternalError, UserError } from '../../errors.ts';
 import type { Inventory, InventoryHost } from '../../config/inventory.ts';
 import type { Lock } from '../../config/lock.ts';
-import type { ExecResult, Host } from '../../hosts/host.ts';
+import type { Host } from '../../hosts/host.ts';
 import type { KubeadmClusterInput, KubeadmNode } from '../../render/kubeadm.ts';
 import type { PhaseContext } from '../phase.ts';
 import { LOCAL_REGISTRY, requireLock } from '../render-inputs.ts';
@@ -81,10 +81,4 @@ export function joinCredentials(ctx: PhaseContext): { token: string; certificate
   const join = ctx.state.join;
   if (!join) throw new InternalError('the bootstrap token and certificate key are not in the run state');
   return { token: join.token, certificateKey: join.certificateKey };
-}
-
-/** Whether a command printed anything: kubeadm and cat always do on success; a dry run's recording host never does,
- * so what a step would have produced is only kept on the admin host when it really ran. */
-export function printed(result: ExecResult): boolean {
-  return result.stdout.trim() !== '';
 }

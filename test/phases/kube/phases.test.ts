@@ -1,34 +1,39 @@
-// The Kubernetes phases against strict scripted hosts (the exact kubeadm/kubectl/apt commands of the stand-in
-// contract, read-only where they only read): packages, init, the control-plane joins with the two-hour
-// certificate logic on an injected clock, worker batches, verify, the CNI and its refusal of other CNIs.
+// The Kubernetes phases: kubernetes-packages against strict scripted hosts; the observe → plan phases (kubeadm-init,
+// the joins, verify, the CNI) by tables of observations → steps (one line per step, as a plan prints them), their
+// observe against strict scripted hosts (read-only through the runner's read-only hosts), and a run through the
+// runner: what an apply writes on the admin host, the two-hour certificate logic on an injected clock, batches.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateLayout } from '../../../src/state/layout.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BundleManifest } from '../../../src/bundle/manifest.ts';
-import { cniPhase } from '../../../src/phases/cni.ts';
+import { ReadOnlyHost } from '../../../src/hosts/read-only.ts';
+import { cniPhase, planCni, type CniSeen } from '../../../src/phases/cni.ts';
 import { joinControlPlanesPhase } from '../../../src/phases/join-control-planes.ts';
 import { joinWorkersPhase } from '../../../src/phases/join-workers.ts';
-import { readUploadTime, writeUploadTime } from '../../../src/phases/kube/admin-state.ts';
+import { planJoin, type JoinSeen } from '../../../src/phases/kube/join-node.ts';
 import { caCertHash } from '../../../src/phases/kube/join-secrets.ts';
-import { kubeadmInitPhase } from '../../../src/phases/kubeadm-init.ts';
+import { kubeadmInitPhase, planKubeadmInit, type InitSeen } from '../../../src/phases/kubeadm-init.ts';
 import { kubernetesPackagesPhase, planKubePackages, type KubePackagesSeen } from '../../../src/phases/kubernetes-packages.ts';
 import { debianFamily } from '../../../src/phases/os/debian.ts';
 import { elFamily } from '../../../src/phases/os/el.ts';
-import { describeStep } from '../../../src/phases/step.ts';
-import { ReadOnlyHost } from '../../../src/hosts/read-only.ts';
-import type { AnyPhase, PhaseContext } from '../../../src/phases/phase.ts';
+import { contentDigest } from '../../../src/phases/place-files.ts';
+import type { AnyPhase, PhaseContext, PlanPhase } from '../../../src/phases/phase.ts';
 import { planPlaybook, runPhases } from '../../../src/phases/runner.ts';
 import { phaseRegistry } from '../../../src/phases/registry.ts';
-import { verifyPhase } from '../../../src/phases/verify.ts';
+import { describeStep, type Step } from '../../../src/phases/step.ts';
+import { planVerify, verifyPhase, type VerifySeen } from '../../../src/phases/verify.ts';
+import { renderedFile } from '../../../src/render/file.ts';
 import { FakeHost, type Expectation } from '../../support/fake-host.ts';
 import { fixture as phaseFixture } from '../fixtures.ts';
 import { phaseContext } from '../phase-context.ts';
 
 const TOKEN = 'abcdef.0123456789abcdef';
 const KEY = '0123456789abcdef'.repeat(4);
+const STATE = '/state/lab';
+const layout = new StateLayout(STATE);
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 let dir: string;
 let caPem: string;
@@ -40,18 +45,28 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function kubeContext(hosts: FakeHost[], options: { now?: () => Date; name?: string } = {}): PhaseContext {
+/** A context whose admin host is `admin` (a scripted fake: reads from `reads`, writes kept) and whose hosts are `hosts`. */
+function kubeContext(hosts: FakeHost[], options: { now?: () => Date; admin?: FakeHost } = {}): PhaseContext {
   const ctx = phaseContext('debian');
-  const stateDir = join(dir, options.name ?? String(Math.random()).slice(2));
-  mkdirSync(stateDir, { recursive: true });
   ctx.state.join = { token: TOKEN, certificateKey: KEY };
   const byName = new Map(hosts.map((h) => [h.name, h]));
-  return { ...ctx, layout: new StateLayout(stateDir), ...(options.now ? { now: options.now } : {}), hostFor: (n) => byName.get(n) ?? new FakeHost(n) };
+  return {
+    ...ctx, layout, admin: options.admin ?? new FakeHost('admin host'), ...(options.now ? { now: options.now } : {}),
+    hostFor: (n) => byName.get(n) ?? new FakeHost(n),
+  };
 }
 const target = (ctx: PhaseContext, host: FakeHost) => ({ spec: ctx.inventory.hosts.find((h) => h.name === host.name)!, host });
+/** What observe is given by the runner: the node and the admin host, both read-only. */
+const seenBy = (ctx: PhaseContext, host: FakeHost) => ({ ...target(ctx, host), host: new ReadOnlyHost(host), admin: new ReadOnlyHost(ctx.admin) });
+const lines = (steps: readonly Step[]) => steps.map(describeStep);
 const staged = (name: string, path: string): Expectation => ({ command: `install -D -m 600 /var/lib/ferry/staging/${name} ${path} && rm -f /var/lib/ferry/staging/${name}`, readOnly: false });
 const TOKEN_LIST = 'kubeadm token list --kubeconfig /etc/kubernetes/admin.conf -o json';
 const listed = (...tokens: string[]) => tokens.map((t) => `{\n    "kind": "BootstrapToken",\n    "token": "${t}"\n}\n`).join('');
+/** The old shape of a phase (its id, targets and scope) with isDone/run of the test's own. */
+const legacy = (phase: AnyPhase, isDone: () => Promise<boolean>, run: (t: { spec: { name: string } }) => Promise<void>): AnyPhase => ({
+  id: phase.id, title: phase.title, targets: phase.targets, ...(phase.wholeCluster ? { wholeCluster: true } : {}),
+  ...(phase.params ? { params: phase.params } : {}), ...(phase.concurrency ? { concurrency: phase.concurrency } : {}), isDone, run,
+});
 
 describe('kubernetes-packages', () => {
   const APT = 'apt-get -q -y -o Dir::Etc::sourcelist=/etc/apt/sources.list.d/ferry.list -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0';
@@ -114,112 +129,141 @@ describe('kubernetes-packages', () => {
 });
 
 describe('kubeadm-init', () => {
-  it('places the init config owner-only, runs kubeadm init --upload-certs, records the upload time and keeps admin.conf', async () => {
-    const now = new Date('2026-11-23T12:00:00Z');
+  const config = renderedFile('/etc/ferry/kubeadm.yaml', 'kind: InitConfiguration\n', { secrets: [KEY] });
+  const now = new Date('2026-11-23T12:00:00Z');
+  const INIT = ['place /etc/ferry/kubeadm.yaml', 'kubeadm init --config /etc/ferry/kubeadm.yaml --upload-certs', `admin host: write ${layout.certsUploadedAt}`];
+  const FETCH = `fetch /etc/kubernetes/admin.conf to the admin host's ${layout.adminConf}`;
+  it.each<[string, InitSeen, string[]]>([
+    ['a fresh control plane: init, record the upload time, keep admin.conf', { apiReady: false, adminConfKept: false }, [...INIT, FETCH]],
+    ['initialised, only the admin host has no copy: fetch it (kubeadm init refuses a second run)', { apiReady: true, adminConfKept: false }, [FETCH]],
+    ['the API does not answer though a copy is kept: init again', { apiReady: false, adminConfKept: true }, [...INIT, FETCH]],
+    ['initialised and kept: nothing', { apiReady: true, adminConfKept: true }, []],
+  ])('%s', (_, seen, want) => {
+    expect(lines(planKubeadmInit(seen, { config, now, layout }))).toEqual(want);
+  });
+
+  it('records the upload time owner-only, runs init with the config\'s secrets, fetches admin.conf owner-only', () => {
+    const steps = planKubeadmInit({ apiReady: false, adminConfKept: false }, { config, now, layout });
+    expect(steps[1]).toMatchObject({ kind: 'exec', secrets: [KEY], timeoutMs: 600_000 });
+    expect(steps[2]).toEqual({ kind: 'write', on: 'admin', path: layout.certsUploadedAt, content: '2026-11-23T12:00:00.000Z\n', mode: 0o600 });
+    expect(steps[3]).toEqual({ kind: 'fetch', from: '/etc/kubernetes/admin.conf', to: layout.adminConf, mode: 0o600 });
+  });
+
+  it('observes the API on cp-1 and the copy on the admin host, read-only; a run applies the plan, and the next round is empty', async () => {
     const cp1 = new FakeHost('cp-1', [
-      { command: /^test -e \/etc\/kubernetes\/admin\.conf && kubectl --kubeconfig \/etc\/kubernetes\/admin\.conf get --raw \/readyz$/, exitCode: 1, readOnly: true, times: 2 },
+      { command: /^test -e \/etc\/kubernetes\/admin\.conf && kubectl --kubeconfig \/etc\/kubernetes\/admin\.conf get --raw \/readyz$/, exitCode: 1, readOnly: true },
       staged('kubeadm.yaml', '/etc/ferry/kubeadm.yaml'),
       { command: 'kubeadm init --config /etc/ferry/kubeadm.yaml --upload-certs', stdout: 'Your Kubernetes control-plane has initialized successfully!\n', readOnly: false },
-      { command: 'cat /etc/kubernetes/admin.conf', stdout: 'apiVersion: v1\nkind: Config\n' },
+      { command: 'cat -- /etc/kubernetes/admin.conf', stdout: 'apiVersion: v1\nkind: Config\n', readOnly: false },
+      { command: /get --raw \/readyz$/, stdout: 'ok', readOnly: true },
     ]);
-    const ctx = kubeContext([cp1], { now: () => now });
+    const admin = new FakeHost('admin host', [
+      { command: `test -e ${layout.adminConf}`, exitCode: 1, readOnly: true },
+      { command: `test -e ${layout.adminConf}`, readOnly: true },
+    ]);
+    const ctx = kubeContext([cp1], { now: () => now, admin });
     expect(kubeadmInitPhase.targets(ctx, {}).map((h) => h.name)).toEqual(['cp-1']);
-    expect(await kubeadmInitPhase.isDone(target(ctx, cp1), ctx, {})).toBe(false);
-    await kubeadmInitPhase.run(target(ctx, cp1), ctx, {});
-    const config = cp1.written.get('/var/lib/ferry/staging/kubeadm.yaml')!;
-    expect(config.mode).toBe(0o600);
-    expect(config.data).toContain(`token: ${TOKEN}`);
-    expect(config.data).toContain('controlPlaneEndpoint: 10.20.0.100:8443');
-    expect(config.data).toContain('imageRepository: registry.ferry.internal:5000/registry.k8s.io');
-    expect(await readUploadTime(ctx)).toEqual(now);
-    expect(readFileSync(ctx.layout!.adminConf, 'utf8')).toContain('kind: Config');
-    expect(statSync(ctx.layout!.adminConf).mode & 0o777).toBe(0o600);
-    expect(cp1.unmet()).toEqual([]);
+    const [report] = await runPhases([{ phase: kubeadmInitPhase, params: {} }], ctx, { concurrency: 1, hostFor: () => cp1 });
+    expect(report!.hosts).toEqual({ 'cp-1': 'ran' });
+    const placed = cp1.written.get('/var/lib/ferry/staging/kubeadm.yaml')!;
+    expect(placed.mode).toBe(0o600);
+    expect(placed.data).toContain(`token: ${TOKEN}`);
+    expect(placed.data).toContain('controlPlaneEndpoint: 10.20.0.100:8443');
+    expect(placed.data).toContain('imageRepository: registry.ferry.internal:5000/registry.k8s.io');
+    expect(admin.written.get(layout.certsUploadedAt)).toEqual({ data: `${now.toISOString()}\n`, mode: 0o600 });
+    expect(admin.written.get(layout.adminConf)).toEqual({ data: 'apiVersion: v1\nkind: Config\n', mode: 0o600 });
+    expect([...cp1.unmet(), ...admin.unmet()]).toEqual([]);
   });
 });
 
-describe('join-control-planes', () => {
-  const joinExpectations = (uploadCerts: boolean) => {
+describe('joins', () => {
+  const now = new Date('2026-11-23T15:00:00Z');
+  const ago = (minutes: number) => new Date(now.getTime() - minutes * 60_000);
+  const HASH = `sha256:${'a'.repeat(64)}`;
+  const init = renderedFile('/etc/ferry/kubeadm.yaml', 'kind: InitConfiguration\n', { secrets: [KEY] });
+  const input = (node: string, controlPlane: boolean) => ({
+    node, first: 'cp-1', token: TOKEN, ttl: '2h', now, layout, waitListed: async () => {},
+    joinFile: (hashes: string[]) => renderedFile('/etc/ferry/kubeadm.yaml', `caCertHashes: ${hashes.join(',')}\n`, { secrets: [TOKEN] }),
+    ...(controlPlane ? { initConfig: init } : {}),
+  });
+  const JOIN = ['place /etc/ferry/kubeadm.yaml', 'kubeadm join --config /etc/ferry/kubeadm.yaml'];
+  const TOKEN_CREATE = 'cp-1: kubeadm token create abcdef.<redacted> --ttl 2h --kubeconfig /etc/kubernetes/admin.conf';
+  const UPLOAD = ['cp-1: kubeadm init phase upload-certs --upload-certs --config /etc/ferry/kubeadm.yaml', `admin host: write ${layout.certsUploadedAt}`];
+  const fresh = { kubeletConf: false, listed: false, caCertHashes: [HASH], tokenKnown: true };
+  it.each<[string, string, boolean, JoinSeen, string[]]>([
+    ['a joined worker: nothing', 'gpu-1', false, { kubeletConf: true, listed: true }, []],
+    ['a fresh worker, token known: config, join, wait', 'gpu-1', false, fresh, [...JOIN, 'wait until the API lists gpu-1']],
+    ['the token deleted (verify ran): made again on cp-1 first', 'gpu-1', false, { ...fresh, tokenKnown: false }, [TOKEN_CREATE, ...JOIN, 'wait until the API lists gpu-1']],
+    ['half-joined (kubelet.conf, not in the API): reset first', 'gpu-1', false, { ...fresh, kubeletConf: true }, ['kubeadm reset -f', ...JOIN, 'wait until the API lists gpu-1']],
+    ['a control plane, certificates 30 min old: joined with them', 'cp-2', true, { ...fresh, certs: { uploadedAt: ago(30), initConfigChanged: false } }, [...JOIN, 'wait until the API lists cp-2']],
+    ['a control plane, certificates 3 h old: uploaded again on cp-1', 'cp-2', true, { ...fresh, certs: { uploadedAt: ago(180), initConfigChanged: false } }, [...UPLOAD, ...JOIN, 'wait until the API lists cp-2']],
+    ['never uploaded by this admin host, init config changed on cp-1: placed there, uploaded', 'cp-2', true, { ...fresh, certs: { initConfigChanged: true } }, ['cp-1: place /etc/ferry/kubeadm.yaml', ...UPLOAD, ...JOIN, 'wait until the API lists cp-2']],
+  ])('%s', (_, node, controlPlane, seen, want) => {
+    expect(lines(planJoin(seen, input(node, controlPlane)))).toEqual(want);
+  });
+
+  it('joins with the CA pin, makes the token once per run however many nodes plan it, and refuses without a CA', () => {
+    const steps = planJoin({ ...fresh, tokenKnown: false }, input('gpu-1', false));
+    expect(steps[0]).toMatchObject({ kind: 'exec', on: { host: 'cp-1' }, once: 'token-create:abcdef', secrets: ['0123456789abcdef'] });
+    expect(steps[1]).toMatchObject({ kind: 'place', file: { content: `caCertHashes: ${HASH}\n` } });
+    expect(() => planJoin({ kubeletConf: false, listed: false }, input('gpu-1', false))).toThrow(/cp-1 has no cluster CA .*kubeadm init has not run there/);
+  });
+
+  it('observes a control plane: kubelet.conf on the node, the API, CA, token and init config on cp-1, the upload time on the admin host, all read-only', async () => {
     const cp1 = new FakeHost('cp-1', [
-      { command: 'kubectl --kubeconfig /etc/kubernetes/admin.conf get node cp-2 -o json', exitCode: 1, stderr: 'Error from server (NotFound): nodes "cp-2" not found', readOnly: true, times: 2 },
+      { command: 'kubectl --kubeconfig /etc/kubernetes/admin.conf get node cp-2 -o json', exitCode: 1, stderr: 'Error from server (NotFound): nodes "cp-2" not found', readOnly: true },
       { command: 'cat /etc/kubernetes/pki/ca.crt', stdout: caPem, readOnly: true },
       { command: TOKEN_LIST, stdout: listed(TOKEN), readOnly: true },
-      ...(uploadCerts
-        ? [
-            { command: 'sha256sum -- /etc/ferry/kubeadm.yaml', stdout: `${'0'.repeat(64)}  /etc/ferry/kubeadm.yaml\n`, readOnly: true },
-            staged('kubeadm.yaml', '/etc/ferry/kubeadm.yaml'),
-            { command: 'kubeadm init phase upload-certs --upload-certs --config /etc/ferry/kubeadm.yaml', stdout: '[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace\n', readOnly: false },
-          ]
-        : []),
+      { command: 'sha256sum -- /etc/ferry/kubeadm.yaml', stdout: `${'0'.repeat(64)}  /etc/ferry/kubeadm.yaml\n`, readOnly: true },
     ]);
-    const cp2 = new FakeHost('cp-2', [
-      { command: 'test -e /etc/kubernetes/kubelet.conf', exitCode: 1, readOnly: true, times: 2 },
-      staged('kubeadm.yaml', '/etc/ferry/kubeadm.yaml'),
-      { command: 'kubeadm join --config /etc/ferry/kubeadm.yaml', readOnly: false },
-    ]);
-    return { cp1, cp2 };
-  };
-
-  it.each([
-    { name: 'certificates 3 h old: uploaded again on cp-1 first', ageMinutes: 180, upload: true },
-    { name: 'certificates 30 min old: joined with them as they are', ageMinutes: 30, upload: false },
-  ])('$name', async ({ ageMinutes, upload }) => {
-    const now = new Date('2026-11-23T15:00:00Z');
-    const { cp1, cp2 } = joinExpectations(upload);
-    const ctx = kubeContext([cp1, cp2], { now: () => now });
-    await writeUploadTime(ctx, new Date(now.getTime() - ageMinutes * 60_000));
+    const cp2 = new FakeHost('cp-2', [{ command: 'test -e /etc/kubernetes/kubelet.conf', exitCode: 1, readOnly: true }]);
+    const admin = new FakeHost('admin host', [], { [layout.certsUploadedAt]: `${ago(180).toISOString()}\n` });
+    const ctx = kubeContext([cp1, cp2], { now: () => now, admin });
     expect(joinControlPlanesPhase.targets(ctx, {}).map((h) => h.name)).toEqual(['cp-2', 'cp-3']);
-    expect(await joinControlPlanesPhase.isDone(target(ctx, cp2), ctx, {})).toBe(false);
-    await joinControlPlanesPhase.run(target(ctx, cp2), ctx, {});
-    const join = cp2.written.get('/var/lib/ferry/staging/kubeadm.yaml')!;
-    expect(join.data).toContain(`certificateKey: ${KEY}`);
-    expect(join.data).toContain(caCertHash(caPem));
-    expect(join.data).toContain('apiServerEndpoint: 10.20.0.100:8443');
-    expect((await readUploadTime(ctx))?.getTime()).toBe(upload ? now.getTime() : now.getTime() - ageMinutes * 60_000);
+    const seen = await joinControlPlanesPhase.observe(seenBy(ctx, cp2), ctx, {});
+    expect(seen).toEqual({ kubeletConf: false, listed: false, caCertHashes: [caCertHash(caPem)], tokenKnown: true, certs: { uploadedAt: ago(180), initConfigChanged: true } });
+    expect(ctx.state.caCertHashes).toEqual([caCertHash(caPem)]);
+    const plan = joinControlPlanesPhase.plan(seen, { spec: target(ctx, cp2).spec, ctx, params: {} });
+    const join = plan.find((s): s is Extract<Step, { kind: 'place' }> => s.kind === 'place' && s.on === undefined)!.file;
+    expect(join.content).toContain(`certificateKey: ${KEY}`);
+    expect(join.content).toContain(caCertHash(caPem));
+    expect(join.content).toContain('apiServerEndpoint: 10.20.0.100:8443');
     expect([...cp1.unmet(), ...cp2.unmet()]).toEqual([]);
   });
 
-  it('makes the token known again when verify deleted it, and stops before any change when cp-1 has no CA', async () => {
-    const cp1 = new FakeHost('cp-1', [{ command: 'cat /etc/kubernetes/pki/ca.crt', exitCode: 1, stderr: 'cat: /etc/kubernetes/pki/ca.crt: No such file or directory', readOnly: true }]);
-    const cp2 = new FakeHost('cp-2');
-    const ctx = kubeContext([cp1, cp2]);
-    await expect(joinControlPlanesPhase.run(target(ctx, cp2), ctx, {})).rejects.toThrow(/cp-1 has no cluster CA .*kubeadm init has not run there/);
-    expect([...cp1.mutating(), ...cp2.mutating()]).toEqual([]);
-  });
-});
-
-describe('join-workers', () => {
-  it('joins without a certificate key, creating the token again when the cluster no longer has it', async () => {
+  it('a run: the token made on cp-1, the worker reset and joined, then listed; the next round finds it joined', async () => {
     const cp1 = new FakeHost('cp-1', [
       { command: 'kubectl --kubeconfig /etc/kubernetes/admin.conf get node gpu-1 -o json', exitCode: 1, readOnly: true },
       { command: 'cat /etc/kubernetes/pki/ca.crt', stdout: caPem, readOnly: true },
       { command: TOKEN_LIST, stdout: '', readOnly: true },
       { command: `kubeadm token create ${TOKEN} --ttl 2h --kubeconfig /etc/kubernetes/admin.conf`, readOnly: false },
-      { command: 'kubectl --kubeconfig /etc/kubernetes/admin.conf get node gpu-1 -o json', stdout: '{"kind":"Node"}', readOnly: true },
+      { command: 'kubectl --kubeconfig /etc/kubernetes/admin.conf get node gpu-1 -o json', stdout: '{"kind":"Node"}', readOnly: true, times: 2 },
     ]);
     const gpu1 = new FakeHost('gpu-1', [
-      { command: 'test -e /etc/kubernetes/kubelet.conf', exitCode: 0, readOnly: true },
+      { command: 'test -e /etc/kubernetes/kubelet.conf', exitCode: 0, readOnly: true, times: 2 },
       { command: 'kubeadm reset -f', readOnly: false },
       staged('kubeadm.yaml', '/etc/ferry/kubeadm.yaml'),
       { command: 'kubeadm join --config /etc/ferry/kubeadm.yaml', readOnly: false },
     ]);
     const ctx = kubeContext([cp1, gpu1]);
-    // gpu-1 has kubelet.conf but the API does not list it (a join cut off half-way): reset first, then join.
-    await joinWorkersPhase.run(target(ctx, gpu1), ctx, { batch: 10 });
+    ctx.inventory.hosts = ctx.inventory.hosts.filter((h) => h.name !== 'gpu-2');
+    const [report] = await runPhases([{ phase: joinWorkersPhase, params: { batch: 10 } }], ctx, { concurrency: 4, hostFor: (n) => (n === 'gpu-1' ? gpu1 : cp1) });
+    expect(report!.hosts).toEqual({ 'gpu-1': 'ran' });
     expect(gpu1.written.get('/var/lib/ferry/staging/kubeadm.yaml')!.data).not.toContain('certificateKey');
     expect(gpu1.mutating()).toEqual(['kubeadm reset -f', 'install -D -m 600 /var/lib/ferry/staging/kubeadm.yaml /etc/ferry/kubeadm.yaml && rm -f /var/lib/ferry/staging/kubeadm.yaml', 'kubeadm join --config /etc/ferry/kubeadm.yaml']);
-    expect(await joinWorkersPhase.isDone(target(ctx, new FakeHost('gpu-1', [{ command: 'test -e /etc/kubernetes/kubelet.conf', readOnly: true }])), ctx, { batch: 10 })).toBe(true);
+    expect([...cp1.unmet(), ...gpu1.unmet()]).toEqual([]);
   });
 
   it('runs at most `batch` joins at once, whatever the SSH concurrency', async () => {
     let inFlight = 0;
     let most = 0;
     const registry = phaseRegistry();
-    const phase = { ...joinWorkersPhase, isDone: async () => false, run: async () => {
+    const phase: PlanPhase<unknown, undefined> = { ...joinWorkersPhase, observe: async () => {
       most = Math.max(most, ++inFlight);
       await new Promise((r) => setTimeout(r, 20));
       inFlight -= 1;
-    } };
+      return undefined;
+    }, plan: () => [] };
     registry.set('join-workers', phase);
     const ctx = kubeContext([]);
     ctx.inventory.hosts.push(...['w1', 'w2', 'w3', 'w4'].map((n, i) => ({ name: n, address: `10.20.0.3${i}`, roles: ['worker' as const] })));
@@ -232,12 +276,8 @@ describe('a host limit (add-node)', () => {
   it('narrows node phases to the host, but not the phases that act for the whole cluster', async () => {
     const ran: string[] = [];
     const registry = phaseRegistry();
-    // Each phase in the old shape whatever its own (a plan phase's observe and plan left out), recording its hosts.
-    const record = (id: string) => {
-      const { observe: _observe, plan: _plan, ...phase } = registry.get(id)! as AnyPhase & { observe?: unknown; plan?: unknown };
-      return { ...phase, isDone: async () => false, run: async (t: { spec: { name: string } }) => void ran.push(`${id} ${t.spec.name}`) } as AnyPhase;
-    };
-    for (const id of ['kubernetes-packages', 'os-prepare', 'join-workers', 'verify']) registry.set(id, record(id));
+    for (const id of ['kubernetes-packages', 'os-prepare', 'join-workers', 'verify'])
+      registry.set(id, legacy(registry.get(id)!, async () => false, async (t) => void ran.push(`${id} ${t.spec.name}`)));
     const ctx = kubeContext([]);
     const plan = planPlaybook(['os-prepare', 'kubernetes-packages', 'join-workers', 'verify'].map((id) => ({ id, params: {} })), registry, 'test');
     await runPhases(plan, ctx, { concurrency: 1, limit: new Set(['gpu-2']), hostFor: (n) => new FakeHost(n) });
@@ -255,25 +295,34 @@ describe('verify', () => {
     ...ctx.inventory.hosts.map((h, i) => ({ metadata: { name: `calico-node-${i}x`, namespace: 'kube-system' }, spec: { nodeName: h.name }, status: { phase: 'Running' } })),
   ] });
   const NODES = ['cp-1', 'cp-2', 'cp-3', 'gpu-1', 'gpu-2'];
+  const params = { timeoutSeconds: 5, pollSeconds: 0.1 };
 
-  it('checks nodes, pods and the API through the endpoint, then deletes the bootstrap token', async () => {
+  it.each<[string, VerifySeen, string[]]>([
+    ['healthy, the token listed: delete it', { problems: [], tokenListed: true }, ['kubeadm token delete abcdef --kubeconfig /etc/kubernetes/admin.conf']],
+    ['healthy, the token gone: nothing', { problems: [], tokenListed: false }, []],
+    ['not healthy yet: wait (the token waits for the next round)', { problems: ['node gpu-1: not registered'], }, ['wait up to 5 s for: node gpu-1: not registered']],
+  ])('%s', (_, seen, want) => {
+    expect(lines(planVerify(seen, { tokenId: 'abcdef', timeoutSeconds: 5, waitHealthy: async () => {} }))).toEqual(want);
+  });
+
+  it('observes nodes, pods and the API through the endpoint, then the token list, read-only; a run deletes the token', async () => {
     const cp1 = new FakeHost('cp-1');
     const ctx = kubeContext([cp1]);
     cp1.expect(
       { command: 'kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o json', stdout: ready(NODES), readOnly: true, times: 2 },
       { command: 'kubectl --kubeconfig /etc/kubernetes/admin.conf get pods -A -o json', stdout: running(ctx), readOnly: true, times: 2 },
       { command: 'kubectl --kubeconfig /etc/kubernetes/admin.conf --server https://10.20.0.100:8443 get --raw /readyz', stdout: 'ok', readOnly: true, times: 2 },
-      { command: TOKEN_LIST, stdout: listed(TOKEN, 'zzzzzz.0123456789abcdef'), readOnly: true, times: 2 },
+      { command: TOKEN_LIST, stdout: listed(TOKEN, 'zzzzzz.0123456789abcdef'), readOnly: true },
+      { command: TOKEN_LIST, stdout: listed('zzzzzz.0123456789abcdef'), readOnly: true },
       { command: 'kubeadm token delete abcdef --kubeconfig /etc/kubernetes/admin.conf', readOnly: false },
     );
-    const params = { timeoutSeconds: 5, pollSeconds: 0.1 };
-    expect(await verifyPhase.isDone(target(ctx, cp1), ctx, params)).toBe(false);
-    await verifyPhase.run(target(ctx, cp1), ctx, params);
+    const [report] = await runPhases([{ phase: verifyPhase, params }], ctx, { concurrency: 1, hostFor: () => cp1 });
+    expect(report!.hosts).toEqual({ 'cp-1': 'ran' });
     expect(cp1.mutating()).toEqual(['kubeadm token delete abcdef --kubeconfig /etc/kubernetes/admin.conf']);
     expect(cp1.unmet()).toEqual([]);
   });
 
-  it('gives up after its timeout naming every node and pod still missing, and deletes nothing', async () => {
+  it('the wait gives up after its timeout naming every node and pod still missing, read-only', async () => {
     let t = Date.parse('2026-11-23T12:00:00Z');
     const cp1 = new FakeHost('cp-1', [
       { command: 'kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o json', stdout: fixture('nodes-one-not-ready.json'), readOnly: true, times: Infinity },
@@ -281,7 +330,11 @@ describe('verify', () => {
       { command: /--server https:\/\/10\.20\.0\.100:8443 get --raw \/readyz$/, exitCode: 1, stderr: 'Unable to connect to the server: dial tcp 10.20.0.100:8443: connect: no route to host', readOnly: true, times: Infinity },
     ]);
     const ctx = kubeContext([cp1], { now: () => new Date((t += 1000)) });
-    const err = await verifyPhase.run(target(ctx, cp1), ctx, { timeoutSeconds: 3, pollSeconds: 0.1 }).catch((e: Error) => e);
+    const p = { timeoutSeconds: 3, pollSeconds: 0.1 };
+    const seen = await verifyPhase.observe(seenBy(ctx, cp1), ctx, p);
+    expect(seen.tokenListed).toBeUndefined();
+    const [wait] = verifyPhase.plan(seen, { spec: target(ctx, cp1).spec, ctx, params: p });
+    const err = await (wait as Extract<Step, { kind: 'task' }>).run({ node: cp1, admin: ctx.admin }).catch((e: Error) => e);
     expect(String(err)).toMatch(/not healthy after 3 s/);
     for (const missing of ['node gpu-1: Ready=False (KubeletNotReady)', 'node cp-2: not registered', 'node gpu-2: not registered', 'pod kube-system/calico-node-* on gpu-1: Pending (ImagePullBackOff)', 'kube-apiserver-* on cp-3: no such pod', 'not reachable through 10.20.0.100:8443: Unable to connect'])
       expect(String(err)).toContain(missing);
@@ -290,32 +343,35 @@ describe('verify', () => {
 });
 
 describe('cni', () => {
-  function withManifest(ctx: PhaseContext): PhaseContext {
-    const bundleDir = join(dir, 'bundle');
-    const path = 'manifests/calico/3.30.3/calico.yaml';
-    mkdirSync(join(bundleDir, 'manifests/calico/3.30.3'), { recursive: true });
-    writeFileSync(join(bundleDir, path), fixture('calico-trimmed.yaml'));
-    const manifest = ctx.state.bundleManifest as BundleManifest;
-    manifest.artifacts.push({ kind: 'manifest', path, size: 1, sha256: '0'.repeat(64), source: 'test', name: 'calico.yaml', version: '3.30.3' });
-    return { ...ctx, bundleDir };
-  }
+  const file = renderedFile('/etc/ferry/cni.yaml', 'kind: DaemonSet\n');
+  const digest = contentDigest(file.content);
+  const APPLY = 'kubectl --kubeconfig /etc/kubernetes/admin.conf apply --server-side --force-conflicts -f /etc/ferry/cni.yaml';
+  const STAMP = `mkdir -p /var/lib/ferry && echo ${digest} > /var/lib/ferry/cni.applied`;
+  it.each<[string, CniSeen, string[]]>([
+    ['fresh: placed, applied, stamped', { file, changed: true, stamp: '' }, ['place /etc/ferry/cni.yaml', APPLY, STAMP]],
+    ['placed but never applied (no stamp): applied, stamped', { file, changed: false, stamp: '' }, [APPLY, STAMP]],
+    ['a stamp of another manifest: applied again', { file, changed: false, stamp: '0'.repeat(64) }, [APPLY, STAMP]],
+    ['the file edited on the node: placed and applied again', { file, changed: true, stamp: digest }, ['place /etc/ferry/cni.yaml', APPLY, STAMP]],
+    ['applied as stamped: nothing', { file, changed: false, stamp: digest }, []],
+  ])('%s', (_, seen, want) => {
+    expect(lines(planCni(seen))).toEqual(want);
+  });
 
-  it('places the patched manifest, applies it server-side and stamps what it applied', async () => {
+  it('observes the patched manifest (read from the bundle through the admin host), the node\'s copy and the stamp, read-only', async () => {
+    const path = 'manifests/calico/3.30.3/calico.yaml';
     const cp1 = new FakeHost('cp-1', [
       { command: 'cat /var/lib/ferry/cni.applied', exitCode: 1, readOnly: true },
       { command: 'sha256sum -- /etc/ferry/cni.yaml', exitCode: 1, readOnly: true },
-      { command: 'install -D -m 644 /var/lib/ferry/staging/cni.yaml /etc/ferry/cni.yaml && rm -f /var/lib/ferry/staging/cni.yaml', readOnly: false },
-      { command: 'kubectl --kubeconfig /etc/kubernetes/admin.conf apply --server-side --force-conflicts -f /etc/ferry/cni.yaml', stdout: 'daemonset.apps/calico-node serverside-applied\n', readOnly: false },
-      { command: /^mkdir -p \/var\/lib\/ferry && echo [0-9a-f]{64} > \/var\/lib\/ferry\/cni\.applied$/, readOnly: false },
     ]);
-    const ctx = withManifest(kubeContext([cp1]));
+    const ctx = kubeContext([cp1], { admin: new FakeHost('admin host', [], { [join('/bundle', path)]: fixture('calico-trimmed.yaml') }) });
+    (ctx.state.bundleManifest as BundleManifest).artifacts.push({ kind: 'manifest', path, size: 1, sha256: '0'.repeat(64), source: 'test', name: 'calico.yaml', version: '3.30.3' });
     ctx.inventory.network.encapsulation = 'vxlan';
-    expect(await cniPhase.isDone(target(ctx, cp1), ctx, {})).toBe(false);
-    await cniPhase.run(target(ctx, cp1), ctx, {});
-    const placed = cp1.written.get('/var/lib/ferry/staging/cni.yaml')!.data;
-    expect(placed).toMatch(/- name: CALICO_IPV4POOL_VXLAN\n\s+value: "?Always"?\n/);
-    expect(placed).toMatch(/- name: CALICO_IPV4POOL_CIDR\n\s+value: 10\.244\.0\.0\/16\n/);
-    expect(placed).not.toMatch(/^---\n---/m);
+    const seen = await cniPhase.observe(seenBy(ctx, cp1), ctx, {});
+    expect(seen.changed).toBe(true);
+    expect(seen.stamp).toBe('');
+    expect(seen.file.content).toMatch(/- name: CALICO_IPV4POOL_VXLAN\n\s+value: "?Always"?\n/);
+    expect(seen.file.content).toMatch(/- name: CALICO_IPV4POOL_CIDR\n\s+value: 10\.244\.0\.0\/16\n/);
+    expect(seen.file.content).not.toMatch(/^---\n---/m);
     expect(cp1.unmet()).toEqual([]);
   });
 
