@@ -208,7 +208,7 @@ describe('buildBundle', () => {
     expect(state.delta!.unchanged).toBeGreaterThan(5);
     expect(await stat(join(deltaDir, 'files/kubernetes/1.33.13/kubeadm')).catch(() => 'absent')).toBe('absent');
     const v = await verifyBundle(deltaDir, { trustedKey });
-    expect(v.notes.join('\n')).toMatch(/delta bundle/);
+    expect(v.notes.join('\n')).toMatch(/^delta of bundle "example-local" built .* \(base manifest.yaml sha256 [0-9a-f]{64}\): carries 4 file\(s\), leaves \d+ artifact/m);
     const manifest = parseManifest(await readFile(join(deltaDir, BundleLayout.manifest), 'utf8'), 'm');
     expect(manifest.base?.manifestSha256).toMatch(/^[0-9a-f]{64}$/);
 
