@@ -5,6 +5,7 @@
 // "CERTIFICATE  EXPIRES  RESIDUAL TIME  CERTIFICATE AUTHORITY  EXTERNALLY MANAGED" and "CERTIFICATE AUTHORITY
 // EXPIRES  RESIDUAL TIME  EXTERNALLY MANAGED", dates as Go's "Jan 02, 2006 15:04 MST" in UTC, a missing file as
 // "!MISSING! <name>" (https://github.com/kubernetes/kubernetes/blob/master/cmd/kubeadm/app/cmd/certs.go).
+import { UnexpectedOutputError } from '../errors.ts';
 
 export interface CertExpiry {
   /** As kubeadm names it: apiserver, admin.conf, etcd-ca, ... or, from openssl, the file path. */
@@ -40,7 +41,6 @@ export function parseKubeadmDate(text: string): Date | undefined {
   return new Date(Date.UTC(Number(m[3]), month, Number(m[2]), Number(m[4]), Number(m[5])));
 }
 
-export class CertParseError extends Error {}
 
 const CERT_HEADERS = ['CERTIFICATE', 'EXPIRES', 'RESIDUAL TIME', 'CERTIFICATE AUTHORITY', 'EXTERNALLY MANAGED'];
 const CA_HEADERS = ['CERTIFICATE AUTHORITY', 'EXPIRES', 'RESIDUAL TIME', 'EXTERNALLY MANAGED'];
@@ -78,7 +78,7 @@ export function parseCheckExpiration(text: string): CertExpiry[] {
       seen ||= Boolean(certs);
       continue;
     }
-    if (!table) throw new CertParseError(`unexpected line before any table: ${JSON.stringify(line)}`);
+    if (!table) throw new UnexpectedOutputError(`unexpected line before any table: ${JSON.stringify(line)}`);
     const missing = /^!MISSING! (\S+)$/.exec(line.trim());
     if (missing) {
       out.push({ name: missing[1]!, kind: table.kind, notAfter: undefined, externallyManaged: false });
@@ -89,7 +89,7 @@ export function parseCheckExpiration(text: string): CertExpiry[] {
     const notAfter = parseKubeadmDate(cells[1] ?? '');
     const name = cells[0] ?? '';
     if (!notAfter || !/^\S+$/.test(name) || line.slice(0, starts[1]).trim() !== name)
-      throw new CertParseError(`not a row of kubeadm's ${kind} table: ${JSON.stringify(line)}`);
+      throw new UnexpectedOutputError(`not a row of kubeadm's ${kind} table: ${JSON.stringify(line)}`);
     out.push({
       name,
       kind,
@@ -98,7 +98,7 @@ export function parseCheckExpiration(text: string): CertExpiry[] {
       externallyManaged: cells.at(-1) === 'yes',
     });
   }
-  if (!seen) throw new CertParseError('no CERTIFICATE table in the output');
+  if (!seen) throw new UnexpectedOutputError('no CERTIFICATE table in the output');
   return out;
 }
 
@@ -106,7 +106,7 @@ export function parseCheckExpiration(text: string): CertExpiry[] {
 export function parseOpensslEnddate(text: string): Date {
   const m = /^notAfter=([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4}) GMT$/.exec(text.trim());
   const month = m ? MONTHS.indexOf(m[1]!) : -1;
-  if (!m || month < 0) throw new CertParseError(`not openssl's -enddate output: ${JSON.stringify(text.trim())}`);
+  if (!m || month < 0) throw new UnexpectedOutputError(`not openssl's -enddate output: ${JSON.stringify(text.trim())}`);
   return new Date(Date.UTC(Number(m[6]), month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])));
 }
 

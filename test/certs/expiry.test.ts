@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CertParseError, judgeExpiry, parseCheckExpiration, parseKubeadmDate, parseOpensslEnddate, parseOpensslList, worstStatus, type CertExpiry } from '../../src/certs/expiry.ts';
+import { UnexpectedOutputError } from '../../src/errors.ts';
+import { judgeExpiry, parseCheckExpiration, parseKubeadmDate, parseOpensslEnddate, parseOpensslList, worstStatus, type CertExpiry } from '../../src/certs/expiry.ts';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8');
 
@@ -33,7 +34,7 @@ describe('parseCheckExpiration', () => {
     ['a row with a date kubeadm never prints', fixture('kubeadm-1.33-capture.txt').replace('Aug 19, 2026 09:03 UTC', '2026-08-19 09:03     ')],
     ['a row before any header', 'apiserver   Aug 19, 2026 09:03 UTC   360d   ca   no\n'],
   ])('refuses %s', (_name, text) => {
-    expect(() => parseCheckExpiration(text)).toThrow(CertParseError);
+    expect(() => parseCheckExpiration(text)).toThrow(UnexpectedOutputError);
   });
 
   it.each([
@@ -61,7 +62,7 @@ describe('openssl -enddate', () => {
   });
 
   it('refuses anything else', () => {
-    expect(() => parseOpensslEnddate('unable to load certificate')).toThrow(CertParseError);
+    expect(() => parseOpensslEnddate('unable to load certificate')).toThrow(UnexpectedOutputError);
   });
 });
 

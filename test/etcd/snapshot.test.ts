@@ -1,0 +1,82 @@
+// The etcd snapshot's command plan (etcdctl over TLS with kubeadm's etcd certificates, save, status, sha256, fetch,
+// remove) against a scripted host; the real thing against real etcd is test/etcd/snapshot.lab.test.ts.
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { etcdctlArgs, parseSnapshotStatus, snapshotName, snapshotPlan, takeSnapshot } from '../../src/etcd/snapshot.ts';
+import { UnexpectedOutputError } from '../../src/errors.ts';
+import { FakeHost } from '../support/fake-host.ts';
+
+const NOW = new Date('2026-12-07T05:00:00.123Z');
+// `etcdctl snapshot status -w json` of etcd 3.4.23 (Debian 12's etcd-client), run on a lab node's snapshot.
+const STATUS = '{"hash":3523612367,"revision":12,"totalKey":11,"totalSize":20480}';
+
+describe('snapshot plan', () => {
+  it('names the file by node and second', () => {
+    expect(snapshotName('cp1', NOW)).toBe('etcd-cp1-20261207T050000Z.db');
+  });
+
+  it('talks TLS to the local member with the etcd CA and kubeadm\'s etcd client certificate', () => {
+    expect(etcdctlArgs()).toEqual(['--endpoints=https://127.0.0.1:2379', '--cacert=/etc/kubernetes/pki/etcd/ca.crt', '--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt', '--key=/etc/kubernetes/pki/etcd/healthcheck-client.key']);
+  });
+
+  it('is, in order: find etcdctl, member health, directory, save, status, sha256; then removal', () => {
+    const plan = snapshotPlan('cp1', NOW);
+    expect(plan.steps.map((s) => s.command.shell)).toEqual([
+      'command -v etcdctl',
+      'ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key endpoint health',
+      'mkdir -p -m 0700 /var/lib/ferry/etcd-snapshots',
+      'ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key snapshot save /var/lib/ferry/etcd-snapshots/etcd-cp1-20261207T050000Z.db',
+      'ETCDCTL_API=3 etcdctl snapshot status /var/lib/ferry/etcd-snapshots/etcd-cp1-20261207T050000Z.db -w json',
+      'sha256sum /var/lib/ferry/etcd-snapshots/etcd-cp1-20261207T050000Z.db',
+    ]);
+    expect(plan.cleanup.shell).toBe('rm -f /var/lib/ferry/etcd-snapshots/etcd-cp1-20261207T050000Z.db');
+  });
+
+  it.each([
+    ['etcdctl 3.4 output', STATUS, { hash: 3523612367, revision: 12, totalKey: 11, totalSize: 20480 }],
+    ['a deprecation warning before the JSON (etcdctl 3.5)', `Deprecated: Use \`etcdutl snapshot status\` instead.\n\n${STATUS}`, { hash: 3523612367, revision: 12, totalKey: 11, totalSize: 20480 }],
+  ])('reads snapshot status from %s', (_name, text, want) => {
+    expect(parseSnapshotStatus(text)).toEqual(want);
+  });
+
+  it('refuses a status without numbers', () => {
+    expect(() => parseSnapshotStatus('Error: snapshot file has no data')).toThrow(UnexpectedOutputError);
+  });
+});
+
+describe('takeSnapshot on a scripted host', () => {
+  const data = 'etcd snapshot bytes';
+  const sha = createHash('sha256').update(data).digest('hex');
+  const path = '/var/lib/ferry/etcd-snapshots/etcd-cp1-20261207T050000Z.db';
+  const host = (sum = sha, health = 0) =>
+    new FakeHost('cp1', [
+      { command: 'command -v etcdctl', stdout: '/usr/bin/etcdctl\n', readOnly: true },
+      { command: /endpoint health$/, exitCode: health, readOnly: true, stderr: health ? 'https://127.0.0.1:2379 is unhealthy: failed to commit proposal: context deadline exceeded' : '' },
+      { command: 'mkdir -p -m 0700 /var/lib/ferry/etcd-snapshots', readOnly: false },
+      { command: /snapshot save /, stdout: `Snapshot saved at ${path}\n`, readOnly: false },
+      { command: /snapshot status /, stdout: `${STATUS}\n`, readOnly: true },
+      { command: `sha256sum ${path}`, stdout: `${sum}  ${path}\n`, readOnly: true },
+      { command: `rm -f ${path}`, readOnly: false },
+    ], { [path]: data });
+
+  it('fetches the file, checks its sha256 against the node\'s, and removes the node\'s copy', async () => {
+    const h = host();
+    const got = await takeSnapshot(h, NOW);
+    expect(got.data.toString()).toBe(data);
+    expect(got.result).toEqual({ host: 'cp1', sha256: sha, bytes: data.length, status: { hash: 3523612367, revision: 12, totalKey: 11, totalSize: 20480 } });
+    expect(h.unmet()).toEqual([]);
+    expect(h.mutating().at(-1)).toBe(`rm -f ${path}`);
+  });
+
+  it('refuses a copy whose sha256 differs from the node\'s, and still removes the node\'s copy', async () => {
+    const h = host('0'.repeat(64));
+    await expect(takeSnapshot(h, NOW)).rejects.toThrow(/the copy was damaged/);
+    expect(h.mutating().at(-1)).toBe(`rm -f ${path}`);
+  });
+
+  it('stops before writing anything when the member is unhealthy', async () => {
+    const h = host(sha, 1);
+    await expect(takeSnapshot(h, NOW)).rejects.toThrow(/unhealthy/);
+    expect(h.mutating()).toEqual([`rm -f ${path}`]);
+  });
+});
