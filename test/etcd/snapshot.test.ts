@@ -7,7 +7,8 @@ import { UnexpectedOutputError } from '../../src/errors.ts';
 import { FakeHost } from '../support/fake-host.ts';
 
 const NOW = new Date('2026-12-07T05:00:00.123Z');
-// `etcdctl snapshot status -w json` of etcd 3.4.23 (Debian 12's etcd-client), run on a lab node's snapshot.
+// `etcdctl snapshot status -w json` in the shape etcd 3.4.23 (Debian 12's etcd-client) prints it; snapshot.lab.test.ts
+// checks that shape against the real etcdctl on a real snapshot.
 const STATUS = '{"hash":3523612367,"revision":12,"totalKey":11,"totalSize":20480}';
 
 describe('snapshot plan', () => {
