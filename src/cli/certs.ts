@@ -1,14 +1,11 @@
 // `ferry certs check -i cluster.yaml [--json]`: on every control plane, over SSH (strict host keys), the expiry of
 // each kubeadm-managed certificate and its verdict (warn under 30 days, fail under 7). Read-only; exit 4 on a
 // failure, 5 when a control plane could not be reached. `ferry certs renew` is not built yet (docs/day-two.md).
-import { homedir } from 'node:os';
-import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { checkHostCerts, type HostCerts } from '../certs/check.ts';
-import { loadInventory } from '../config/inputs.ts';
-import { ExitCode, HostKeyError, HostUnreachableError, UserError } from '../errors.ts';
-import { connectInventory } from '../hosts/connect.ts';
+import { ExitCode, HostKeyError, HostUnreachableError } from '../errors.ts';
 import type { RegisterCommand } from './commands.ts';
+import { openControlPlanes } from './control-planes.ts';
 import type { CommandContext } from './program.ts';
 
 interface Flags {
@@ -37,12 +34,7 @@ function render(results: readonly HostResult[]): string {
 }
 
 async function check(ctx: CommandContext, flags: Flags): Promise<void> {
-  const inventoryPath = resolve(ctx.cwd, flags.inventory);
-  const homeDir = ctx.env.HOME ?? homedir();
-  const inventory = await loadInventory(inventoryPath, { homeDir });
-  const controlPlanes = inventory.hosts.filter((h) => h.roles.includes('control-plane'));
-  if (controlPlanes.length === 0) throw new UserError(`${flags.inventory}: no host has role control-plane`, { hint: 'certs check reads the certificates of the control planes' });
-  const hosts = connectInventory(inventory, { homeDir, baseDir: dirname(inventoryPath), ...(ctx.env.SSH_AUTH_SOCK ? { agentSocket: ctx.env.SSH_AUTH_SOCK } : {}) });
+  const { controlPlanes, hosts } = await openControlPlanes(ctx, flags.inventory, 'certs check reads the certificates of the control planes');
   await using _ = hosts;
   const results: HostResult[] = await Promise.all(
     controlPlanes.map((h) =>

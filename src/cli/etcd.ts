@@ -3,15 +3,13 @@
 // audit log (<state-dir>/audit.jsonl), as install's are. The restore procedure is in docs/day-two.md.
 import { appendFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadInventory } from '../config/inputs.ts';
 import { takeSnapshot, type SnapshotResult } from '../etcd/snapshot.ts';
-import { OperationFailedError, UserError } from '../errors.ts';
-import { connectInventory } from '../hosts/connect.ts';
+import { OperationFailedError } from '../errors.ts';
 import { AuditHost } from '../state/audit.ts';
 import type { RegisterCommand } from './commands.ts';
+import { openControlPlanes } from './control-planes.ts';
 import type { CommandContext } from './program.ts';
 
 interface Flags {
@@ -22,18 +20,13 @@ interface Flags {
 }
 
 async function snapshot(ctx: CommandContext, flags: Flags): Promise<void> {
-  const invPath = resolve(ctx.cwd, flags.inventory);
-  const homeDir = ctx.env.HOME ?? homedir();
-  const inventory = await loadInventory(invPath, { homeDir });
-  const controlPlanes = inventory.hosts.filter((h) => h.roles.includes('control-plane'));
-  if (controlPlanes.length === 0) throw new UserError(`${flags.inventory}: no host has role control-plane`, { hint: 'etcd runs on the control planes' });
+  const { inventoryPath: invPath, inventory, controlPlanes, hosts: set } = await openControlPlanes(ctx, flags.inventory, 'etcd runs on the control planes');
+  await using _ = set;
   const outDir = resolve(ctx.cwd, flags.out);
   const stateDir = resolve(ctx.cwd, flags.stateDir ?? join(dirname(invPath), '.ferry', inventory.name));
   await mkdir(outDir, { recursive: true });
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const auditFile = join(stateDir, 'audit.jsonl');
-  const set = connectInventory(inventory, { homeDir, baseDir: dirname(invPath), ...(ctx.env.SSH_AUTH_SOCK ? { agentSocket: ctx.env.SSH_AUTH_SOCK } : {}) });
-  await using _ = set;
   const skipped: string[] = [];
   for (const cp of controlPlanes) {
     const host = new AuditHost(set.hosts.get(cp.name)!, {

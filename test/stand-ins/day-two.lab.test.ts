@@ -10,7 +10,7 @@ import { parseCheckExpiration } from '../../src/certs/expiry.ts';
 import { memoryIo } from '../../src/cli/io.ts';
 import { run } from '../../src/cli/program.ts';
 import { standInDebs } from './debs.ts';
-import { caCertHash, CALICO_IMAGE, initConfig, joinConfig, KUBERNETES, REPO, startStandInLab, type StandInLab } from './stand-in-lab.ts';
+import { caCertHash, CALICO_IMAGE, initConfig, joinConfig, KUBERNETES, REPO, listItems, startStandInLab, type StandInLab, until } from './stand-in-lab.ts';
 
 const TOKEN = 'abcdef.0123456789abcdef';
 const KEY = 'a1'.repeat(32);
@@ -22,26 +22,9 @@ let inventory: string;
 const kubeadm = (node: string, args: string[]) => s.exec(node, ['kubeadm', ...args]);
 const sh = (node: string, script: string, input?: string) => s.exec(node, ['sh', '-c', script], input);
 
-async function until<T>(what: string, check: () => Promise<T | undefined>, seconds = 40): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${seconds}s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
+const nodes = () => listItems(s, 'nodes');
+const pods = () => listItems(s, 'pods');
 
-async function nodes(): Promise<any[]> {
-  const r = await s.kubectl('cp1', ['get', 'nodes', '-o', 'json']);
-  expect(r.exitCode, r.stderr).toBe(0);
-  return JSON.parse(r.stdout).items;
-}
-async function pods(): Promise<any[]> {
-  const r = await s.kubectl('cp1', ['get', 'pods', '-A', '-o', 'json']);
-  expect(r.exitCode, r.stderr).toBe(0);
-  return JSON.parse(r.stdout).items;
-}
 const ready = (n: any) => n.status.conditions.find((c: any) => c.type === 'Ready');
 
 async function ferry(args: string[]) {

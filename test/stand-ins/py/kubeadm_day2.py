@@ -85,19 +85,11 @@ def local_apiserver():
 
 
 def wait_version(server, ca, target, seconds=60):
-    import time
-    deadline = time.time() + seconds
-    last = "no answer"
-    while time.time() < deadline:
-        try:
-            status, data = Client(server, ca, timeout=3).request("GET", "/version")
-            if status == 200 and data.get("gitVersion") == target:
-                return
-            last = f"{status} {data}"
-        except StandInError as e:
-            last = str(e)
-        time.sleep(1)
-    raise StandInError(f"[upgrade/apply] FATAL: the API server at {server} did not come back at {target} within {seconds}s: {last}", 1)
+    try:
+        Client(server, ca, timeout=3).wait_ready(seconds, "/version", lambda status, data: status == 200 and data.get("gitVersion") == target,
+                                                 f"come back at {target}")
+    except StandInError as e:
+        raise StandInError(f"[upgrade/apply] FATAL: {e}", 1)
 
 
 def upgrade_control_plane(target, renew_certs):
