@@ -13,7 +13,7 @@
 // ferry adds: no downgrades of any component, and a bundle that lacks what the target needs is refused up front.
 import type { Role } from '../config/inventory.ts';
 import type { Lock } from '../config/lock.ts';
-import { lockMismatches, type BundleContents } from '../bundle/lock-match.ts';
+import { lockMismatches, notInstallable, type BundleContents } from '../bundle/lock-match.ts';
 import { kubeMinor } from '../checks/version.ts';
 
 /** Numeric comparison of dotted versions (v1.33.1, 2.0.8, 580.95.05: NVIDIA's leading zeros defeat semver); -1, 0, 1. */
@@ -169,8 +169,8 @@ export function upgradeRefusals(input: UpgradeInput): Refusal[] {
   }
   for (const m of lockMismatches(lock, input.bundle))
     out.push({ id: 'bundle-lacks', message: `the bundle has ${m.found} for ${m.component}; the lock wants ${m.wants}`, fix: m.fix });
-  if (lock.stack.cri.name !== 'containerd')
-    out.push({ id: 'not-installable', message: `the lock's runtime is ${lock.stack.cri.name}; ferry upgrades containerd clusters only`, fix: 'resolve a containerd stack' });
+  const notHere = notInstallable(lock.stack);
+  if (notHere) out.push({ id: 'not-installable', message: notHere, fix: 'resolve a containerd stack' });
   return out;
 }
 

@@ -110,6 +110,14 @@ describe('planUpgrade: refusals before any change', () => {
   });
 });
 
+describe('planUpgrade: a CRI-O lock', () => {
+  it('is refused: ferry upgrades containerd clusters only', () => {
+    const crio = { ...lock, stack: { ...lock.stack, cri: { name: 'cri-o' as const, version: '1.33.0' } } };
+    const plan = planUpgrade({ running: cluster(site()), lock: crio, bundle });
+    expect(!plan.ok && plan.refusals.find((r) => r.id === 'not-installable')?.message).toMatch(/cannot install CRI-O yet/);
+  });
+});
+
 describe('compareVersion', () => {
   it.each([
     ['580.126.18', '580.95.05', 1],
