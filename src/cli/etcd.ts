@@ -47,16 +47,16 @@ async function snapshot(ctx: CommandContext, flags: Flags): Promise<void> {
     await writeFile(`${file}.partial`, taken.data, { mode: 0o600 });
     await rename(`${file}.partial`, file);
     await writeFile(`${file}.sha256`, `${taken.result.sha256}  ${taken.name}\n`);
-    const result: SnapshotResult = { ...taken.result, file };
+    const result: SnapshotResult & { etcdctl: string } = { ...taken.result, file, etcdctl: taken.etcdctl.kind === 'host' ? 'node' : `image ${taken.etcdctl.ref}` };
     ctx.io.stdout.write(
       flags.json
         ? `${JSON.stringify({ ...result, skipped })}\n`
-        : `etcd snapshot from ${result.host}: ${file} (${result.bytes} bytes, revision ${result.status.revision}, ${result.status.totalKey} keys, sha256 ${result.sha256}); every command is in ${auditFile}\n`,
+        : `etcd snapshot from ${result.host} (etcdctl: ${result.etcdctl}): ${file} (${result.bytes} bytes, revision ${result.status.revision}, ${result.status.totalKey} keys, sha256 ${result.sha256}); every command is in ${auditFile}\n`,
     );
     return;
   }
   throw new OperationFailedError(`no control plane could take an etcd snapshot:\n  ${skipped.join('\n  ')}`, {
-    hint: 'each control plane needs etcdctl and its etcd member healthy at https://127.0.0.1:2379 (kubeadm certificates under /etc/kubernetes/pki/etcd)',
+    hint: 'each control plane needs etcdctl (its own, or the etcd image of /etc/kubernetes/manifests/etcd.yaml in containerd) and its etcd member healthy at https://127.0.0.1:2379 (kubeadm certificates under /etc/kubernetes/pki/etcd)',
   });
 }
 
