@@ -148,3 +148,13 @@ export class VerifyError extends FerryError {
 export class InternalError extends FerryError {
   readonly exitCode = ExitCode.internal;
 }
+
+/** A tool on a node printed something ferry cannot read (kubeadm's certificate table, etcdctl's status). */
+export class UnexpectedOutputError extends FerryError {
+  readonly exitCode = ExitCode.phaseFailed;
+}
+
+/** A one-shot operation (an etcd snapshot) failed on every host that could have done it; the message names each. */
+export class OperationFailedError extends FerryError {
+  readonly exitCode = ExitCode.phaseFailed;
+}

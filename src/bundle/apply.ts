@@ -1,6 +1,6 @@
 // `ferry bundle apply DELTA --onto DIR`: turns the previous bundle into the new one, in place, then verifies it whole.
 import type { KeyObject } from 'node:crypto';
-import { copyFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { parseDeltaNote } from './delta.ts';
@@ -14,6 +14,8 @@ async function copyAtomic(from: string, to: string): Promise<void> {
   await copyFile(from, `${to}.partial`);
   await rename(`${to}.partial`, to);
 }
+
+const exists = (path: string) => stat(path).then(() => true, () => false);
 
 /** Applies a verified delta onto its base directory; re-running after an interruption finishes the job. */
 export async function applyDelta(deltaDir: string, ontoDir: string, options: { trustedKey?: KeyObject } = {}): Promise<Verdict & { carried: number; removed: number }> {
@@ -35,8 +37,12 @@ export async function applyDelta(deltaDir: string, ontoDir: string, options: { t
       hint: `apply it onto the bundle "${note.base.name}" built at ${note.base.createdAt}`,
     });
   if (!alreadyApplied) {
+    // Moved files are copied inside the base first: their source may be among the removed paths. A source already
+    // gone is an interrupted earlier apply; the verification below judges what is there.
+    for (const m of note.moved ?? []) if (await exists(join(ontoDir, m.from))) await copyAtomic(join(ontoDir, m.from), join(ontoDir, m.path));
     for (const path of note.carried) await copyAtomic(join(deltaDir, path), join(ontoDir, path));
-    for (const path of note.removed) await rm(join(ontoDir, path), { force: true });
+    const kept = new Set([...(note.moved ?? []).map((m) => m.path), ...note.carried]);
+    for (const path of note.removed) if (!kept.has(path)) await rm(join(ontoDir, path), { force: true });
     for (const meta of [BundleLayout.checksums, BundleLayout.signature, BundleLayout.publicKey]) {
       const from = join(deltaDir, meta);
       if (await readFile(from).then(() => true, () => false)) await copyAtomic(from, join(ontoDir, meta));

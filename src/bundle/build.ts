@@ -328,11 +328,12 @@ function deltaStep(input: BuildInput, state: BuildState, workDir: string): Build
         await rename(`${join(input.outDir, a.path)}.partial`, join(input.outDir, a.path));
       }
       const carried = [...d.carried.map((a) => a.path), BundleLayout.lock, BundleLayout.sbom].sort();
-      const note = renderDeltaNote({ apiVersion: 'ferry.dev/v1alpha1', kind: 'BundleDelta', base: baseRef, carried, removed: d.removed });
+      const moved = d.moved.map((m) => ({ path: m.artifact.path, from: m.from }));
+      const note = renderDeltaNote({ apiVersion: 'ferry.dev/v1alpha1', kind: 'BundleDelta', base: baseRef, carried, removed: d.removed, ...(moved.length ? { moved } : {}) });
       await writeFile(join(input.outDir, BundleLayout.delta), note);
-      state.delta = { carried: d.carried.length, unchanged: d.unchanged.length, removed: d.removed.length };
+      state.delta = { carried: d.carried.length, unchanged: d.unchanged.length + d.moved.length, removed: d.removed.length };
       state.base = baseRef;
-      return `${d.carried.length} carried, ${d.unchanged.length} unchanged, ${d.removed.length} removed`;
+      return `${d.carried.length} carried, ${d.unchanged.length + d.moved.length} unchanged (${d.moved.length} under another path), ${d.removed.length} removed`;
     },
   };
 }

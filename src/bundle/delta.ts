@@ -15,23 +15,51 @@ export const DeltaNote = z
     carried: z.array(z.string()),
     /** Paths of the base that the new bundle no longer has. */
     removed: z.array(z.string()),
+    /** Artifacts the base has under another path (same sha256): apply copies them inside the bundle. */
+    moved: z.array(z.object({ path: z.string(), from: z.string() }).strict()).optional(),
   })
   .strict();
 export type DeltaNote = z.infer<typeof DeltaNote>;
 
-/** Splits a build's artifacts into those the base already has (same path, size and sha256) and those to carry. */
-export function planDelta(base: BundleManifest, artifacts: readonly Artifact[]): { carried: Artifact[]; unchanged: Artifact[]; removed: string[] } {
-  const old = new Map(base.artifacts.map((a) => [a.path, a]));
-  const carried: Artifact[] = [];
-  const unchanged: Artifact[] = [];
+export interface DeltaPlan {
+  /** Artifacts whose sha256 the base does not have: the delta carries them. */
+  carried: Artifact[];
+  /** Artifacts the base has at the same path. */
+  unchanged: Artifact[];
+  /** Artifacts the base has under another path (same sha256 and size): copied from there on apply. */
+  moved: { artifact: Artifact; from: string }[];
+  /** Paths of the base that the new bundle no longer has. */
+  removed: string[];
+}
+
+/** Splits a build's artifacts by digest: only those whose sha256 (and size) is nowhere in the base are carried. */
+export function planDelta(base: BundleManifest, artifacts: readonly Artifact[]): DeltaPlan {
+  const atPath = new Map(base.artifacts.map((a) => [a.path, a]));
+  const byDigest = new Map<string, string>();
+  for (const a of base.artifacts) if (!byDigest.has(`${a.sha256}:${a.size}`)) byDigest.set(`${a.sha256}:${a.size}`, a.path);
+  const plan: DeltaPlan = { carried: [], unchanged: [], moved: [], removed: [] };
   for (const a of artifacts) {
-    const b = old.get(a.path);
-    if (b && b.sha256 === a.sha256 && b.size === a.size) unchanged.push(a);
-    else carried.push(a);
+    const same = atPath.get(a.path);
+    const from = byDigest.get(`${a.sha256}:${a.size}`);
+    if (same && same.sha256 === a.sha256 && same.size === a.size) plan.unchanged.push(a);
+    else if (from) plan.moved.push({ artifact: a, from });
+    else plan.carried.push(a);
   }
   const now = new Set(artifacts.map((a) => a.path));
-  const removed = base.artifacts.map((a) => a.path).filter((p) => !now.has(p));
-  return { carried, unchanged, removed };
+  plan.removed = base.artifacts.map((a) => a.path).filter((p) => !now.has(p));
+  return plan;
+}
+
+/** What `ferry bundle verify` says about a delta: what it is a delta of, and what it leaves to its base. */
+export function describeDelta(note: DeltaNote, artifactPaths: readonly string[]): string {
+  const carried = new Set(note.carried);
+  const left = artifactPaths.filter((p) => !carried.has(p)).length;
+  const moved = note.moved?.length ? ` (${note.moved.length} of them under another path there)` : '';
+  return (
+    `delta of bundle "${note.base.name}" built ${note.base.createdAt} (base manifest.yaml sha256 ${note.base.manifestSha256}): ` +
+    `carries ${note.carried.length} file(s), leaves ${left} artifact(s) to the base${moved}, removes ${note.removed.length}; ` +
+    'ferry bundle apply DELTA --onto BASE makes the full bundle and checks what the base gave'
+  );
 }
 
 /** Renders delta.yaml. */

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { UserError, VerifyError } from '../errors.ts';
 import { chunkStream, parseChunkIndex } from './chunks.ts';
-import { parseDeltaNote } from './delta.ts';
+import { describeDelta, parseDeltaNote } from './delta.ts';
 import { judgeBundle, type Verdict } from './judge.ts';
 import { BundleLayout } from './layout.ts';
 import { observeDir, observeIso, observeTar, type ObserveOptions, type Observed } from './observe.ts';
@@ -94,7 +94,14 @@ export async function verifyBundle(path: string, options: VerifyOptions = {}): P
     // Only artifacts can be left to the base: the documents (lock, SBOM, ferry.pub, delta.yaml) are always carried.
     const paths = verdict.manifest.artifacts.map((e) => e.path);
     verdict = judgeBundle(observed, { trustedKey: options.trustedKey, fromBase: deltaFromBase(observed, paths) });
-    verdict.notes.push('delta bundle: files left to its base are checked when it is applied (ferry bundle apply)');
+    const text = observed.metadata.get(BundleLayout.delta)!.toString('utf8');
+    let what = 'delta bundle: files left to its base are checked when it is applied (ferry bundle apply)';
+    try {
+      what = describeDelta(parseDeltaNote(text, BundleLayout.delta), paths);
+    } catch {
+      // a damaged delta.yaml is named by the judge
+    }
+    verdict.notes.push(what);
   }
   if (!verdict.ok) throw new VerifyError(verdict.problems, { hint: `re-copy the bundle, or rebuild it; ${verdict.problems.length} problem(s) in ${path}` });
   return { ...verdict, form };

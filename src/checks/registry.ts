@@ -1,5 +1,6 @@
 // Every doctor check in report order, and running them with --only/--skip: the one list the CLI and docs name ids from.
 import type { Facts } from '../facts/types.ts';
+import { certExpiryCheck } from './certs.ts';
 import { cgroupChecks } from './cgroup.ts';
 import { diskCheck } from './disk.ts';
 import { gpuChecks } from './gpu.ts';
@@ -27,6 +28,7 @@ export const nodeChecks: readonly NodeCheck[] = [
   ...namingChecks,
   diskCheck,
   runtimeCheck,
+  certExpiryCheck,
   ...gpuChecks,
 ];
 

@@ -99,6 +99,15 @@ export const Inventory = z
       .default({}),
     /** SELinux on EL nodes (SelinuxPolicy); a host's own `selinux` wins. */
     selinux: SelinuxPolicy.default('permissive'),
+    /** Day two (`ferry upgrade`, docs/day-two.md): how many workers are drained at once, and whether ferry may reboot a
+     * node itself (a GPU node whose driver changes needs one); by default it stops and asks the operator. */
+    upgrade: z
+      .object({
+        maxUnavailableWorkers: z.number().int().min(1).default(1),
+        allowReboot: z.boolean().default(false),
+      })
+      .strict()
+      .default({ maxUnavailableWorkers: 1, allowReboot: false }),
     hosts: z.array(InventoryHost).min(1),
   })
   .strict()

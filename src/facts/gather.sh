@@ -130,6 +130,18 @@ firewalld_config() {
   done
   return 0
 }
+# On a node that is already a control plane (admin.conf exists): the node's clock, then kubeadm's certificate table
+# (read-only), or where kubeadm is absent openssl's notAfter of each certificate; the markers as in src/certs/check.ts.
+control_plane_certs() {
+  [ -e /etc/kubernetes/admin.conf ] || return 0
+  date -u +%s
+  if command -v kubeadm >/dev/null 2>&1; then echo @@kubeadm; timeout 60 kubeadm certs check-expiration; return; fi
+  echo @@openssl
+  for f in /etc/kubernetes/pki/*.crt /etc/kubernetes/pki/etcd/*.crt; do
+    [ -e "$f" ] || continue
+    printf '%s ' "$f"; openssl x509 -noout -enddate -in "$f"
+  done
+}
 # Proxy settings may carry user:password@: strip it before anything leaves the node.
 proxies() {
   { env; cat /etc/environment; systemctl show containerd -p Environment; } 2>/dev/null |
@@ -185,5 +197,6 @@ s gcc first_line gcc --version
 s resolv-conf grep -E '^(nameserver|search)' /etc/resolv.conf
 s proxy proxies
 s nm-unmanaged grep -rhs 'unmanaged-devices' /etc/NetworkManager/conf.d /etc/NetworkManager/NetworkManager.conf
+s control-plane-certs control_plane_certs
 [ "${want_packages:-0}" = 1 ] && s packages installed_packages
 true

@@ -72,7 +72,10 @@ export function parseRuntime(sections: Sections) {
   const containerd = dump?.rc === 0 && dump.lines.length > 0 ? parseContainerdConfig(dump.lines.join('\n'), version) : undefined;
   const crio = /cgroup_manager\s*=\s*"?([a-z]+)"?/.exec(linesOf(sections, 'crio-config').at(-1) ?? '');
   const kubelet = sections.get('kubelet-config');
+  const certs = sections.get('control-plane-certs');
+  const nodeTime = Number(certs?.lines[0]);
   return {
+    controlPlaneCerts: certs && certs.lines.length > 1 && Number.isFinite(nodeTime) ? { nodeTime, output: certs.lines.slice(1).join('\n') } : undefined,
     containerd,
     crio: crio ? { cgroupManager: crio[1]! } : undefined,
     kubelet: {

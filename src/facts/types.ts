@@ -106,6 +106,9 @@ export interface Facts {
   containerd: ContainerdFacts | undefined;
   crio: { cgroupManager: string } | undefined;
   kubelet: { configPresent: boolean; cgroupDriver: string | undefined };
+  /** Only on a node that is already a control plane: its clock (s since the epoch) and the certificate listing
+   * (marker line, then kubeadm's table or openssl's lines; src/certs/check.ts reads it). */
+  controlPlaneCerts: { nodeTime: number; output: string } | undefined;
   kernelHeaders: { manager: 'dpkg' | 'rpm'; package: string; installed: boolean } | undefined;
   reboot: { required: boolean; reason: string | undefined };
   selinux: string | undefined;

@@ -7,8 +7,10 @@ import { execa } from 'execa';
 
 const FILES = ['usr/bin/dash', 'usr/lib/x86_64-linux-gnu/libc.so.6', 'usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2'];
 
-/** Write an OCI image archive (tar of an OCI layout) named `ref` holding /bin/sh; returns the archive path. */
-export async function makeTinyImage(baseDir: string, outDir: string, ref: string): Promise<string> {
+/** Write an OCI image archive (tar of an OCI layout) named `ref` holding /bin/sh; returns the archive path. `extra`
+ * puts more host files in the image (e.g. a binary that needs only the C library, at /usr/local/bin/NAME, which is
+ * then on the image's PATH). */
+export async function makeTinyImage(baseDir: string, outDir: string, ref: string, extra: readonly { from: string; to: string }[] = []): Promise<string> {
   const work = join(outDir, 'oci-work');
   await rm(work, { recursive: true, force: true });
   const blobs = join(work, 'layout/blobs/sha256');
@@ -19,6 +21,10 @@ export async function makeTinyImage(baseDir: string, outDir: string, ref: string
   for (const f of FILES) {
     await mkdir(join(stage, f, '..'), { recursive: true });
     await writeFile(join(stage, f), await readFile(join(baseDir, f)), { mode: 0o755 });
+  }
+  for (const e of extra) {
+    await mkdir(join(stage, e.to, '..'), { recursive: true });
+    await writeFile(join(stage, e.to), await readFile(e.from), { mode: 0o755 });
   }
   await execa('ln', ['-s', 'usr/bin', join(stage, 'bin')]);
   await execa('ln', ['-s', 'usr/lib', join(stage, 'lib')]);
@@ -34,7 +40,7 @@ export async function makeTinyImage(baseDir: string, outDir: string, ref: string
   const layer = await put(await readFile(layerTar));
   const config = await put(Buffer.from(JSON.stringify({
     architecture: 'amd64', os: 'linux',
-    config: { Cmd: ['/bin/sh'], Env: ['PATH=/usr/bin:/bin'] },
+    config: { Cmd: ['/bin/sh'], Env: [extra.length ? 'PATH=/usr/local/bin:/usr/bin:/bin' : 'PATH=/usr/bin:/bin'] },
     rootfs: { type: 'layers', diff_ids: [layer.digest] },
   })));
   const manifest = await put(Buffer.from(JSON.stringify({

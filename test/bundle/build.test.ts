@@ -208,7 +208,7 @@ describe('buildBundle', () => {
     expect(state.delta!.unchanged).toBeGreaterThan(5);
     expect(await stat(join(deltaDir, 'files/kubernetes/1.33.13/kubeadm')).catch(() => 'absent')).toBe('absent');
     const v = await verifyBundle(deltaDir, { trustedKey });
-    expect(v.notes.join('\n')).toMatch(/delta bundle/);
+    expect(v.notes.join('\n')).toMatch(/^delta of bundle "example-local" built .* \(base manifest.yaml sha256 [0-9a-f]{64}\): carries 4 file\(s\), leaves \d+ artifact/m);
     const manifest = parseManifest(await readFile(join(deltaDir, BundleLayout.manifest), 'utf8'), 'm');
     expect(manifest.base?.manifestSha256).toMatch(/^[0-9a-f]{64}$/);
 
@@ -218,6 +218,28 @@ describe('buildBundle', () => {
     expect(await readFile(join(base, 'files/kubernetes/1.33.13/kubectl'))).toEqual(newKubectl);
     expect(await readFile(join(base, BundleLayout.manifest))).toEqual(await readFile(join(deltaDir, BundleLayout.manifest)));
     expect((await applyDelta(deltaDir, base, { trustedKey })).ok).toBe(true);
+  }, T);
+
+  it('a delta for a new patch release carries no file whose bytes the base already has under the old version\'s path', async () => {
+    // 1.33.14's kubeadm binary is byte for byte 1.33.13's (kubectl changed above): by digest it is in the base.
+    const kubeadm = await readFile(join(work, 'full', 'files/kubernetes/1.33.13/kubeadm'));
+    const kubectl = randomBytes(190_000);
+    const at = (v: string, name: string, bytes: Buffer) => put(`dl.k8s.io/release/v${v}/bin/linux/amd64/${name}`, bytes).then(() => put(`dl.k8s.io/release/v${v}/bin/linux/amd64/${name}.sha256`, `${createHash('sha256').update(bytes).digest('hex')}\n`));
+    await at('1.33.14', 'kubeadm', kubeadm);
+    await at('1.33.14', 'kubectl', kubectl);
+    const base = join(work, 'patch-base');
+    await cp(join(work, 'full'), base, { recursive: true });
+    const deltaDir = join(work, 'patch-delta');
+    const next = { ...testLock(), stack: { ...testLock().stack, kubernetes: '1.33.14' } };
+    await buildBundle(input(deltaDir, { lock: next, since: join(base, BundleLayout.manifest), now: new Date('2026-12-02T00:00:00Z') }));
+    const note = await parseDelta(deltaDir);
+    expect(note.moved).toEqual([{ path: 'files/kubernetes/1.33.14/kubeadm', from: 'files/kubernetes/1.33.13/kubeadm' }]);
+    expect(note.carried).toContain('files/kubernetes/1.33.14/kubectl');
+    expect(note.carried).not.toContain('files/kubernetes/1.33.14/kubeadm');
+    expect(note.removed).toEqual(expect.arrayContaining(['files/kubernetes/1.33.13/kubeadm', 'files/kubernetes/1.33.13/kubectl']));
+    expect((await applyDelta(deltaDir, base, { trustedKey })).ok).toBe(true);
+    expect(await readFile(join(base, 'files/kubernetes/1.33.14/kubeadm'))).toEqual(kubeadm);
+    expect(await stat(join(base, 'files/kubernetes/1.33.13/kubeadm')).catch(() => 'absent')).toBe('absent');
   }, T);
 
   it('refuses to apply a delta onto a bundle that is not its base', async () => {

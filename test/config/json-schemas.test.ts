@@ -15,7 +15,7 @@ describe('published JSON Schemas', () => {
   });
   it('names every top-level field of the inventory, with the required ones', () => {
     const schema = JSON.parse(published('cluster.schema.json'));
-    expect(Object.keys(schema.properties)).toEqual(['apiVersion', 'kind', 'name', 'ssh', 'network', 'kubernetes', 'selinux', 'hosts']);
+    expect(Object.keys(schema.properties)).toEqual(['apiVersion', 'kind', 'name', 'ssh', 'network', 'kubernetes', 'selinux', 'upgrade', 'hosts']);
     expect(schema.required).toEqual(['apiVersion', 'kind', 'name', 'network', 'hosts']);
   });
 });

@@ -12,7 +12,7 @@ import { buildDeb, type DebSpec } from './deb-builder.ts';
 
 const PY = join(dirname(fileURLToPath(import.meta.url)), 'py');
 /** Bump when the package layout below changes (the Python sources are hashed anyway). */
-const LAYOUT = 4;
+const LAYOUT = 5;
 const SHARED = ['stand_in.py', 'fields.py'];
 
 // kubelet.service and kubeadm's drop-in, as pkgs.k8s.io's kubelet package installs them
@@ -71,10 +71,11 @@ interface PackageSpec {
 }
 
 const PACKAGES: PackageSpec[] = [
-  { name: 'kubeadm', scripts: ['kubeadm'], modules: ['kubeadm_checks.py', 'kubeadm_files.py'] },
+  { name: 'kubeadm', scripts: ['kubeadm'], modules: ['kubeadm_checks.py', 'kubeadm_files.py', 'kubeadm_certs.py', 'kubeadm_day2.py', 'kubeadm_upgrade.py'] },
   {
     name: 'kubelet',
     scripts: ['kubelet', 'kube-apiserver'],
+    modules: ['disruption.py', 'kubeadm_upgrade.py'],
     extra: {
       'usr/lib/systemd/system/kubelet.service': { text: KUBELET_SERVICE, mode: 0o644 },
       'usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf': { text: KUBEADM_DROP_IN, mode: 0o644 },
@@ -82,7 +83,7 @@ const PACKAGES: PackageSpec[] = [
     maintainer: { postinst: KUBELET_POSTINST, prerm: KUBELET_PRERM, postrm: KUBELET_POSTRM },
     dirs: ['etc/kubernetes/manifests'],
   },
-  { name: 'kubectl', scripts: ['kubectl'] },
+  { name: 'kubectl', scripts: ['kubectl'], modules: ['kubectl_drain.py'] },
 ];
 
 export interface StandInDebs {

@@ -104,3 +104,22 @@ export async function startStandInLab(): Promise<StandInLab> {
     throw error;
   }
 }
+
+/** Poll (bounded, once a second) until `check` returns a value. */
+export async function until<T>(what: string, check: () => Promise<T | undefined>, seconds = 40): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${seconds}s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** `kubectl get <what> -o json` items through cp1's admin.conf; throws with kubectl's stderr when it fails. */
+export async function listItems(s: StandInLab, what: 'nodes' | 'pods'): Promise<any[]> {
+  const r = await s.kubectl('cp1', what === 'nodes' ? ['get', 'nodes', '-o', 'json'] : ['get', 'pods', '-A', '-o', 'json']);
+  if (r.exitCode !== 0) throw new Error(`kubectl get ${what} exited ${r.exitCode}: ${r.stderr}`);
+  return JSON.parse(r.stdout).items;
+}
+

@@ -2,7 +2,7 @@
 // rendered by ferry's renderers: init, control-plane and worker joins, nodes NotReady until a CNI DaemonSet runs,
 // image pulls that fail as a real kubelet's would, every refusal the stand-ins promise (each changing nothing), reset.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { caCertHash, CALICO_IMAGE, initConfig, joinConfig, KUBERNETES, startStandInLab, type StandInLab } from './stand-in-lab.ts';
+import { caCertHash, CALICO_IMAGE, initConfig, joinConfig, KUBERNETES, listItems, startStandInLab, type StandInLab, until } from './stand-in-lab.ts';
 
 const TOKEN = 'abcdef.0123456789abcdef';
 const KEY = 'a1'.repeat(32);
@@ -25,28 +25,10 @@ async function footprint(node: string) {
   return (await s.exec(node, ['sh', '-c', 'ls -A /etc/kubernetes /etc/kubernetes/manifests /var/lib/kubelet 2>&1; ls /var/lib/etcd 2>&1; true'])).stdout;
 }
 
-async function nodes(): Promise<any[]> {
-  const r = await s.kubectl('cp1', ['get', 'nodes', '-o', 'json']);
-  expect(r.exitCode, r.stderr).toBe(0);
-  return JSON.parse(r.stdout).items;
-}
 
-async function pods(): Promise<any[]> {
-  const r = await s.kubectl('cp1', ['get', 'pods', '-A', '-o', 'json']);
-  expect(r.exitCode, r.stderr).toBe(0);
-  return JSON.parse(r.stdout).items;
-}
 
-/** Poll (bounded) until `check` returns a value. */
-async function until<T>(what: string, check: () => Promise<T | undefined>, seconds = 40): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${seconds}s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
+const nodes = () => listItems(s, 'nodes');
+const pods = () => listItems(s, 'pods');
 
 const ready = (n: any) => n.status.conditions.find((c: any) => c.type === 'Ready');
 

@@ -33,6 +33,15 @@ def write_control_plane(cluster, address, port, node, primary):
     make_leaf(f"{PKI}/apiserver.crt", f"{PKI}/apiserver.key", *ca, "kube-apiserver", sans=list(dict.fromkeys(sans)))
     make_leaf(f"{PKI}/apiserver-kubelet-client.crt", f"{PKI}/apiserver-kubelet-client.key", *ca,
               "kube-apiserver-kubelet-client", "kubeadm:cluster-admins")
+    # The other leaves kubeadm writes on a control plane (so `kubeadm certs check-expiration` lists no !MISSING!).
+    etcd_ca = (f"{PKI}/etcd/ca.crt", f"{PKI}/etcd/ca.key")
+    local = [node, "localhost", address, "127.0.0.1", "::1"]
+    for rel, signer, cn, org, leaf_sans in (
+            ("front-proxy-client", (f"{PKI}/front-proxy-ca.crt", f"{PKI}/front-proxy-ca.key"), "front-proxy-client", None, ()),
+            ("apiserver-etcd-client", etcd_ca, "kube-apiserver-etcd-client", None, ()),
+            ("etcd/server", etcd_ca, node, None, local), ("etcd/peer", etcd_ca, node, None, local),
+            ("etcd/healthcheck-client", etcd_ca, "kube-etcd-healthcheck-client", None, ())):
+        make_leaf(f"{PKI}/{rel}.crt", f"{PKI}/{rel}.key", *signer, cn, org, sans=list(leaf_sans))
     server = f"https://{cluster['controlPlaneEndpoint']}"
     for conf, cn, org in (("admin.conf", "kubernetes-admin", "kubeadm:cluster-admins"),
                           ("controller-manager.conf", "system:kube-controller-manager", None),
@@ -44,7 +53,7 @@ def write_control_plane(cluster, address, port, node, primary):
            f"--tls-cert-file={PKI}/apiserver.crt", f"--tls-private-key-file={PKI}/apiserver.key",
            f"--client-ca-file={PKI}/ca.crt", "--etcd-servers=https://127.0.0.1:2379",
            f"--stand-in-client-cert={PKI}/apiserver-kubelet-client.crt", f"--stand-in-client-key={PKI}/apiserver-kubelet-client.key",
-           f"--stand-in-state={STATE}" if primary is None else f"--stand-in-forward={primary}"]
+           f"--stand-in-state={STATE}" if primary is None else f"--stand-in-forward={primary}", f"--stand-in-version={tag}"]
     # As kubeadm: the pinned etcd.local.imageTag, else the default this kubeadm release was built with.
     etcd_tag = cluster["etcd"]["local"].get("imageTag", "3.5.21-0")
     for name, image, cmd in (("kube-apiserver", f"{repo}/kube-apiserver:{tag}", api),

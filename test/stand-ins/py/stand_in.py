@@ -257,19 +257,20 @@ class Client:
             raise StandInError(str(message), 1)
         return data
 
-    def wait_ready(self, seconds):
+    def wait_ready(self, seconds, path="/readyz", accept=lambda status, data: status == 200, what="become ready"):
+        """Poll GET path until accept(status, data) holds; StandInError naming the last answer after `seconds`."""
         deadline = time.time() + seconds
         last = "no answer"
         while time.time() < deadline:
             try:
-                status, data = self.request("GET", "/readyz")
-                if status == 200:
+                status, data = self.request("GET", path)
+                if accept(status, data):
                     return
                 last = f"{status} {data}"
             except StandInError as e:
                 last = str(e)
             time.sleep(0.5)
-        raise StandInError(f"the API server at {self.hostport} did not become ready within {seconds}s: {last}", 1)
+        raise StandInError(f"the API server at {self.hostport} did not {what} within {seconds}s: {last}", 1)
 
 
 def node_ready_condition(runtime_ok, cni_ok, at):
