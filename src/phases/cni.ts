@@ -50,6 +50,7 @@ export async function cniFile(ctx: PhaseContext): Promise<RenderedFile> {
 export const cniPhase: Phase = {
   id: 'cni',
   title: 'Calico from the bundle, patched for this cluster, applied',
+  undo: 'reset-kubeadm',
   check: (ctx) => checkCniSupported(ctx),
   targets: (ctx) => [firstControlPlane(ctx.inventory)],
   async isDone({ host }, ctx) {

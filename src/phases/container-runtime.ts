@@ -65,6 +65,7 @@ async function checkEffective(target: PhaseTarget, ctx: PhaseContext): Promise<v
 export const containerRuntimePhase: Phase = {
   id: 'container-runtime',
   title: 'containerd and runc from the bundle, configured for Kubernetes',
+  undo: 'reset-container-runtime',
   check: (ctx) => checkBundleAgainstLock(ctx, 'container-runtime'),
   targets: (ctx) => ctx.inventory.hosts,
   async isDone(target, ctx) {

@@ -92,6 +92,7 @@ async function fetchDeferred(targets: readonly PhaseTarget[], ctx: PhaseContext,
 export const copyBundlePhase: Phase<CopyParams> = {
   id: 'copy-bundle',
   title: 'copy the bundle parts each node needs',
+  undo: 'reset-copy-bundle',
   params: CopyParams,
   targets: (ctx) => ctx.inventory.hosts,
   async isDone(target, ctx) {

@@ -21,6 +21,7 @@ function addonsFile(ctx: PhaseContext) {
 export const gpuAddonsPhase: Phase = {
   id: 'gpu-addons',
   title: 'NVIDIA RuntimeClass and device plugin; GPU nodes labelled',
+  undo: 'reset-gpu-addons',
   // The first control plane, and only when the cluster has GPU nodes and the lock a driver.
   targets: (ctx) => (gpuHosts(ctx).length > 0 && requireLock(ctx).stack.nvidiaDriver ? [firstControlPlane(ctx.inventory)] : []),
   async isDone(target, ctx) {

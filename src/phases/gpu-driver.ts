@@ -58,6 +58,7 @@ function fail(v: { reason: string; hint: string }): never {
 export const gpuDriverPhase: Phase = {
   id: 'gpu-driver',
   title: 'NVIDIA driver for the running kernel, container toolkit, nouveau off',
+  undo: 'reset-gpu-driver',
   check: (ctx) => checkBundleAgainstLock(ctx, 'gpu-driver'),
   targets: gpuHosts,
   async isDone(target, ctx) {

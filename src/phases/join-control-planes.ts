@@ -7,6 +7,7 @@ import type { Phase } from './phase.ts';
 export const joinControlPlanesPhase: Phase = {
   id: 'join-control-planes',
   title: 'kubeadm join of the other control planes, one at a time',
+  undo: 'reset-kubeadm',
   order: 'serial',
   targets: (ctx) => controlPlanes(ctx.inventory).slice(1),
   isDone: (target, ctx) => hasJoined(target, ctx),

@@ -17,6 +17,7 @@ export const API_READY = sh`test -e ${ADMIN_CONF} && ${kubectl('get', '--raw', '
 export const kubeadmInitPhase: Phase = {
   id: 'kubeadm-init',
   title: 'kubeadm init on the first control plane',
+  undo: 'reset-kubeadm',
   targets: (ctx) => [firstControlPlane(ctx.inventory)],
   async isDone(target, ctx) {
     const r = await target.host.exec(API_READY, { readOnly: true, allowFailure: true, timeoutMs: 30_000 });

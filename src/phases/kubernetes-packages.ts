@@ -28,6 +28,7 @@ async function look(target: PhaseTarget, ctx: PhaseContext) {
 export const kubernetesPackagesPhase: Phase = {
   id: KUBE_PACKAGES_PHASE,
   title: 'kubeadm, kubelet and kubectl of the locked version, held',
+  undo: 'reset-kubernetes-packages',
   check: (ctx) => checkBundleAgainstLock(ctx, 'kubernetes-packages'),
   targets: (ctx) => kubeNodes(ctx.inventory),
   async isDone(target, ctx) {

@@ -98,6 +98,7 @@ export async function registryBinary(ctx: PhaseContext, params: RegistryParams):
 export const localRegistryPhase: Phase<RegistryParams> = {
   id: 'registry',
   title: 'Local image registry: install, start, seed from the bundle',
+  undo: 'reset-registry',
   check: (ctx) => checkBundleAgainstLock(ctx, 'registry'),
   params: RegistryParams,
   targets: (ctx) => registryHosts(ctx.inventory),

@@ -24,6 +24,7 @@ export async function repoFileFor(target: PhaseTarget, ctx: PhaseContext): Promi
 export const localRepoPhase: Phase = {
   id: 'local-repo',
   title: "point the package manager at the bundle's repository",
+  undo: 'reset-local-repo',
   targets: (ctx) => ctx.inventory.hosts,
   async isDone(target, ctx) {
     return (await filesToChange(target.host, [await repoFileFor(target, ctx)])).length === 0;

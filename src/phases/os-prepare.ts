@@ -57,6 +57,7 @@ export const osPreparePhase: Phase = {
   id: 'os-prepare',
   wholeCluster: true,
   title: 'swap off, kernel modules, sysctls, firewall table, SELinux',
+  undo: 'reset-os-prepare',
   targets: (ctx) => ctx.inventory.hosts,
   async isDone(target, ctx) {
     return nothingToDo(await prepare(target, ctx));

@@ -36,6 +36,7 @@ async function hasCurl(host: Host): Promise<boolean> {
 export const registryMirrorsPhase: Phase<RegistryParams> = {
   id: 'registry-mirrors',
   title: 'Nodes pull only from the local registry (CA, hosts.toml, pins)',
+  undo: 'reset-registry-mirrors',
   params: RegistryParams,
   targets: (ctx) => ctx.inventory.hosts,
   async isDone({ host }, ctx, params) {
