@@ -36,6 +36,8 @@ export function preflightPhase(gate?: (targets: readonly PhaseTarget[], ctx: Pha
   return {
     id: 'preflight',
     title: 'reach every node and read its facts',
+    // Reset runs it first too: it reaches every node and reads the facts the reset phases need.
+    undo: { none: 'it only reads the nodes', first: true },
     targets: (ctx) => ctx.inventory.hosts,
     // Always runs: it only reads, and later phases rely on fresh facts.
     isDone: async () => false,
