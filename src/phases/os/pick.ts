@@ -1,21 +1,15 @@
-// Picks the OS family from a node's os-release: its ID, else the first known ID_LIKE.
+// Picks the install side of a node's OS family (package manager, repository): the family is the facts' (one table,
+// src/facts/parse-system.ts: os-release ID, then ID_LIKE).
 import { UserError } from '../../errors.ts';
-import type { NodeFacts } from '../parse-node-facts.ts';
+import type { NodeFacts } from '../../facts/node.ts';
 import { debianFamily } from './debian.ts';
 import { elFamily } from './el.ts';
 import type { OsFamily } from './family.ts';
 
-const BY_ID: Record<string, OsFamily> = {
-  debian: debianFamily, ubuntu: debianFamily,
-  rhel: elFamily, rocky: elFamily, almalinux: elFamily, centos: elFamily, fedora: elFamily,
-};
-
 /** The family for these facts, or a UserError naming the OS. */
 export function pickFamily(host: string, facts: Pick<NodeFacts, 'os'>): OsFamily {
-  for (const id of [facts.os.id, ...facts.os.idLike]) {
-    const family = BY_ID[id];
-    if (family) return family;
-  }
+  if (facts.os.family === 'el') return elFamily;
+  if (facts.os.family === 'debian') return debianFamily;
   throw new UserError(`${host}: ${facts.os.prettyName} (ID=${facts.os.id}) is not an OS ferry installs on`, {
     hint: 'ferry supports RHEL, Rocky and Alma Linux 8/9, Debian and Ubuntu',
   });
