@@ -1,6 +1,7 @@
 // preflight: reach every node and read its facts once for the run (gather.sh: os-release, kernel, machine,
-// interfaces and all doctor reads), refusing a node whose OS is not the one the lock was resolved for. Read-only. Then, once for the whole cluster,
-// the gate (doctor's checks and probes, src/phases/doctor-gate.ts) may stop the install (see docs/install.md).
+// interfaces and all doctor reads), refusing a node whose OS is not the one the lock was resolved for. Read-only.
+// Then, once for the whole cluster, the gate (doctor's checks and probes, src/phases/doctor-gate.ts) may stop the
+// install (see docs/install.md).
 import { carriedDriver } from '../bundle/gpu-drivers.ts';
 import type { BundleManifest } from '../bundle/manifest.ts';
 import type { Stack } from '../config/lock.ts';
