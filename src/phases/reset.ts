@@ -21,8 +21,8 @@ import { nodeFacts } from './node-facts.ts';
 import { APT_LIST_PATH } from './os/debian.ts';
 import { YUM_REPO_PATH } from './os/el.ts';
 import { FERRY_STATE_DIR, installedListPath, type OsFamily } from './os/family.ts';
-import { pickFamily } from './os/pick.ts';
-import { installedPackages, parseList } from './packages.ts';
+import { parseInstalled, pickFamily } from './os/pick.ts';
+import { parseList } from './packages.ts';
 import type { PhaseContext, PlanPhase } from './phase.ts';
 import { FIREWALL_UNIT } from './os-prepare.ts';
 import { exec, type Step } from './step.ts';
@@ -119,7 +119,8 @@ export function resetPhase(spec: ResetSpec): PlanPhase<Record<string, unknown>, 
       if (spec.packagesOf) {
         const list = await host.exec(['cat', installedListPath(spec.packagesOf)], { allowFailure: true });
         if (list.exitCode === 0) {
-          const have = await installedPackages(host, family);
+          // Held packages count: reset unholds them (kubernetes-packages' before) just before it removes them.
+          const have = parseInstalled((await host.exec(family.listInstalled())).stdout, { held: true });
           seen.recorded = true;
           seen.packages = parseList(list.stdout).filter((p) => have.has(p));
         }

@@ -66,7 +66,8 @@ describe('node facts', () => {
     expect(deb.has('openssh-server')).toBe(true);
     expect(deb.has('containerd')).toBe(false);
     expect([...parseInstalled(fixture('el-rpm-qa.txt'))]).toEqual(['bash', 'systemd', 'dnf', 'containerd.io']);
-    expect(parseInstalled('rc  haproxy\nii  curl\n')).toEqual(new Set(['curl']));
+    expect(parseInstalled('rc  haproxy\nii  curl\nhi  kubeadm\n')).toEqual(new Set(['curl']));
+    expect(parseInstalled('rc  haproxy\nii  curl\nhi  kubeadm\n', { held: true })).toEqual(new Set(['curl', 'kubeadm']));
   });
 });
 

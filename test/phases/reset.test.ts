@@ -170,6 +170,18 @@ describe('reset observe', () => {
     expect(host.unmet()).toEqual([]);
   });
 
+  it('counts held packages as installed: kubeadm, kubelet and kubectl are held until its plan unholds them', async () => {
+    const host = new FakeHost('cp-1', [
+      { command: /^if test -e \/var\/lib\/ferry\/packages\/kubernetes-packages\.list/, stdout: '/var/lib/ferry/packages/kubernetes-packages.list\n', readOnly: true },
+      { command: 'cat /var/lib/ferry/packages/kubernetes-packages.list', stdout: 'conntrack\nkubeadm\nkubectl\nkubelet\n', readOnly: true },
+      { command: "dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n'", stdout: `${fixture('debian12-lab-dpkg-query.txt')}ii  conntrack\nhi  kubeadm\nhi  kubectl\nhi  kubelet\n`, readOnly: true },
+    ]);
+    const { ctx, t } = target(host);
+    const s = await phase('reset-kubernetes-packages').observe(t, ctx, {});
+    expect(s).toMatchObject({ recorded: true, packages: ['conntrack', 'kubeadm', 'kubectl', 'kubelet'] });
+    expect(host.unmet()).toEqual([]);
+  });
+
   it('reads the files its plan needs (os-release for the trust store)', async () => {
     const host = new FakeHost('gpu-1', [
       { command: /^if test -e \/etc\/containerd\/certs\.d/, stdout: '/etc/containerd/certs.d\n', readOnly: true },

@@ -15,12 +15,15 @@ export function pickFamily(host: string, facts: Pick<NodeFacts, 'os'>): OsFamily
   });
 }
 
-/** Installed package names from listInstalled() output (`ii name` lines: dpkg's abbreviation, or rpm's forced to match). */
-export function parseInstalled(output: string): Set<string> {
+/**
+ * Installed package names from listInstalled() output (`ii name` lines: dpkg's abbreviation, or rpm's forced to
+ * match); `held`: also dpkg's `hi` (installed and held, as kubernetes-packages leaves kubeadm, kubelet and kubectl).
+ */
+export function parseInstalled(output: string, options: { held?: boolean } = {}): Set<string> {
   const out = new Set<string>();
   for (const line of output.split('\n')) {
     const m = /^(\S+)\s+(\S+)$/.exec(line.trim());
-    if (m && m[1] === 'ii') out.add(m[2]!.replace(/:[a-z0-9]+$/, ''));
+    if (m && (m[1] === 'ii' || (options.held && m[1] === 'hi'))) out.add(m[2]!.replace(/:[a-z0-9]+$/, ''));
   }
   return out;
 }
