@@ -59,7 +59,7 @@ function options(cmd: Command, needsBundle: boolean): Command {
     .option('--json', 'progress and summary as JSON lines on stdout')
     .option('--accept-new-host-keys', 'record host keys never seen before in known_hosts (changed keys are still refused)')
     .option('--state-dir <dir>', 'install lock, audit log and cluster secrets (default: .ferry/<cluster> beside the inventory)')
-    .option('--playbook <file>', 'playbook to run instead of the built-in one')
+    .option('--playbook <file>', 'install playbook to run instead of the built-in one (reset: the install playbook it reverses)')
     .option('--allow-failed-check <ids>', "doctor check ids (as doctor prints them) whose failure preflight's gate only warns about", list);
 }
 

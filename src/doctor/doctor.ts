@@ -2,6 +2,7 @@
 import { FerryError, InternalError } from '../errors.ts';
 import { mapHosts } from '../hosts/pool.ts';
 import { gatherFacts, gatherScript } from '../facts/gather.ts';
+import type { Facts } from '../facts/types.ts';
 import type { Host } from '../hosts/host.ts';
 import type { Plan } from '../checks/types.ts';
 import { selected, type Selection } from '../checks/registry.ts';
@@ -36,6 +37,8 @@ export interface DoctorOptions {
   /** Hosts gathered at once. */
   concurrency: number;
   probeDurationMs?: number;
+  /** Facts already read this run (install's preflight), by host: those hosts are not read again. */
+  gathered?: ReadonlyMap<string, Facts>;
   /** Whether pairs without a probe agent may be probed with temporary ip tunnels (default true; install's gate says no). */
   tunnels?: boolean;
   /** Also list every installed package in the facts round trip (for the site file). */
@@ -62,6 +65,8 @@ export async function runDoctorWithFacts(options: DoctorOptions): Promise<{ repo
     const script = await gatherScript();
     const outcomes = await mapHosts(options.targets, async (t) => {
       const host = hosts.get(t.name);
+      const known = options.gathered?.get(t.name);
+      if (known) return known;
       if (!host) throw new InternalError(`no host opened for ${t.name}`);
       return gatherFacts(host, { script, packages: options.packages === true });
     }, { concurrency: options.concurrency });

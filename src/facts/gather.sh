@@ -1,4 +1,5 @@
-# ferry doctor: everything doctor needs to know about one node, in one read-only pass (POSIX sh, sent on stdin).
+# Everything ferry needs to know about one node, in one read-only pass (POSIX sh, sent on stdin): doctor's checks and
+# install's phases read the same facts, once per node per run (src/facts/node.ts).
 # Each section prints "@@ferry NAME", the command's standard output, then "@@ferry-rc NAME CODE".
 # Nothing here writes, loads a module or starts a service; missing commands simply leave a section empty.
 # A first line `want_packages=1` (added by gatherScript({ packages: true })) also lists every installed package.
@@ -198,5 +199,7 @@ s resolv-conf grep -E '^(nameserver|search)' /etc/resolv.conf
 s proxy proxies
 s nm-unmanaged grep -rhs 'unmanaged-devices' /etc/NetworkManager/conf.d /etc/NetworkManager/NetworkManager.conf
 s control-plane-certs control_plane_certs
+# The admin host's address as the node sees it (sshd sets SSH_CLIENT; empty where the session has none).
+s ssh-client printenv SSH_CLIENT
 [ "${want_packages:-0}" = 1 ] && s packages installed_packages
 true

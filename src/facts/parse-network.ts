@@ -46,6 +46,17 @@ export function countRules(lines: readonly string[]): number {
   return lines.filter((l) => l.startsWith('-A ')).length;
 }
 
+/** The client address of `$SSH_CLIENT` ("ADDR PORT PORT", sshd(8)), when it is an IPv4 address. */
+export function sshClientAddress(text: string | undefined): string | undefined {
+  const first = text?.trim().split(/\s+/)[0] ?? '';
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(first) ? first : undefined;
+}
+
+/** The interface whose IPv4 address is `address`. */
+export function interfaceOf(addresses: readonly Ipv4Address[], address: string): string | undefined {
+  return addresses.find((a) => a.address === address)?.iface;
+}
+
 /** The network half of Facts. */
 export function parseNetwork(sections: Sections) {
   const route = /\bdev\s+(\S+)/.exec(firstLine(sections, 'default-route') ?? '');
@@ -78,5 +89,6 @@ export function parseNetwork(sections: Sections) {
     firewalld: parseFirewalld(linesOf(sections, 'firewalld')),
     proxy,
     networkManagerUnmanaged: linesOf(sections, 'nm-unmanaged').map((l) => l.trim()),
+    adminAddress: sshClientAddress(firstLine(sections, 'ssh-client')),
   } satisfies Partial<Facts>;
 }

@@ -1,24 +1,37 @@
 // Parsers for the system sections of gather.sh: OS, kernel, identity, cgroups, memory, services, security state.
 import type { Facts, OsFamily } from './types.ts';
+import { parseOsRelease } from '../matrix/os-release.ts';
 import { firstLine, linesOf, type Section } from './sections.ts';
 
 type Sections = Map<string, Section>;
 
-/** KEY=value lines (os-release, timedatectl show), unquoted. */
-export function parseOsRelease(lines: readonly string[]): Record<string, string> {
+/** `KEY=value` lines of `timedatectl show`. */
+export function keyValues(lines: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of lines) {
     const m = /^([A-Za-z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) out[m[1]!] = m[2]!.replace(/^(["'])(.*)\1$/, '$2');
+    if (m) out[m[1]!] = m[2]!;
   }
   return out;
 }
 
-/** EL (RHEL, Rocky, Alma, CentOS, Oracle), Debian family (Debian, Ubuntu) or other, from ID and ID_LIKE. */
+/**
+ * The one OS-family table (install's package managers and doctor's checks both use it), by os-release ID, then the
+ * IDs of ID_LIKE. Oracle Linux names itself `ID="ol"`, `ID_LIKE="fedora"` (os-release(5) as Oracle ships it): an
+ * EL system by its package manager and layout, which the matrix still refuses to resolve for (matrices/os.yaml:
+ * its default UEK kernel), so `ferry resolve` and preflight's lock check stop it before any phase acts.
+ */
+export const OS_FAMILY_BY_ID: Readonly<Record<string, Exclude<OsFamily, 'other'>>> = {
+  rhel: 'el', rocky: 'el', almalinux: 'el', centos: 'el', fedora: 'el', ol: 'el',
+  debian: 'debian', ubuntu: 'debian',
+};
+
+/** EL (RHEL, Rocky, Alma, CentOS, Oracle), Debian family (Debian, Ubuntu) or other, from ID, then ID_LIKE in order. */
 export function osFamily(release: Record<string, string>): OsFamily {
-  const ids = [release.ID ?? '', ...(release.ID_LIKE ?? '').split(/\s+/)];
-  if (ids.some((id) => ['rhel', 'centos', 'fedora', 'rocky', 'almalinux', 'ol'].includes(id))) return 'el';
-  if (ids.some((id) => ['debian', 'ubuntu'].includes(id))) return 'debian';
+  for (const id of [release.ID ?? '', ...(release.ID_LIKE ?? '').split(/\s+/)]) {
+    const family = OS_FAMILY_BY_ID[id];
+    if (family) return family;
+  }
   return 'other';
 }
 
@@ -70,7 +83,7 @@ export function secureBootState(lines: readonly string[]): Facts['secureBoot'] {
 
 /** The system half of Facts. */
 export function parseSystem(sections: Sections) {
-  const release = parseOsRelease(linesOf(sections, 'os-release'));
+  const release = parseOsRelease(linesOf(sections, 'os-release').join('\n'));
   const [, kernelRelease = '', arch = ''] = (firstLine(sections, 'uname') ?? '').split(/\s+/);
   const modulesDir = linesOf(sections, 'modules-dir');
   const cgroupFs = firstLine(sections, 'cgroup-fs');
@@ -81,7 +94,7 @@ export function parseSystem(sections: Sections) {
     if (i > 0) sysctl[line.slice(0, i)] = line.slice(i + 1).trim();
   }
   const memTotal = /^MemTotal:\s+(\d+)/m.exec(linesOf(sections, 'meminfo').join('\n'));
-  const timedate = parseOsRelease(linesOf(sections, 'timedatectl'));
+  const timedate = keyValues(linesOf(sections, 'timedatectl'));
   const rebootLines = linesOf(sections, 'reboot');
   const needsRestarting = rebootLines.find((l) => l.startsWith('needs-restarting '));
   const rebootFile = rebootLines.includes('reboot-required-file');
@@ -102,6 +115,7 @@ export function parseSystem(sections: Sections) {
     isRoot: firstLine(sections, 'id') === '0',
     os: {
       id: release.ID ?? 'unknown',
+      idLike: (release.ID_LIKE ?? '').split(/\s+/).filter(Boolean),
       versionId: release.VERSION_ID ?? '',
       family: osFamily(release),
       prettyName: release.PRETTY_NAME ?? release.ID ?? 'unknown',

@@ -41,3 +41,20 @@ export function linesOf(sections: Map<string, Section>, name: string): string[] 
 export function firstLine(sections: Map<string, Section>, name: string): string | undefined {
   return linesOf(sections, name)[0]?.trim();
 }
+
+/**
+ * Splits the output of a phase's own small probe script at `==ferry:NAME==` marker lines into NAME → text (os-prepare's
+ * and the GPU driver's probes; the node's facts come from gather.sh's sections above).
+ */
+export function markedSections(output: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let current: string | undefined;
+  for (const line of output.split('\n')) {
+    const m = /^==ferry:([a-z-]+)==$/.exec(line);
+    if (m) {
+      current = m[1]!;
+      out.set(current, '');
+    } else if (current) out.set(current, `${out.get(current)}${line}\n`);
+  }
+  return out;
+}

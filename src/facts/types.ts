@@ -1,4 +1,5 @@
-// The typed facts doctor knows about one node: what gather.sh printed, parsed. Host config lives in the inventory, not here.
+// The typed facts ferry knows about one node (doctor's checks, install's phases): what gather.sh printed, parsed.
+// Host config lives in the inventory, not here.
 
 import type { FirewalldConfig } from './parse-firewalld.ts';
 
@@ -66,7 +67,8 @@ export interface InstalledPackages {
 export interface Facts {
   host: string;
   isRoot: boolean;
-  os: { id: string; versionId: string; family: OsFamily; prettyName: string };
+  /** From /etc/os-release; `family` from ID and ID_LIKE (osFamily, the one table). */
+  os: { id: string; idLike: string[]; versionId: string; family: OsFamily; prettyName: string };
   kernel: {
     release: string;
     arch: string;
@@ -128,4 +130,6 @@ export interface Facts {
   networkManagerUnmanaged: string[];
   /** Installed packages; absent unless gathered with `packages: true` (doctor --site-out). */
   packages?: InstalledPackages;
+  /** The admin host's IPv4 address as the node sees it ($SSH_CLIENT of ferry's session), when the session has one. */
+  adminAddress: string | undefined;
 }

@@ -2,7 +2,7 @@
 // package names ferry's repository on the node offers, and the version of a loaded nvidia.ko. Script and parser.
 import { sh, type ShellCommand } from '../hosts/shell.ts';
 import { parseNvidiaVersion } from '../facts/parse-gpu.ts';
-import { markedSections } from '../phases/parse-node-facts.ts';
+import { markedSections } from '../facts/sections.ts';
 
 export interface GpuProbe {
   /** NVIDIA display controllers (PCI class 0x03xxxx): NVSwitch bridges and audio functions are not GPUs. */

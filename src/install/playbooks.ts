@@ -7,9 +7,12 @@ import { productFile } from '../ship/embedded.ts';
 
 export type PlaybookCommand = 'install' | 'reset' | 'add-node';
 
-/** The playbook for a command (`path` given: that file), with the name errors and progress use for it. */
+/**
+ * The playbook for a command (`path` given: that file), with the name errors and progress use for it. reset has none
+ * of its own: it reverses the install playbook (src/phases/undo.ts), so it reads that one.
+ */
 export async function readPlaybook(command: PlaybookCommand, path?: string): Promise<{ playbook: Playbook; source: string }> {
   if (path !== undefined) return { playbook: await loadYamlFile(path, Playbook), source: path };
-  const source = `playbooks/${command}.yaml` as const;
+  const source = `playbooks/${command === 'reset' ? 'install' : command}.yaml` as const;
   return { playbook: parseYaml(await productFile(source), source, Playbook), source };
 }

@@ -20,6 +20,7 @@ import type { AnyPhase, PhaseContext } from '../phases/phase.ts';
 import { phaseRegistry } from '../phases/registry.ts';
 import { newRunState, type CopyStats } from '../phases/run-state.ts';
 import { planPlaybook, runPhases, type RunEvent } from '../phases/runner.ts';
+import { resetPlan } from '../phases/undo.ts';
 import { AuditHost } from '../state/audit.ts';
 import { readDoctorRecommendation, writeDoctorRecommendation } from '../state/doctor-recommendation.ts';
 import { acquireInstallLock } from '../state/install-lock.ts';
@@ -91,7 +92,10 @@ export async function runPlaybook(r: PlaybookRunRequest, env: PlaybookRunEnv): P
   // reset needs no lock; install needs one unless the playbook's phases do not (they say so themselves).
   const lock = lockPath && (r.command !== 'reset' || r.lock) ? await loadLock(lockPath) : undefined;
   const { playbook, source: playbookPath } = await readPlaybook(r.command, r.playbook ? resolve(env.cwd, r.playbook) : undefined);
-  const plan = planPlaybook(playbookPhases(playbook), phaseRegistry({ doctorGate: r.command === 'install' }), playbookPath);
+  const registry = phaseRegistry({ doctorGate: r.command === 'install' });
+  const planned = planPlaybook(playbookPhases(playbook), registry, playbookPath);
+  // reset: the install playbook's undo phases, last phase first.
+  const plan = r.command === 'reset' ? resetPlan(planned, registry) : planned;
   const layout = StateLayout.forInventory(invPath, inventory.name, r.stateDir ? resolve(env.cwd, r.stateDir) : undefined);
   const keep = { persist: !dryRun };
   if (!dryRun) await mkdir(layout.dir, { recursive: true });

@@ -70,6 +70,7 @@ export function planCni(seen: CniSeen): Step[] {
 export const cniPhase: PlanPhase<Record<string, unknown>, CniSeen> = {
   id: 'cni',
   title: 'Calico from the bundle, patched for this cluster, applied',
+  undo: 'reset-kubeadm',
   check: (ctx) => checkCniSupported(ctx),
   targets: (ctx) => [firstControlPlane(ctx.inventory)],
   async observe({ host, admin }, ctx) {

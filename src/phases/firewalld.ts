@@ -8,7 +8,7 @@ import { FIREWALLD_CONFIG_DIR, FIREWALLD_IPSET_PREFIX, FIREWALLD_POLICY, FIREWAL
 import { nftablesInput } from '../render/node-files.ts';
 import { chooseEncapsulation, firewallEncapsulation } from './encapsulation.ts';
 import { nodeFacts } from './node-facts.ts';
-import { markedSections } from './parse-node-facts.ts';
+import { markedSections } from '../facts/sections.ts';
 import { filesToChange, placementOrder } from './place-files.ts';
 import type { ObserveTarget, PlanPhase } from './phase.ts';
 import { LOCAL_REGISTRY } from './render-inputs.ts';
@@ -110,7 +110,7 @@ export function planResetFirewalld(snapshot: FirewalldSnapshot): Step[] {
 }
 
 async function snapshotOf(target: ObserveTarget, ipsets: readonly string[]): Promise<FirewalldSnapshot> {
-  return parseFirewalldSnapshot((await target.host.exec(firewalldSnapshotScript(ipsets), { readOnly: true })).stdout);
+  return parseFirewalldSnapshot((await target.host.exec(firewalldSnapshotScript(ipsets))).stdout);
 }
 
 export const firewalldPhase: PlanPhase<Record<string, unknown>, FirewalldSeen> = {
@@ -137,6 +137,7 @@ export const firewalldPhase: PlanPhase<Record<string, unknown>, FirewalldSeen> =
 export const resetFirewalldPhase: PlanPhase<Record<string, unknown>, FirewalldSnapshot> = {
   id: 'reset-firewalld',
   title: "remove ferry's firewalld policy and ipsets, and reload firewalld",
+  undo: { none: 'it is the undo of firewalld' },
   targets: (ctx) => ctx.inventory.hosts,
   observe: (target) => snapshotOf(target, []),
   plan: (seen) => planResetFirewalld(seen),

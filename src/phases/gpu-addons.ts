@@ -43,6 +43,7 @@ export function planGpuAddons(seen: AddonsSeen): Step[] {
 export const gpuAddonsPhase: PlanPhase<Record<string, unknown>, AddonsSeen> = {
   id: 'gpu-addons',
   title: 'NVIDIA RuntimeClass and device plugin; GPU nodes labelled',
+  undo: 'reset-gpu-addons',
   // The first control plane, and only when the cluster has GPU nodes and the lock a driver.
   targets: (ctx) => (gpuHosts(ctx).length > 0 && requireLock(ctx).stack.nvidiaDriver ? [firstControlPlane(ctx.inventory)] : []),
   async observe({ host }, ctx) {

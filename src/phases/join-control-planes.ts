@@ -7,6 +7,7 @@ import type { PlanPhase } from './phase.ts';
 export const joinControlPlanesPhase: PlanPhase<Record<string, unknown>, JoinSeen> = {
   id: 'join-control-planes',
   title: 'kubeadm join of the other control planes, one at a time',
+  undo: 'reset-kubeadm',
   order: 'serial',
   targets: (ctx) => controlPlanes(ctx.inventory).slice(1),
   ...joinPhase(true),

@@ -11,6 +11,7 @@ export type JoinWorkersParams = z.infer<typeof JoinWorkersParams>;
 export const joinWorkersPhase: PlanPhase<JoinWorkersParams, JoinSeen> = {
   id: 'join-workers',
   title: 'kubeadm join of the workers, in batches',
+  undo: 'reset-kubeadm',
   params: JoinWorkersParams,
   concurrency: (params) => params.batch,
   targets: (ctx) => workerNodes(ctx.inventory),

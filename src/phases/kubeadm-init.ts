@@ -43,6 +43,7 @@ export function planKubeadmInit(seen: InitSeen, input: InitInput): Step[] {
 export const kubeadmInitPhase: PlanPhase<Record<string, unknown>, InitSeen> = {
   id: 'kubeadm-init',
   title: 'kubeadm init on the first control plane',
+  undo: 'reset-kubeadm',
   targets: (ctx) => [firstControlPlane(ctx.inventory)],
   async observe(target, ctx) {
     const r = await target.host.exec(API_READY, { allowFailure: true, timeoutMs: 30_000 });

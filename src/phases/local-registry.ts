@@ -163,6 +163,7 @@ async function trustCa(admin: Host, caDir: string): Promise<void> {
 export const localRegistryPhase: PlanPhase<RegistryParams, RegistrySeen> = {
   id: 'registry',
   title: 'Local image registry: install, start, seed from the bundle',
+  undo: 'reset-registry',
   check: (ctx) => checkBundleAgainstLock(ctx, 'registry'),
   params: RegistryParams,
   targets: (ctx) => registryHosts(ctx.inventory),

@@ -3,7 +3,7 @@
 // without module support, a container's /proc/sys) are told apart from real failures here.
 import { sh, type ShellCommand } from '../hosts/shell.ts';
 import { sysctlProcPath } from '../render/sysctl.ts';
-import { markedSections } from './parse-node-facts.ts';
+import { markedSections } from '../facts/sections.ts';
 
 /** How to see that a module's function is there although no module file was loaded (built into the kernel). */
 export const PRESENCE_PROBES: Readonly<Record<string, string>> = {

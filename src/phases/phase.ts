@@ -54,8 +54,12 @@ interface PhaseBase<P> {
   check?(ctx: PhaseContext, params: P): void | Promise<void>;
   /** Optional cluster-wide step, once every host's run or isDone succeeded (preflight's doctor gate); may throw PhaseError. */
   afterAll?(targets: readonly PhaseTarget[], ctx: PhaseContext, params: P): Promise<void>;
-  /** The reset phase that undoes this one, or why there is nothing to undo. */
-  readonly undo?: string | { none: string };
+  /**
+   * The reset phase that undoes this one, or why there is nothing to undo: `ferry reset` runs the undo phases of the
+   * install playbook in reverse order (undo.ts). `first`: reset runs this phase itself first (preflight reaches every
+   * node and reads its facts).
+   */
+  readonly undo: string | { none: string; first?: true };
 }
 
 /** The old shape: a read-only "already done?" test and a run that acts by itself. */

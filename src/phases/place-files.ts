@@ -27,7 +27,7 @@ export function parseSha256sum(output: string): Map<string, string> {
 /** The files whose content on the node differs from `files` (missing ones included). Read-only. */
 export async function filesToChange(host: Host, files: readonly RenderedFile[]): Promise<RenderedFile[]> {
   if (files.length === 0) return [];
-  const r = await host.exec(['sha256sum', '--', ...files.map((f) => f.path)], { readOnly: true, allowFailure: true });
+  const r = await host.exec(['sha256sum', '--', ...files.map((f) => f.path)], { allowFailure: true });
   const have = parseSha256sum(r.stdout);
   return files.filter((f) => have.get(f.path) !== contentDigest(f.content));
 }

@@ -1,15 +1,17 @@
-// preflight: reach every node and read the facts later phases need (os-release, kernel, machine, interfaces),
-// refusing a node whose OS is not the one the lock was resolved for. Read-only. Then, once for the whole cluster,
-// the gate (doctor's checks and probes, src/phases/doctor-gate.ts) may stop the install (see docs/install.md).
+// preflight: reach every node and read its facts once for the run (gather.sh: os-release, kernel, machine,
+// interfaces and all doctor reads), refusing a node whose OS is not the one the lock was resolved for. Read-only.
+// Then, once for the whole cluster, the gate (doctor's checks and probes, src/phases/doctor-gate.ts) may stop the
+// install (see docs/install.md).
 import { carriedDriver } from '../bundle/gpu-drivers.ts';
 import type { BundleManifest } from '../bundle/manifest.ts';
 import type { Stack } from '../config/lock.ts';
 import { UserError } from '../errors.ts';
 import { bundleManifest } from './bundle-manifest.ts';
-import { gatherNodeFacts, rememberNodeFacts } from './node-facts.ts';
+import type { NodeFacts } from '../facts/node.ts';
+import { nodeFacts } from './node-facts.ts';
 import { pickFamily } from './os/pick.ts';
-import type { NodeFacts } from './parse-node-facts.ts';
-import type { Phase, PhaseContext, PhaseTarget } from './phase.ts';
+import type { PhaseContext, PhaseTarget, PlanInput, PlanPhase } from './phase.ts';
+import type { Step } from './step.ts';
 
 /** True when the node runs the OS (id and major version) the lock was resolved for. */
 export function matchesLockOs(facts: NodeFacts, lockOs: { id: string; version: string }): boolean {
@@ -31,29 +33,49 @@ export function gpuKernelRefusal(host: string, kernel: string, lock: { stack: Pi
   );
 }
 
-/** The preflight phase; `gate` runs once over every node after each node's facts were read (doctorGate in install). */
-export function preflightPhase(gate?: (targets: readonly PhaseTarget[], ctx: PhaseContext) => Promise<void>): Phase {
+/** What preflight sees on a node: its facts (read once per run) and, for a GPU node, the bundle's manifest. */
+export interface PreflightSeen {
+  facts: NodeFacts;
+  /** The bundle's manifest, when the node is a GPU node and the run has a lock and a bundle. */
+  manifest?: BundleManifest;
+}
+
+/** Nothing to do, or a refusal: an OS ferry does not install on, another OS than the lock's, a GPU kernel the bundle cannot serve. */
+export function planPreflight(seen: PreflightSeen, input: Pick<PlanInput<unknown>, 'spec' | 'ctx'>): Step[] {
+  const { spec, ctx } = input;
+  const { facts } = seen;
+  pickFamily(spec.name, facts);
+  const os = ctx.lock?.stack.os;
+  if (os && !matchesLockOs(facts, os))
+    throw new UserError(`${spec.name} runs ${facts.os.prettyName}, but the lock was resolved for ${os.id} ${os.version}`, {
+      hint: 'resolve and bundle for the OS the nodes run (ferry resolve --os ...)',
+    });
+  // Before any node changes: a GPU node whose kernel the bundle has no driver for would fail in gpu-driver.
+  if (ctx.lock && seen.manifest) {
+    const refusal = gpuKernelRefusal(spec.name, facts.kernel, ctx.lock, seen.manifest);
+    if (refusal) throw new UserError(`${refusal.message}: ${refusal.hint}`, { hint: refusal.hint });
+  }
+  return [];
+}
+
+/**
+ * The preflight phase: reads each node's facts once for the whole run (gather.sh, doctor's script: every later
+ * phase and the gate use this reading) and refuses what cannot be installed; `gate` runs once over every node after
+ * (doctorGate in install: doctor's checks over the facts read here, and its pair probes).
+ */
+export function preflightPhase(gate?: (targets: readonly PhaseTarget[], ctx: PhaseContext) => Promise<void>): PlanPhase<Record<string, unknown>, PreflightSeen> {
   return {
     id: 'preflight',
     title: 'reach every node and read its facts',
+    // Reset runs it first too: it reaches every node and reads the facts the reset phases need.
+    undo: { none: 'it only reads the nodes', first: true },
     targets: (ctx) => ctx.inventory.hosts,
-    // Always runs: it only reads, and later phases rely on fresh facts.
-    isDone: async () => false,
-    async run(target, ctx) {
-      const facts = await gatherNodeFacts(target.host, target.spec.address);
-      pickFamily(target.spec.name, facts);
-      const os = ctx.lock?.stack.os;
-      if (os && !matchesLockOs(facts, os))
-        throw new UserError(`${target.spec.name} runs ${facts.os.prettyName}, but the lock was resolved for ${os.id} ${os.version}`, {
-          hint: 'resolve and bundle for the OS the nodes run (ferry resolve --os ...)',
-        });
-      // Before any node changes: a GPU node whose kernel the bundle has no driver for would fail in gpu-driver.
-      if (ctx.lock && ctx.bundleDir && target.spec.roles.includes('gpu')) {
-        const refusal = gpuKernelRefusal(target.spec.name, facts.kernel, ctx.lock, await bundleManifest(ctx));
-        if (refusal) throw new UserError(`${refusal.message}: ${refusal.hint}`, { hint: refusal.hint });
-      }
-      rememberNodeFacts(ctx.state, target.spec.name, facts);
+    async observe(target, ctx) {
+      const facts = await nodeFacts(target, ctx.state);
+      const gpu = ctx.lock && ctx.bundleDir && target.spec.roles.includes('gpu');
+      return { facts, ...(gpu ? { manifest: await bundleManifest(ctx) } : {}) };
     },
+    plan: (seen, input) => planPreflight(seen, input),
     ...(gate ? { afterAll: (targets: readonly PhaseTarget[], ctx: PhaseContext) => gate(targets, ctx) } : {}),
   };
 }

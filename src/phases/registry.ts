@@ -1,4 +1,5 @@
-// Every phase ferry knows, by id: the registry planPlaybook resolves playbooks against.
+// Every phase ferry knows, by id: the registry planPlaybook resolves playbooks against. Not an order: the playbook is
+// the only order, and reset's is derived from it (undo.ts).
 import { cniPhase } from './cni.ts';
 import { containerRuntimePhase } from './container-runtime.ts';
 import { copyBundlePhase } from './copy-bundle.ts';

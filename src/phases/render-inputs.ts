@@ -4,7 +4,7 @@ import { InternalError, UserError } from '../errors.ts';
 import type { RenderedFile } from '../render/file.ts';
 import { renderNodeFiles, type NodeFilesInput } from '../render/node-files.ts';
 import type { Lock } from '../config/lock.ts';
-import type { NodeFacts } from './parse-node-facts.ts';
+import type { NodeFacts } from '../facts/node.ts';
 import { chooseEncapsulation, firewallEncapsulation } from './encapsulation.ts';
 import type { PhaseContext } from './phase.ts';
 

@@ -6,6 +6,7 @@ import { GPU_ADDONS_PATH } from '../render/gpu-addons.ts';
 import { gpuHosts, PERSISTENCED_UNIT } from './gpu-driver.ts';
 import { firstControlPlane } from './kube/cluster.ts';
 import { resetPhase } from './reset.ts';
+import { exec } from './step.ts';
 
 export const resetGpuDriverPhase = resetPhase({
   id: 'reset-gpu-driver',
@@ -14,9 +15,7 @@ export const resetGpuDriverPhase = resetPhase({
   units: [PERSISTENCED_UNIT],
   packagesOf: 'gpu-driver',
   paths: [NOUVEAU_BLACKLIST_PATH],
-  async after(host) {
-    await host.exec(sh`if command -v update-initramfs >/dev/null; then update-initramfs -u; elif command -v dracut >/dev/null; then dracut --force; fi`, { timeoutMs: 600_000 });
-  },
+  after: () => [exec(sh`if command -v update-initramfs >/dev/null; then update-initramfs -u; elif command -v dracut >/dev/null; then dracut --force; fi`, { timeoutMs: 600_000 })],
 });
 
 export const resetGpuAddonsPhase = resetPhase({

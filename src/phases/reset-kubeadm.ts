@@ -7,10 +7,8 @@ import { CNI_CONFIG_PATH, CNI_STAMP_PATH } from './cni.ts';
 import { kubeNodes, MANIFESTS_DIR } from './kube/cluster.ts';
 import { KUBE_PACKAGES } from './kube/package-versions.ts';
 import { KUBE_PACKAGES_PHASE } from './kubernetes-packages.ts';
-import { nodeFacts } from './node-facts.ts';
-import { pickFamily } from './os/pick.ts';
 import { resetPhase } from './reset.ts';
-import type { Phase } from './phase.ts';
+import { exec } from './step.ts';
 
 /** What kubeadm, the kubelet and the CNI leave on a node. */
 export const KUBEADM_LEFTOVERS = [
@@ -27,12 +25,8 @@ const resetKubeadm = resetPhase({
   targets: (ctx) => [...kubeNodes(ctx.inventory)].sort((a, b) => Number(a.roles.includes('control-plane')) - Number(b.roles.includes('control-plane'))),
   paths: KUBEADM_LEFTOVERS,
   leftover: sh`ls -A ${MANIFESTS_DIR} 2>/dev/null | sed 's/^/manifest: /'`,
-  async before(host) {
-    await host.exec(sh`if command -v kubeadm >/dev/null; then kubeadm reset -f; fi`, { timeoutMs: 300_000 });
-  },
-  async after(host) {
-    await host.exec(sh`if test -d ${MANIFESTS_DIR}; then find ${MANIFESTS_DIR} -mindepth 1 -delete; fi`);
-  },
+  before: () => [exec(sh`if command -v kubeadm >/dev/null; then kubeadm reset -f; fi`, { timeoutMs: 300_000 })],
+  after: () => [exec(sh`if test -d ${MANIFESTS_DIR}; then find ${MANIFESTS_DIR} -mindepth 1 -delete; fi`)],
 });
 
 const resetKubernetesPackages = resetPhase({
@@ -43,9 +37,7 @@ const resetKubernetesPackages = resetPhase({
   packagesOf: KUBE_PACKAGES_PHASE,
   paths: [],
   dirs: [MANIFESTS_DIR, '/etc/kubernetes', '/var/lib/kubelet'],
-  async before(host, target, ctx) {
-    if (pickFamily(target.spec.name, await nodeFacts(target, ctx.state)).id === 'debian') await host.exec(sh`apt-mark unhold ${[...KUBE_PACKAGES]} >/dev/null 2>&1 || true`);
-  },
+  before: (seen) => (seen.family.id === 'debian' ? [exec(sh`apt-mark unhold ${[...KUBE_PACKAGES]} >/dev/null 2>&1 || true`)] : []),
 });
 
-export const kubeResetPhases: Phase[] = [resetKubeadm, resetKubernetesPackages];
+export const kubeResetPhases = [resetKubeadm, resetKubernetesPackages];

@@ -3,7 +3,7 @@
 // (src/install/run.ts), read by phases and by the CLI's report.
 import type { BundleManifest } from '../bundle/manifest.ts';
 import type { Recommendation } from '../checks/recommend.ts';
-import type { NodeFacts } from './parse-node-facts.ts';
+import type { NodeFacts } from '../facts/node.ts';
 
 /** Files, bytes and time of one node's bundle copy. */
 export interface CopyStats {
@@ -22,7 +22,7 @@ export interface JoinMaterial {
 }
 
 export interface RunState {
-  /** Each node's facts, read at most once per run (preflight reads them again on purpose). */
+  /** Each node's facts (gather.sh, doctor's too), read at most once per run: by preflight, or on first use. */
   facts: Map<string, NodeFacts>;
   /** What doctor's gate in preflight recommended (or the last run's, from the state directory). */
   doctorRecommendation?: Recommendation;

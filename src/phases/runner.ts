@@ -57,6 +57,9 @@ export function planPlaybook(steps: readonly PlaybookPhase[], registry: Readonly
       problems.push(`${source}: phases[${i}]: unknown phase "${step.id}" (known: ${[...registry.keys()].join(', ')})`);
       return [];
     }
+    // The undo a phase names is what `ferry reset` runs for it (undo.ts): it must exist before anything runs.
+    if (typeof phase.undo === 'string' && !registry.has(phase.undo))
+      problems.push(`${source}: phases[${i}]: phase "${step.id}" names its undo "${phase.undo}", which is no known phase`);
     if (!phase.params) return [{ phase, params: step.params }];
     const parsed = phase.params.safeParse(step.params);
     if (!parsed.success) {

@@ -79,6 +79,7 @@ export const verifyPhase: PlanPhase<VerifyParams, VerifySeen> = {
   id: 'verify',
   wholeCluster: true,
   title: 'every node Ready, the API through the endpoint, system pods Running; bootstrap token deleted',
+  undo: { none: 'it only checks the cluster; the bootstrap token it deletes goes with the cluster' },
   params: VerifyParams,
   targets: (ctx) => [firstControlPlane(ctx.inventory)],
   async observe({ host }, ctx) {

@@ -4,7 +4,8 @@ import { splitSections } from '../../src/facts/sections.ts';
 import { parseNvidiaVersion } from '../../src/facts/parse-gpu.ts';
 import { parseContainerdConfig, parseContainerdVersion } from '../../src/facts/parse-runtime.ts';
 import { parseIptablesVersion, parseListeners } from '../../src/facts/parse-network.ts';
-import { kernelCompiler, osFamily, parseOsRelease, secureBootState } from '../../src/facts/parse-system.ts';
+import { kernelCompiler, osFamily, secureBootState } from '../../src/facts/parse-system.ts';
+import { parseOsRelease } from '../../src/matrix/os-release.ts';
 import { parseFacts } from '../../src/facts/parse.ts';
 import { fixtureFacts, fixtureText } from './fixtures.ts';
 
@@ -108,11 +109,17 @@ describe('small parsers', () => {
     [{ ID: 'ubuntu', ID_LIKE: 'debian' }, 'debian'],
     [{ ID: 'almalinux', ID_LIKE: 'rhel centos fedora' }, 'el'],
     [{ ID: 'rhel', ID_LIKE: 'fedora' }, 'el'],
+    // Oracle Linux 8/9 ship ID="ol", ID_LIKE="fedora": EL by package manager (the matrix refuses it for its UEK kernel).
+    [{ ID: 'ol', ID_LIKE: 'fedora' }, 'el'],
+    [{ ID: 'centos', ID_LIKE: 'rhel fedora' }, 'el'],
+    [{ ID: 'debian' }, 'debian'],
+    [{ ID: 'linuxmint', ID_LIKE: 'ubuntu debian' }, 'debian'],
     [{ ID: 'arch' }, 'other'],
+    [{}, 'other'],
   ])('os family of %j', (release, want) => expect(osFamily(release)).toBe(want));
 
-  it('unquotes os-release values', () => {
-    expect(parseOsRelease(['PRETTY_NAME="Rocky Linux 9.4 (Blue Onyx)"', "ID='rocky'"])).toEqual({ PRETTY_NAME: 'Rocky Linux 9.4 (Blue Onyx)', ID: 'rocky' });
+  it('unquotes os-release values (one parser for doctor, install and resolve)', () => {
+    expect(parseOsRelease('PRETTY_NAME="Rocky Linux 9.4 (Blue Onyx)"\nID=\'rocky\'\nNAME="A \\"quoted\\" name"\n')).toEqual({ PRETTY_NAME: 'Rocky Linux 9.4 (Blue Onyx)', ID: 'rocky', NAME: 'A "quoted" name' });
   });
 
   it('reads ss -Htln local addresses of every form', () => {
@@ -162,7 +169,7 @@ describe('EL9 pieces (AlmaLinux 9.2, documented) and the reboot section', () => 
     const fields = piece('uname-a').trim().split(/\s+/);
     const [kernel, arch] = [fields[2], fields.at(-2)];
     const f = parseFacts('alma', section('os-release', piece('os-release')) + section('uname', `Linux ${kernel} ${arch}`));
-    expect(f.os).toEqual({ id: 'almalinux', versionId: '9.2', family: 'el', prettyName: 'AlmaLinux 9.2 (Turquoise Kodkod)' });
+    expect(f.os).toEqual({ id: 'almalinux', idLike: ['rhel', 'centos', 'fedora'], versionId: '9.2', family: 'el', prettyName: 'AlmaLinux 9.2 (Turquoise Kodkod)' });
     expect(f.kernel).toMatchObject({ release: '5.14.0-284.11.1.el9_2.x86_64', arch: 'x86_64' });
   });
   it.each([

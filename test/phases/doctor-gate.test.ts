@@ -3,35 +3,38 @@ import { PhaseError, UserError } from '../../src/errors.ts';
 import { checkAllowedIds, DoctorGateError, doctorGate } from '../../src/phases/doctor-gate.ts';
 import { runWarnings } from '../../src/phases/os-prepare.ts';
 import type { PhaseTarget } from '../../src/phases/phase.ts';
+import { parseNodeFacts } from '../../src/facts/node.ts';
 import { fixtureText } from '../facts/fixtures.ts';
 import { FakeHost } from '../support/fake-host.ts';
 import { phaseContext } from './phase-context.ts';
 
-// Each node answers doctor's gather.sh with the real output of a lab node (test/fixtures/facts/debian12-lab-node)
-// under its own hostname and machine-id (unless `twin`), its clock, and a probe agent that dies before reporting
-// (as on a node whose python lacks raw sockets).
-function node(name: string, index: number, twin = false): FakeHost {
+// Each node's facts are the real gather.sh output of a lab node (test/fixtures/facts/debian12-lab-node) under its own
+// hostname and machine-id (unless `twin`), read by preflight into the run state as in an install: the gate reads no
+// node again. Each node answers its clock and runs a probe agent that dies before reporting (as on a node whose
+// python lacks raw sockets).
+function node(ctx: ReturnType<typeof phaseContext>, name: string, index: number, twin = false): FakeHost {
   const facts = twin ? fixtureText('debian12-lab-node') : fixtureText('debian12-lab-node').replace('\nnode1\n', `\n${name}\n`).replace('2e5255a0ff604c90baa264857dcb3b4', `2e5255a0ff604c90baa264857dcb3b${index}`);
+  const spec = ctx.inventory.hosts.find((h) => h.name === name)!;
+  ctx.state.facts.set(name, parseNodeFacts(name, facts, spec.address));
   return new FakeHost(name, [
-    { command: 'sh -s', stdout: facts, readOnly: true },
     { command: 'date +%s%N', stdout: `${Date.parse('2026-11-23T12:00:00Z')}000000\n`, readOnly: true, times: Infinity },
     { command: /^timeout -k 2 \d+ python3 -$/, stdout: '', stderr: 'PermissionError: [Errno 1] Operation not permitted', exitCode: 1, readOnly: true, times: Infinity },
   ]);
 }
 
 function targetsOf(ctx: ReturnType<typeof phaseContext>, twins = false): { targets: PhaseTarget[]; hosts: FakeHost[] } {
-  const hosts = ctx.inventory.hosts.map((h, i) => node(h.name, i, twins));
+  const hosts = ctx.inventory.hosts.map((h, i) => node(ctx, h.name, i, twins));
   return { targets: ctx.inventory.hosts.map((spec, i) => ({ spec, host: hosts[i]! })), hosts };
 }
 
 describe('doctorGate', () => {
-  it('runs only read-only commands, keeps the recommendation, and warns without stopping on a healthy control plane pair', async () => {
+  it('reads no node again and runs only read-only commands, keeps the recommendation, and warns without stopping on a healthy control plane pair', async () => {
     const ctx = phaseContext('debian', { hosts: ['cp-1', 'cp-2'] });
     const { targets, hosts } = targetsOf(ctx);
     await doctorGate(targets, ctx);
     for (const h of hosts) {
       expect(h.mutating()).toEqual([]);
-      expect(h.unmet()).toEqual([]);
+      expect(h.calls.filter((c) => c.command === 'sh -s')).toEqual([]);
     }
     expect(ctx.state.doctorRecommendation).toMatchObject({ encapsulation: 'vxlan', ipipProbe: 'unproven', iptablesBackend: 'NFT' });
     const warnings = runWarnings(ctx);

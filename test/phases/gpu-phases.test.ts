@@ -9,7 +9,8 @@ import { gpuAddonsPhase, labelledNodes, planGpuAddons, type AddonsSeen } from '.
 import { gpuDriverPhase, planGpuDriver } from '../../src/phases/gpu-driver.ts';
 import { debianFamily } from '../../src/phases/os/debian.ts';
 import { rememberNodeFacts } from '../../src/phases/node-facts.ts';
-import { parseNodeFacts } from '../../src/phases/parse-node-facts.ts';
+import { parseNodeFacts } from '../../src/facts/node.ts';
+import { nodeGatherOutput } from '../facts/fixtures.ts';
 import { contentDigest } from '../../src/phases/place-files.ts';
 import { renderGpuAddons } from '../../src/render/gpu-addons.ts';
 import { renderedFile } from '../../src/render/file.ts';
@@ -28,8 +29,7 @@ const BLACKLIST = '/etc/modprobe.d/ferry-blacklist-nouveau.conf';
 function debianGpuContext() {
   const ctx = phaseContext('debian');
   const h = ctx.inventory.hosts.find((x) => x.name === 'gpu-1')!;
-  const out = `==ferry:os-release==\n${fixture('debian12-os-release')}==ferry:kernel==\n${KERNEL}\n==ferry:machine==\nx86_64\n==ferry:addresses==\n2: eth0    inet ${h.address}/24 scope global eth0\n`;
-  rememberNodeFacts(ctx.state, 'gpu-1', parseNodeFacts('gpu-1', out, h.address));
+  rememberNodeFacts(ctx.state, 'gpu-1', parseNodeFacts('gpu-1', nodeGatherOutput(fixture('debian12-os-release'), h.address, { kernel: KERNEL }), h.address));
   return ctx;
 }
 

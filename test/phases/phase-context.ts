@@ -6,7 +6,8 @@ import { Lock } from '../../src/config/lock.ts';
 import { parseYaml } from '../../src/config/parse.ts';
 import type { BundleManifest } from '../../src/bundle/manifest.ts';
 import { rememberNodeFacts } from '../../src/phases/node-facts.ts';
-import { parseNodeFacts } from '../../src/phases/parse-node-facts.ts';
+import { parseNodeFacts } from '../../src/facts/node.ts';
+import { nodeGatherOutput } from '../facts/fixtures.ts';
 import type { PhaseContext } from '../../src/phases/phase.ts';
 import { newRunState } from '../../src/phases/run-state.ts';
 import { FakeHost } from '../support/fake-host.ts';
@@ -73,8 +74,7 @@ export function phaseContext(family: 'el' | 'debian', options: { hosts?: string[
   };
   const osRelease = fixture(family === 'el' ? 'rocky86-os-release' : 'debian12-os-release');
   for (const h of inventory.hosts) {
-    const out = `==ferry:os-release==\n${osRelease}==ferry:kernel==\n4.18.0-372.19.1.el8_6.x86_64\n==ferry:machine==\nx86_64\n==ferry:addresses==\n2: eth0    inet ${h.address}/24 brd 10.20.0.255 scope global eth0\n`;
-    rememberNodeFacts(ctx.state, h.name, parseNodeFacts(h.name, out, h.address));
+    rememberNodeFacts(ctx.state, h.name, parseNodeFacts(h.name, nodeGatherOutput(osRelease, h.address), h.address));
   }
   return ctx;
 }

@@ -44,6 +44,7 @@ function touchPhase(id: string, roles: string[], opts: { order?: 'serial' | 'par
   return {
     id,
     title: `touch ${id}`,
+    undo: { none: 'a test phase' },
     order: opts.order,
     targets: (ctx) => ctx.inventory.hosts.filter((h) => h.roles.some((r) => roles.includes(r))),
     isDone: async ({ spec, host }) =>
@@ -159,6 +160,7 @@ describe('runPhases', () => {
     const slow: Phase = {
       id: 'slow',
       title: 'slow',
+      undo: { none: 'a test phase' },
       targets: (ctx) => ctx.inventory.hosts,
       isDone: async () => false,
       run: async ({ host }) => {
@@ -186,6 +188,7 @@ describe('runPhases', () => {
     const phase: Phase = {
       id: 'join',
       title: 'join',
+      undo: { none: 'a test phase' },
       targets: (ctx) => ctx.inventory.hosts.filter((x) => x.name === 'w1'),
       isDone: async () => false,
       run: async ({ host }, ctx) => {

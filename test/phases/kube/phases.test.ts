@@ -64,7 +64,7 @@ const TOKEN_LIST = 'kubeadm token list --kubeconfig /etc/kubernetes/admin.conf -
 const listed = (...tokens: string[]) => tokens.map((t) => `{\n    "kind": "BootstrapToken",\n    "token": "${t}"\n}\n`).join('');
 /** The old shape of a phase (its id, targets and scope) with isDone/run of the test's own. */
 const legacy = (phase: AnyPhase, isDone: () => Promise<boolean>, run: (t: { spec: { name: string } }) => Promise<void>): AnyPhase => ({
-  id: phase.id, title: phase.title, targets: phase.targets, ...(phase.wholeCluster ? { wholeCluster: true } : {}),
+  id: phase.id, title: phase.title, undo: phase.undo, targets: phase.targets, ...(phase.wholeCluster ? { wholeCluster: true } : {}),
   ...(phase.params ? { params: phase.params } : {}), ...(phase.concurrency ? { concurrency: phase.concurrency } : {}), isDone, run,
 });
 
