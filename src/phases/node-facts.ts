@@ -7,10 +7,11 @@ import type { PhaseTarget } from './phase.ts';
 import type { RunState } from './run-state.ts';
 
 /** The node's facts from this run's state, read on first use. */
-export async function nodeFacts(target: Pick<PhaseTarget, 'spec' | 'host'>, state: RunState): Promise<NodeFacts> {
+export async function nodeFacts(target: Pick<PhaseTarget, 'spec' | 'host'>, state: RunState, options: { packages?: boolean } = {}): Promise<NodeFacts> {
   const known = state.facts.get(target.spec.name);
-  if (known) return known;
-  const facts = nodeFactsOf(await gatherFacts(target.host), target.spec.address);
+  // With `packages`, a reading without the installed package list is read again, with it (once).
+  if (known && (!options.packages || known.gathered.packages)) return known;
+  const facts = nodeFactsOf(await gatherFacts(target.host, { packages: options.packages === true }), target.spec.address);
   state.facts.set(target.spec.name, facts);
   return facts;
 }

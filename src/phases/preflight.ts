@@ -12,6 +12,7 @@ import { nodeFacts } from './node-facts.ts';
 import { pickFamily } from './os/pick.ts';
 import type { PhaseContext, PhaseTarget, PlanInput, PlanPhase } from './phase.ts';
 import type { Step } from './step.ts';
+import { coverageNode, manifestCoverage, siteCoverage } from '../bundle/site-coverage.ts';
 
 /** True when the node runs the OS (id and major version) the lock was resolved for. */
 export function matchesLockOs(facts: NodeFacts, lockOs: { id: string; version: string }): boolean {
@@ -36,7 +37,7 @@ export function gpuKernelRefusal(host: string, kernel: string, lock: { stack: Pi
 /** What preflight sees on a node: its facts (read once per run) and, for a GPU node, the bundle's manifest. */
 export interface PreflightSeen {
   facts: NodeFacts;
-  /** The bundle's manifest, when the node is a GPU node and the run has a lock and a bundle. */
+  /** The bundle's manifest, when the run has a lock and a bundle. */
   manifest?: BundleManifest;
 }
 
@@ -54,6 +55,13 @@ export function planPreflight(seen: PreflightSeen, input: Pick<PlanInput<unknown
   if (ctx.lock && seen.manifest) {
     const refusal = gpuKernelRefusal(spec.name, facts.kernel, ctx.lock, seen.manifest);
     if (refusal) throw new UserError(`${refusal.message}: ${refusal.hint}`, { hint: refusal.hint });
+    // A bundle built for the site's hosts (--site) covers only what it recorded: the OS minor and arch of each node,
+    // and the packages it left out because every node had them.
+    if (seen.manifest.site) {
+      const problems = siteCoverage(manifestCoverage(seen.manifest, ctx.lock.stack), [coverageNode(spec.name, spec.roles, facts.gathered)]);
+      if (problems.length > 0)
+        throw new UserError(`the bundle does not cover this node: ${problems.map((p) => p.message).join('; ')}: ${problems[0]!.fix}`, { hint: problems[0]!.fix });
+    }
   }
   return [];
 }
@@ -71,9 +79,10 @@ export function preflightPhase(gate?: (targets: readonly PhaseTarget[], ctx: Pha
     undo: { none: 'it only reads the nodes', first: true },
     targets: (ctx) => ctx.inventory.hosts,
     async observe(target, ctx) {
-      const facts = await nodeFacts(target, ctx.state);
-      const gpu = ctx.lock && ctx.bundleDir && target.spec.roles.includes('gpu');
-      return { facts, ...(gpu ? { manifest: await bundleManifest(ctx) } : {}) };
+      const manifest = ctx.lock && ctx.bundleDir ? await bundleManifest(ctx) : undefined;
+      // A bundle that left out the packages every node had needs this node's installed list to check it still has them.
+      const facts = await nodeFacts(target, ctx.state, { packages: manifest?.site?.installed !== undefined });
+      return { facts, ...(manifest ? { manifest } : {}) };
     },
     plan: (seen, input) => planPreflight(seen, input),
     ...(gate ? { afterAll: (targets: readonly PhaseTarget[], ctx: PhaseContext) => gate(targets, ctx) } : {}),

@@ -16,6 +16,12 @@ const manifest = (gpuDrivers: BundleManifest['gpuDrivers']): BundleManifest => (
   apiVersion: 'ferry.dev/v1alpha1', kind: 'BundleManifest', name: 'b', createdAt: '2026-12-07T00:00:00Z', platform: 'linux/amd64', documents: [], artifacts: [], ...(gpuDrivers ? { gpuDrivers } : {}),
 });
 
+/** A bundle built with --site for rocky nodes of release `release` (full closure). */
+const sited = (release: string): BundleManifest => ({
+  ...manifest([{ kernel: '4.18.0-372.19.1.el8_6.x86_64', kind: 'precompiled', package: 'kmod-nvidia' }]),
+  site: { cluster: 'c', generatedAt: '2026-12-07T00:00:00Z', os: { id: 'rocky', version: release, family: 'el' }, nodes: [], kernels: [], osVersions: [release], closure: 'full' },
+});
+
 describe('preflight plan', () => {
   // phaseContext('el') locks rocky 8.6 with an NVIDIA driver; the nodes' kernel is 4.18.0-372.19.1.el8_6.x86_64.
   const K = '4.18.0-372.19.1.el8_6.x86_64';
@@ -25,6 +31,7 @@ describe('preflight plan', () => {
     { name: 'an OS ferry does not install on: refused by name', host: 'cp-1', osRelease: ARCH, refusal: /cp-1: Arch Linux \(ID=arch\) is not an OS ferry installs on/ },
     { name: 'Oracle Linux (EL family, not in the lock): refused by the lock check', host: 'cp-1', osRelease: ORACLE, refusal: /cp-1 runs Oracle Linux Server 9\.4, but the lock was resolved for rocky 8\.6/ },
     { name: 'a GPU node whose kernel the bundle serves: nothing to do', host: 'gpu-1', osRelease: fixture('rocky86-os-release'), manifest: manifest([{ kernel: K, kind: 'precompiled', package: 'kmod-nvidia' }]) },
+    { name: 'a bundle built for the site (--site) that covers the node: nothing to do', host: 'cp-1', osRelease: fixture('rocky86-os-release'), manifest: sited('8.6') },
     { name: 'a GPU node whose kernel the bundle does not serve: refused with the build fix', host: 'gpu-1', osRelease: fixture('rocky86-os-release'), manifest: manifest([{ kernel: '4.18.0-1.el8.x86_64', kind: 'dkms', package: 'kernel-devel' }]), refusal: new RegExp(`gpu-1 runs kernel ${K.replaceAll('.', '\\.')}, .*--kernel ${K.replaceAll('.', '\\.')}`) },
   ])('$name', ({ host, osRelease, manifest: m, refusal }) => {
     const ctx = phaseContext('el');
@@ -33,6 +40,16 @@ describe('preflight plan', () => {
     const plan = () => planPreflight(seen, { spec, ctx });
     if (refusal) expect(plan).toThrow(refusal);
     else expect(plan()).toEqual([]);
+  });
+});
+
+describe('preflight with a bundle built for the site (--site)', () => {
+  it('refuses a node of another EL minor than the bundle resolved its packages for, with the fix', () => {
+    const ctx = phaseContext('el');
+    ctx.lock!.stack.os = { ...ctx.lock!.stack.os, version: '8.8' };
+    const spec = ctx.inventory.hosts.find((h) => h.name === 'cp-1')!;
+    const seen: PreflightSeen = { facts: parseNodeFacts('cp-1', nodeGatherOutput(fixture('rocky86-os-release'), spec.address), spec.address), manifest: sited('8.8') };
+    expect(() => planPreflight(seen, { spec, ctx })).toThrow(/^the bundle does not cover this node: cp-1 runs rocky 8\.6, but the lock is for rocky 8\.8.*ferry doctor -i cluster\.yaml --site-out site\.json/);
   });
 });
 
