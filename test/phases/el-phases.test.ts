@@ -9,6 +9,9 @@ import { FakeHost } from '../support/fake-host.ts';
 import { fixture } from './fixtures.ts';
 import { phaseContext } from './phase-context.ts';
 
+// What the EL family lists installed packages with (src/phases/os/el.ts): rpm's names, and curl when provided.
+const RPM_LIST = "sh -c 'rpm -qa --qf '\\''ii %{NAME}\\n'\\''; if rpm -q --quiet --whatprovides curl; then echo '\\''ii curl'\\''; fi'";
+
 /** Real `containerd config dump` outputs (fixtures/containerd/README.md). */
 const effectiveDump = (name: string) => readFileSync(new URL(`./fixtures/containerd/${name}.toml`, import.meta.url), 'utf8');
 /** container-runtime's readback after the restart: versions as Docker's containerd.io 1.7.28 prints them, then the dump. */
@@ -90,9 +93,9 @@ describe('EL: container-runtime', () => {
     const before = fixture('el-rpm-qa.txt').replace('ii containerd.io\n', '');
     const after = `${before}ii containerd.io\nii container-selinux\n`;
     const host = new FakeHost('cp-1', [
-      { command: "rpm -qa --qf 'ii %{NAME}\n'", stdout: before, readOnly: true, times: 2 },
+      { command: RPM_LIST, stdout: before, readOnly: true, times: 2 },
       { command: 'systemctl is-active containerd', stdout: 'inactive\n', exitCode: 3, readOnly: true },
-      { command: "rpm -qa --qf 'ii %{NAME}\n'", stdout: after, readOnly: true },
+      { command: RPM_LIST, stdout: after, readOnly: true },
       { command: "dnf -y -q '--disablerepo=*' --enablerepo=ferry makecache", readOnly: false },
       { command: "dnf -y -q '--disablerepo=*' --enablerepo=ferry install containerd.io", readOnly: false },
       { command: 'cat /var/lib/ferry/packages/container-runtime.list', exitCode: 1, readOnly: true },
@@ -117,7 +120,7 @@ describe('EL: container-runtime', () => {
     const ctx = phaseContext('el');
     const before = fixture('el-rpm-qa.txt');
     const host = new FakeHost('cp-1', [
-      { command: "rpm -qa --qf 'ii %{NAME}\n'", stdout: before, readOnly: true, times: 2 },
+      { command: RPM_LIST, stdout: before, readOnly: true, times: 2 },
       { command: 'systemctl is-active containerd', stdout: 'active\n', readOnly: true },
       { command: 'sha256sum -- /etc/containerd/config.toml', exitCode: 1, readOnly: true },
       { command: 'containerd --config /var/lib/ferry/staging/config.toml config dump && install -D -m 644 /var/lib/ferry/staging/config.toml /etc/containerd/config.toml && rm -f /var/lib/ferry/staging/config.toml' },

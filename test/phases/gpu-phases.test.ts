@@ -121,7 +121,7 @@ describe('gpu-driver on EL', () => {
     // phaseContext's facts: Rocky 8.6, kernel 4.18.0-372.19.1.el8_6.x86_64.
     const kmod = 'kmod-nvidia-580.82.07-4.18.0-372.19.1';
     const offered = `${kmod} ${kmod}-580.82.07-3.el8_6.x86_64\nnvidia-driver-cuda nvidia-driver-cuda-580.82.07-1.el8.x86_64\nnvidia-container-toolkit nvidia-container-toolkit-1.17.8-1.x86_64\n`;
-    const rpm = (extra: string[]) => ({ command: /^rpm -qa /, stdout: fixture('el-rpm-qa.txt') + extra.map((n) => `ii ${n}\n`).join(''), readOnly: true });
+    const rpm = (extra: string[]) => ({ command: /^(sh -c ')?rpm -qa /, stdout: fixture('el-rpm-qa.txt') + extra.map((n) => `ii ${n}\n`).join(''), readOnly: true });
     const host = new FakeHost('gpu-1', [
       { command: /^echo ==ferry:gpus==.*dnf -q '--disablerepo=\*' --enablerepo=ferry repoquery/s, stdout: `==ferry:gpus==\n0000:18:00.0 0x030200\n==ferry:initramfs==\n/usr/bin/dracut\n==ferry:offered==\n${offered}==ferry:loaded==\n`, readOnly: true },
       { command: `sha256sum -- ${BLACKLIST}`, exitCode: 1, readOnly: true },

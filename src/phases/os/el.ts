@@ -26,13 +26,29 @@ export function yumRepoText(repoDir: string, gpgKeys: readonly string[]): string
   return `${lines.join('\n')}\n`;
 }
 
+const EL_REMOVE = [
+  'set -e',
+  'confs=$(rpm -qc "$@" 2>/dev/null | grep "^/" || true)',
+  'dnf -y -q remove "$@"',
+  'for c in $confs; do',
+  '  rm -f "$c.rpmsave"',
+  '  d=$(dirname "$c")',
+  '  if [ -d "$d" ] && ! rpm -qf "$d" >/dev/null 2>&1; then rmdir --ignore-fail-on-non-empty "$d"; fi',
+  'done',
+].join('\n');
+
 export const elFamily: OsFamily = {
   id: 'el',
   repoFile: (repoDir, options) => renderedFile(YUM_REPO_PATH, yumRepoText(repoDir, options.gpgKeys)),
   refresh: () => dnf('makecache'),
   install: (packages) => dnf('install', ...packages),
-  remove: (packages) => ({ argv: ['dnf', '-y', '-q', 'remove', ...packages] }),
-  listInstalled: () => ['rpm', '-qa', '--qf', 'ii %{NAME}\n'],
+  // dnf has no purge: rpm keeps a %config file that was changed (ferry's containerd, HAProxy and keepalived configs)
+  // as <file>.rpmsave, and the directory holding it. Remove those too, as apt's purge does on Debian; a directory
+  // that another package still owns stays.
+  remove: (packages) => ({ argv: ['sh', '-c', EL_REMOVE, 'sh', ...packages] }),
+  // Names as rpm lists them, plus `curl` when any package provides it: EL9's minimal install has curl-minimal, which
+  // provides curl and conflicts with the curl package (so `curl` counts as installed and is never asked of dnf).
+  listInstalled: () => ['sh', '-c', "rpm -qa --qf 'ii %{NAME}\\n'; if rpm -q --quiet --whatprovides curl; then echo 'ii curl'; fi"],
   // Docker's EL repository ships containerd with runc inside as containerd.io.
   packages: (component) => (component === 'container-runtime' ? ['containerd.io'] : ['haproxy', 'keepalived', 'curl']),
   selinux: true,
