@@ -86,9 +86,13 @@ describe('ferry\'s EL commands against real dnf and rpm on an EL lab node', () =
     expect(`${r.stdout}\n${r.stderr}`).toMatch(/conflicts with curl-minimal|curl-minimal/);
   });
 
-  it('removes what it installed and the .rpmsave rpm would keep', async () => {
-    const r = await run(elFamily.remove(['ferry-signed']).argv);
+  it('lists the key dnf imported by its rpm name and removes it with the package, as reset does', async () => {
+    const installed = [...parseInstalled((await run(elFamily.listInstalled())).stdout)];
+    const keys = installed.filter((n) => n.startsWith('gpg-pubkey-'));
+    expect(keys).toHaveLength(1);
+    const r = await run(elFamily.remove(['ferry-signed', ...keys]).argv);
     expect(r.exitCode, r.stderr).toBe(0);
     expect((await run(['rpm', '-q', 'ferry-signed'])).exitCode).not.toBe(0);
+    expect((await run(['rpm', '-q', 'gpg-pubkey'])).exitCode).not.toBe(0);
   });
 });

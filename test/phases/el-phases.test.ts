@@ -9,8 +9,8 @@ import { FakeHost } from '../support/fake-host.ts';
 import { fixture } from './fixtures.ts';
 import { phaseContext } from './phase-context.ts';
 
-// What the EL family lists installed packages with (src/phases/os/el.ts): rpm's names, and curl when provided.
-const RPM_LIST = "sh -c 'rpm -qa --qf '\\''ii %{NAME}\\n'\\''; if rpm -q --quiet --whatprovides curl; then echo '\\''ii curl'\\''; fi'";
+// What the EL family lists installed packages with (src/phases/os/el.ts): a shell script around `rpm -qa`.
+const RPM_LIST = /^sh -c 'rpm -qa /;
 
 /** Real `containerd config dump` outputs (fixtures/containerd/README.md). */
 const effectiveDump = (name: string) => readFileSync(new URL(`./fixtures/containerd/${name}.toml`, import.meta.url), 'utf8');
