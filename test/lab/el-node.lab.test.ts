@@ -1,7 +1,7 @@
 // EL differences that the fake-host tests (test/phases/el-phases.test.ts) only assert as command lines, run here
 // against real dnf and rpm on an EL lab node (src/lab/el/, Rocky 9.4 base set): ferry's own repo file and dnf
 // commands (src/phases/os/el.ts) on a repository with a signed and an unsigned package, a package that is already
-// installed, and EL9's curl-minimal against the curl package.
+// installed, EL9's curl-minimal against the curl package, and a package of a module stream (module_hotfixes).
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,27 @@ let work: string;
 /** Where the repo is on the node (the lab's read-only /debs mount). */
 const REPO = '/debs';
 
+// modulemd v2, as EL's AppStream publishes a stream (the bundle build carries these documents: rpm.ts, modulesYaml).
+const MODULES_YAML = `---
+document: modulemd
+version: 2
+data:
+  name: ferry-mod
+  stream: "1"
+  version: 9040020240101000000
+  context: 9edba152
+  arch: x86_64
+  summary: a module stream for the test
+  description: >-
+    Holds ferry-modular; the stream is not enabled.
+  license:
+    module: [MIT]
+  artifacts:
+    rpms:
+    - ferry-modular-0:1.0-1.el9.x86_64
+...
+`;
+
 const run = (argv: string[]) => lab.nodeExec('el1', argv, { allowFailure: true });
 
 beforeAll(async () => {
@@ -33,8 +54,13 @@ beforeAll(async () => {
     // EL9's curl package beside the curl-minimal the base set has: they conflict, as in Rocky's BaseOS.
     const curl = await buildRpm({ name: 'curl', version: '7.76.1', release: '29.el9_4', summary: 'curl', conflicts: ['curl-minimal'], files: { 'usr/share/ferry-test/curl': { text: 'curl\n', mode: 0o644 } } }, repo);
     await signRpms([join(repo, signed), join(repo, curl)], key);
+    // A package that belongs to a module stream no one enabled (as EL's AppStream modules are), signed too.
+    const modular = await pkg('ferry-modular');
+    await signRpms([join(repo, modular)], key);
     await writeFile(join(repo, 'test-key.asc'), key.armored);
     await execa('createrepo_c', ['--quiet', repo]);
+    await writeFile(join(work, 'modules.yaml'), MODULES_YAML);
+    await execa('modifyrepo_c', ['--mdtype=modules', join(work, 'modules.yaml'), join(repo, 'repodata')]);
   } finally {
     await stopGpgAgent(key.home);
   }
@@ -84,6 +110,21 @@ describe('ferry\'s EL commands against real dnf and rpm on an EL lab node', () =
     const r = await run(elFamily.install(['curl-7.76.1-29.el9_4']).argv);
     expect(r.exitCode).not.toBe(0);
     expect(`${r.stdout}\n${r.stderr}`).toMatch(/conflicts with curl-minimal|curl-minimal/);
+  });
+
+  it('installs a package of a module stream no one enabled only thanks to module_hotfixes=1 in ferry\'s repo file', async () => {
+    const file = elFamily.repoFile(REPO, { gpgKeys: ['test-key.asc'] });
+    expect(file.content).toContain('module_hotfixes=1');
+    // Without it, dnf's modular filtering hides the package (what EL8/EL9 AppStream modules do to a bundled package).
+    await lab.nodeExec('el1', ['sh', '-c', `sed 's/^module_hotfixes=1$/module_hotfixes=0/' ${file.path} > /tmp/x && cat /tmp/x > ${file.path}`]);
+    const hidden = await run(elFamily.install(['ferry-modular']).argv);
+    expect(hidden.exitCode).not.toBe(0);
+    expect(`${hidden.stdout}\n${hidden.stderr}`).toMatch(/Unable to find a match: ferry-modular|No match for argument: ferry-modular|filtered out by modular filtering/);
+    await lab.nodeExec('el1', ['sh', '-c', `cat > ${file.path}`], { input: file.content });
+    const r = await run(elFamily.install(['ferry-modular']).argv);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await run(['rpm', '-q', 'ferry-modular'])).stdout.trim()).toBe('ferry-modular-1.0-1.el9.x86_64');
+    expect((await run(elFamily.remove(['ferry-modular']).argv)).exitCode).toBe(0);
   });
 
   it('lists the key dnf imported by its rpm name and removes it with the package, as reset does', async () => {
