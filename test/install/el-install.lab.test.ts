@@ -2,11 +2,13 @@
 // node whose os-release says Rocky Linux 9.4 and whose rpm database holds a minimal install's base set): `ferry resolve
 // --os rocky-9.4`, `ferry bundle build` with the SHIPPED spec against the replica's EL repositories (Docker's
 // containerd.io, pkgs.k8s.io's rpm repo with the kube STAND-INs, Rocky's BaseOS/AppStream, all signed, gpgcheck=1),
-// `ferry bundle verify`, then `ferry install` from that bundle: the cluster converges, a re-run changes nothing, and
-// reset gives back the exact `rpm -qa` and /etc. ferry's EL family code path runs unchanged. One lab for the file.
-import { readFile } from 'node:fs/promises';
+// `ferry bundle verify`, then `ferry install` from that bundle on three EL control planes behind the VIP and an EL
+// worker: the cluster converges, a re-run changes nothing, `ferry add-node` joins a second EL worker, and reset gives
+// back the exact `rpm -qa` and /etc. ferry's EL family code path runs unchanged. One lab for the file.
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { memoryIo } from '../../src/cli/io.ts';
 import { run } from '../../src/cli/program.ts';
 import type { AuditRecord } from '../../src/state/audit.ts';
@@ -15,10 +17,14 @@ import { addressIn } from '../lab/subnet.ts';
 import { siteBundle, type SiteBundle } from './support/site-bundle.ts';
 
 const OS = 'rocky-9.4';
-const NODES = ['cp1', 'w1'];
+/** Three EL control planes behind the VIP and an EL worker; `ferry add-node` joins a second worker later. */
+const NODES = ['cp1', 'cp2', 'cp3', 'w1'];
+const ADDED = 'w2';
+const ALL = [...NODES, ADDED];
 let lab: Lab;
 let site: SiteBundle;
 let inventory: string;
+let inventoryWithAdded: string;
 let stateDir: string;
 const before = new Map<string, { packages: string; etc: string; accounts: string }>();
 const figures: string[] = [];
@@ -48,18 +54,21 @@ async function audit(): Promise<AuditRecord[]> {
 
 beforeAll(async () => {
   let t = performance.now();
-  lab = await startLab({ nodes: NODES, os: Object.fromEntries(NODES.map((n) => [n, OS])) });
-  figures.push(`EL lab up (${NODES.length} nodes, image cached or built): ${Math.round(performance.now() - t)} ms; boot per node ${lab.nodes.map((n) => `${n.name} ${n.bootMs} ms`).join(', ')}`);
+  lab = await startLab({ nodes: ALL, os: Object.fromEntries(ALL.map((n) => [n, OS])) });
+  figures.push(`EL lab up (${ALL.length} nodes, image cached or built): ${Math.round(performance.now() - t)} ms; boot per node ${lab.nodes.map((n) => `${n.name} ${n.bootMs} ms`).join(', ')}`);
   stateDir = join(lab.stateDir, 'ferry-state');
   t = performance.now();
   site = await siteBundle(join(lab.stateDir, 'walkthrough'), { os: OS });
   figures.push(`walkthrough (internet side, ${OS}): ${Math.round(performance.now() - t)} ms (replica ${site.timings.replica} ms, build ${site.reused ? 'reused' : `${site.timings.build} ms`})`);
   const vip = addressIn(lab.subnet, 100);
-  inventory = await lab.writeInventory({
-    roles: { cp1: ['control-plane'], w1: ['worker'] },
+  inventoryWithAdded = await lab.writeInventory({
+    roles: { cp1: ['control-plane'], cp2: ['control-plane'], cp3: ['control-plane'], w1: ['worker'], [ADDED]: ['worker'] },
     extra: { network: { controlPlaneEndpoint: `${vip}:8443`, encapsulation: 'vxlan' } },
   });
-  for (const n of NODES) before.set(n, await nodeState(n));
+  const doc = parse(await readFile(inventoryWithAdded, 'utf8')) as { hosts: { name: string }[] };
+  inventory = inventoryWithAdded.replace(/\.yaml$/, '-install.yaml');
+  await writeFile(inventory, stringify({ ...doc, hosts: doc.hosts.filter((h) => h.name !== ADDED) }));
+  for (const n of ALL) before.set(n, await nodeState(n));
 }, 900_000);
 
 afterAll(async () => {
@@ -70,7 +79,7 @@ afterAll(async () => {
 
 describe(`ferry install on EL lab nodes (${OS}, dnf and rpm)`, () => {
   it('the nodes are what ferry reads as EL: os-release, rpm database, dnf', async () => {
-    for (const n of NODES) {
+    for (const n of ALL) {
       expect((await lab.nodeExec(n, ['sh', '-c', '. /etc/os-release; echo $ID $VERSION_ID'])).stdout.trim()).toBe('rocky 9.4');
       expect((await lab.nodeExec(n, ['rpm', '-q', 'curl-minimal', 'rocky-release'])).stdout).toContain('rocky-release-9.4-1.7.el9.noarch');
     }
@@ -104,18 +113,28 @@ describe(`ferry install on EL lab nodes (${OS}, dnf and rpm)`, () => {
     figures.push(`EL converged re-run: ${r.ms} ms`);
   }, 300_000);
 
+  it('add-node joins one more EL worker from the same bundle', async () => {
+    const r = await ferry(['add-node', '-i', inventoryWithAdded, '--host', ADDED, '--bundle', site.dir, '--state-dir', stateDir]);
+    expect(r.code, `${r.out}\n${r.err}`).toBe(0);
+    figures.push(`EL add-node ${ADDED}: ${r.ms} ms`);
+    const nodes = JSON.parse((await lab.nodeExec('cp1', kubectl('get', 'nodes', '-o', 'json'))).stdout) as { items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[] };
+    expect(nodes.items.map((n) => n.metadata.name).sort()).toEqual(ALL);
+    expect(nodes.items.find((n) => n.metadata.name === ADDED)!.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect((await lab.nodeExec(ADDED, ['rpm', '-q', 'kubelet'])).stdout).toContain('150500.1.1');
+  }, 600_000);
+
   it('reset gives the nodes back as they were: the same rpm -qa, the same /etc', async () => {
-    const r = await ferry(['reset', '-i', inventory, '--state-dir', stateDir]);
+    const r = await ferry(['reset', '-i', inventoryWithAdded, '--state-dir', stateDir]);
     expect(r.code, r.err).toBe(0);
     figures.push(`EL reset: ${r.ms} ms`);
-    for (const n of NODES) {
+    for (const n of ALL) {
       const after = await nodeState(n);
       expect(after.packages, n).toBe(before.get(n)!.packages);
       expect(after.etc, n).toBe(before.get(n)!.etc);
       // The one thing EL's packages leave by design: haproxy's system user and group (haproxy.spec's %pre).
       const added = (t: string) => new Set(t.split('\n'));
       const extra = [...added(after.accounts)].filter((l) => !added(before.get(n)!.accounts).has(l));
-      expect(extra, n).toEqual(n === 'cp1' ? ['haproxy'] : []);
+      expect(extra, n).toEqual(n.startsWith('cp') ? ['haproxy'] : []);
     }
   }, 300_000);
 });

@@ -2,10 +2,8 @@
 // them (`<version>-150500.1.1.x86_64`), carrying the same Python stand-ins and files as the .debs (debs.ts). Built
 // with rpmbuild, cached under /var/cache/ferry-test by a hash of their content. Test code only: nothing in src/ uses this.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { withFileLock } from '../../src/lab/file-lock.ts';
+import { buildCachedDir } from '../../src/lab/file-lock.ts';
 import { CACHE_DIR } from '../../src/lab/rootfs.ts';
 import { buildRpm, type RpmSpec } from '../../src/replica/rpm-builder.ts';
 import { kubePackageVersion } from '../../src/phases/kube/package-versions.ts';
@@ -46,16 +44,8 @@ export async function standInRpms(kubernetes: string): Promise<StandInRpms> {
   const key = createHash('sha256').update(JSON.stringify({ LAYOUT, rpmSpecs: rpmSpecs.map((s) => ({ ...s, files: Object.keys(s.files ?? {}) })), py: await standInSourceHash() })).digest('hex').slice(0, 12);
   const dir = join(CACHE_DIR, `stand-in-rpms-${key}`);
   const files = rpmSpecs.map((s) => join(dir, `${s.name}-${version}.x86_64.rpm`));
-  if (existsSync(join(dir, '.ferry-complete'))) return { dir, version, files };
-  await mkdir(CACHE_DIR, { recursive: true });
-  await withFileLock(`${dir}.lock`, async () => {
-    if (existsSync(join(dir, '.ferry-complete'))) return;
-    const work = `${dir}.tmp-${process.pid}`;
-    await rm(work, { recursive: true, force: true });
+  await buildCachedDir(dir, async (work) => {
     for (const s of rpmSpecs) await buildRpm(s, work);
-    await writeFile(join(work, '.ferry-complete'), '');
-    await rm(dir, { recursive: true, force: true });
-    await rename(work, dir);
   });
   return { dir, version, files };
 }

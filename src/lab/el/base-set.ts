@@ -2,11 +2,10 @@
 // each made a provides-only RPM (no files) with rpmbuild. The node image puts them in its rpm database; the replica
 // serves them in the distribution's BaseOS, so a bundle's dependency closure resolves as against the real one.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildRpm, rpmFileName, type RpmSpec } from '../../replica/rpm-builder.ts';
-import { withFileLock } from '../file-lock.ts';
+import { buildCachedDir } from '../file-lock.ts';
 import { CACHE_DIR } from '../rootfs.ts';
 
 /** One installed package of the base set. */
@@ -61,16 +60,8 @@ export async function baseSetRpms(release: string): Promise<{ dir: string; files
   const key = createHash('sha256').update(JSON.stringify({ v: 1, packages })).digest('hex').slice(0, 12);
   const dir = join(CACHE_DIR, `el-base-rpms-${key}`);
   const files = packages.map((p) => join(dir, rpmFileName(baseRpmSpec(p))));
-  if (existsSync(join(dir, '.ferry-complete'))) return { dir, files, packages };
-  await mkdir(CACHE_DIR, { recursive: true });
-  await withFileLock(`${dir}.lock`, async () => {
-    if (existsSync(join(dir, '.ferry-complete'))) return;
-    const work = `${dir}.tmp-${process.pid}`;
-    await rm(work, { recursive: true, force: true });
+  await buildCachedDir(dir, async (work) => {
     for (const p of packages) await buildRpm(baseRpmSpec(p), work);
-    await writeFile(join(work, '.ferry-complete'), '');
-    await rm(dir, { recursive: true, force: true });
-    await rename(work, dir);
   });
   return { dir, files, packages };
 }
