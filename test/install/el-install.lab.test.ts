@@ -5,13 +5,15 @@
 // `ferry bundle verify`, then `ferry install` from that bundle on three EL control planes behind the VIP and an EL
 // worker: the cluster converges, a re-run changes nothing, `ferry add-node` joins a second EL worker, and reset gives
 // back the exact `rpm -qa` and /etc. ferry's EL family code path runs unchanged. One lab for the file.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { memoryIo } from '../../src/cli/io.ts';
 import { run } from '../../src/cli/program.ts';
 import type { AuditRecord } from '../../src/state/audit.ts';
+import { UPSTREAM } from '../../src/replica/upstreams.ts';
 import { startLab, type Lab } from '../lab/lab.ts';
 import { addressIn } from '../lab/subnet.ts';
 import { siteBundle, type SiteBundle } from './support/site-bundle.ts';
@@ -84,6 +86,29 @@ describe(`ferry install on EL lab nodes (${OS}, dnf and rpm)`, () => {
       expect((await lab.nodeExec(n, ['rpm', '-q', 'curl-minimal', 'rocky-release'])).stdout).toContain('rocky-release-9.4-1.7.el9.noarch');
     }
   });
+
+  it('the replica serves the spec\'s EL repos as dnf reads them: signed packages, signed repomd.xml, pkgs.k8s.io\'s 302', async () => {
+    const root = join(lab.stateDir, 'dnf-root');
+    const minor = site.lock.stack.kubernetes.split('.').slice(0, 2).join('.');
+    const repos = [
+      ['docker', UPSTREAM.dockerEl('rhel', '9'), UPSTREAM.dockerElKey('rhel')],
+      ['kubernetes', UPSTREAM.kubernetesRpm(minor), `${UPSTREAM.kubernetesRpm(minor)}repodata/repomd.xml.key`],
+      ['baseos', UPSTREAM.rockyVault('9.4', 'BaseOS'), UPSTREAM.rockyKey('9')],
+      ['appstream', UPSTREAM.rockyVault('9.4', 'AppStream'), UPSTREAM.rockyKey('9')],
+    ];
+    await writeFile(join(lab.stateDir, 'dnf.conf'), '[main]\n');
+    const argv = [
+      '-y', '-q', `--config=${join(lab.stateDir, 'dnf.conf')}`, `--installroot=${root}`, '--releasever=9', '--setopt=reposdir=/dev/null',
+      '--setopt=module_platform_id=platform:el9', '--disableplugin=*',
+      ...repos.flatMap(([id, url, key]) => [`--repofrompath=${id},${site.replica.url(url!)}`, `--setopt=${id}.gpgcheck=1`, `--setopt=${id}.repo_gpgcheck=1`, `--setopt=${id}.gpgkey=${site.replica.url(key!)}`]),
+      `--repo=${repos.map((r) => r[0]).join(',')}`, 'install', '--downloadonly', `--downloaddir=${join(lab.stateDir, 'dnf-down')}`,
+      `containerd.io-${site.replica.content.containerdIoRpm}`, `kubeadm-${site.lock.stack.kubernetes}`, 'haproxy', 'keepalived',
+    ];
+    const r = await execa('dnf', argv, { reject: false });
+    expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+    const rpms = (await readdir(join(lab.stateDir, 'dnf-down'))).sort();
+    expect(rpms).toEqual(expect.arrayContaining([`containerd.io-${site.replica.content.containerdIoRpm}.x86_64.rpm`, 'haproxy-2.4.22-3.el9_3.x86_64.rpm']));
+  }, 120_000);
 
   it('installs from the bundle alone with dnf: every node Ready, packages signed and checked', async () => {
     const r = await ferry(installArgs());
