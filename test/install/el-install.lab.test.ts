@@ -148,6 +148,37 @@ describe(`ferry install on EL lab nodes (${OS}, dnf and rpm)`, () => {
     expect((await lab.nodeExec(ADDED, ['rpm', '-q', 'kubelet'])).stdout).toContain('150500.1.1');
   }, 600_000);
 
+  it('the API answers through the VIP, and still does after keepalived (EL\'s unit, forking) stops on its holder', async () => {
+    const vip = addressIn(lab.subnet, 100);
+    const holder = async () => {
+      for (const n of NODES) if ((await lab.nodeExec(n, ['ip', '-o', '-4', 'addr', 'show'])).stdout.includes(` ${vip}/`)) return n;
+      return undefined;
+    };
+    const readyz = (n: string) => lab.nodeExec(n, kubectl('--server', `https://${vip}:8443`, 'get', '--raw', '/readyz'), { allowFailure: true });
+    let first: string | undefined;
+    for (let i = 0; i < 150 && !first; i++) {
+      first = await holder();
+      if (!first) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(first).toMatch(/^cp/);
+    expect((await readyz('cp1')).stdout.trim()).toBe('ok');
+    await lab.nodeExec(first!, ['systemctl', 'stop', 'keepalived']);
+    let next: string | undefined;
+    for (let i = 0; i < 100 && (next === undefined || next === first); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      next = await holder();
+    }
+    expect(next).toMatch(/^cp/);
+    expect(next).not.toBe(first);
+    let answer = '';
+    for (let i = 0; i < 30 && answer !== 'ok'; i++) {
+      answer = (await readyz('cp1')).stdout.trim();
+      if (answer !== 'ok') await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(answer).toBe('ok');
+    await lab.nodeExec(first!, ['systemctl', 'start', 'keepalived']);
+  }, 120_000);
+
   it('reset gives the nodes back as they were: the same rpm -qa, the same /etc', async () => {
     const r = await ferry(['reset', '-i', inventoryWithAdded, '--state-dir', stateDir]);
     expect(r.code, r.err).toBe(0);
