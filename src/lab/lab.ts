@@ -12,6 +12,7 @@ import { isAlive } from './file-lock.ts';
 import { labMachineFacts, missingLabNeeds } from './needs.ts';
 import { NODE_PATH, bootNode } from './node-boot.ts';
 import { ensureBaseRootfs } from './rootfs.ts';
+import { elRelease, ensureElRootfs } from './el/el-rootfs.ts';
 import { addressIn, pickFreeSubnet, usedCidrs } from './subnet.ts';
 import { STATE_ROOT, cleanLeftoversSync, saveState, stopNodesSync, teardownLabSync, type LabState } from './teardown.ts';
 
@@ -60,6 +61,8 @@ export interface StartLabOptions {
   subnet?: string;
   /** host dir with .deb files, bind-mounted read-only at /debs in every node */
   debs?: string;
+  /** Nodes that boot as EL lab nodes instead of Debian 12: name → `rocky-9.4` (src/lab/el/el-rootfs.ts). */
+  os?: Record<string, string>;
 }
 
 
@@ -76,6 +79,13 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
   assertLabCanRun();
   cleanLeftoversSync(isAlive);
   const base = await ensureBaseRootfs();
+  const elBases = new Map<string, string>();
+  for (const os of new Set(Object.values(options.os ?? {}))) {
+    const release = elRelease(os);
+    if (!release) throw new UserError(`lab nodes can be Debian 12 or rocky-<release>, not ${os}`);
+    elBases.set(os, (await ensureElRootfs(release)).dir);
+  }
+  const baseOf = (name: string) => elBases.get(options.os?.[name] ?? '') ?? base.dir;
   const prefix = `fl${randomBytes(3).toString('hex')}`;
   const names = typeof options.nodes === 'number' ? Array.from({ length: options.nodes }, (_, i) => `node${i + 1}`) : options.nodes;
   const stateDir = join(STATE_ROOT, prefix);
@@ -136,7 +146,7 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
     const labFiles = { identityFile, knownHostsFile };
     const nodes = await Promise.all(
       state.nodes.map((n, i) =>
-        bootNode({ prefix, bridge, stateDir, baseDir: base.dir, node: n, address: addresses[i]!, hosts, publicKey, debs: options.debs }, (exit, release) => {
+        bootNode({ prefix, bridge, stateDir, baseDir: baseOf(n.name), node: n, address: addresses[i]!, hosts, publicKey, debs: options.debs }, (exit, release) => {
           if (exit) exits.set(n.name, exit);
           if (release) releases.push(release);
           saveState(state);

@@ -12,7 +12,7 @@ import { debFields } from './debian-debs.ts';
 
 // /etc/containerd/config.toml as Docker's containerd.io ships it (docker/containerd-packaging, common/containerd.toml):
 // the CRI plugin disabled (Docker does not use it; kubeadm sites must enable it), everything else left at defaults.
-const DOCKER_CONFIG_TOML = `# containerd.io default configuration, as Docker ships it (ferry replica).
+export const DOCKER_CONFIG_TOML = `# containerd.io default configuration, as Docker ships it (ferry replica).
 disabled_plugins = ["cri"]
 
 #root = "/var/lib/containerd"

@@ -13,6 +13,10 @@ import { hashFile } from '../util/hash.ts';
 import { makeSigningKey, stopGpgAgent, writeDistsRepo, writeFlatRepo, type SigningKey } from './apt-repo.ts';
 import { upstreamVersion } from '../bundle/lock-match.ts';
 import { buildContainerdIo } from './containerd-io.ts';
+import { buildElPackages, EL_DEBIAN_SOURCES, ROCKY_9_4_PACKAGES, type ElDistroPackage } from './el-packages.ts';
+import { signRpms } from './rpm-builder.ts';
+import { writeRpmRepo } from './rpm-repo.ts';
+import { baseSetRpms } from '../lab/el/base-set.ts';
 import { debFields, debianDebs } from './debian-debs.ts';
 import { seedImages, type SeededImage } from './replica-images.ts';
 import { tokenSigner } from './token-server.ts';
@@ -32,6 +36,10 @@ export interface ReplicaInputs {
   distributionVersion?: string;
   /** Any further upstream files: served at `url`'s host and path. */
   files?: readonly { url: string; file: string }[];
+  /** Enterprise Linux: serve the spec's EL repositories for this release (e.g. `9.4`), RPMs rebuilt from Debian's. */
+  el?: { release: string };
+  /** .rpm files to publish, per upstream repo (the kube stand-ins in pkgs.k8s.io's rpm repo). */
+  rpms?: { kubernetes?: readonly string[] };
 }
 
 export interface ReplicaContent {
@@ -44,10 +52,14 @@ export interface ReplicaContent {
   images: SeededImage[];
   /** Host paths that answer with a redirect (GitHub release downloads), path → target path. */
   redirects: Record<string, string>;
+  /** With `el`: containerd.io's RPM version-release (e.g. `2.1.9-3.1.el9`). */
+  containerdIoRpm?: string;
 }
 
 /** Bump when the layout of the content changes. */
 const LAYOUT = 1;
+/** Bump when the layout of the EL content changes (only EL content keys carry it). */
+const EL_LAYOUT = 1;
 /** Stands in for the repository id that GitHub's object URLs carry (not the real one). */
 const DISTRIBUTION_REPO_ID = 23565916;
 const DEBIAN_PACKAGES = { sid: ['containerd', 'docker-registry'], bookworm: ['runc'] } as const;
@@ -58,12 +70,14 @@ async function fileDigest(file: string): Promise<string> {
 
 /** The content key: every input's bytes (hashed) and the Debian packages' versions. */
 async function contentKey(inputs: ReplicaInputs, debian: Record<string, string>): Promise<string> {
+  const rpms = Object.fromEntries(await Promise.all(Object.entries(inputs.rpms ?? {}).map(async ([k, v]) => [k, await Promise.all((v ?? []).map(fileDigest))])));
   const debs = Object.fromEntries(await Promise.all(Object.entries(inputs.debs ?? {}).map(async ([k, v]) => [k, await Promise.all((v ?? []).map(fileDigest))])));
   const manifests = Object.fromEntries(await Promise.all(Object.entries(inputs.manifests ?? {}).map(async ([k, v]) => [k, { version: v.version, file: await fileDigest(v.file) }])));
   const files = await Promise.all((inputs.files ?? []).map(async (f) => ({ url: f.url, file: await fileDigest(f.file) })));
   const summary = {
     LAYOUT, minor: inputs.kubernetesMinor, debs, manifests, files, images: inputs.images ?? [],
     distribution: inputs.distributionVersion ?? '2.8.3', debian: Object.values(debian).map((f) => basename(f)).sort(),
+    ...(inputs.el ? { el: inputs.el, rpms, elLayout: EL_LAYOUT } : {}),
   };
   return createHash('sha256').update(JSON.stringify(summary)).digest('hex').slice(0, 16);
 }
@@ -85,9 +99,16 @@ export async function replicaRuntimeVersions(): Promise<{ containerd: string; ru
   return { containerd: await version('containerd'), runc: await version('runc') };
 }
 
+/** The runtime .debs, and with `el` the Debian packages the distribution RPMs are rebuilt from. */
+async function contentDebs(inputs: ReplicaInputs): Promise<Record<string, string>> {
+  const runtime = await runtimeDebs();
+  if (!inputs.el) return runtime;
+  return { ...runtime, ...(await debianDebs(['bookworm', 'bookworm-updates', 'bookworm-security'], EL_DEBIAN_SOURCES)).files };
+}
+
 /** Build (or reuse) the content for `inputs`. */
 export async function ensureReplicaContent(inputs: ReplicaInputs): Promise<ReplicaContent> {
-  const debian = await runtimeDebs();
+  const debian = await contentDebs(inputs);
   const key = await contentKey(inputs, debian);
   const dir = join(CACHE_DIR, `replica-${key}`);
   const done = join(dir, 'content.json');
@@ -173,15 +194,71 @@ async function buildContent(inputs: ReplicaInputs, debian: Record<string, string
       await copyFile(m.file, www(url));
     }
 
+    const containerdIoRpm = inputs.el ? await buildElRepos(inputs, inputs.el.release, debian, www, publish, docker, k8s, join(work, 'build-el')) : undefined;
+
     await tokenSigner(work);
     const images = inputs.images?.length ? await seedImages(inputs.images, join(work, 'images-build'), (r) => join(work, 'registries', r)) : [];
     await rm(join(work, 'images-build'), { recursive: true, force: true });
     await rm(debs, { recursive: true, force: true });
-    return { key, containerdIo: { version: containerdIo.version, containerd: containerdIo.containerd, from: containerdIo.from }, keys, images, redirects };
+    return {
+      key, containerdIo: { version: containerdIo.version, containerd: containerdIo.containerd, from: containerdIo.from }, keys, images, redirects,
+      ...(containerdIoRpm ? { containerdIoRpm } : {}),
+    };
   } finally {
     for (const i of Object.keys(keys).keys()) await stopGpgAgent(join(gnupg, String(i)));
     await rm(gnupg, { recursive: true, force: true });
   }
+}
+
+/**
+ * The EL repositories of bundles/gpu-cluster.yaml for `release`: Docker's (rhel and centos paths, the key of its deb
+ * repo, as Docker uses one key), pkgs.k8s.io's rpm repo (the key of its deb repo, at repodata/repomd.xml.key), Rocky's
+ * BaseOS and AppStream in the vault, and an empty EPEL (the spec names it; ferry's packages need nothing from it).
+ * Every RPM is signed by its repo's key and every repomd.xml has its .asc. Returns containerd.io's version-release.
+ */
+async function buildElRepos(
+  inputs: ReplicaInputs, release: string, debian: Record<string, string>, www: (url: string) => string,
+  publish: (keyUrl: string, uid: string) => Promise<SigningKey>, docker: SigningKey, k8s: SigningKey, out: string,
+): Promise<string> {
+  const major = release.split('.')[0]!;
+  await mkdir(out, { recursive: true });
+  const built = await buildElPackages({ major, debs: debian, outDir: out });
+  const copyKey = async (url: string, key: SigningKey) => {
+    await mkdir(join(www(url), '..'), { recursive: true });
+    await writeFile(www(url), key.armored);
+  };
+  await signRpms([built.containerdIo.file], docker);
+  for (const distro of ['rhel', 'centos'] as const) {
+    await copyKey(UPSTREAM.dockerElKey(distro), docker);
+    await writeRpmRepo({ dir: www(UPSTREAM.dockerEl(distro, major)), rpms: [built.containerdIo.file], layout: 'docker', key: docker });
+  }
+  const minor = inputs.kubernetesMinor;
+  const kube = [...(inputs.rpms?.kubernetes ?? [])];
+  for (const f of kube) await copyFile(f, join(out, basename(f)));
+  const kubeSigned = kube.map((f) => join(out, basename(f)));
+  await signRpms(kubeSigned, k8s);
+  await writeRpmRepo({ dir: www(UPSTREAM.kubernetesRpmCdn(minor)), rpms: kubeSigned, layout: 'obs', key: k8s });
+  await copyKey(`${UPSTREAM.kubernetesRpmCdn(minor)}repodata/repomd.xml.key`, k8s);
+  const rocky = await publish(UPSTREAM.rockyKey(major), `ferry replica of Rocky Linux ${major} <replica@ferry.invalid>`);
+  // The minimal install's packages (provides only) in BaseOS, except those rebuilt with their binaries above.
+  const baseSet = await baseSetRpms(release);
+  const baseRpms: string[] = [];
+  for (const [i, p] of baseSet.packages.entries()) {
+    if (p.name in built.distro) continue;
+    const f = join(out, basename(baseSet.files[i]!));
+    await copyFile(baseSet.files[i]!, f);
+    baseRpms.push(f);
+  }
+  await signRpms([...Object.values(built.distro), ...baseRpms], rocky);
+  for (const repo of ['BaseOS', 'AppStream'] as const) {
+    const rpms = (Object.entries(built.distro) as [ElDistroPackage, string][]).filter(([name]) => ROCKY_9_4_PACKAGES[name].repo === repo).map(([, f]) => f);
+    if (repo === 'BaseOS') rpms.push(...baseRpms);
+    await writeRpmRepo({ dir: www(UPSTREAM.rockyVault(release, repo)), rpms, layout: 'rocky', key: rocky });
+  }
+  const epel = await publish(UPSTREAM.epelKey(major), `ferry replica of EPEL ${major} <replica@ferry.invalid>`);
+  await writeRpmRepo({ dir: www(UPSTREAM.epel(major)), rpms: [], layout: 'rocky', key: epel });
+  await rm(out, { recursive: true, force: true });
+  return built.containerdIo.version;
 }
 
 /** A stable UUID-shaped name for a release asset (GitHub's object names are UUIDs). */

@@ -6,9 +6,10 @@
 /** Only runc's floors and tested line may be accepted (the same set `--accept-risk` allows). */
 const ACCEPTABLE = /^runc-(cve-\d{4}-\d+|min-for-containerd)$/;
 
-/** `ferry resolve` arguments for lab nodes (with a GPU model: a driver too), without the accepted risks. */
-export function labResolveRequest(runtime: { containerd: string; runc: string }, k8s = '1.33', gpu?: string): string[] {
-  return ['resolve', '--os', 'debian-12', ...(gpu ? ['--gpu', gpu] : []), '--k8s', k8s, '--pin', `containerd=${runtime.containerd}`, '--pin', `runc=${runtime.runc}`];
+/** `ferry resolve` arguments for lab nodes (with a GPU model: a driver too; `os` as `--os` takes it, e.g. `rocky-9.4` for
+ * EL lab nodes), without the accepted risks. */
+export function labResolveRequest(runtime: { containerd: string; runc: string }, k8s = '1.33', gpu?: string, os = 'debian-12'): string[] {
+  return ['resolve', '--os', os, ...(gpu ? ['--gpu', gpu] : []), '--k8s', k8s, '--pin', `containerd=${runtime.containerd}`, '--pin', `runc=${runtime.runc}`];
 }
 
 /**

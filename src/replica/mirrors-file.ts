@@ -10,7 +10,7 @@ export interface MirrorsDocument {
 /** The upstream URL prefixes the replica's file server answers for (`https://host`), beside the Debian archive. */
 export const SERVED_HOSTS = [
   'download.docker.com', 'pkgs.k8s.io', 'prod-cdn.packages.k8s.io', 'developer.download.nvidia.com', 'nvidia.github.io',
-  'github.com', 'objects.githubusercontent.com', 'raw.githubusercontent.com',
+  'github.com', 'objects.githubusercontent.com', 'raw.githubusercontent.com', 'dl.rockylinux.org', 'dl.fedoraproject.org',
 ] as const;
 
 /** Build the mapping: `origin` is the replica's file server, `registries` its registry fronts. */

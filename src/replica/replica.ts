@@ -55,8 +55,9 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const overrides = new Map<string, Buffer>();
   let hostRoutes: Route = () => false;
   const minor = options.kubernetesMinor;
-  const k8sFrom = `/${hostPath(UPSTREAM.kubernetes(minor))}`;
-  const k8sTo = `/${hostPath(UPSTREAM.kubernetesCdn(minor))}`;
+  // Both of pkgs.k8s.io's repos of a minor (deb/ and rpm/) answer 302 to the same place on the CDN.
+  const k8sFrom = `/${hostPath(UPSTREAM.kubernetes(minor)).replace(/deb\/$/, '')}`;
+  const k8sTo = `/${hostPath(UPSTREAM.kubernetesCdn(minor)).replace(/deb\/$/, '')}`;
   let origin = '';
   const routes: Route[] = [
     (req, res, path) => {

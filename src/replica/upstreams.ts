@@ -11,6 +11,17 @@ export const UPSTREAM = {
   /** pkgs.k8s.io's flat repo for one minor; it answers 302 to the CDN below. */
   kubernetes: (minor: string) => `https://pkgs.k8s.io/core:/stable:/v${minor}/deb/`,
   kubernetesCdn: (minor: string) => `https://prod-cdn.packages.k8s.io/repositories/isv:/kubernetes:/core:/stable:/v${minor}/deb/`,
+  /** Docker's EL repositories (one key for all of Docker's repos, at each distro's /gpg). */
+  dockerEl: (distro: 'rhel' | 'centos', major: string) => `https://download.docker.com/linux/${distro}/${major}/x86_64/stable/`,
+  dockerElKey: (distro: 'rhel' | 'centos') => `https://download.docker.com/linux/${distro}/gpg`,
+  /** pkgs.k8s.io's RPM repo for one minor (302 to the CDN, like the deb one); its key is repodata/repomd.xml.key. */
+  kubernetesRpm: (minor: string) => `https://pkgs.k8s.io/core:/stable:/v${minor}/rpm/`,
+  kubernetesRpmCdn: (minor: string) => `https://prod-cdn.packages.k8s.io/repositories/isv:/kubernetes:/core:/stable:/v${minor}/rpm/`,
+  /** Rocky Linux: an older minor's BaseOS/AppStream live in the vault; the key under /pub per major. */
+  rockyVault: (minor: string, repo: 'BaseOS' | 'AppStream') => `https://dl.rockylinux.org/vault/rocky/${minor}/${repo}/x86_64/os/`,
+  rockyKey: (major: string) => `https://dl.rockylinux.org/pub/rocky/RPM-GPG-KEY-Rocky-${major}`,
+  epel: (major: string) => `https://dl.fedoraproject.org/pub/epel/${major}/Everything/x86_64/`,
+  epelKey: (major: string) => `https://dl.fedoraproject.org/pub/epel/RPM-GPG-KEY-EPEL-${major}`,
   cuda: 'https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64/',
   /** The CUDA repos' signing key since 2022 (file name is the key id). */
   cudaKeyName: '3bf863cc.pub',

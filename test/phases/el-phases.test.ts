@@ -14,6 +14,9 @@ import { lines, observeAndPlan } from './plan-support.ts';
 import { fixture } from './fixtures.ts';
 import { phaseContext } from './phase-context.ts';
 
+// What the EL family lists installed packages with (src/phases/os/el.ts): a shell script around `rpm -qa`.
+const RPM_LIST = /^sh -c 'rpm -qa /;
+
 /** Real `containerd config dump` outputs (fixtures/containerd/README.md). */
 const effectiveDump = (name: string) => readFileSync(new URL(`./fixtures/containerd/${name}.toml`, import.meta.url), 'utf8');
 /** container-runtime's readback in the round after the restart: versions as Docker's containerd.io 1.7.28 prints them, then the dump. */
@@ -95,11 +98,11 @@ describe('EL: container-runtime', () => {
     const after = `${before}ii containerd.io\nii container-selinux\n`;
     const config = (await runtimeFiles({ spec: ctx.inventory.hosts[0]!, host: new FakeHost('cp-1') }, ctx))[0]!;
     const host = new FakeHost('cp-1', [
-      { command: "rpm -qa --qf 'ii %{NAME}\n'", stdout: before, readOnly: true, times: 2 },
+      { command: RPM_LIST, stdout: before, readOnly: true, times: 2 },
       { command: 'systemctl is-active containerd', stdout: 'inactive\n', exitCode: 3, readOnly: true },
       { command: 'systemctl is-enabled containerd', stdout: 'disabled\n', exitCode: 1, readOnly: true },
       { command: 'sha256sum -- /etc/containerd/config.toml', exitCode: 1, readOnly: true },
-      { command: "rpm -qa --qf 'ii %{NAME}\n'", stdout: after, readOnly: true, times: 2 },
+      { command: RPM_LIST, stdout: after, readOnly: true, times: 2 },
       { command: "dnf -y -q '--disablerepo=*' --enablerepo=ferry makecache", readOnly: false },
       { command: "dnf -y -q '--disablerepo=*' --enablerepo=ferry install containerd.io", readOnly: false },
       { command: 'cat /var/lib/ferry/packages/container-runtime.list', exitCode: 1, readOnly: true },

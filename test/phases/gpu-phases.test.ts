@@ -135,7 +135,7 @@ describe('gpu-driver on EL', () => {
     const host = new FakeHost('gpu-1', [
       { command: /^echo ==ferry:gpus==.*dnf -q '--disablerepo=\*' --enablerepo=ferry repoquery/s, stdout: `==ferry:gpus==\n0000:18:00.0 0x030200\n==ferry:initramfs==\n/usr/bin/dracut\n==ferry:offered==\n${offered}==ferry:loaded==\n`, readOnly: true },
       { command: `sha256sum -- ${BLACKLIST}`, exitCode: 1, readOnly: true },
-      { command: /^rpm -qa /, stdout: fixture('el-rpm-qa.txt'), readOnly: true },
+      { command: /^(sh -c ')?rpm -qa /, stdout: fixture('el-rpm-qa.txt'), readOnly: true },
       ...persistenced('disabled', 'inactive'), smiAnswers('', 127),
     ]);
     const { steps } = await observeAndPlan(gpuDriverPhase, ctx, host);

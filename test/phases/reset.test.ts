@@ -118,7 +118,7 @@ describe('reset plans', () => {
       name: 'reset-kubernetes-packages on EL: no hold to undo',
       id: 'reset-kubernetes-packages', seen: { family: elFamily, recorded: true, packages: ['kubeadm', 'kubectl', 'kubelet'] },
       want: [
-        'systemctl disable --now kubelet 2>/dev/null || true', 'dnf -y -q remove kubeadm kubectl kubelet', 'rm -f /var/lib/ferry/packages/kubernetes-packages.list',
+        'systemctl disable --now kubelet 2>/dev/null || true', elFamily.remove(['kubeadm', 'kubectl', 'kubelet']).argv.join(' '), 'rm -f /var/lib/ferry/packages/kubernetes-packages.list',
         rmdir('/etc/kubernetes/manifests'), rmdir('/etc/kubernetes'), rmdir('/var/lib/kubelet'),
       ],
     },

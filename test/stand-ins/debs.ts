@@ -125,6 +125,18 @@ export async function buildStandInDebs(kubernetes: string, out: string): Promise
   return PACKAGES.map((p) => join(out, `${p.name}_${version}_amd64.deb`));
 }
 
+/** The three stand-ins' package descriptions (as the .debs carry them; test/stand-ins/rpms.ts packs the same as RPMs). */
+export async function standInDebSpecs(kubernetes: string): Promise<DebSpec[]> {
+  return Promise.all(PACKAGES.map((p) => debSpec(p, kubernetes, `${kubernetes}-1.1`)));
+}
+
+/** Hashes of the stand-ins' Python sources (for cache keys of packages made from them). */
+export async function standInSourceHash(): Promise<string> {
+  const hash = createHash('sha256');
+  for (const f of (await readdir(PY)).filter((n) => n !== '__pycache__').sort()) hash.update(f).update(await readFile(join(PY, f)));
+  return hash.digest('hex');
+}
+
 /** The package description for one stand-in: its scripts and shared modules under /usr/lib/ferry-stand-in/<name>. */
 async function debSpec(spec: PackageSpec, kubernetes: string, version: string): Promise<DebSpec> {
   const lib = `usr/lib/ferry-stand-in/${spec.name}`;

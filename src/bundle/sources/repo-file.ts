@@ -6,9 +6,9 @@ import { UserError } from '../../errors.ts';
 import type { Host } from '../../hosts/host.ts';
 import { displayUrl } from '../http/mirror.ts';
 
-/** The bytes of `rel` under `baseurl`; metadata only, small enough to hold in memory. */
+/** The bytes of `rel` under `baseurl` (`rel` empty: `baseurl` itself, e.g. a key file); metadata only, small enough to hold in memory. */
 export async function readRepoFile(baseurl: string, rel: string, signal?: AbortSignal): Promise<Buffer> {
-  const url = new URL(rel, baseurl.endsWith('/') ? baseurl : `${baseurl}/`);
+  const url = rel === '' ? new URL(baseurl) : new URL(rel, baseurl.endsWith('/') ? baseurl : `${baseurl}/`);
   if (url.protocol === 'file:') return readFile(fileURLToPath(url));
   const response = await fetch(url, { signal });
   if (!response.ok) throw new UserError(`cannot read ${displayUrl(url.toString())}: HTTP ${response.status}`);

@@ -94,6 +94,7 @@ export async function collectRpmPackages(options: CollectRpmOptions, ctx: Source
     await writeFile(modulesFile, modules);
     await host.exec(['modifyrepo_c', '--mdtype=modules', modulesFile, join(repoDir, 'repodata')]);
   }
+  const keys = await carryRepoKeys(repos, repoDir, repoPath, ctx.signal);
   const metadata = await Promise.all(
     (await readdir(join(repoDir, 'repodata'))).sort().map(async (name) => {
       const { sha256, size } = await hashFile(join(repoDir, 'repodata', name));
@@ -101,7 +102,29 @@ export async function collectRpmPackages(options: CollectRpmOptions, ctx: Source
     }),
   );
   ctx.progress({ type: 'finish', task, detail: `${packages.length} packages${modules ? ', with modules' : ''}` });
-  return [...packages, ...metadata];
+  return [...packages, ...keys, ...metadata];
+}
+
+/**
+ * The signing keys of the repos the packages came from, beside the repo as RPM-GPG-KEY-ferry-<repo id> (one file per
+ * distinct key), so the node's dnf checks every package again with gpgcheck=1 (local-repo names them in ferry.repo).
+ */
+async function carryRepoKeys(repos: readonly RpmRepo[], repoDir: string, repoPath: string, signal?: AbortSignal): Promise<Artifact[]> {
+  const seen = new Set<string>();
+  const out: Artifact[] = [];
+  for (const repo of repos) {
+    if (!repo.gpgcheck || !repo.gpgkey) continue;
+    for (const url of repo.gpgkey.split(/[\s,]+/).filter(Boolean)) {
+      const bytes = await readRepoFile(url, '', signal);
+      const digest = createHash('sha256').update(bytes).digest('hex');
+      if (seen.has(digest)) continue;
+      seen.add(digest);
+      const name = `RPM-GPG-KEY-ferry-${repo.id}${out.some((a) => a.path.endsWith(`-${repo.id}`)) ? `-${seen.size}` : ''}`;
+      await writeFile(join(repoDir, name), bytes);
+      out.push({ kind: 'repo-metadata', path: `${repoPath}/${name}`, size: bytes.length, sha256: digest, source: displayUrl(url) });
+    }
+  }
+  return out;
 }
 
 function artifactOf(pkg: Nevra, path: string, size: number, sha256: string, source: string): Artifact {

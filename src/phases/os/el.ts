@@ -26,13 +26,44 @@ export function yumRepoText(repoDir: string, gpgKeys: readonly string[]): string
   return `${lines.join('\n')}\n`;
 }
 
+const EL_LIST = [
+  "rpm -qa --qf '%{NAME} %{VERSION}-%{RELEASE}\\n' | while read -r n v; do",
+  '  if [ "$n" = gpg-pubkey ]; then echo "ii $n-$v"; else echo "ii $n"; fi',
+  'done',
+  'if rpm -q --quiet --whatprovides curl; then echo \'ii curl\'; fi',
+].join('\n');
+
+// Keys (gpg-pubkey-<v>-<r>) are erased with rpm (dnf does not list them); the packages with dnf.
+const EL_REMOVE = [
+  'set -e',
+  'keys=; pkgs=',
+  'for p in "$@"; do case "$p" in gpg-pubkey-*) keys="$keys $p" ;; *) pkgs="$pkgs $p" ;; esac; done',
+  'set -- $pkgs',
+  'if [ -n "$keys" ]; then rpm -e $keys; fi',
+  'if [ $# -eq 0 ]; then exit 0; fi',
+  'confs=$(rpm -qc "$@" 2>/dev/null | grep "^/" || true)',
+  'dnf -y -q remove "$@"',
+  'for c in $confs; do',
+  '  rm -f "$c.rpmsave"',
+  '  d=$(dirname "$c")',
+  '  if [ -d "$d" ] && ! rpm -qf "$d" >/dev/null 2>&1; then rmdir --ignore-fail-on-non-empty "$d"; fi',
+  'done',
+].join('\n');
+
 export const elFamily: OsFamily = {
   id: 'el',
   repoFile: (repoDir, options) => renderedFile(YUM_REPO_PATH, yumRepoText(repoDir, options.gpgKeys)),
   refresh: () => dnf('makecache'),
   install: (packages) => dnf('install', ...packages),
-  remove: (packages) => ({ argv: ['dnf', '-y', '-q', 'remove', ...packages] }),
-  listInstalled: () => ['rpm', '-qa', '--qf', 'ii %{NAME}\n'],
+  // dnf has no purge: rpm keeps a %config file that was changed (ferry's containerd, HAProxy and keepalived configs)
+  // as <file>.rpmsave, and the directory holding it. Remove those too, as apt's purge does on Debian; a directory
+  // that another package still owns stays.
+  remove: (packages) => ({ argv: ['sh', '-c', EL_REMOVE, 'sh', ...packages] }),
+  // Names as rpm lists them, plus `curl` when any package provides it: EL9's minimal install has curl-minimal, which
+  // provides curl and conflicts with the curl package (so `curl` counts as installed and is never asked of dnf).
+  // A key dnf imported is listed as gpg-pubkey-<version>-<release> (rpm's name for one key), so reset erases exactly
+  // the keys an install added.
+  listInstalled: () => ['sh', '-c', EL_LIST],
   // Docker's EL repository ships containerd with runc inside as containerd.io.
   packages: (component) => (component === 'container-runtime' ? ['containerd.io'] : ['haproxy', 'keepalived', 'curl']),
   selinux: true,

@@ -50,6 +50,15 @@ describe('collectRpmPackages with signed packages', () => {
     expect(names(await collectRpmPackages(options({ repos, packages: ['ferry-a'] }), ctxFor('signed')))).toEqual(['ferry-a-1.0', 'ferry-b-1.0', 'ferry-c-2.0', 'ferry-provider-1:3.1']);
   }, T);
 
+  it('carries the repo\'s key beside the bundle\'s repo, so nodes check the packages again (gpgcheck=1)', async () => {
+    const repos = [{ id: 'signed', baseurl: signed.baseurl, gpgcheck: true, gpgkey: signed.gpgkey }];
+    const ctx = { ...ctxFor('carried'), cacheDir: join(dir, 'cache-carried') };
+    const artifacts = await collectRpmPackages(options({ repos, packages: ['ferry-a'] }), ctx);
+    const key = artifacts.find((a) => /\/RPM-GPG-KEY-ferry-signed$/.test(a.path));
+    expect(key?.kind).toBe('repo-metadata');
+    expect(await readFile(join(ctx.bundleDir, key!.path))).toEqual(Buffer.from(await (await fetch(signed.gpgkey!)).arrayBuffer()));
+  }, T);
+
   it('refuses them when the spec names another key', async () => {
     const other = await startRpmFixtureRepo({ sign: true });
     try {

@@ -36,6 +36,7 @@ import { replicaRuntimeVersions } from '../../../src/replica/content.ts';
 import { acceptedRuncRisks, labResolveRequest } from '../../../src/replica/lab-lock.ts';
 import { startReplica, type Replica } from '../../../src/replica/replica.ts';
 import { standInDebs } from '../../stand-ins/debs.ts';
+import { standInRpms } from '../../stand-ins/rpms.ts';
 import { nvidiaStandInDebs, type NvidiaStandIns } from '../../stand-ins/nvidia/debs.ts';
 
 /** The shipped spec the walkthrough builds from. */
@@ -73,6 +74,8 @@ export interface GpuOptions {
 
 export interface SiteBundleOptions {
   k8s?: string;
+  /** `ferry resolve --os`: `debian-12` (default) or an EL release such as `rocky-9.4` (EL lab nodes, src/lab/el/). */
+  os?: string;
   gpu?: GpuOptions;
   /** The build's download cache (default BUILD_CACHE; a bench passes an empty one for a cold build). */
   cache?: string;
@@ -169,7 +172,9 @@ export async function siteBundle(work: string, o: SiteBundleOptions = {}): Promi
   const timings: Record<string, number> = {};
   const runtime = await replicaRuntimeVersions();
   const lockFile = join(work, 'ferry.lock.yaml');
-  const request = labResolveRequest(runtime, o.k8s, o.gpu?.model);
+  const os = o.os ?? 'debian-12';
+  const elRelease = /^(rocky|almalinux|rhel|centos)-(\d+\.\d+)$/.exec(os)?.[2];
+  const request = labResolveRequest(runtime, o.k8s, o.gpu?.model, os);
   // The refusals of that runc, as resolve names them today (the matrix gains floors), each accepted by name.
   const refused = JSON.parse((await ferry([...request, '--json'])).out) as { conflicts?: { rules: string[] }[] };
   const resolveArgs = [...request, ...acceptedRuncRisks(refused.conflicts ?? []), '--out', lockFile];
@@ -177,6 +182,7 @@ export async function siteBundle(work: string, o: SiteBundleOptions = {}): Promi
   const lock = parse(await readFile(lockFile, 'utf8')) as Lock;
 
   const kube = await standInDebs(lock.stack.kubernetes);
+  const kubeRpms = elRelease ? await standInRpms(lock.stack.kubernetes) : undefined;
   const calico = await calicoManifest(work, lock.stack.cni.version);
   const images = [...new Set([...lock.images.map((i) => i.ref), ...calico.images])];
   const driver = lock.stack.nvidiaDriver;
@@ -194,6 +200,7 @@ export async function siteBundle(work: string, o: SiteBundleOptions = {}): Promi
     },
     manifests: { calico: { version: lock.stack.cni.version, file: calico.file }, ...(devicePlugin ? { devicePlugin } : {}) },
     images,
+    ...(elRelease && kubeRpms ? { el: { release: elRelease }, rpms: { kubernetes: kubeRpms.files } } : {}),
   });
   timings.replica = Math.round(performance.now() - started);
   try {
