@@ -27,7 +27,7 @@ export type DriverPlan =
       kind: 'precompiled' | 'dkms';
       /** Arguments for the package manager's install (EL module streams as `@module:stream`). */
       install: string[];
-      /** Package names that are installed once the plan is done (isDone looks for these). */
+      /** Package names that are installed once the plan is done (the phase's next observe looks for these). */
       installed: string[];
       /** The argv that rebuilds the initramfs after nouveau is blacklisted; absent when the node has none. */
       initramfs?: string[];

@@ -13,7 +13,7 @@ import { patchCalicoManifest, type CalicoSettings } from './kube/calico-patch.ts
 import { firstControlPlane, kubectl } from './kube/cluster.ts';
 import { FERRY_STATE_DIR } from './os/family.ts';
 import { contentDigest, filesToChange } from './place-files.ts';
-import type { PhaseContext, PlanPhase } from './phase.ts';
+import type { PhaseContext, Phase } from './phase.ts';
 import { requireLock } from './render-inputs.ts';
 import { exec, place, type Step } from './step.ts';
 
@@ -67,7 +67,7 @@ export function planCni(seen: CniSeen): Step[] {
   ];
 }
 
-export const cniPhase: PlanPhase<Record<string, unknown>, CniSeen> = {
+export const cniPhase: Phase<Record<string, unknown>, CniSeen> = {
   id: 'cni',
   title: 'Calico from the bundle, patched for this cluster, applied',
   undo: 'reset-kubeadm',

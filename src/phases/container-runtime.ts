@@ -14,7 +14,7 @@ import { filesToChange } from './place-files.ts';
 import { bundleManifest, checkBundleAgainstLock } from './bundle-manifest.ts';
 import { UserError } from '../errors.ts';
 import { expectationOf, judgeEffectiveConfig, parseContainerdVersion, parseRuncVersion } from './containerd-effective.ts';
-import type { PhaseContext, PhaseTarget, PlanPhase } from './phase.ts';
+import type { PhaseContext, PhaseTarget, Phase } from './phase.ts';
 import { nodeFiles } from './render-inputs.ts';
 import { exec, place, type Step } from './step.ts';
 
@@ -95,7 +95,7 @@ export function planRuntime(s: RuntimeSeen, lock: Pick<Lock['stack'], 'cri' | 'r
   return [];
 }
 
-export const containerRuntimePhase: PlanPhase<Record<string, unknown>, RuntimeSeen> = {
+export const containerRuntimePhase: Phase<Record<string, unknown>, RuntimeSeen> = {
   id: CONTAINER_RUNTIME_PHASE,
   title: 'containerd and runc from the bundle, configured for Kubernetes',
   undo: 'reset-container-runtime',

@@ -4,17 +4,16 @@
 // for the run's summary (RunState.copied).
 // Seed mode (`with: {mode: seed}`, or auto above `seedAbove` nodes): only the seed gets the files from the admin
 // host; the others wait, and once every node's run succeeded they fetch what they lack from the seed, in parallel
-// (afterAll: the seed stage, src/phases/seed-copy.ts).
+// (afterAll: the seed stage, observed and planned here and applied by the runner; src/phases/seed-copy.ts).
 import { join, posix } from 'node:path';
 import { PhaseError, UserError, VerifyError } from '../errors.ts';
 import type { Host } from '../hosts/host.ts';
 import { mapHosts } from '../hosts/pool.ts';
 import { ReadOnlyHost } from '../hosts/read-only.ts';
 import { sh } from '../hosts/shell.ts';
-import { applySteps } from './apply.ts';
 import { bundleManifest } from './bundle-manifest.ts';
 import { checksumList, failedChecks, NODE_BUNDLE_DIR, nodeBundleFiles, type NodeBundleFile } from './bundle-on-node.ts';
-import type { PhaseContext, PhaseTarget, PlanPhase } from './phase.ts';
+import type { ApplyStage, Phase, PhaseContext, PhaseTarget } from './phase.ts';
 import { requireLock } from './render-inputs.ts';
 import { memo, type CopyStats, type RunState } from './run-state.ts';
 import { CopyParams, fetchFromSeed, nodePython, seedNode, startSeedServer } from './seed-copy.ts';
@@ -178,8 +177,8 @@ export function seedStageSteps(p: SeedStagePlan, hosts: ReadonlyMap<string, Host
   }];
 }
 
-/** Seed mode, after every node's run: observe the nodes that wait, plan who fetches what, apply it. */
-async function seedStage(targets: readonly PhaseTarget[], ctx: PhaseContext, params: CopyParams): Promise<void> {
+/** Seed mode, after every node's run: observe the nodes that wait, plan who fetches what, hand the steps to `apply`. */
+async function seedStage(targets: readonly PhaseTarget[], ctx: PhaseContext, params: CopyParams, apply: ApplyStage): Promise<void> {
   const waiting = await waitingForSeed(ctx.state);
   ctx.state.memo.delete(`${PHASE}:waiting`);
   if (waiting.size === 0) return;
@@ -202,10 +201,10 @@ async function seedStage(targets: readonly PhaseTarget[], ctx: PhaseContext, par
   const input = { bundleDir: ctx.bundleDir ?? '', state: ctx.state, now: ctx.now, concurrency: ctx.inventory.ssh.concurrency };
   const steps = seedStageSteps(planSeedStage(seen), hosts, input);
   const first = seedTarget ?? nodes[0];
-  if (first) await applySteps(steps, { node: first.host, admin: ctx.admin, state: ctx.state, addSecret: ctx.addSecret });
+  if (first) await apply(steps, first);
 }
 
-export const copyBundlePhase: PlanPhase<CopyParams, CopySeen> = {
+export const copyBundlePhase: Phase<CopyParams, CopySeen> = {
   id: PHASE,
   title: 'copy the bundle parts each node needs',
   undo: 'reset-copy-bundle',
@@ -221,5 +220,5 @@ export const copyBundlePhase: PlanPhase<CopyParams, CopySeen> = {
     };
   },
   plan: (seen, { ctx }) => planCopy(seen, { bundleDir: ctx.bundleDir ?? '', state: ctx.state, now: ctx.now }),
-  afterAll: (targets, ctx, params) => seedStage(targets, ctx, params),
+  afterAll: (targets, ctx, params, apply) => seedStage(targets, ctx, params, apply),
 };

@@ -8,8 +8,7 @@ import type { DoctorReport } from '../doctor/model.ts';
 import { planFrom } from '../doctor/plan.ts';
 import { PhaseError, UserError } from '../errors.ts';
 import type { Host } from '../hosts/host.ts';
-import { runWarnings } from './os-prepare.ts';
-import type { PhaseContext, PhaseTarget } from './phase.ts';
+import type { ApplyStage, PhaseContext, PhaseTarget } from './phase.ts';
 
 /** Preflight stopped by failed doctor checks; its hint names the --allow-failed-check ids. */
 export class DoctorGateError extends PhaseError {}
@@ -57,11 +56,14 @@ export function planGate(report: DoctorReport, allowed: readonly string[]): { wa
   };
 }
 
-/** preflight's afterAll: observe, plan, keep doctor's recommendation in the run state; throws PhaseError (exit 7) on a refusal. */
-export async function doctorGate(targets: readonly PhaseTarget[], ctx: PhaseContext): Promise<void> {
+/**
+ * preflight's afterAll: observe, keep doctor's recommendation in the run state (what it saw, for the later phases'
+ * plans), plan, and hand the warnings to `apply` as steps; throws PhaseError (exit 7) on a refusal. It changes no node.
+ */
+export async function doctorGate(targets: readonly PhaseTarget[], ctx: PhaseContext, apply: ApplyStage): Promise<void> {
   const report = await observeGate(targets, ctx);
   ctx.state.doctorRecommendation = report.recommendation;
   const { warnings, refusal } = planGate(report, ctx.allowFailedChecks ?? []);
-  runWarnings(ctx).push(...warnings);
+  await apply(warnings.map((message) => ({ kind: 'warn' as const, message })));
   if (refusal) throw refusal;
 }

@@ -10,7 +10,7 @@ import { chooseEncapsulation, firewallEncapsulation } from './encapsulation.ts';
 import { nodeFacts } from './node-facts.ts';
 import { markedSections } from '../facts/sections.ts';
 import { filesToChange, placementOrder } from './place-files.ts';
-import type { ObserveTarget, PlanPhase } from './phase.ts';
+import type { ObserveTarget, Phase } from './phase.ts';
 import { LOCAL_REGISTRY } from './render-inputs.ts';
 import { exec, place, type Step } from './step.ts';
 
@@ -113,7 +113,7 @@ async function snapshotOf(target: ObserveTarget, ipsets: readonly string[]): Pro
   return parseFirewalldSnapshot((await target.host.exec(firewalldSnapshotScript(ipsets))).stdout);
 }
 
-export const firewalldPhase: PlanPhase<Record<string, unknown>, FirewalldSeen> = {
+export const firewalldPhase: Phase<Record<string, unknown>, FirewalldSeen> = {
   id: 'firewalld',
   wholeCluster: true,
   title: "the cluster's ports through firewalld, where it runs (ferry's policy and ipsets)",
@@ -134,7 +134,7 @@ export const firewalldPhase: PlanPhase<Record<string, unknown>, FirewalldSeen> =
   plan: (seen) => planFirewalld(seen),
 };
 
-export const resetFirewalldPhase: PlanPhase<Record<string, unknown>, FirewalldSnapshot> = {
+export const resetFirewalldPhase: Phase<Record<string, unknown>, FirewalldSnapshot> = {
   id: 'reset-firewalld',
   title: "remove ferry's firewalld policy and ipsets, and reload firewalld",
   undo: { none: 'it is the undo of firewalld' },

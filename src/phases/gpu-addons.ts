@@ -5,7 +5,7 @@ import type { RenderedFile } from '../render/file.ts';
 import { GPU_ADDONS_PATH, GPU_LABEL, renderGpuAddons } from '../render/gpu-addons.ts';
 import { firstControlPlane, kubectl } from './kube/cluster.ts';
 import { filesToChange } from './place-files.ts';
-import type { PhaseContext, PlanPhase } from './phase.ts';
+import type { PhaseContext, Phase } from './phase.ts';
 import { gpuHosts } from './gpu-driver.ts';
 import { LOCAL_REGISTRY, requireLock } from './render-inputs.ts';
 import { exec, place, type Step } from './step.ts';
@@ -40,7 +40,7 @@ export function planGpuAddons(seen: AddonsSeen): Step[] {
   ];
 }
 
-export const gpuAddonsPhase: PlanPhase<Record<string, unknown>, AddonsSeen> = {
+export const gpuAddonsPhase: Phase<Record<string, unknown>, AddonsSeen> = {
   id: 'gpu-addons',
   title: 'NVIDIA RuntimeClass and device plugin; GPU nodes labelled',
   undo: 'reset-gpu-addons',

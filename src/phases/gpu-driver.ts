@@ -16,7 +16,7 @@ import type { OsFamily } from './os/family.ts';
 import { pickFamily } from './os/pick.ts';
 import { installStep, missingPackages } from './packages.ts';
 import { filesToChange } from './place-files.ts';
-import type { PhaseContext, PlanPhase } from './phase.ts';
+import type { PhaseContext, Phase } from './phase.ts';
 import { requireLock } from './render-inputs.ts';
 import { exec, place, type Step } from './step.ts';
 
@@ -68,7 +68,7 @@ export function planGpuDriver(s: DriverSeen): Step[] {
   return [];
 }
 
-export const gpuDriverPhase: PlanPhase<Record<string, unknown>, DriverSeen> = {
+export const gpuDriverPhase: Phase<Record<string, unknown>, DriverSeen> = {
   id: 'gpu-driver',
   title: 'NVIDIA driver for the running kernel, container toolkit, nouveau off',
   undo: 'reset-gpu-driver',

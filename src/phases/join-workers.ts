@@ -3,12 +3,12 @@
 import { z } from 'zod';
 import { workerNodes } from './kube/cluster.ts';
 import { joinPhase, type JoinSeen } from './kube/join-node.ts';
-import type { PlanPhase } from './phase.ts';
+import type { Phase } from './phase.ts';
 
 export const JoinWorkersParams = z.object({ batch: z.number().int().min(1).max(500).default(10) }).strict().default({ batch: 10 });
 export type JoinWorkersParams = z.infer<typeof JoinWorkersParams>;
 
-export const joinWorkersPhase: PlanPhase<JoinWorkersParams, JoinSeen> = {
+export const joinWorkersPhase: Phase<JoinWorkersParams, JoinSeen> = {
   id: 'join-workers',
   title: 'kubeadm join of the workers, in batches',
   undo: 'reset-kubeadm',

@@ -7,7 +7,7 @@ import { KUBEADM_CONFIG_PATH, renderKubeadmInit } from '../render/kubeadm.ts';
 import type { StateLayout } from '../state/layout.ts';
 import { adminConfKept, fetchAdminConf, stateLayout, uploadTimeStep } from './kube/admin-state.ts';
 import { ADMIN_CONF, firstControlPlane, joinCredentials, kubeadmCluster, kubeadmNode, kubectl } from './kube/cluster.ts';
-import type { PlanPhase } from './phase.ts';
+import type { Phase } from './phase.ts';
 import { exec, place, type Step } from './step.ts';
 
 export const KUBEADM_INIT_ARGV = ['kubeadm', 'init', '--config', KUBEADM_CONFIG_PATH, '--upload-certs'];
@@ -40,7 +40,7 @@ export function planKubeadmInit(seen: InitSeen, input: InitInput): Step[] {
   return [...init, fetchAdminConf(input.layout)];
 }
 
-export const kubeadmInitPhase: PlanPhase<Record<string, unknown>, InitSeen> = {
+export const kubeadmInitPhase: Phase<Record<string, unknown>, InitSeen> = {
   id: 'kubeadm-init',
   title: 'kubeadm init on the first control plane',
   undo: 'reset-kubeadm',

@@ -7,7 +7,7 @@ import type { OsFamily } from './os/family.ts';
 import { pickFamily } from './os/pick.ts';
 import { installStep } from './packages.ts';
 import { checkBundleAgainstLock } from './bundle-manifest.ts';
-import type { PlanPhase } from './phase.ts';
+import type { Phase } from './phase.ts';
 import { kubeNodes } from './kube/cluster.ts';
 import { KUBE_PACKAGES, kubePackageSpecs, kubeVersionQuery, wrongKubePackages } from './kube/package-versions.ts';
 import { exec, type Step } from './step.ts';
@@ -36,7 +36,7 @@ export function planKubePackages(s: KubePackagesSeen): Step[] {
   return steps;
 }
 
-export const kubernetesPackagesPhase: PlanPhase<Record<string, unknown>, KubePackagesSeen> = {
+export const kubernetesPackagesPhase: Phase<Record<string, unknown>, KubePackagesSeen> = {
   id: KUBE_PACKAGES_PHASE,
   title: 'kubeadm, kubelet and kubectl of the locked version, held',
   undo: 'reset-kubernetes-packages',

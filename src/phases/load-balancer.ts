@@ -10,7 +10,7 @@ import type { OsFamily } from './os/family.ts';
 import { pickFamily } from './os/pick.ts';
 import { installStep, missingPackages } from './packages.ts';
 import { filesToChange, placementOrder } from './place-files.ts';
-import type { PlanPhase } from './phase.ts';
+import type { Phase } from './phase.ts';
 import { nodeFiles } from './render-inputs.ts';
 import { exec, place, type Step } from './step.ts';
 
@@ -48,7 +48,7 @@ export function planBalancer(s: BalancerSeen): Step[] {
   return steps;
 }
 
-export const loadBalancerPhase: PlanPhase<Record<string, unknown>, BalancerSeen> = {
+export const loadBalancerPhase: Phase<Record<string, unknown>, BalancerSeen> = {
   id: 'load-balancer',
   wholeCluster: true,
   title: 'HAProxy and keepalived in front of the API servers',

@@ -23,7 +23,7 @@ import type { RenderedFile } from '../render/file.ts';
 import { registryCertificateSans, registryHosts } from '../render/node-files.ts';
 import { REGISTRY_ROOT, REGISTRY_UNIT, renderRegistry } from '../render/registry.ts';
 import { bundleManifest, checkBundleAgainstLock } from './bundle-manifest.ts';
-import type { PhaseContext, PhaseTarget, PlanPhase } from './phase.ts';
+import type { PhaseContext, PhaseTarget, Phase } from './phase.ts';
 import { exec, onAdmin, type Step } from './step.ts';
 
 export const RegistryParams = z
@@ -160,7 +160,7 @@ async function trustCa(admin: Host, caDir: string): Promise<void> {
   trustRegistryCa((await admin.readFile(caPaths(caDir).certPath)).toString('utf8'));
 }
 
-export const localRegistryPhase: PlanPhase<RegistryParams, RegistrySeen> = {
+export const localRegistryPhase: Phase<RegistryParams, RegistrySeen> = {
   id: 'registry',
   title: 'Local image registry: install, start, seed from the bundle',
   undo: 'reset-registry',

@@ -8,7 +8,7 @@ import { nodeRepoDir, repoGpgKeys } from './bundle-on-node.ts';
 import { nodeFacts } from './node-facts.ts';
 import { pickFamily } from './os/pick.ts';
 import { filesToChange } from './place-files.ts';
-import type { PhaseContext, PhaseTarget, PlanPhase } from './phase.ts';
+import type { PhaseContext, PhaseTarget, Phase } from './phase.ts';
 import { requireLock } from './render-inputs.ts';
 import { place, type Step } from './step.ts';
 
@@ -32,7 +32,7 @@ export function planLocalRepo(seen: LocalRepoSeen): Step[] {
   return place(...seen.changed);
 }
 
-export const localRepoPhase: PlanPhase<Record<string, unknown>, LocalRepoSeen> = {
+export const localRepoPhase: Phase<Record<string, unknown>, LocalRepoSeen> = {
   id: 'local-repo',
   title: "point the package manager at the bundle's repository",
   undo: 'reset-local-repo',

@@ -14,7 +14,7 @@ import { CONTAINER_SELINUX, parseSnapshot, planSelinux, planSysctls, snapshotScr
 import type { OsFamily } from './os/family.ts';
 import { installStep, missingPackages } from './packages.ts';
 import { filesToChange, placementOrder } from './place-files.ts';
-import type { PhaseContext, PlanPhase } from './phase.ts';
+import type { PhaseContext, Phase } from './phase.ts';
 import { nodeFiles } from './render-inputs.ts';
 import { exec, place, type Step } from './step.ts';
 
@@ -71,7 +71,7 @@ export function planPrepare(s: PrepareSeen): Step[] {
   return steps;
 }
 
-export const osPreparePhase: PlanPhase<Record<string, unknown>, PrepareSeen> = {
+export const osPreparePhase: Phase<Record<string, unknown>, PrepareSeen> = {
   id: 'os-prepare',
   wholeCluster: true,
   title: 'swap off, kernel modules, sysctls, firewall table, SELinux',

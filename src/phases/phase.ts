@@ -2,7 +2,6 @@
 // admin host) and returns what it saw; `plan` turns that into steps (step.ts), a pure function, where an empty plan
 // means the node already is as the phase leaves it. The runner (runner.ts) applies the steps, owns ordering,
 // concurrency, dry-run, journaling and reporting; phases own none of it.
-// LegacyPhase (isDone/run) is the old shape, kept behind the runner's adapter while phases move.
 import type { z } from 'zod';
 import type { Inventory, InventoryHost } from '../config/inventory.ts';
 import type { Lock } from '../config/lock.ts';
@@ -36,38 +35,11 @@ export interface PhaseTarget {
   host: Host;
 }
 
-/** What every phase declares, whatever its shape. */
-interface PhaseBase<P> {
-  readonly id: string;
-  readonly title: string;
-  /** Types and checks the playbook's `with:` parameters; errors name the playbook and phase. */
-  readonly params?: z.ZodType<P>;
-  /** The inventory hosts this phase acts on. */
-  targets(ctx: PhaseContext, params: P): InventoryHost[];
-  /** `parallel` (bounded by the runner) or `serial` (one host at a time, in inventory order). */
-  readonly order?: 'parallel' | 'serial';
-  /** Acts for the whole cluster (its files name every node, or it checks the cluster): a host limit does not narrow it. */
-  readonly wholeCluster?: boolean;
-  /** At most this many hosts at once in a parallel phase (below the run's own bound), e.g. a `with: {batch}`. */
-  concurrency?(params: P): number;
-  /** Checks the run's inputs before the first phase of the run starts (a refusal that must change nothing). */
-  check?(ctx: PhaseContext, params: P): void | Promise<void>;
-  /** Optional cluster-wide step, once every host's run or isDone succeeded (preflight's doctor gate); may throw PhaseError. */
-  afterAll?(targets: readonly PhaseTarget[], ctx: PhaseContext, params: P): Promise<void>;
-  /**
-   * The reset phase that undoes this one, or why there is nothing to undo: `ferry reset` runs the undo phases of the
-   * install playbook in reverse order (undo.ts). `first`: reset runs this phase itself first (preflight reaches every
-   * node and reads its facts).
-   */
-  readonly undo: string | { none: string; first?: true };
-}
-
-/** The old shape: a read-only "already done?" test and a run that acts by itself. */
-export interface Phase<P = Record<string, unknown>> extends PhaseBase<P> {
-  /** Read-only check: true when the host already is as run() would leave it. */
-  isDone(target: PhaseTarget, ctx: PhaseContext, params: P): Promise<boolean>;
-  run(target: PhaseTarget, ctx: PhaseContext, params: P): Promise<void>;
-}
+/**
+ * How a phase's afterAll applies its steps: through the runner, as a plan's steps are (apply.ts, with the run's
+ * dry-run and task recording); `on` is the node the steps act on by default (none: the admin host).
+ */
+export type ApplyStage = (steps: readonly Step[], on?: PhaseTarget) => Promise<void>;
 
 /** What observe sees: the node and the admin host, both read-only (a write through them is refused). */
 export interface ObserveTarget {
@@ -83,8 +55,23 @@ export interface PlanInput<P> {
   params: P;
 }
 
-/** The shape every phase moves to: observe (reads only) → plan (pure) → the runner applies. */
-export interface PlanPhase<P = Record<string, unknown>, O = unknown> extends PhaseBase<P> {
+/** An install phase: observe (reads only) → plan (pure) → the runner applies. */
+export interface Phase<P = Record<string, unknown>, O = unknown> {
+  readonly id: string;
+  readonly title: string;
+  /** Types and checks the playbook's `with:` parameters; errors name the playbook and phase. */
+  readonly params?: z.ZodType<P>;
+  /** The inventory hosts this phase acts on. */
+  targets(ctx: PhaseContext, params: P): InventoryHost[];
+  /** `parallel` (bounded by the runner) or `serial` (one host at a time, in inventory order). */
+  readonly order?: 'parallel' | 'serial';
+  /** Acts for the whole cluster (its files name every node, or it checks the cluster): a host limit does not narrow it. */
+  readonly wholeCluster?: boolean;
+  /** At most this many hosts at once in a parallel phase (below the run's own bound), e.g. a `with: {batch}`. */
+  concurrency?(params: P): number;
+  /** Checks the run's inputs before the first phase of the run starts (a refusal that must change nothing). */
+  check?(ctx: PhaseContext, params: P): void | Promise<void>;
+  /** Reads the node and the admin host (both read-only) and returns what it saw. */
   observe(target: ObserveTarget, ctx: PhaseContext, params: P): Promise<O>;
   /** The steps that bring the node from what was observed to what the phase leaves; [] when it already is. */
   plan(observation: O, input: PlanInput<P>): Step[];
@@ -94,12 +81,22 @@ export interface PlanPhase<P = Record<string, unknown>, O = unknown> extends Pha
    * that creates a sysctl) converges in one more.
    */
   readonly rounds?: number;
+  /**
+   * A stage once for the whole phase, after every host converged (none failed): work that needs all the phase's
+   * hosts at once, which no one host's observe → plan can see. It exists for two such stages: preflight's doctor
+   * gate (doctor's checks across the nodes and its pair probes: doctor-gate.ts) and copy-bundle's seed stage (the
+   * waiting nodes fetch from one server on the seed: copy-bundle.ts). It changes things only by handing steps to
+   * `apply`, the runner's applier, so dry-run, audit and task recording hold as for a plan; it may throw a
+   * PhaseError naming hosts.
+   */
+  afterAll?(targets: readonly PhaseTarget[], ctx: PhaseContext, params: P, apply: ApplyStage): Promise<void>;
+  /**
+   * The reset phase that undoes this one, or why there is nothing to undo: `ferry reset` runs the undo phases of the
+   * install playbook in reverse order (undo.ts). `first`: reset runs this phase itself first (preflight reaches every
+   * node and reads its facts).
+   */
+  readonly undo: string | { none: string; first?: true };
 }
 
-/** Erases a phase's parameter type so phases of different parameters fit one registry. */
-export type AnyPhase = Phase<any> | PlanPhase<any, any>;
-
-/** True for a phase of the observe → plan shape. */
-export function isPlanPhase(phase: AnyPhase): phase is PlanPhase<any, any> {
-  return 'observe' in phase;
-}
+/** Erases a phase's parameter and observation types so phases of different parameters fit one registry. */
+export type AnyPhase = Phase<any, any>;

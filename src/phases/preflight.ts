@@ -10,7 +10,7 @@ import { bundleManifest } from './bundle-manifest.ts';
 import type { NodeFacts } from '../facts/node.ts';
 import { nodeFacts } from './node-facts.ts';
 import { pickFamily } from './os/pick.ts';
-import type { PhaseContext, PhaseTarget, PlanInput, PlanPhase } from './phase.ts';
+import type { ApplyStage, Phase, PhaseContext, PhaseTarget, PlanInput } from './phase.ts';
 import type { Step } from './step.ts';
 import { coverageNode, manifestCoverage, siteCoverage } from '../bundle/site-coverage.ts';
 
@@ -71,7 +71,7 @@ export function planPreflight(seen: PreflightSeen, input: Pick<PlanInput<unknown
  * phase and the gate use this reading) and refuses what cannot be installed; `gate` runs once over every node after
  * (doctorGate in install: doctor's checks over the facts read here, and its pair probes).
  */
-export function preflightPhase(gate?: (targets: readonly PhaseTarget[], ctx: PhaseContext) => Promise<void>): PlanPhase<Record<string, unknown>, PreflightSeen> {
+export function preflightPhase(gate?: (targets: readonly PhaseTarget[], ctx: PhaseContext, apply: ApplyStage) => Promise<void>): Phase<Record<string, unknown>, PreflightSeen> {
   return {
     id: 'preflight',
     title: 'reach every node and read its facts',
@@ -85,6 +85,6 @@ export function preflightPhase(gate?: (targets: readonly PhaseTarget[], ctx: Pha
       return { facts, ...(manifest ? { manifest } : {}) };
     },
     plan: (seen, input) => planPreflight(seen, input),
-    ...(gate ? { afterAll: (targets: readonly PhaseTarget[], ctx: PhaseContext) => gate(targets, ctx) } : {}),
+    ...(gate ? { afterAll: (targets: readonly PhaseTarget[], ctx: PhaseContext, _params: unknown, apply: ApplyStage) => gate(targets, ctx, apply) } : {}),
   };
 }

@@ -9,7 +9,7 @@ import { containerdHonoursPins, NODE_CA_PATH, replicaEndpoints, trustStorePlan, 
 import { CONTAINERD_CERTS_DIR, renderContainerdHosts } from '../render/containerd-hosts.ts';
 import { pinImageArgv } from '../render/containerd.ts';
 import { renderedFile, type RenderedFile } from '../render/file.ts';
-import type { PhaseContext, PlanPhase } from './phase.ts';
+import type { PhaseContext, Phase } from './phase.ts';
 import { RegistryParams, registryCaDir } from './local-registry.ts';
 import { LOCAL_REGISTRY } from '../registry/local-name.ts';
 import { UserError } from '../errors.ts';
@@ -82,7 +82,7 @@ export function planMirrors(s: MirrorsSeen): Step[] {
   return steps;
 }
 
-export const registryMirrorsPhase: PlanPhase<RegistryParams, MirrorsSeen> = {
+export const registryMirrorsPhase: Phase<RegistryParams, MirrorsSeen> = {
   id: REGISTRY_MIRRORS_PHASE,
   title: 'Nodes pull only from the local registry (CA, hosts.toml, pins)',
   undo: 'reset-registry-mirrors',

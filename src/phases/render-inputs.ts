@@ -1,5 +1,5 @@
 // The one place that turns a run's inputs (inventory, lock, facts, run state) into what the renderers need, so
-// every phase renders a node's files the same way and isDone compares against exactly what run would write.
+// every phase renders a node's files the same way and its plan compares what it observed against exactly what it would write.
 import { InternalError, UserError } from '../errors.ts';
 import type { RenderedFile } from '../render/file.ts';
 import { renderNodeFiles, type NodeFilesInput } from '../render/node-files.ts';

@@ -23,7 +23,7 @@ import { YUM_REPO_PATH } from './os/el.ts';
 import { FERRY_STATE_DIR, installedListPath, type OsFamily } from './os/family.ts';
 import { parseInstalled, pickFamily } from './os/pick.ts';
 import { parseList } from './packages.ts';
-import type { PhaseContext, PlanPhase } from './phase.ts';
+import type { PhaseContext, Phase } from './phase.ts';
 import { FIREWALL_UNIT } from './os-prepare.ts';
 import { exec, type Step } from './step.ts';
 
@@ -103,7 +103,7 @@ async function readOrUndefined(host: Host, path: string): Promise<string | undef
 }
 
 /** A reset phase from what its install phase left behind (shared by the Kubernetes and GPU resets in their own files). */
-export function resetPhase(spec: ResetSpec): PlanPhase<Record<string, unknown>, ResetSeen> {
+export function resetPhase(spec: ResetSpec): Phase<Record<string, unknown>, ResetSeen> {
   const paths = spec.packagesOf ? [...spec.paths, installedListPath(spec.packagesOf)] : spec.paths;
   return {
     id: spec.id,

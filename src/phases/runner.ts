@@ -1,14 +1,14 @@
 // Runs a playbook: phases in order, each over its hosts (bounded parallel or serial), stopping after the first
 // phase that failed anywhere. Per host: observe → plan → apply, again until the plan is empty (an empty first plan
-// is "already done"); a dry run applies the first plan to recording hosts and stops there. Old-shape phases
-// (isDone/run) run behind the same loop while they move.
+// is "already done"); a dry run applies the first plan to recording hosts and stops there. A phase's afterAll
+// (once over all its hosts) applies its steps through the same applier.
 // The runner, not the phases, owns dry-run (through the host factory), --only/--skip, the clock and the report.
 import { PhaseError, UserError } from '../errors.ts';
 import type { PlaybookPhase } from '../config/playbook.ts';
-import { isPlanPhase, type AnyPhase, type PhaseContext, type PhaseTarget, type PlanPhase } from './phase.ts';
+import type { AnyPhase, ApplyStage, PhaseContext, PhaseTarget } from './phase.ts';
 import type { Host } from '../hosts/host.ts';
 import { ReadOnlyHost } from '../hosts/read-only.ts';
-import { applySteps } from './apply.ts';
+import { applySteps, type ApplyTarget } from './apply.ts';
 import { describeStep } from './step.ts';
 import { formatIssue } from '../errors.ts';
 import { formatPath } from '../config/parse.ts';
@@ -81,13 +81,24 @@ function selected(id: string, options: RunOptions, known: ReadonlySet<string>): 
   return undefined;
 }
 
-/** Observe → plan → apply until the plan is empty, within the phase's rounds. */
-async function converge(target: PhaseTarget, phase: PlanPhase<any, any>, params: unknown, ctx: PhaseContext, o: RunOptions): Promise<HostOutcome> {
+/** Where steps act for `node` (a host's plan, or an afterAll's steps): the run's hosts, its dry-run and task recording. */
+function applyTarget(node: { name: string; host: Host }, ctx: PhaseContext, o: RunOptions): ApplyTarget {
   const dryRun = o.dryRun === true;
-  const apply = {
-    node: target.host, admin: ctx.admin, state: ctx.state, addSecret: ctx.addSecret, ...(ctx.hostFor ? { hostFor: ctx.hostFor } : {}),
-    ...(dryRun ? { dryRun, recordTask: (what: string) => o.recordTask?.(target.spec.name, what) } : {}),
+  return {
+    node: node.host, admin: ctx.admin, state: ctx.state, addSecret: ctx.addSecret, ...(ctx.hostFor ? { hostFor: ctx.hostFor } : {}),
+    ...(dryRun ? { dryRun, recordTask: (what: string) => o.recordTask?.(node.name, what) } : {}),
   };
+}
+
+/** The applier a phase's afterAll gets: steps on `on`'s node (else the admin host), as a plan's are applied. */
+function stageApplier(ctx: PhaseContext, o: RunOptions): ApplyStage {
+  return (steps, on) => applySteps(steps, applyTarget(on ? { name: on.spec.name, host: on.host } : { name: ctx.admin.name, host: ctx.admin }, ctx, o));
+}
+
+/** Observe → plan → apply until the plan is empty, within the phase's rounds. */
+async function converge(target: PhaseTarget, phase: AnyPhase, params: unknown, ctx: PhaseContext, o: RunOptions): Promise<HostOutcome> {
+  const dryRun = o.dryRun === true;
+  const apply = applyTarget({ name: target.spec.name, host: target.host }, ctx, o);
   const rounds = phase.rounds ?? 3;
   const seen = { spec: target.spec, host: new ReadOnlyHost(target.host), admin: new ReadOnlyHost(ctx.admin) };
   let steps: ReturnType<typeof phase.plan> = [];
@@ -113,12 +124,7 @@ async function visit(target: PhaseTarget, phase: AnyPhase, params: unknown, ctx:
   const took = () => Math.round(clock() - started);
   emit({ type: 'host-start', phase: phase.id, host: target.spec.name });
   try {
-    let outcome: HostOutcome;
-    if (isPlanPhase(phase)) outcome = await converge(target, phase, params, ctx, o);
-    else {
-      outcome = (await phase.isDone(target, ctx, params)) ? 'already-done' : 'ran';
-      if (outcome === 'ran') await phase.run(target, ctx, params);
-    }
+    const outcome = await converge(target, phase, params, ctx, o);
     emit({ type: 'host-end', phase: phase.id, host: target.spec.name, outcome, durationMs: took() });
     return outcome;
   } catch (error) {
@@ -181,7 +187,7 @@ export async function runPhases(
     await Promise.all(Array.from({ length: Math.min(width, specs.length) }, worker));
     if (failures.size === 0 && phase.afterAll && !options.signal?.aborted) {
       try {
-        await phase.afterAll(specs.map((spec) => ({ spec, host: options.hostFor(spec.name) })), ctx, params);
+        await phase.afterAll(specs.map((spec) => ({ spec, host: options.hostFor(spec.name) })), phaseCtx, params, stageApplier(phaseCtx, options));
       } catch (error) {
         const each = error instanceof PhaseError ? error.failures : new Map([['cluster', error as Error]]);
         for (const [host, e] of each) {

@@ -9,7 +9,7 @@ import { ReadOnlyHost } from '../hosts/read-only.ts';
 import { expectedPods, notReadyNodes, podsNotRunning } from './kube/cluster-health.ts';
 import { ADMIN_CONF, firstControlPlane, joinCredentials, kubeNodes, kubectl } from './kube/cluster.ts';
 import { listedTokenIds, tokenId, tokenSecret } from './kube/join-secrets.ts';
-import type { PhaseContext, PlanPhase } from './phase.ts';
+import type { PhaseContext, Phase } from './phase.ts';
 import { exec, type Step } from './step.ts';
 
 export const VerifyParams = z.object({
@@ -75,7 +75,7 @@ async function waitHealthy(host: Host, ctx: PhaseContext, params: VerifyParams):
     });
 }
 
-export const verifyPhase: PlanPhase<VerifyParams, VerifySeen> = {
+export const verifyPhase: Phase<VerifyParams, VerifySeen> = {
   id: 'verify',
   wholeCluster: true,
   title: 'every node Ready, the API through the endpoint, system pods Running; bootstrap token deleted',

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { PhaseError, UserError } from '../../src/errors.ts';
 import { checkAllowedIds, DoctorGateError, doctorGate } from '../../src/phases/doctor-gate.ts';
 import { runWarnings } from '../../src/phases/os-prepare.ts';
-import type { PhaseTarget } from '../../src/phases/phase.ts';
+import { applySteps } from '../../src/phases/apply.ts';
+import type { ApplyStage, PhaseContext, PhaseTarget } from '../../src/phases/phase.ts';
 import { parseNodeFacts } from '../../src/facts/node.ts';
 import { fixtureText } from '../facts/fixtures.ts';
 import { FakeHost } from '../support/fake-host.ts';
@@ -27,11 +28,14 @@ function targetsOf(ctx: ReturnType<typeof phaseContext>, twins = false): { targe
   return { targets: ctx.inventory.hosts.map((spec, i) => ({ spec, host: hosts[i]! })), hosts };
 }
 
+/** The runner's applier for an afterAll, as in a live run: steps on the admin host unless given a node. */
+const applier = (ctx: PhaseContext): ApplyStage => (steps, on) => applySteps(steps, { node: on?.host ?? ctx.admin, admin: ctx.admin, state: ctx.state, addSecret: ctx.addSecret });
+
 describe('doctorGate', () => {
   it('reads no node again and runs only read-only commands, keeps the recommendation, and warns without stopping on a healthy control plane pair', async () => {
     const ctx = phaseContext('debian', { hosts: ['cp-1', 'cp-2'] });
     const { targets, hosts } = targetsOf(ctx);
-    await doctorGate(targets, ctx);
+    await doctorGate(targets, ctx, applier(ctx));
     for (const h of hosts) {
       expect(h.mutating()).toEqual([]);
       expect(h.calls.filter((c) => c.command === 'sh -s')).toEqual([]);
@@ -45,7 +49,7 @@ describe('doctorGate', () => {
   it('stops a GPU worker without GPUs, naming the host, the check and doctor\'s fix', async () => {
     const ctx = phaseContext('debian', { hosts: ['cp-1', 'gpu-1'] });
     const { targets } = targetsOf(ctx);
-    const error = await doctorGate(targets, ctx).catch((e: unknown) => e);
+    const error = await doctorGate(targets, ctx, applier(ctx)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DoctorGateError);
     expect(error).toBeInstanceOf(PhaseError);
     const gate = error as DoctorGateError;
@@ -61,7 +65,7 @@ describe('doctorGate', () => {
 
   it('stops cloned nodes (same hostname and machine-id) on both hosts', async () => {
     const ctx = phaseContext('debian', { hosts: ['cp-1', 'cp-2'] });
-    const error = (await doctorGate(targetsOf(ctx, true).targets, ctx).catch((e: unknown) => e)) as DoctorGateError;
+    const error = (await doctorGate(targetsOf(ctx, true).targets, ctx, applier(ctx)).catch((e: unknown) => e)) as DoctorGateError;
     expect([...error.failures.keys()]).toEqual(['cp-1', 'cp-2']);
     expect(error.failures.get('cp-2')!.message).toContain('unique-identity: machine-id 2e5255a0ff604c90baa264857dcb3b42 is shared by cp-1, cp-2');
     expect(error.hint).toMatch(/--allow-failed-check unique-identity$/);
@@ -69,10 +73,10 @@ describe('doctorGate', () => {
 
   it('lets the same GPU worker through when its failed checks are allowed', async () => {
     const ctx = phaseContext('debian', { hosts: ['cp-1', 'gpu-1'] });
-    const first = await doctorGate(targetsOf(ctx).targets, ctx).catch((e: unknown) => e as DoctorGateError);
+    const first = await doctorGate(targetsOf(ctx).targets, ctx, applier(ctx)).catch((e: unknown) => e as DoctorGateError);
     const ids = (first as DoctorGateError).hint!.split('--allow-failed-check ')[1]!.split(',');
     const again = { ...phaseContext('debian', { hosts: ['cp-1', 'gpu-1'] }), allowFailedChecks: ids };
-    await doctorGate(targetsOf(again).targets, again);
+    await doctorGate(targetsOf(again).targets, again, applier(again));
     expect(runWarnings(again)).toContainEqual(expect.stringMatching(/^doctor: gpu-1: gpu-driver: .*\(allowed by --allow-failed-check gpu-driver\)$/));
   });
 });

@@ -6,7 +6,7 @@ import { Inventory } from '../../src/config/inventory.ts';
 import { DryRunHost, DryRunPlan } from '../../src/hosts/dry-run.ts';
 import { applySteps } from '../../src/phases/apply.ts';
 import { debianFamily } from '../../src/phases/os/debian.ts';
-import type { PhaseContext, PlanPhase } from '../../src/phases/phase.ts';
+import type { PhaseContext, Phase } from '../../src/phases/phase.ts';
 import { newRunState } from '../../src/phases/run-state.ts';
 import { runPhases, type RunEvent } from '../../src/phases/runner.ts';
 import { exec, onAdmin, type Step } from '../../src/phases/step.ts';
@@ -72,7 +72,7 @@ describe('applySteps', () => {
 });
 
 /** A phase over a counter on the node: observe reads it, plan raises it by one step a round until it reaches `goal`. */
-function counterPhase(goal: number, options: { rounds?: number; warn?: boolean } = {}): PlanPhase<Record<string, unknown>, number> & { looks: number } {
+function counterPhase(goal: number, options: { rounds?: number; warn?: boolean } = {}): Phase<Record<string, unknown>, number> & { looks: number } {
   const phase = {
     id: 'counter', title: 'count', undo: { none: 'test' }, looks: 0, ...(options.rounds ? { rounds: options.rounds } : {}),
     targets: (ctx: PhaseContext) => ctx.inventory.hosts,
@@ -96,7 +96,7 @@ class CounterHost extends FakeHost {
 }
 
 describe('runner: observe → plan → apply', () => {
-  const run = async (phase: PlanPhase<any, any>, host: FakeHost, o: { dryRun?: boolean } = {}) => {
+  const run = async (phase: Phase<any, any>, host: FakeHost, o: { dryRun?: boolean } = {}) => {
     const events: RunEvent[] = [];
     const ctx = context();
     await runPhases([{ phase, params: {} }], ctx, { concurrency: 1, hostFor: () => host, onEvent: (e) => events.push(e), ...o });
@@ -150,7 +150,7 @@ describe('runner: observe → plan → apply', () => {
   });
 
   it('observe cannot write: the host it gets refuses', async () => {
-    const phase: PlanPhase<Record<string, unknown>, void> = {
+    const phase: Phase<Record<string, unknown>, void> = {
       id: 'sneaky', title: 's', undo: { none: 'test' }, targets: (ctx) => ctx.inventory.hosts,
       async observe(target) { await target.host.writeFile('/etc/x', 'x'); },
       plan: () => [],

@@ -1,5 +1,5 @@
 // gpu-driver and gpu-addons against the strict scripted host: the exact commands of a precompiled install, a
-// converged node (isDone from packages, files, nvidia-persistenced and nvidia-smi), the refusal that touches
+// converged node (an empty plan from packages, files, nvidia-persistenced and nvidia-smi), the refusal that touches
 // nothing, the reboot a loaded old module needs; gpu-addons by a table of observations → steps and a run through
 // the runner (applied and labelled through kubectl). Outputs:
 // dpkg-query lines in its real format, nvidia-smi CSV as an H100 node prints it (see test/gpu/smi-verdict.test.ts).

@@ -10,7 +10,8 @@ import { Inventory } from '../../src/config/inventory.ts';
 import { PhaseError, UserError } from '../../src/errors.ts';
 import { LocalHost } from '../../src/hosts/local.ts';
 import { sh } from '../../src/hosts/shell.ts';
-import type { Phase, PhaseContext } from '../../src/phases/phase.ts';
+import type { AnyPhase, Phase, PhaseContext } from '../../src/phases/phase.ts';
+import { exec, type Step } from '../../src/phases/step.ts';
 import { planPlaybook, runPhases, type RunEvent } from '../../src/phases/runner.ts';
 import { AuditHost, type AuditRecord } from '../../src/state/audit.ts';
 
@@ -39,22 +40,24 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** A phase that creates a marker file per host; isDone looks for it. `fail` names hosts whose run fails. */
-function touchPhase(id: string, roles: string[], opts: { order?: 'serial' | 'parallel'; fail?: Set<string>; log?: string[] } = {}): Phase {
+/**
+ * A phase that creates a marker file per host: observe looks for it through the (read-only) host, and plan, where it
+ * is missing, logs the visit, fails on the hosts `fail` names, and touches it. An empty plan: already done.
+ */
+function touchPhase(id: string, roles: string[], opts: { order?: 'serial' | 'parallel'; fail?: Set<string>; log?: string[] } = {}): Phase<Record<string, unknown>, boolean> {
   return {
     id,
     title: `touch ${id}`,
     undo: { none: 'a test phase' },
     order: opts.order,
     targets: (ctx) => ctx.inventory.hosts.filter((h) => h.roles.some((r) => roles.includes(r))),
-    isDone: async ({ spec, host }) =>
-      (await host.exec(['test', '-e', join(root, spec.name, id)], { allowFailure: true, readOnly: true })).exitCode === 0,
-    run: async ({ spec, host }) => {
-      opts.log?.push(`${id}:${spec.name}`);
-      if (opts.fail?.has(spec.name)) await host.exec(sh`echo ${`cannot ${id} on ${spec.name}`} >&2; exit 3`);
-      await host.exec(['mkdir', '-p', join(root, spec.name)]);
-      await host.exec(['touch', join(root, spec.name, id)]);
-    },
+    observe: async ({ spec, host }) => (await host.exec(['test', '-e', join(root, spec.name, id)], { allowFailure: true })).exitCode === 0,
+    plan: (present, { spec }): Step[] => present ? [] : [
+      { kind: 'task', what: `log ${id}:${spec.name}`, run: async () => void opts.log?.push(`${id}:${spec.name}`) },
+      ...(opts.fail?.has(spec.name) ? [exec(sh`echo ${`cannot ${id} on ${spec.name}`} >&2; exit 3`)] : []),
+      exec(['mkdir', '-p', join(root, spec.name)]),
+      exec(['touch', join(root, spec.name, id)]),
+    ],
   };
 }
 
@@ -90,7 +93,7 @@ const mutating = (audit: AuditRecord[]) => audit.filter((r) => !r.command.starts
 describe('runPhases', () => {
   it('runs a phase\'s afterAll once over every target after the hosts succeeded, and stops on the PhaseError it throws', async () => {
     const seen: string[][] = [];
-    const gated: Phase = {
+    const gated: Phase<Record<string, unknown>, boolean> = {
       ...touchPhase('check', ['control-plane', 'worker']),
       afterAll: async (targets) => {
         seen.push(targets.map((t) => `${t.spec.name}=${t.host.name}`));
@@ -106,6 +109,22 @@ describe('runPhases', () => {
     expect([...error.failures.keys()]).toEqual(['w2']);
     expect(events.filter((e) => e.type === 'phase-end')).toEqual([{ type: 'phase-end', phase: 'check', ok: false }]);
     await expect(readdir(join(root, 'w1'))).resolves.toEqual(['check']);
+  });
+
+  it('applies the steps an afterAll hands it through the runner: recorded in a dry run, run in a live one', async () => {
+    const ran: string[] = [];
+    const staged: Phase<Record<string, unknown>, boolean> = {
+      ...touchPhase('stage', ['worker']),
+      afterAll: (targets, _ctx, _params, apply) => apply([{ kind: 'task', what: 'the stage', run: async ({ node }) => void ran.push(node.name) }], targets[0]),
+    };
+    const dry = harness();
+    const recorded: string[] = [];
+    await runPhases([{ phase: staged, params: {} }], dry.ctx, { ...dry.options, dryRun: true, recordTask: (host, what) => recorded.push(`${host}: ${what}`) });
+    expect(recorded).toContain('w1: the stage');
+    expect(ran).toEqual([]);
+    const live = harness();
+    await runPhases([{ phase: staged, params: {} }], live.ctx, live.options);
+    expect(ran).toEqual(['w1']);
   });
 
   it('runs phases in order over their target hosts and converges: a second run changes nothing', async () => {
@@ -157,18 +176,20 @@ describe('runPhases', () => {
   it('keeps a parallel phase within the concurrency bound', async () => {
     let now = 0;
     let peak = 0;
-    const slow: Phase = {
-      id: 'slow',
-      title: 'slow',
-      undo: { none: 'a test phase' },
-      targets: (ctx) => ctx.inventory.hosts,
-      isDone: async () => false,
-      run: async ({ host }) => {
-        now++;
-        peak = Math.max(peak, now);
-        await host.exec(['sleep', '0.05']);
-        now--;
-      },
+    const slow: Phase<Record<string, unknown>, boolean> = {
+      ...touchPhase('slow', ['control-plane', 'worker']),
+      plan: (present, { spec }) => present ? [] : [
+        {
+          kind: 'task', what: 'sleep', run: async ({ node }) => {
+            now++;
+            peak = Math.max(peak, now);
+            await node.exec(['sleep', '0.05']);
+            now--;
+          },
+        },
+        exec(['mkdir', '-p', join(root, spec.name)]),
+        exec(['touch', join(root, spec.name, 'slow')]),
+      ],
     };
     const h = harness();
     await runPhases([{ phase: slow, params: {} }], h.ctx, { ...h.options, concurrency: 2 });
@@ -185,17 +206,14 @@ describe('runPhases', () => {
 
   it('redacts a secret registered mid-run from the audit log and from errors', async () => {
     const token = 'abcdef.0123456789abcdef';
-    const phase: Phase = {
+    // Nothing to observe: the plan registers the token as a secret, then uses it.
+    const phase: Phase<Record<string, unknown>, undefined> = {
       id: 'join',
       title: 'join',
       undo: { none: 'a test phase' },
       targets: (ctx) => ctx.inventory.hosts.filter((x) => x.name === 'w1'),
-      isDone: async () => false,
-      run: async ({ host }, ctx) => {
-        ctx.addSecret(token);
-        await host.exec(['echo', `--token=${token}`]);
-        await host.exec(sh`echo ${token} >&2; exit 1`);
-      },
+      observe: async () => undefined,
+      plan: () => [{ kind: 'secret', value: token }, exec(['echo', `--token=${token}`]), exec(sh`echo ${token} >&2; exit 1`)],
     };
     const h = harness();
     const error = await runPhases([{ phase, params: {} }], h.ctx, h.options).catch((e) => e);
@@ -207,7 +225,7 @@ describe('runPhases', () => {
 });
 
 describe('planPlaybook', () => {
-  const registry = new Map<string, Phase<any>>([
+  const registry = new Map<string, AnyPhase>([
     ['prepare', touchPhase('prepare', ['worker'])],
     ['join', { ...touchPhase('join', ['worker']), params: z.object({ batch: z.number().int().min(1) }).strict() }],
   ]);

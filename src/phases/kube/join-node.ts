@@ -11,7 +11,7 @@ import { sh } from '../../hosts/shell.ts';
 import type { RenderedFile } from '../../render/file.ts';
 import { KUBEADM_CONFIG_PATH, renderKubeadmJoin } from '../../render/kubeadm.ts';
 import type { StateLayout } from '../../state/layout.ts';
-import type { ObserveTarget, PhaseContext, PlanInput, PlanPhase } from '../phase.ts';
+import type { ObserveTarget, PhaseContext, PlanInput, Phase } from '../phase.ts';
 import { exec, place, type Step } from '../step.ts';
 import { stateLayout } from './admin-state.ts';
 import { firstControlPlane, joinCredentials, kubeadmCluster, kubeadmNode, kubectl, KUBELET_CONF } from './cluster.ts';
@@ -105,7 +105,7 @@ export function joinInput(spec: InventoryHost, ctx: PhaseContext, controlPlane: 
 }
 
 /** A join phase's observe and plan, for control planes or workers. */
-export function joinPhase(controlPlane: boolean): Pick<PlanPhase<any, JoinSeen>, 'observe' | 'plan'> {
+export function joinPhase(controlPlane: boolean): Pick<Phase<any, JoinSeen>, 'observe' | 'plan'> {
   return {
     observe: (target, ctx) => observeJoin(target, ctx, controlPlane),
     plan: (seen, { spec, ctx }: PlanInput<unknown>) => planJoin(seen, joinInput(spec, ctx, controlPlane)),

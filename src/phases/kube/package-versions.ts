@@ -1,5 +1,5 @@
 // The Kubernetes package versions as pkgs.k8s.io names them, per OS family: one place for the mapping so the
-// install, its isDone and the bundle agree. Debian builds are `<version>-1.1` (e.g. kubeadm=1.33.1-1.1), RPM
+// install, its observe → plan and the bundle agree. Debian builds are `<version>-1.1` (e.g. kubeadm=1.33.1-1.1), RPM
 // builds `<version>-150500.1.1` (e.g. kubeadm-1.29.0-150500.1.1, as sites install them from pkgs.k8s.io).
 import { UserError } from '../../errors.ts';
 

@@ -20,7 +20,7 @@ import { kubernetesPackagesPhase, planKubePackages, type KubePackagesSeen } from
 import { debianFamily } from '../../../src/phases/os/debian.ts';
 import { elFamily } from '../../../src/phases/os/el.ts';
 import { contentDigest } from '../../../src/phases/place-files.ts';
-import type { AnyPhase, PhaseContext, PlanPhase } from '../../../src/phases/phase.ts';
+import type { AnyPhase, PhaseContext, Phase } from '../../../src/phases/phase.ts';
 import { planPlaybook, runPhases } from '../../../src/phases/runner.ts';
 import { phaseRegistry } from '../../../src/phases/registry.ts';
 import { describeStep, type Step } from '../../../src/phases/step.ts';
@@ -62,10 +62,11 @@ const lines = (steps: readonly Step[]) => steps.map(describeStep);
 const staged = (name: string, path: string): Expectation => ({ command: `install -D -m 600 /var/lib/ferry/staging/${name} ${path} && rm -f /var/lib/ferry/staging/${name}`, readOnly: false });
 const TOKEN_LIST = 'kubeadm token list --kubeconfig /etc/kubernetes/admin.conf -o json';
 const listed = (...tokens: string[]) => tokens.map((t) => `{\n    "kind": "BootstrapToken",\n    "token": "${t}"\n}\n`).join('');
-/** The old shape of a phase (its id, targets and scope) with isDone/run of the test's own. */
-const legacy = (phase: AnyPhase, isDone: () => Promise<boolean>, run: (t: { spec: { name: string } }) => Promise<void>): AnyPhase => ({
+/** A phase's id, targets and scope only, recording each host it visits (its observe) and planning nothing. */
+const visits = (phase: AnyPhase, visited: (t: { spec: { name: string } }) => void): AnyPhase => ({
   id: phase.id, title: phase.title, undo: phase.undo, targets: phase.targets, ...(phase.wholeCluster ? { wholeCluster: true } : {}),
-  ...(phase.params ? { params: phase.params } : {}), ...(phase.concurrency ? { concurrency: phase.concurrency } : {}), isDone, run,
+  ...(phase.params ? { params: phase.params } : {}), ...(phase.concurrency ? { concurrency: phase.concurrency } : {}),
+  observe: async (t) => visited(t), plan: () => [],
 });
 
 describe('kubernetes-packages', () => {
@@ -258,7 +259,7 @@ describe('joins', () => {
     let inFlight = 0;
     let most = 0;
     const registry = phaseRegistry();
-    const phase: PlanPhase<unknown, undefined> = { ...joinWorkersPhase, observe: async () => {
+    const phase: Phase<unknown, undefined> = { ...joinWorkersPhase, observe: async () => {
       most = Math.max(most, ++inFlight);
       await new Promise((r) => setTimeout(r, 20));
       inFlight -= 1;
@@ -277,7 +278,7 @@ describe('a host limit (add-node)', () => {
     const ran: string[] = [];
     const registry = phaseRegistry();
     for (const id of ['kubernetes-packages', 'os-prepare', 'join-workers', 'verify'])
-      registry.set(id, legacy(registry.get(id)!, async () => false, async (t) => void ran.push(`${id} ${t.spec.name}`)));
+      registry.set(id, visits(registry.get(id)!, (t) => void ran.push(`${id} ${t.spec.name}`)));
     const ctx = kubeContext([]);
     const plan = planPlaybook(['os-prepare', 'kubernetes-packages', 'join-workers', 'verify'].map((id) => ({ id, params: {} })), registry, 'test');
     await runPhases(plan, ctx, { concurrency: 1, limit: new Set(['gpu-2']), hostFor: (n) => new FakeHost(n) });
