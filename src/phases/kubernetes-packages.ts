@@ -1,6 +1,6 @@
 // kubernetes-packages: kubeadm, kubelet and kubectl of the lock's Kubernetes version from the bundle's repository
-// on every node, held at that version (apt-mark hold on Debian; on EL the install pins the exact build), and
-// kubelet enabled so it starts with the node (it crash-loops until kubeadm writes its config, as upstream's does).
+// on every node, held at that version (apt-mark hold on Debian; on EL ferry's repo file excludes them from every dnf
+// command but ferry's own installs, local-repo's file), and kubelet enabled so it starts with the node (it crash-loops until kubeadm writes its config, as upstream's does).
 import { requireLock } from './render-inputs.ts';
 import { nodeFacts } from './node-facts.ts';
 import type { OsFamily } from './os/family.ts';
@@ -21,7 +21,7 @@ export interface KubePackagesSeen {
   version: string;
   /** Those of kubeadm, kubelet and kubectl not installed at exactly that version. */
   wrong: string[];
-  /** Those not held (Debian's apt-mark showhold; EL pins the build at install, so none). */
+  /** Those not held (Debian's apt-mark showhold; on EL the repo file's exclude= holds them, so none). */
   unheld: string[];
   /** `systemctl is-enabled kubelet` said enabled. */
   kubeletEnabled: boolean;

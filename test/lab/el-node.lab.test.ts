@@ -57,6 +57,9 @@ beforeAll(async () => {
     // A package that belongs to a module stream no one enabled (as EL's AppStream modules are), signed too.
     const modular = await pkg('ferry-modular');
     await signRpms([join(repo, modular)], key);
+    // Two builds of a held package (kubectl): the bundle's, and a later one a `dnf update` must not take.
+    const held = await Promise.all(['1.0', '2.0'].map((version) => buildRpm({ name: 'kubectl', version, release: '1.el9', summary: 'kubectl (test)', files: { 'usr/share/ferry-test/kubectl': { text: `${version}\n`, mode: 0o644 } } }, repo)));
+    await signRpms(held.map((f) => join(repo, f)), key);
     await writeFile(join(repo, 'test-key.asc'), key.armored);
     await execa('createrepo_c', ['--quiet', repo]);
     await writeFile(join(work, 'modules.yaml'), MODULES_YAML);
@@ -125,6 +128,22 @@ describe('ferry\'s EL commands against real dnf and rpm on an EL lab node', () =
     expect(r.exitCode, r.stderr).toBe(0);
     expect((await run(['rpm', '-q', 'ferry-modular'])).stdout.trim()).toBe('ferry-modular-1.0-1.el9.x86_64');
     expect((await run(elFamily.remove(['ferry-modular']).argv)).exitCode).toBe(0);
+  });
+
+  it('holds the Kubernetes packages: ferry installs the exact build, a later dnf update leaves it, dnf sees no upgrade', async () => {
+    const r = await run(elFamily.install(['kubectl-1.0-1.el9']).argv);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await run(['rpm', '-q', 'kubectl'])).stdout.trim()).toBe('kubectl-1.0-1.el9.x86_64');
+    // What a site's admin would run later, with ferry's repo enabled: the repo file's exclude= keeps kubectl.
+    const update = await run(['dnf', '-y', '-q', '--disablerepo=*', '--enablerepo=ferry', 'update']);
+    expect(update.exitCode, update.stderr).toBe(0);
+    expect((await run(['rpm', '-q', 'kubectl'])).stdout.trim()).toBe('kubectl-1.0-1.el9.x86_64');
+    const upgrades = await run(['dnf', '-q', '--disablerepo=*', '--enablerepo=ferry', 'list', '--upgrades']);
+    expect(upgrades.stdout).not.toMatch(/kubectl/);
+    // Without the hold dnf would offer 2.0: the exclusion, not an empty repo, is what keeps it.
+    const lifted = await run(['dnf', '-q', '--disablerepo=*', '--enablerepo=ferry', '--disableexcludes=ferry', 'list', '--upgrades']);
+    expect(lifted.stdout).toMatch(/kubectl\.x86_64\s+2\.0-1\.el9/);
+    expect((await run(elFamily.remove(['kubectl']).argv)).exitCode).toBe(0);
   });
 
   it('lists the key dnf imported by its rpm name and removes it with the package, as reset does', async () => {

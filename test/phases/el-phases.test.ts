@@ -40,7 +40,7 @@ describe('EL: local-repo', () => {
     expect(seen.changed.map((f) => f.content)).toEqual([
       "# Written by ferry: the bundle's packages, offline.\n[ferry]\nname=ferry bundle (offline)\n" +
         'baseurl=file:///var/lib/ferry/bundle/packages/rocky-8.6/x86_64\nenabled=1\ngpgcheck=1\n' +
-        'gpgkey=file:///var/lib/ferry/bundle/packages/rocky-8.6/x86_64/RPM-GPG-KEY-Rocky-8\nrepo_gpgcheck=0\nmodule_hotfixes=1\nskip_if_unavailable=0\n',
+        'gpgkey=file:///var/lib/ferry/bundle/packages/rocky-8.6/x86_64/RPM-GPG-KEY-Rocky-8\nrepo_gpgcheck=0\nmodule_hotfixes=1\nexclude=kubeadm kubelet kubectl\nskip_if_unavailable=0\n',
     ]);
     expect(planLocalRepo(seen).map(describeStep)).toEqual(['place /etc/yum.repos.d/ferry.repo']);
     expect(planLocalRepo({ changed: [] })).toEqual([]);
@@ -104,7 +104,7 @@ describe('EL: container-runtime', () => {
       { command: 'sha256sum -- /etc/containerd/config.toml', exitCode: 1, readOnly: true },
       { command: RPM_LIST, stdout: after, readOnly: true, times: 2 },
       { command: "dnf -y -q '--disablerepo=*' --enablerepo=ferry makecache", readOnly: false },
-      { command: "dnf -y -q '--disablerepo=*' --enablerepo=ferry install containerd.io", readOnly: false },
+      { command: "dnf -y -q '--disablerepo=*' --enablerepo=ferry --disableexcludes=ferry install containerd.io", readOnly: false },
       { command: 'cat /var/lib/ferry/packages/container-runtime.list', exitCode: 1, readOnly: true },
       { command: 'containerd --config /var/lib/ferry/staging/config.toml config dump && install -D -m 644 /var/lib/ferry/staging/config.toml /etc/containerd/config.toml && rm -f /var/lib/ferry/staging/config.toml', readOnly: false },
       { command: 'systemctl enable containerd', readOnly: false },

@@ -140,7 +140,7 @@ describe('gpu-driver on EL', () => {
     ]);
     const { steps } = await observeAndPlan(gpuDriverPhase, ctx, host);
     expect(lines(steps)).toEqual([
-      `place ${BLACKLIST}`, `dnf -y -q --disablerepo=* --enablerepo=ferry install @nvidia-driver:580 ${kmod} nvidia-driver-cuda nvidia-container-toolkit`,
+      `place ${BLACKLIST}`, `dnf -y -q --disablerepo=* --enablerepo=ferry --disableexcludes=ferry install @nvidia-driver:580 ${kmod} nvidia-driver-cuda nvidia-container-toolkit`,
       'dracut --force', 'systemctl enable --now nvidia-persistenced',
     ]);
     expect(steps[1]).toMatchObject({ kind: 'packages', refresh: { argv: ['dnf', '-y', '-q', '--disablerepo=*', '--enablerepo=ferry', 'makecache'] } });

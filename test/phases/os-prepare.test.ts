@@ -32,7 +32,7 @@ describe('os-prepare plan', () => {
     ['SELinux enforcing on EL in its config too: the file is placed as well', seen({ selinux: 'enforcing', selinuxConfig: 'SELINUX=enforcing\nSELINUXTYPE=targeted' }, { family: elFamily }),
       ['place /etc/selinux/config', 'setenforce 0', expect.stringMatching(/^warn: n1: SELinux was enforcing and is set to permissive now \(setenforce 0\) and in \/etc\/selinux\/config/)]],
     ['selinux: enforcing keeps it and brings container-selinux from the bundle', seen({ selinux: 'enforcing' }, { family: elFamily, selinuxPolicy: 'enforcing', selinuxMissing: ['container-selinux'] }),
-      ["dnf -y -q --disablerepo=* --enablerepo=ferry install container-selinux"]],
+      ["dnf -y -q --disablerepo=* --enablerepo=ferry --disableexcludes=ferry install container-selinux"]],
     ['selinux: enforcing with container-selinux there: nothing', seen({ selinux: 'enforcing' }, { family: elFamily, selinuxPolicy: 'enforcing' }), []],
     ['selinux: leave on an enforcing node: only a warning', seen({ selinux: 'enforcing' }, { family: elFamily, selinuxPolicy: 'leave' }), [expect.stringMatching(/^warn: n1: SELinux is enforcing and the inventory says selinux: leave/)]],
     ['an enforcing report on a family without SELinux changes nothing', seen({ selinux: 'enforcing' }), []],

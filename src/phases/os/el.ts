@@ -1,6 +1,8 @@
 // Enterprise Linux (RHEL, Rocky, Alma 8/9 share this base): dnf with a `file://` repository from the bundle,
 // every other repository disabled for ferry's installs, module_hotfixes so modular filtering cannot hide a
-// bundled package (EL8 AppStream modules), SELinux present.
+// bundled package (EL8 AppStream modules), SELinux present. The Kubernetes packages are held as pkgs.k8s.io's own
+// repo file holds them: excluded in the repository, so a later `dnf update` leaves them at the installed version, and
+// only ferry's installs (and `ferry upgrade`) lift that with --disableexcludes=ferry.
 import { renderedFile } from '../../render/file.ts';
 import type { FamilyCommand, OsFamily } from './family.ts';
 
@@ -8,6 +10,8 @@ export const YUM_REPO_PATH = '/etc/yum.repos.d/ferry.repo';
 
 const ONLY_FERRY = ['--disablerepo=*', '--enablerepo=ferry'];
 const dnf = (...args: string[]): FamilyCommand => ({ argv: ['dnf', '-y', '-q', ...ONLY_FERRY, ...args] });
+/** The packages ferry's repo excludes from every dnf command but its own installs (the hold; kubernetes-packages). */
+export const HELD_PACKAGES = ['kubeadm', 'kubelet', 'kubectl'] as const;
 
 /** The .repo text; gpgcheck only when the bundle carries the keys that signed its packages. */
 export function yumRepoText(repoDir: string, gpgKeys: readonly string[]): string {
@@ -21,6 +25,8 @@ export function yumRepoText(repoDir: string, gpgKeys: readonly string[]): string
     ...(gpgKeys.length > 0 ? [`gpgkey=${gpgKeys.map((k) => `file://${repoDir}/${k}`).join(' ')}`] : []),
     'repo_gpgcheck=0',
     'module_hotfixes=1',
+    // pkgs.k8s.io's own repo file excludes them the same way (https://kubernetes.io/docs/setup/production-environment/tools/kubeadm/install-kubeadm/).
+    `exclude=${HELD_PACKAGES.join(' ')}`,
     'skip_if_unavailable=0',
   ];
   return `${lines.join('\n')}\n`;
@@ -54,7 +60,7 @@ export const elFamily: OsFamily = {
   id: 'el',
   repoFile: (repoDir, options) => renderedFile(YUM_REPO_PATH, yumRepoText(repoDir, options.gpgKeys)),
   refresh: () => dnf('makecache'),
-  install: (packages) => dnf('install', ...packages),
+  install: (packages) => dnf('--disableexcludes=ferry', 'install', ...packages),
   // dnf has no purge: rpm keeps a %config file that was changed (ferry's containerd, HAProxy and keepalived configs)
   // as <file>.rpmsave, and the directory holding it. Remove those too, as apt's purge does on Debian; a directory
   // that another package still owns stays.

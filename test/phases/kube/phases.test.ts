@@ -83,7 +83,7 @@ describe('kubernetes-packages', () => {
     {
       name: 'EL: the exact build pinned by the install, no hold',
       seen: seen({ family: elFamily, wrong: ['kubeadm'], kubeletEnabled: false }),
-      steps: ['dnf -y -q --disablerepo=* --enablerepo=ferry install kubeadm-1.33.4-150500.1.1 kubelet-1.33.4-150500.1.1 kubectl-1.33.4-150500.1.1', 'systemctl enable kubelet'],
+      steps: ['dnf -y -q --disablerepo=* --enablerepo=ferry --disableexcludes=ferry install kubeadm-1.33.4-150500.1.1 kubelet-1.33.4-150500.1.1 kubectl-1.33.4-150500.1.1', 'systemctl enable kubelet'],
     },
     { name: 'at the version, held, kubelet enabled: nothing', seen: seen({}), steps: [] },
   ])('$name', ({ seen: s, steps }) => {
