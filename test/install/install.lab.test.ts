@@ -103,17 +103,22 @@ afterAll(async () => {
 });
 
 describe('ferry install on lab nodes (Kubernetes through the stand-ins)', () => {
-  it('dry run reads the nodes, prints every step through kubeadm init per host and changes nothing', async () => {
-    // From clean, what comes after kubeadm-init needs a live control plane (the CA to pin), the registry phase a
-    // running registry to seed, and gpu-driver the node's package repository (it asks apt what the bundle's repo
-    // offers for the node's kernel): the dry run plans the rest.
-    const r = await ferry([...installArgs(), '--dry-run', '--skip', 'gpu-driver,registry,registry-mirrors,join-control-planes,join-workers,cni,gpu-addons,verify']);
+  it('dry run reads the nodes, prints every step per host and for the admin host, and changes nothing anywhere', async () => {
+    // From clean, the joins need the CA kubeadm-init makes on cp1 (its pin is in the join config), and gpu-driver the
+    // node's package repository (it asks apt what the bundle's repo offers for the node's kernel): the dry run plans
+    // every other phase, the registry's CA and certificates on the admin host and its seeding (a task) included.
+    const r = await ferry([...installArgs(), '--dry-run', '--skip', 'gpu-driver,join-control-planes,join-workers']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('dry run: nothing was changed');
     for (const n of NODES) expect(r.out).toMatch(new RegExp(`^${n}: \\d+ step\\(s\\)`, 'm'));
     const k8s = site.lock.stack.kubernetes.replaceAll('.', '\\.');
     expect(r.out).toMatch(new RegExp(`\\$ apt-get -q -y .* install --no-install-recommends kubeadm=${k8s}-1\\.1 kubelet=${k8s}-1\\.1 kubectl=${k8s}-1\\.1`));
     expect(r.out).toContain('$ kubeadm init --config /etc/ferry/kubeadm.yaml --upload-certs');
+    // The registry's CA made on the admin host (owner-only), as every admin-side change is: a step, recorded here.
+    expect(r.out).toMatch(/^admin host: \d+ step\(s\)$/m);
+    expect(r.out).toMatch(/^  \$ sh -c .*umask 077.* openssl req -x509 .*registry-ca\/ca\.key /m);
+    expect(r.out).toMatch(/^  task: seed /m);
+    expect(r.out).toMatch(/\$ kubectl --kubeconfig \/etc\/kubernetes\/admin\.conf apply --server-side --force-conflicts -f /);
     for (const n of NODES) expect((await nodeState(n)).etc).toBe(before.get(n)!.etc);
     // Nothing on the admin host either: no state directory, no lock, no audit line, no secret file.
     expect(await readdir(stateDir).catch((e: NodeJS.ErrnoException) => e.code)).toBe('ENOENT');
