@@ -42,7 +42,7 @@ export function parseNodeList(json: string): Map<string, NodeStatus> {
 
 /** The version in `containerd --version` (`containerd containerd.io 2.1.9 <commit>`, Debian's `containerd github.com/... 1.6.20~ds1 ...`). */
 export function parseContainerdVersion(text: string): string | undefined {
-  return /\s v?(\d+\.\d+\.\d+)[^\s]*/.exec(` ${text.split('\n')[0] ?? ''}`)?.[1];
+  return /\sv?(\d+\.\d+\.\d+)/.exec(text.split('\n')[0] ?? '')?.[1];
 }
 
 /** The version in `runc --version` (`runc version 1.1.5+ds1`). */
@@ -58,7 +58,7 @@ export function parseKubeadmShort(text: string): string | undefined {
 
 /** The tag of the kube-apiserver static pod's image (`image: reg/kube-apiserver:v1.33.1`). */
 export function parseApiServerTag(manifest: string): string | undefined {
-  return /^\s*image:\s*\S+\/kube-apiserver:(v?\d+\.\d+\.\d+)\s*$/m.exec(manifest)?.[1];
+  return /^\s*(?:-\s*)?image:\s*\S+\/kube-apiserver:(v?\d+\.\d+\.\d+)\s*$/m.exec(manifest)?.[1];
 }
 
 /** One read-only script per node: a marked section per tool, each allowed to be missing. */
