@@ -1,7 +1,8 @@
-// The orchestrator of `ferry install`, `ferry reset` and `ferry add-node`: load the inputs, lay out the admin-side
-// state, take the install lock, connect (SSH, audited, recording in a dry run; the admin host as a Host too), run
-// the playbook's phases, and keep doctor's recommendation. The CLI only parses flags, shows progress and prints
-// what this returns. A dry run writes nothing anywhere: no state directory, lock, audit line or secret file.
+// The orchestrator of `ferry install`, `ferry reset`, `ferry add-node`, `ferry upgrade` and `ferry certs renew`:
+// load the inputs, lay out the admin-side state, take the install lock, connect (SSH, audited, recording in a dry
+// run; the admin host as a Host too), run the playbook's phases, and keep doctor's recommendation. The CLI only
+// parses flags, shows progress and prints what this returns. A dry run writes nothing anywhere: no state directory,
+// lock, audit line or secret file.
 import { appendFileSync, existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';

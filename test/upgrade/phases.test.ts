@@ -8,6 +8,7 @@ import { judgeExpiry } from '../../src/certs/expiry.ts';
 import { Lock } from '../../src/config/lock.ts';
 import { UserError } from '../../src/errors.ts';
 import { dueCertificates, planRenew, type RenewSeen } from '../../src/phases/certs-renew.ts';
+import type { DriverSeen } from '../../src/phases/gpu-driver.ts';
 import { debianFamily } from '../../src/phases/os/debian.ts';
 import { describeStep, type Step } from '../../src/phases/step.ts';
 import { planGate, planSeed, planSnapshot, upgradePlanned } from '../../src/phases/upgrade/gate.ts';
@@ -56,6 +57,33 @@ describe('planNodeUpgrade', () => {
     }, [`cp1: ${K} drain w1 --ignore-daemonsets --delete-emptydir-data --timeout=300s`, installLine('containerd.io'), 'systemctl restart containerd', 'systemctl daemon-reload', 'systemctl restart kubelet', ...uncordon('w1')]],
   ])('%s', (_name, over, want) => {
     expect(lines(planNodeUpgrade(seen(over), input))).toEqual(want);
+  });
+
+  describe('a GPU node whose driver changes', () => {
+    const driver = (over: Partial<DriverSeen> = {}): DriverSeen => ({
+      host: 'g1', family: debianFamily, driver: { kind: 'dkms', install: ['nvidia-open-580'], installed: ['nvidia-open-580'], branch: 580 }, loaded: '570.195.03',
+      missing: ['nvidia-open-580'], blacklistChanged: false, persistenced: { enabled: true, active: true },
+      smi: { exitCode: 18, stdout: '', stderr: 'Failed to initialize NVML: Driver/library version mismatch' }, ...over,
+    });
+    const gpu = (over: Partial<NodeUpgradeSeen> = {}) => seen({
+      node: 'g1', controlPlane: false, cluster: 'v1.34.2', wrong: [], status: { name: 'g1', kubelet: 'v1.34.2', ready: true, cordoned: false }, ...over,
+    });
+    const drain = `cp1: ${K} drain g1 --ignore-daemonsets --delete-emptydir-data --timeout=300s`;
+    it('drains and installs the new branch; no uncordon in the same look (nvidia-smi is read first)', () => {
+      expect(lines(planNodeUpgrade(gpu({ driver: driver() }), input))).toEqual([drain, installLine('nvidia-open-580')]);
+    });
+    it('once nvidia-smi answers the new branch (the driver no longer differs): kubelet restarted, Ready, uncordoned', () => {
+      expect(lines(planNodeUpgrade(gpu({ status: { name: 'g1', kubelet: 'v1.34.2', ready: true, cordoned: true } }), input))).toEqual(['wait until the API reports g1 Ready at v1.34.2', `cp1: ${K} uncordon g1`]);
+    });
+    it('installed but the old module loaded: stops, naming the node, asking for a reboot (allowReboot false)', () => {
+      expect(() => planNodeUpgrade(gpu({ driver: driver({ missing: [] }) }), input)).toThrow(/g1: the NVIDIA driver of branch 580 is installed but the running module is the old one; g1 is drained and stays cordoned/);
+    });
+    it('with allowReboot: reboots it and waits for it', () => {
+      expect(lines(planNodeUpgrade(gpu({ allowReboot: true, driver: driver({ missing: [] }) }), input))).toEqual([drain, 'systemctl reboot', 'wait until g1 is back after its reboot']);
+    });
+    it('a verdict other than the old module stands as gpu-driver says it', () => {
+      expect(() => planNodeUpgrade(gpu({ allowReboot: true, driver: driver({ missing: [], loaded: undefined, smi: { exitCode: 0, stdout: '', stderr: '' } }) }), input)).toThrow(/listed no GPU/);
+    });
   });
 
   it('refuses a node the API does not list', () => {

@@ -1,17 +1,18 @@
 // Day two on lab nodes (2 control planes behind the VIP + 1 worker, Debian 12 under systemd-nspawn, Kubernetes
 // through the STAND-INs of test/stand-ins): the user's path twice through the offline replica (site-bundle.ts:
 // resolve, bundle build from the shipped spec, verify) for Kubernetes 1.33 and 1.34; `ferry install` from the first;
-// `ferry upgrade --dry-run` with the second changes nothing; `ferry upgrade` stops at a drain a PodDisruptionBudget
+// 1.34 carried as a delta (`bundle build --since`, `bundle verify`, `bundle apply --onto` a copy of the 1.33 bundle),
+// the delta directory itself refused as --bundle; `ferry upgrade --dry-run` from the applied bundle changes nothing; `ferry upgrade` stops at a drain a PodDisruptionBudget
 // blocks, naming the node and leaving it cordoned, with the control planes already at the new version; without the
 // budget the same command finishes; a converged re-run runs only read-only commands. Then a certificate made to
 // expire in 5 days fails `ferry certs check`, `ferry certs renew` renews it, and the API answers through the VIP.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../../src/cli/io.ts';
 import { run } from '../../src/cli/program.ts';
 import type { AuditRecord } from '../../src/state/audit.ts';
-import { siteBundle, type SiteBundle } from '../install/support/site-bundle.ts';
+import { BUILD_CACHE, SHIPPED_SPEC, siteBundle, type SiteBundle } from '../install/support/site-bundle.ts';
 import { startLab, type Lab } from '../lab/lab.ts';
 import { addressIn } from '../lab/subnet.ts';
 
@@ -21,18 +22,21 @@ let from: SiteBundle;
 let to: SiteBundle;
 let inventory: string;
 let stateDir: string;
+/** The 1.33 bundle copied, then the 1.34 delta applied onto it: what the admin host upgrades from. */
+let upgraded: string;
+let delta: string;
 let vip: string;
 const figures: string[] = [];
 
-async function ferry(argv: string[]) {
+async function ferry(argv: string[], env: Record<string, string> = {}) {
   const io = memoryIo();
   const started = performance.now();
-  const code = await run(argv, { io, now: () => new Date(), cwd: process.cwd(), env: { HOME: process.env.HOME } });
+  const code = await run(argv, { io, now: () => new Date(), cwd: process.cwd(), env: { HOME: process.env.HOME, ...env } });
   return { code, out: io.out(), err: io.err(), ms: Math.round(performance.now() - started) };
 }
 
 const kubectl = (...args: string[]) => ['kubectl', '--kubeconfig', '/etc/kubernetes/admin.conf', ...args];
-const upgradeArgs = () => ['upgrade', '-i', inventory, '--bundle', to.dir, '--state-dir', stateDir];
+const upgradeArgs = () => ['upgrade', '-i', inventory, '--bundle', upgraded, '--state-dir', stateDir];
 // The stand-in cluster keeps its state in a JSON file on cp1, not in etcd: there is nothing for etcdctl to snapshot
 // here (test/etcd/snapshot.lab.test.ts proves the snapshot against real etcd). The dry run still plans it.
 const realRun = () => [...upgradeArgs(), '--skip', 'etcd-snapshot'];
@@ -90,11 +94,23 @@ describe('ferry upgrade on lab nodes', () => {
     expect(to.lock.stack.kubernetes.split('.')[1]).toBe(String(Number(from.lock.stack.kubernetes.split('.')[1]) + 1));
   });
 
-  it('refuses a delta directory as --bundle, with the apply command', async () => {
-    // A delta is recognised by its delta.yaml (docs/bundle.md); this directory only has to look like one.
-    const delta = join(lab.stateDir, 'looks-like-a-delta');
-    await mkdir(delta, { recursive: true });
-    await writeFile(join(delta, 'delta.yaml'), 'kind: BundleDelta\n');
+  it('carries 1.34 as a delta since the 1.33 bundle: built, verified naming its base, applied onto a copy of the base', async () => {
+    delta = join(lab.stateDir, 'delta-1.34');
+    upgraded = join(lab.stateDir, 'bundle');
+    await cp(from.dir, upgraded, { recursive: true });
+    // The internet side: the 1.34 lock built from the shipped spec through the replica, carrying only what 1.33's lacks.
+    const build = await ferry(['bundle', 'build', '--lock', to.lockFile, '--spec', SHIPPED_SPEC, '--mirrors', to.mirrors, '--out', delta, '--cache', BUILD_CACHE,
+      '--sign-key', to.signKey, '--no-ferry-binary', '--quiet', '--since', join(from.dir, 'manifest.yaml')], { NGC_API_KEY: to.replica.ngcApiKey });
+    expect(build.code, build.err).toBe(0);
+    const verify = await ferry(['bundle', 'verify', delta, '--pubkey', to.pubkey]);
+    expect(verify.code, verify.err).toBe(0);
+    const apply = await ferry(['bundle', 'apply', delta, '--onto', upgraded, '--pubkey', to.pubkey]);
+    expect(apply.code, apply.err).toBe(0);
+    expect(await readFile(join(upgraded, 'manifest.yaml'), 'utf8')).toBe(await readFile(join(delta, 'manifest.yaml'), 'utf8'));
+    figures.push(`delta 1.33 → 1.34: build ${build.ms} ms, verify ${verify.ms} ms, apply ${apply.ms} ms`);
+  }, 600_000);
+
+  it('refuses the delta directory itself as --bundle, with the apply command', async () => {
     const r = await ferry(['upgrade', '-i', inventory, '--bundle', delta, '--state-dir', stateDir]);
     expect(r.code).toBe(2);
     expect(r.err).toContain('is a delta bundle');
@@ -144,6 +160,14 @@ describe('ferry upgrade on lab nodes', () => {
       expect(n.spec.unschedulable ?? false).toBe(false);
       expect(n.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
     }
+    // web's pod (its image from the local registry, through the mirrors) runs again once w1's drain let it move.
+    let phases: string[] = [];
+    for (let i = 0; i < 60 && phases.join() !== 'Running'; i++) {
+      if (i > 0) await new Promise((done) => setTimeout(done, 1000));
+      const pods = JSON.parse((await lab.nodeExec('cp1', kubectl('get', 'pods', '-n', 'default', '-o', 'json'))).stdout) as { items: { metadata: { labels?: Record<string, string> }; status: { phase: string } }[] };
+      phases = pods.items.filter((p) => p.metadata.labels?.app === 'web').map((p) => p.status.phase);
+    }
+    expect(phases).toEqual(['Running']);
     // The new images came from the local registry the upgrade seeded (kubeadm upgrade needs them there).
     const api = to.lock.images.find((i) => /\/kube-apiserver:/.test(i.ref))!.ref;
     const pulled = await lab.nodeExec('w1', ['ctr', '-n', 'k8s.io', 'images', 'pull', '--hosts-dir', '/etc/containerd/certs.d', api], { allowFailure: true });

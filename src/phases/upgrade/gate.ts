@@ -48,7 +48,7 @@ export async function readUpgradeInput(ctx: PhaseContext): Promise<UpgradeInput>
   };
 }
 
-/** The plan, read once per run (the gate and the snapshot share it). */
+/** The upgrade plan from what the cluster runs now (the gate and the snapshot each read it afresh). */
 function upgradePlanOf(ctx: PhaseContext): Promise<UpgradePlan> {
   return readUpgradeInput(ctx).then(planUpgrade);
 }

@@ -12,6 +12,7 @@ import type { InventoryHost } from '../../config/inventory.ts';
 import { UserError } from '../../errors.ts';
 import { ReadOnlyHost } from '../../hosts/read-only.ts';
 import type { Host } from '../../hosts/host.ts';
+import { judgeSmi } from '../../gpu/smi-verdict.ts';
 import { compareVersion } from '../../upgrade/plan.ts';
 import { controlPlanes, firstControlPlane, hostOf, kubectl, kubeNodes, workerNodes } from '../kube/cluster.ts';
 import { KUBE_PACKAGES, kubePackageSpecs, kubeVersionQuery, wrongKubePackages } from '../kube/package-versions.ts';
@@ -85,8 +86,11 @@ function driverSteps(s: NodeUpgradeSeen, input: NodeUpgradeInput): Step[] {
   try {
     return planGpuDriver(s.driver);
   } catch (error) {
-    // Nothing left to install and nvidia-smi does not answer the new branch: the old module holds the GPU.
-    if (!(error instanceof UserError)) throw error;
+    // Nothing left to install and nvidia-smi does not answer the new branch because the old module holds the GPU:
+    // a reboot (any other verdict, or a refusal, stands as the gpu-driver phase says it).
+    const d = s.driver;
+    const verdict = d.driver.kind === 'refuse' ? undefined : judgeSmi(d.host, d.smi, d.driver.branch, d.loaded);
+    if (!(error instanceof UserError) || !verdict || verdict.ok || !verdict.reboot) throw error;
     if (s.allowReboot)
       return [
         exec(['systemctl', 'reboot'], { allowFailure: true }),
@@ -123,7 +127,10 @@ export function planNodeUpgrade(s: NodeUpgradeSeen, input: NodeUpgradeInput): St
   if (!s.controlPlane && !kubeletAt) steps.push(exec(['kubeadm', 'upgrade', 'node'], { timeoutMs: 600_000 }));
   steps.push(exec(drainArgv(s.node, s.drainTimeoutSeconds), { on, timeoutMs: (s.drainTimeoutSeconds + 60) * 1000 }));
   if (s.runtimeChanges) steps.push(installStep(s.family, ['containerd.io'], 'container-runtime'), exec(['systemctl', 'restart', 'containerd']));
-  steps.push(...driverSteps(s, input));
+  // The driver's packages (or the reboot) end this look: the next one sees whether nvidia-smi answers the new branch,
+  // and only then do the kubelet and the uncordon follow.
+  const driver = driverSteps(s, input);
+  if (driver.length > 0) return [...steps, ...driver];
   const kubeletWrong = s.wrong.filter((p) => p !== 'kubeadm');
   steps.push(...packageSteps(s, kubeletWrong));
   if (!kubeletAt || kubeletWrong.length > 0 || s.runtimeChanges) steps.push(exec(['systemctl', 'daemon-reload']), exec(['systemctl', 'restart', 'kubelet']));
@@ -183,6 +190,8 @@ async function observeNode(spec: InventoryHost, host: Host, ctx: PhaseContext): 
 
 const nodePhase = (id: string, title: string, targets: (ctx: PhaseContext) => InventoryHost[], serial: boolean): PlanPhase<Record<string, unknown>, NodeUpgradeSeen> => ({
   id, title, targets,
+  // A GPU node rebooted by ferry needs more looks: packages, the reboot, then kubelet and uncordon.
+  rounds: 5,
   order: serial ? 'serial' : 'parallel',
   ...(serial ? {} : { concurrency: (_params: unknown, ctx: PhaseContext) => ctx.inventory.upgrade.maxUnavailableWorkers }),
   undo: { none: 'an upgrade is not undone: ferry does not downgrade (restore the etcd snapshot taken before it, docs/day-two.md)' },
