@@ -43,6 +43,9 @@ describe('planNodeUpgrade', () => {
       [...kubeadmPkg, 'kubeadm upgrade node', ...rest('cp2')]],
     ['a worker: upgrade node, drained through the first control plane', { node: 'w1', controlPlane: false, cluster: 'v1.34.2', status: { name: 'w1', kubelet: 'v1.33.6', ready: true, cordoned: false } },
       [...kubeadmPkg, 'kubeadm upgrade node', ...rest('w1')]],
+    ['first control plane after an apply that failed once its static pods moved: applies again (the cluster may not record it)', {
+      apiServer: 'v1.34.2', cluster: 'v1.34.2', wrong: ['kubelet', 'kubectl'],
+    }, ['kubeadm upgrade apply v1.34.2 --yes', ...rest('cp1')]],
     ['resume after a drain a PodDisruptionBudget stopped: kubeadm and static pods done, node cordoned', {
       node: 'cp2', cluster: 'v1.34.2', apiServer: 'v1.34.2', wrong: ['kubelet', 'kubectl'], status: { name: 'cp2', kubelet: 'v1.33.6', ready: true, cordoned: true },
     }, rest('cp2')],

@@ -37,7 +37,8 @@ export interface NodeUpgradeSeen {
   family: OsFamily;
   /** The lock's Kubernetes version, e.g. 1.34.2. */
   target: string;
-  /** The cluster's version now (the newest kube-apiserver tag among the control planes). */
+  /** The newest kube-apiserver tag among the control planes (what the gate takes as the cluster's version; shown, not
+   * decided on: the first control plane applies until its own upgrade is through). */
   cluster: string;
   /** This control plane's kube-apiserver tag. */
   apiServer?: string;
@@ -122,9 +123,12 @@ export function planNodeUpgrade(s: NodeUpgradeSeen, input: NodeUpgradeInput): St
   }
   const steps: Step[] = [];
   if (s.wrong.includes('kubeadm')) steps.push(...packageSteps(s, ['kubeadm']));
-  if (s.controlPlane && !staticPodsAt)
-    steps.push(exec(same(s.cluster, s.target) ? ['kubeadm', 'upgrade', 'node'] : ['kubeadm', 'upgrade', 'apply', v(s.target), '--yes'], { timeoutMs: 900_000 }));
-  if (!s.controlPlane && !kubeletAt) steps.push(exec(['kubeadm', 'upgrade', 'node'], { timeoutMs: 600_000 }));
+  // The first control plane applies, and applies again on every look until its own upgrade is through: its static
+  // pods at the target do not prove the apply finished (kubeadm records the cluster's version after moving them),
+  // and applying the version the cluster is at again is allowed. The other nodes upgrade node (idempotent too).
+  if (!kubeDone && s.node === s.first) steps.push(exec(['kubeadm', 'upgrade', 'apply', v(s.target), '--yes'], { timeoutMs: 900_000 }));
+  else if (s.controlPlane && !staticPodsAt) steps.push(exec(['kubeadm', 'upgrade', 'node'], { timeoutMs: 900_000 }));
+  else if (!s.controlPlane && !kubeletAt) steps.push(exec(['kubeadm', 'upgrade', 'node'], { timeoutMs: 600_000 }));
   steps.push(exec(drainArgv(s.node, s.drainTimeoutSeconds), { on, timeoutMs: (s.drainTimeoutSeconds + 60) * 1000 }));
   if (s.runtimeChanges) steps.push(installStep(s.family, ['containerd.io'], 'container-runtime'), exec(['systemctl', 'restart', 'containerd']));
   // The driver's packages (or the reboot) end this look: the next one sees whether nvidia-smi answers the new branch,
