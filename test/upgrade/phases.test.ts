@@ -31,7 +31,9 @@ const installLine = (pkgs: string) => `apt-get -q -y -o Dir::Etc::sourcelist=/et
 
 describe('planNodeUpgrade', () => {
   const uncordon = (node: string) => [`wait until the API reports ${node} Ready at v1.34.2`, `cp1: ${K} uncordon ${node}`];
+  const settled = 'ok=0; for i in $(seq 120); do if kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /readyz >/dev/null 2>&1; then ok=$((ok+1)); [ "$ok" -ge 3 ] && exit 0; else ok=0; fi; sleep 2; done\necho "the API did not answer steadily within 4 minutes of the control plane\'s upgrade" >&2; exit 1';
   const rest = (node: string, first = 'cp1') => [
+    ...(node.startsWith('cp') ? [settled] : []),
     `${first}: ${K} drain ${node} --ignore-daemonsets --delete-emptydir-data --timeout=300s`,
     'apt-mark unhold kubelet kubectl', installLine('kubelet=1.34.2-1.1 kubectl=1.34.2-1.1'), 'apt-mark hold kubelet kubectl',
     'systemctl daemon-reload', 'systemctl restart kubelet', ...uncordon(node),

@@ -14,7 +14,8 @@ import { ReadOnlyHost } from '../../hosts/read-only.ts';
 import type { Host } from '../../hosts/host.ts';
 import { judgeSmi } from '../../gpu/smi-verdict.ts';
 import { compareVersion } from '../../upgrade/plan.ts';
-import { controlPlanes, firstControlPlane, hostOf, kubectl, kubeNodes, workerNodes } from '../kube/cluster.ts';
+import { ADMIN_CONF, controlPlanes, firstControlPlane, hostOf, kubectl, kubeNodes, workerNodes } from '../kube/cluster.ts';
+import { sh } from '../../hosts/shell.ts';
 import { KUBE_PACKAGES, kubePackageSpecs, kubeVersionQuery, wrongKubePackages } from '../kube/package-versions.ts';
 import { gpuDriverPhase, planGpuDriver, type DriverSeen } from '../gpu-driver.ts';
 import { nodeFacts } from '../node-facts.ts';
@@ -68,6 +69,10 @@ const same = (a: string | undefined, b: string) => a !== undefined && a !== '' &
 export function drainArgv(node: string, timeoutSeconds: number): string[] {
   return kubectl('drain', node, '--ignore-daemonsets', '--delete-emptydir-data', `--timeout=${timeoutSeconds}s`);
 }
+
+/** Bounded wait (4 minutes) until the API answers /readyz through admin.conf three times in a row, 2 s apart. */
+export const API_SETTLED = sh`ok=0; for i in $(seq 120); do if kubectl --kubeconfig ${ADMIN_CONF} get --raw /readyz >/dev/null 2>&1; then ok=$((ok+1)); [ "$ok" -ge 3 ] && exit 0; else ok=0; fi; sleep 2; done
+echo "the API did not answer steadily within 4 minutes of the control plane's upgrade" >&2; exit 1`;
 
 /** Install `names` at the target from the bundle's repository, unheld first and held again (Debian). */
 function packageSteps(s: NodeUpgradeSeen, names: readonly string[]): Step[] {
@@ -129,6 +134,9 @@ export function planNodeUpgrade(s: NodeUpgradeSeen, input: NodeUpgradeInput): St
   if (!kubeDone && s.node === s.first) steps.push(exec(['kubeadm', 'upgrade', 'apply', v(s.target), '--yes'], { timeoutMs: 900_000 }));
   else if (s.controlPlane && !staticPodsAt) steps.push(exec(['kubeadm', 'upgrade', 'node'], { timeoutMs: 900_000 }));
   else if (!s.controlPlane && !kubeletAt) steps.push(exec(['kubeadm', 'upgrade', 'node'], { timeoutMs: 600_000 }));
+  // After the control plane's static pods moved, the API is awaited through the endpoint until it answers three
+  // times in a row, so the drain does not meet an API server still restarting.
+  if (s.controlPlane && !kubeDone) steps.push(exec(API_SETTLED, { timeoutMs: 300_000 }));
   steps.push(exec(drainArgv(s.node, s.drainTimeoutSeconds), { on, timeoutMs: (s.drainTimeoutSeconds + 60) * 1000 }));
   if (s.runtimeChanges) steps.push(installStep(s.family, ['containerd.io'], 'container-runtime'), exec(['systemctl', 'restart', 'containerd']));
   // The driver's packages (or the reboot) end this look: the next one sees whether nvidia-smi answers the new branch,

@@ -85,7 +85,8 @@ def local_apiserver():
     return f"https://{args['advertise-address']}:{args['secure-port']}"
 
 
-def wait_version(server, ca, target, seconds=60):
+def wait_version(server, ca, target, seconds=300):
+    """kubeadm waits up to 5 minutes (its default upgrade timeout) for each static pod to come back."""
     try:
         Client(server, ca, timeout=3).wait_ready(seconds, "/version", lambda status, data: status == 200 and data.get("gitVersion") == target,
                                                  f"come back at {target}")
