@@ -4,7 +4,8 @@
 // 1.34 carried as a delta (`bundle build --since`, `bundle verify`, `bundle apply --onto` a copy of the 1.33 bundle),
 // the delta directory itself refused as --bundle; `ferry upgrade --dry-run` from the applied bundle changes nothing; `ferry upgrade` stops at a drain a PodDisruptionBudget
 // blocks, naming the node and leaving it cordoned, with the control planes already at the new version; without the
-// budget the same command finishes; a converged re-run runs only read-only commands. Then a certificate made to
+// budget the same command finishes; a converged re-run runs only read-only commands; going back to the 1.33 bundle is
+// refused before any change. Then a certificate made to
 // expire in 5 days fails `ferry certs check`, `ferry certs renew` renews it, and the API answers through the VIP.
 import { cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -184,6 +185,17 @@ describe('ferry upgrade on lab nodes', () => {
     expect(records.filter((a) => a.readOnly !== true)).toEqual([]);
     figures.push(`converged upgrade re-run: ${r.ms} ms`);
   }, 300_000);
+
+  it('refuses going back to the 1.33 bundle before any change (exit 7, each refusal with its fix, only reads)', async () => {
+    const start = (await audit()).length;
+    const r = await ferry(['upgrade', '-i', inventory, '--bundle', from.dir, '--state-dir', stateDir]);
+    expect(r.code, r.err).toBe(7);
+    expect(r.err).toMatch(/phase upgrade-gate failed[\s\S]*the upgrade is refused; nothing was changed:\n {2,}downgrade: /);
+    expect(r.err).toContain('ferry does not downgrade');
+    expect((await audit()).slice(start).filter((a) => a.readOnly !== true)).toEqual([]);
+    const v = `v${to.lock.stack.kubernetes}`;
+    expect(await versions()).toEqual({ cp1: v, cp2: v, w1: v });
+  }, 120_000);
 });
 
 describe('ferry certs renew on lab nodes', () => {

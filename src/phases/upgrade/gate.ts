@@ -56,7 +56,8 @@ function upgradePlanOf(ctx: PhaseContext): Promise<UpgradePlan> {
 /** The gate's plan: nothing, or every refusal as one error before any change. */
 export function planGate(plan: UpgradePlan): Step[] {
   if (plan.ok) return [];
-  throw new UserError(`the upgrade is refused; nothing was changed:\n  ${plan.refusals.map((r) => `${r.id}: ${r.message}`).join('\n  ')}`, {
+  // The runner reports a failed host by its message alone, so each fix goes into the message too.
+  throw new UserError(`the upgrade is refused; nothing was changed:\n  ${plan.refusals.map((r) => `${r.id}: ${r.message}; fix: ${r.fix}`).join('\n  ')}`, {
     hint: plan.refusals.map((r) => r.fix).join('\n'),
   });
 }
