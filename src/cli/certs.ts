@@ -1,7 +1,8 @@
 // `ferry certs check -i cluster.yaml [--json]`: on every control plane, over SSH (strict host keys), the expiry of
 // each kubeadm-managed certificate and its verdict (warn under 30 days, fail under 7). Read-only; exit 4 on a
-// failure, 5 when a control plane could not be reached. `ferry certs renew` is not built yet (docs/day-two.md).
+// failure, 5 when a control plane could not be reached. `ferry certs renew` runs playbooks/certs-renew.yaml (src/phases/certs-renew.ts).
 import type { Command } from 'commander';
+import { certsRenewOptions, runPlaybookCommand } from './install.ts';
 import { checkHostCerts, type HostCerts } from '../certs/check.ts';
 import { ExitCode, HostKeyError, HostUnreachableError } from '../errors.ts';
 import type { RegisterCommand } from './commands.ts';
@@ -53,11 +54,13 @@ async function check(ctx: CommandContext, flags: Flags): Promise<void> {
 
 /** Registers `ferry certs …`. */
 export const registerCerts: RegisterCommand = (program: Command, ctx: CommandContext) => {
-  const certs = program.command('certs').description('Control-plane certificates: expiry (renewal is not built yet, see docs/day-two.md)');
+  const certs = program.command('certs').description('Control-plane certificates: expiry, renewal');
   certs
     .command('check')
     .description('expiry of every kubeadm certificate on every control plane: warn under 30 days, fail under 7 (exit 4)')
     .requiredOption('-i, --inventory <file>', 'cluster.yaml')
     .option('--json', 'one JSON document: per control plane, each certificate with its expiry and verdict')
     .action((flags: Flags) => check(ctx, flags));
+  certsRenewOptions(certs.command('renew').description('renew kubeadm\'s certificates on each control plane in turn when any is within 30 days of expiry: restart the static pods, wait for the API, refresh the admin host\'s admin.conf'))
+    .action((o: Parameters<typeof runPlaybookCommand>[1]) => runPlaybookCommand('certs-renew', o, ctx));
 };

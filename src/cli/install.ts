@@ -1,4 +1,4 @@
-// `ferry install`, `ferry reset` and `ferry add-node`: parse the flags, show progress, print the result. The run
+// `ferry install`, `ferry reset`, `ferry add-node` and `ferry upgrade` (and `ferry certs renew`'s run): parse the flags, show progress, print the result. The run
 // itself (inputs, state layout, lock, connections, phases) is src/install/run.ts.
 import { homedir } from 'node:os';
 import type { Command } from 'commander';
@@ -23,11 +23,13 @@ interface RunOptions {
   allowFailedCheck?: string[];
   /** add-node: the inventory host to add. */
   host?: string;
+  /** certs renew: renew whatever the expiry. */
+  force?: boolean;
 }
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
-async function runPlaybookCommand(command: PlaybookCommand, o: RunOptions, ctx: CommandContext): Promise<void> {
+export async function runPlaybookCommand(command: PlaybookCommand, o: RunOptions, ctx: CommandContext): Promise<void> {
   const { json, ...rest } = o;
   const request: PlaybookRunRequest = { command, ...rest };
   const result = await runPlaybook(request, {
@@ -72,4 +74,11 @@ export const registerInstall: RegisterCommand = (program, ctx) => {
   options(program.command('add-node').description("join one more inventory host to the installed cluster: that host's phases, a fresh one-hour token, verify"), false)
     .requiredOption('--host <name>', 'the inventory host to add (already in cluster.yaml)')
     .action((o: RunOptions) => runPlaybookCommand('add-node', o, ctx));
+  options(program.command('upgrade').description("upgrade the installed cluster to the new bundle's versions: gate (refusals change nothing), etcd snapshot, control planes one at a time, workers in batches (re-run resumes)"), true)
+    .action((o: RunOptions) => runPlaybookCommand('upgrade', o, ctx));
 };
+
+/** The flags of `ferry certs renew` (the certs group registers it in certs.ts). */
+export function certsRenewOptions(cmd: Command): Command {
+  return options(cmd, false).option('--force', 'renew even when no certificate is within 30 days of expiry');
+}

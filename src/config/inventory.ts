@@ -105,9 +105,11 @@ export const Inventory = z
       .object({
         maxUnavailableWorkers: z.number().int().min(1).default(1),
         allowReboot: z.boolean().default(false),
+        /** How long one `kubectl drain` may wait for evictions (a PodDisruptionBudget that allows none stops it). */
+        drainTimeoutSeconds: z.number().int().min(1).default(300),
       })
       .strict()
-      .default({ maxUnavailableWorkers: 1, allowReboot: false }),
+      .default({ maxUnavailableWorkers: 1, allowReboot: false, drainTimeoutSeconds: 300 }),
     hosts: z.array(InventoryHost).min(1),
   })
   .strict()

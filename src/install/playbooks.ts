@@ -5,7 +5,10 @@ import { parseYaml } from '../config/parse.ts';
 import { Playbook } from '../config/playbook.ts';
 import { productFile } from '../ship/embedded.ts';
 
-export type PlaybookCommand = 'install' | 'reset' | 'add-node';
+export type PlaybookCommand = 'install' | 'reset' | 'add-node' | 'upgrade' | 'certs-renew';
+
+/** How the user types a playbook command (`certs-renew` is `ferry certs renew`). */
+export const commandWords = (command: PlaybookCommand): string => (command === 'certs-renew' ? 'certs renew' : command);
 
 /**
  * The playbook for a command (`path` given: that file), with the name errors and progress use for it. reset has none

@@ -1,8 +1,9 @@
-// The orchestrator of `ferry install`, `ferry reset` and `ferry add-node`: load the inputs, lay out the admin-side
-// state, take the install lock, connect (SSH, audited, recording in a dry run; the admin host as a Host too), run
-// the playbook's phases, and keep doctor's recommendation. The CLI only parses flags, shows progress and prints
-// what this returns. A dry run writes nothing anywhere: no state directory, lock, audit line or secret file.
-import { appendFileSync } from 'node:fs';
+// The orchestrator of `ferry install`, `ferry reset`, `ferry add-node`, `ferry upgrade` and `ferry certs renew`:
+// load the inputs, lay out the admin-side state, take the install lock, connect (SSH, audited, recording in a dry
+// run; the admin host as a Host too), run the playbook's phases, and keep doctor's recommendation. The CLI only
+// parses flags, shows progress and prints what this returns. A dry run writes nothing anywhere: no state directory,
+// lock, audit line or secret file.
+import { appendFileSync, existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -25,7 +26,7 @@ import { AuditHost } from '../state/audit.ts';
 import { readDoctorRecommendation, writeDoctorRecommendation } from '../state/doctor-recommendation.ts';
 import { acquireInstallLock } from '../state/install-lock.ts';
 import { StateLayout } from '../state/layout.ts';
-import { readPlaybook, type PlaybookCommand } from './playbooks.ts';
+import { commandWords, readPlaybook, type PlaybookCommand } from './playbooks.ts';
 import { kubeadmSecrets, vrrpPassword } from './secrets.ts';
 
 /** The name the admin host has in plans, audit lines and errors. */
@@ -46,6 +47,8 @@ export interface PlaybookRunRequest {
   allowFailedCheck?: readonly string[];
   /** add-node: the inventory host to add. */
   host?: string;
+  /** certs renew: renew even when no certificate is within 30 days of expiry. */
+  force?: boolean;
 }
 
 export interface PlaybookRunEnv {
@@ -70,13 +73,21 @@ export interface PlaybookRunResult {
 
 /** The command line to run again after a failure (same inputs; finished work is skipped). */
 export function rerunCommand(r: PlaybookRunRequest): string {
-  const words = [`ferry ${r.command}`, `-i ${r.inventory}`, ...(r.host ? [`--host ${r.host}`] : [])];
+  const words = [`ferry ${commandWords(r.command)}`, `-i ${r.inventory}`, ...(r.host ? [`--host ${r.host}`] : [])];
   if (r.bundle) words.push(`--bundle ${r.bundle}`);
   if (r.lock) words.push(`--lock ${r.lock}`);
   if (r.playbook) words.push(`--playbook ${r.playbook}`);
   if (r.stateDir) words.push(`--state-dir ${r.stateDir}`);
   if (r.allowFailedCheck?.length) words.push(`--allow-failed-check ${r.allowFailedCheck.join(',')}`);
   return words.join(' ');
+}
+
+/** A delta bundle is not a bundle to install from: it is applied onto its base first. */
+async function refuseDelta(dir: string, given: string): Promise<void> {
+  if (!existsSync(join(dir, BundleLayout.delta))) return;
+  throw new UserError(`--bundle ${given} is a delta bundle (it has ${BundleLayout.delta}): it carries only what changed since its base`, {
+    hint: `apply it onto the bundle it was built against, then pass that directory: ferry bundle apply ${given} --onto BASE`,
+  });
 }
 
 export async function runPlaybook(r: PlaybookRunRequest, env: PlaybookRunEnv): Promise<PlaybookRunResult> {
@@ -87,7 +98,10 @@ export async function runPlaybook(r: PlaybookRunRequest, env: PlaybookRunEnv): P
   if (r.host !== undefined && !inventory.hosts.some((h) => h.name === r.host))
     throw new UserError(`--host ${r.host}: no such host in ${r.inventory}`, { hint: 'add the node to the inventory first, then run ferry add-node' });
   const bundleDir = r.bundle ? resolve(env.cwd, r.bundle) : undefined;
-  if (bundleDir) await requireBundleDir(bundleDir);
+  if (bundleDir) {
+    await requireBundleDir(bundleDir);
+    await refuseDelta(bundleDir, r.bundle!);
+  }
   const lockPath = r.lock ? resolve(env.cwd, r.lock) : bundleDir ? join(bundleDir, BundleLayout.lock) : undefined;
   // reset needs no lock; install needs one unless the playbook's phases do not (they say so themselves).
   const lock = lockPath && (r.command !== 'reset' || r.lock) ? await loadLock(lockPath) : undefined;
@@ -100,7 +114,7 @@ export async function runPlaybook(r: PlaybookRunRequest, env: PlaybookRunEnv): P
   const keep = { persist: !dryRun };
   if (!dryRun) await mkdir(layout.dir, { recursive: true });
   const held = dryRun ? { release: async () => {} } : await acquireInstallLock(layout.installLock, {
-    pid: process.pid, hostname: hostname(), command: `ferry ${r.command}`, since: env.now().toISOString(),
+    pid: process.pid, hostname: hostname(), command: `ferry ${commandWords(r.command)}`, since: env.now().toISOString(),
   });
   const secrets: string[] = [];
   const addSecret = (s: string) => void secrets.push(s);
@@ -111,7 +125,8 @@ export async function runPlaybook(r: PlaybookRunRequest, env: PlaybookRunEnv): P
     state.vrrpPassword = await vrrpPassword(layout, keep);
     addSecret(state.vrrpPassword);
   }
-  if (r.command !== 'reset') {
+  if (r.force) state.renewForce = true;
+  if (r.command === 'install' || r.command === 'add-node') {
     const kubeadm = await kubeadmSecrets(layout, keep);
     // add-node joins with a token of its own, made here, created in the cluster for an hour, deleted by verify.
     const token = r.command === 'add-node' ? newBootstrapToken() : kubeadm.token;

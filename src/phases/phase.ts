@@ -68,7 +68,7 @@ export interface Phase<P = Record<string, unknown>, O = unknown> {
   /** Acts for the whole cluster (its files name every node, or it checks the cluster): a host limit does not narrow it. */
   readonly wholeCluster?: boolean;
   /** At most this many hosts at once in a parallel phase (below the run's own bound), e.g. a `with: {batch}`. */
-  concurrency?(params: P): number;
+  concurrency?(params: P, ctx: PhaseContext): number;
   /** Checks the run's inputs before the first phase of the run starts (a refusal that must change nothing). */
   check?(ctx: PhaseContext, params: P): void | Promise<void>;
   /** Reads the node and the admin host (both read-only) and returns what it saw. */

@@ -22,6 +22,9 @@ import { kubeResetPhases } from './reset-kubeadm.ts';
 import { resetPhases } from './reset.ts';
 import { resetGpuAddonsPhase, resetGpuDriverPhase } from './reset-gpu.ts';
 import { verifyPhase } from './verify.ts';
+import { certsRenewPhase } from './certs-renew.ts';
+import { etcdSnapshotPhase, upgradeGatePhase, upgradeRegistryPhase } from './upgrade/gate.ts';
+import { upgradeControlPlanesPhase, upgradeWorkersPhase } from './upgrade/nodes.ts';
 
 /** The phase registry (a new map per call: phases hold no state, but callers may add their own); reset runs no doctor gate. */
 export function phaseRegistry(options: { doctorGate?: boolean } = {}): Map<string, AnyPhase> {
@@ -30,6 +33,7 @@ export function phaseRegistry(options: { doctorGate?: boolean } = {}): Map<strin
     loadBalancerPhase, kubernetesPackagesPhase, kubeadmInitPhase, joinControlPlanesPhase, joinWorkersPhase, cniPhase, gpuAddonsPhase, verifyPhase,
     resetGpuAddonsPhase, resetGpuDriverPhase, ...kubeResetPhases, ...resetPhases,
     firewalldPhase, resetFirewalldPhase,
+    upgradeGatePhase, etcdSnapshotPhase, upgradeRegistryPhase, upgradeControlPlanesPhase, upgradeWorkersPhase, certsRenewPhase,
   ];
   return new Map(phases.map((p) => [p.id, p]));
 }

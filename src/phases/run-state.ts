@@ -37,6 +37,8 @@ export interface RunState {
   copied: Map<string, CopyStats>;
   /** The bundle's manifest, read once. */
   bundleManifest?: BundleManifest;
+  /** `ferry certs renew --force`: renew even certificates that are not yet within 30 days of expiry. */
+  renewForce?: boolean;
   /** Values computed once per run and shared by every host of a phase (keyed by the phase that made them). */
   memo: Map<string, Promise<unknown>>;
 }

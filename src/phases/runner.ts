@@ -170,7 +170,7 @@ export async function runPhases(
     const failures = new Map<string, Error>();
     let afterAllError: PhaseError | undefined;
     const queue = [...specs];
-    const width = phase.order === 'serial' ? 1 : Math.max(1, Math.min(options.concurrency, phase.concurrency?.(params) ?? Infinity));
+    const width = phase.order === 'serial' ? 1 : Math.max(1, Math.min(options.concurrency, phase.concurrency?.(params, phaseCtx) ?? Infinity));
     const worker = async () => {
       for (let spec = queue.shift(); spec; spec = queue.shift()) {
         // A serial phase stops at its first failure: later hosts must not act on a broken predecessor.

@@ -34,7 +34,7 @@ export function embeddedFiles(dir: string): Map<string, Buffer> | undefined {
 /** Files that ship inside the single executable besides the matrices: read at run time by their repo path. */
 export const PRODUCT_FILES = [
   'src/facts/gather.sh', 'src/probes/agent.py', 'src/phases/seed-serve.py', 'src/phases/seed-fetch.py',
-  'playbooks/install.yaml', 'playbooks/add-node.yaml',
+  'playbooks/install.yaml', 'playbooks/add-node.yaml', 'playbooks/upgrade.yaml', 'playbooks/certs-renew.yaml',
   // The shipped spec `ferry demo` builds from.
   'bundles/gpu-cluster.yaml',
 ] as const;

@@ -35,6 +35,8 @@ export class StateLayout {
   get registryCaDir(): string { return join(this.dir, 'registry-ca'); }
   /** Server certificates issued by that CA, one directory per replica host. */
   get registryIssuedDir(): string { return join(this.registryCaDir, 'issued'); }
+  /** etcd snapshots `ferry upgrade` takes before it changes anything (with `<file>.sha256` beside each). */
+  get etcdSnapshotsDir(): string { return join(this.dir, 'etcd-snapshots'); }
   /** `ferry registry deploy`'s memory of the bundle it served. */
   get registryState(): string { return join(this.dir, 'registry.json'); }
 }

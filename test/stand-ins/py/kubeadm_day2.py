@@ -2,6 +2,7 @@
 # `kubeadm upgrade plan|apply|node`, strict about their arguments (anything else: exit 2).
 import os
 import subprocess
+import time
 
 import yaml
 
@@ -84,7 +85,8 @@ def local_apiserver():
     return f"https://{args['advertise-address']}:{args['secure-port']}"
 
 
-def wait_version(server, ca, target, seconds=60):
+def wait_version(server, ca, target, seconds=300):
+    """kubeadm waits up to 5 minutes (its default upgrade timeout) for each static pod to come back."""
     try:
         Client(server, ca, timeout=3).wait_ready(seconds, "/version", lambda status, data: status == 200 and data.get("gitVersion") == target,
                                                  f"come back at {target}")
@@ -115,6 +117,19 @@ def parse_flags(args, allowed):
     return positional, flags
 
 
+def record_version(client, target, seconds=30):
+    """The cluster's new kubernetesVersion, through the endpoint; retried while the restarted API servers settle
+    (kubeadm uploads its ClusterConfiguration with retries too: apiclient's CreateOrMutateConfigMap)."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            return client.call("upgrade-cluster", {"kubernetesVersion": target})
+        except StandInError:
+            if time.time() > deadline:
+                raise
+            time.sleep(1)
+
+
 def apply(args):
     positional, flags = parse_flags(args, {"--yes": None, "-y": None, "--certificate-renewal": ("true", "false")})
     if len(positional) != 1:
@@ -135,7 +150,7 @@ def apply(args):
     print("[upgrade/preflight] Pulling images required for setting up a Kubernetes cluster")
     ensure_images(images_for(cluster, target))
     upgrade_control_plane(target, flags.get("--certificate-renewal", "true") == "true")
-    client.call("upgrade-cluster", {"kubernetesVersion": target})
+    record_version(client, target)
     print(f'\n[upgrade] SUCCESS! A control plane node of your cluster was upgraded to "{target}".')
     print("\n[upgrade] Now please proceed with upgrading the rest of the nodes by following the right order.")
     return 0

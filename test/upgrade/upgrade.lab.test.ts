@@ -1,0 +1,220 @@
+// Day two on lab nodes (2 control planes behind the VIP + 1 worker, Debian 12 under systemd-nspawn, Kubernetes
+// through the STAND-INs of test/stand-ins): the user's path twice through the offline replica (site-bundle.ts:
+// resolve, bundle build from the shipped spec, verify) for Kubernetes 1.33 and 1.34; `ferry install` from the first;
+// 1.34 carried as a delta (`bundle build --since`, `bundle verify`, `bundle apply --onto` a copy of the 1.33 bundle),
+// the delta directory itself refused as --bundle; `ferry upgrade --dry-run` from the applied bundle changes nothing; `ferry upgrade` stops at a drain a PodDisruptionBudget
+// blocks, naming the node and leaving it cordoned, with the control planes already at the new version; without the
+// budget the same command finishes; a converged re-run runs only read-only commands; going back to the 1.33 bundle is
+// refused before any change. Then a certificate made to
+// expire in 5 days fails `ferry certs check`, `ferry certs renew` renews it, and the API answers through the VIP.
+import { cp, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memoryIo } from '../../src/cli/io.ts';
+import { run } from '../../src/cli/program.ts';
+import type { AuditRecord } from '../../src/state/audit.ts';
+import { BUILD_CACHE, SHIPPED_SPEC, siteBundle, type SiteBundle } from '../install/support/site-bundle.ts';
+import { startLab, type Lab } from '../lab/lab.ts';
+import { addressIn } from '../lab/subnet.ts';
+
+const NODES = ['cp1', 'cp2', 'w1'];
+let lab: Lab;
+let from: SiteBundle;
+let to: SiteBundle;
+let inventory: string;
+let stateDir: string;
+/** The 1.33 bundle copied, then the 1.34 delta applied onto it: what the admin host upgrades from. */
+let upgraded: string;
+let delta: string;
+let vip: string;
+const figures: string[] = [];
+
+async function ferry(argv: string[], env: Record<string, string> = {}) {
+  const io = memoryIo();
+  const started = performance.now();
+  const code = await run(argv, { io, now: () => new Date(), cwd: process.cwd(), env: { HOME: process.env.HOME, ...env } });
+  return { code, out: io.out(), err: io.err(), ms: Math.round(performance.now() - started) };
+}
+
+const kubectl = (...args: string[]) => ['kubectl', '--kubeconfig', '/etc/kubernetes/admin.conf', ...args];
+const upgradeArgs = () => ['upgrade', '-i', inventory, '--bundle', upgraded, '--state-dir', stateDir];
+// The stand-in cluster keeps its state in a JSON file on cp1, not in etcd: there is nothing for etcdctl to snapshot
+// here (test/etcd/snapshot.lab.test.ts proves the snapshot against real etcd). The dry run still plans it.
+const realRun = () => [...upgradeArgs(), '--skip', 'etcd-snapshot'];
+
+interface NodeJson { metadata: { name: string }; spec: { unschedulable?: boolean }; status: { nodeInfo: { kubeletVersion: string }; conditions: { type: string; status: string }[] } }
+async function nodes(): Promise<NodeJson[]> {
+  const r = await lab.nodeExec('cp1', kubectl('get', 'nodes', '-o', 'json'));
+  return (JSON.parse(r.stdout) as { items: NodeJson[] }).items;
+}
+const versions = async () => Object.fromEntries((await nodes()).map((n) => [n.metadata.name, n.status.nodeInfo.kubeletVersion]));
+
+async function audit(): Promise<AuditRecord[]> {
+  return (await readFile(join(stateDir, 'audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
+}
+
+async function apply(objects: object[]) {
+  const r = await lab.nodeExec('cp1', kubectl('apply', '--server-side', '-f', '-'), { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) });
+  expect(r.exitCode, r.stderr).toBe(0);
+}
+
+beforeAll(async () => {
+  let started = performance.now();
+  lab = await startLab({ nodes: NODES });
+  stateDir = join(lab.stateDir, 'ferry-state');
+  vip = addressIn(lab.subnet, 100);
+  figures.push(`lab up: ${Math.round(performance.now() - started)} ms`);
+  from = await siteBundle(join(lab.stateDir, 'site-1.33'), { k8s: '1.33' });
+  to = await siteBundle(join(lab.stateDir, 'site-1.34'), { k8s: '1.34' });
+  figures.push(`bundles: 1.33 ${from.reused ? 'reused' : `${from.timings.build} ms`}, 1.34 ${to.reused ? 'reused' : `${to.timings.build} ms`}`);
+  inventory = await lab.writeInventory({
+    roles: { cp1: ['control-plane'], cp2: ['control-plane'], w1: ['worker'] },
+    extra: {
+      network: { controlPlaneEndpoint: `${vip}:8443`, encapsulation: 'vxlan' },
+      kubernetes: { allowEvenControlPlanes: true },
+      upgrade: { maxUnavailableWorkers: 1, allowReboot: false, drainTimeoutSeconds: 10 },
+    },
+  });
+  started = performance.now();
+  const r = await ferry(['install', '-i', inventory, '--bundle', from.dir, '--state-dir', stateDir]);
+  expect(r.code, r.err).toBe(0);
+  figures.push(`install 1.33 (3 nodes): ${r.ms} ms`);
+}, 1_500_000);
+
+afterAll(async () => {
+  if (figures.length) console.log(`[upgrade] figures:\n  ${figures.join('\n  ')}`);
+  await from?.replica.stop();
+  await to?.replica.stop();
+  await lab?.stop();
+});
+
+describe('ferry upgrade on lab nodes', () => {
+  it('the installed cluster runs the first bundle\'s version', async () => {
+    const v = `v${from.lock.stack.kubernetes}`;
+    expect(await versions()).toEqual({ cp1: v, cp2: v, w1: v });
+    expect(to.lock.stack.kubernetes.split('.')[1]).toBe(String(Number(from.lock.stack.kubernetes.split('.')[1]) + 1));
+  });
+
+  it('carries 1.34 as a delta since the 1.33 bundle: built, verified naming its base, applied onto a copy of the base', async () => {
+    delta = join(lab.stateDir, 'delta-1.34');
+    upgraded = join(lab.stateDir, 'bundle');
+    await cp(from.dir, upgraded, { recursive: true });
+    // The internet side: the 1.34 lock built from the shipped spec through the replica, carrying only what 1.33's lacks.
+    const build = await ferry(['bundle', 'build', '--lock', to.lockFile, '--spec', SHIPPED_SPEC, '--mirrors', to.mirrors, '--out', delta, '--cache', BUILD_CACHE,
+      '--sign-key', to.signKey, '--no-ferry-binary', '--quiet', '--since', join(from.dir, 'manifest.yaml')], { NGC_API_KEY: to.replica.ngcApiKey });
+    expect(build.code, build.err).toBe(0);
+    const verify = await ferry(['bundle', 'verify', delta, '--pubkey', to.pubkey]);
+    expect(verify.code, verify.err).toBe(0);
+    const apply = await ferry(['bundle', 'apply', delta, '--onto', upgraded, '--pubkey', to.pubkey]);
+    expect(apply.code, apply.err).toBe(0);
+    expect(await readFile(join(upgraded, 'manifest.yaml'), 'utf8')).toBe(await readFile(join(delta, 'manifest.yaml'), 'utf8'));
+    figures.push(`delta 1.33 → 1.34: build ${build.ms} ms, verify ${verify.ms} ms, apply ${apply.ms} ms`);
+  }, 600_000);
+
+  it('refuses the delta directory itself as --bundle, with the apply command', async () => {
+    const r = await ferry(['upgrade', '-i', inventory, '--bundle', delta, '--state-dir', stateDir]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('is a delta bundle');
+    expect(r.err).toContain(`ferry bundle apply ${delta} --onto BASE`);
+  });
+
+  it('--dry-run prints the plan and changes nothing', async () => {
+    const before = (await audit()).length;
+    const r = await ferry([...upgradeArgs(), '--dry-run']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('dry run: nothing was changed');
+    expect(r.out).toContain(`kubeadm upgrade apply v${to.lock.stack.kubernetes} --yes`);
+    expect(r.out).toMatch(/drain w1 --ignore-daemonsets --delete-emptydir-data --timeout=10s/);
+    expect(r.out).toContain('etcd snapshot, fetched to');
+    expect((await audit()).length).toBe(before);
+    const v = `v${from.lock.stack.kubernetes}`;
+    expect(await versions()).toEqual({ cp1: v, cp2: v, w1: v });
+    figures.push(`upgrade --dry-run: ${r.ms} ms`);
+  }, 300_000);
+
+  it('stops at a drain a PodDisruptionBudget blocks, naming the node and leaving it cordoned', async () => {
+    const pause = from.lock.images.find((i) => /\/pause:/.test(i.ref))!.ref;
+    await apply([
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' },
+        spec: { replicas: 1, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: pause }] } } } },
+      { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace: 'default' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'web' } } } },
+    ]);
+    const r = await ferry(realRun());
+    expect(r.code, r.out + r.err).toBe(7);
+    expect(r.err).toMatch(/phase upgrade-workers failed on 1 host\(s\):\n {2}w1: /);
+    expect(r.err).toContain('disruption budget');
+    const now = await nodes();
+    expect(now.find((n) => n.metadata.name === 'w1')!.spec.unschedulable).toBe(true);
+    const v = `v${to.lock.stack.kubernetes}`;
+    expect(await versions()).toEqual({ cp1: v, cp2: v, w1: `v${from.lock.stack.kubernetes}` });
+    figures.push(`upgrade stopped at w1's drain: ${r.ms} ms`);
+  }, 900_000);
+
+  it('without the budget the same command finishes: every node at the new version, Ready, uncordoned', async () => {
+    const del = await lab.nodeExec('cp1', kubectl('delete', '-f', '-'), { input: JSON.stringify({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace: 'default' } }) });
+    expect(del.exitCode, del.stderr).toBe(0);
+    const r = await ferry(realRun());
+    expect(r.code, r.out + r.err).toBe(0);
+    const v = `v${to.lock.stack.kubernetes}`;
+    expect(await versions()).toEqual({ cp1: v, cp2: v, w1: v });
+    for (const n of await nodes()) {
+      expect(n.spec.unschedulable ?? false).toBe(false);
+      expect(n.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
+    }
+    // web's pod (its image from the local registry, through the mirrors) runs again once w1's drain let it move.
+    let phases: string[] = [];
+    for (let i = 0; i < 60 && phases.join() !== 'Running'; i++) {
+      if (i > 0) await new Promise((done) => setTimeout(done, 1000));
+      const pods = JSON.parse((await lab.nodeExec('cp1', kubectl('get', 'pods', '-n', 'default', '-o', 'json'))).stdout) as { items: { metadata: { labels?: Record<string, string> }; status: { phase: string } }[] };
+      phases = pods.items.filter((p) => p.metadata.labels?.app === 'web').map((p) => p.status.phase);
+    }
+    expect(phases).toEqual(['Running']);
+    // The new images came from the local registry the upgrade seeded (kubeadm upgrade needs them there).
+    const api = to.lock.images.find((i) => /\/kube-apiserver:/.test(i.ref))!.ref;
+    const pulled = await lab.nodeExec('w1', ['ctr', '-n', 'k8s.io', 'images', 'pull', '--hosts-dir', '/etc/containerd/certs.d', api], { allowFailure: true });
+    expect(pulled.exitCode, pulled.stderr).toBe(0);
+    figures.push(`upgrade resumed to the end: ${r.ms} ms`);
+  }, 900_000);
+
+  it('a converged re-run changes nothing (only read-only commands)', async () => {
+    const start = (await audit()).length;
+    const r = await ferry(realRun());
+    expect(r.code, r.err).toBe(0);
+    const records = (await audit()).slice(start);
+    expect(records.length).toBeGreaterThan(0);
+    expect(records.filter((a) => a.readOnly !== true)).toEqual([]);
+    figures.push(`converged upgrade re-run: ${r.ms} ms`);
+  }, 300_000);
+
+  it('refuses going back to the 1.33 bundle before any change (exit 7, each refusal with its fix, only reads)', async () => {
+    const start = (await audit()).length;
+    const r = await ferry(['upgrade', '-i', inventory, '--bundle', from.dir, '--state-dir', stateDir]);
+    expect(r.code, r.err).toBe(7);
+    expect(r.err).toMatch(/phase upgrade-gate failed[\s\S]*the upgrade is refused; nothing was changed:\n {2,}downgrade: /);
+    expect(r.err).toContain('ferry does not downgrade');
+    expect((await audit()).slice(start).filter((a) => a.readOnly !== true)).toEqual([]);
+    const v = `v${to.lock.stack.kubernetes}`;
+    expect(await versions()).toEqual({ cp1: v, cp2: v, w1: v });
+  }, 120_000);
+});
+
+describe('ferry certs renew on lab nodes', () => {
+  it('a certificate 5 days from expiry fails certs check; certs renew renews it; the API answers through the VIP', async () => {
+    const resign = 'cd /etc/kubernetes/pki && openssl x509 -x509toreq -in apiserver.crt -signkey apiserver.key -copy_extensions copyall -out /tmp/req 2>/dev/null && ' +
+      'openssl x509 -req -in /tmp/req -CA ca.crt -CAkey ca.key -days 5 -copy_extensions copyall -out apiserver.crt 2>/dev/null';
+    const short = await lab.nodeExec('cp2', ['sh', '-c', resign]);
+    expect(short.exitCode, short.stderr).toBe(0);
+    const check = await ferry(['certs', 'check', '-i', inventory]);
+    expect(check.code, check.out).toBe(4);
+    const started = performance.now();
+    const r = await ferry(['certs', 'renew', '-i', inventory, '--state-dir', stateDir]);
+    expect(r.code, r.out + r.err).toBe(0);
+    figures.push(`certs renew: ${Math.round(performance.now() - started)} ms`);
+    const again = await ferry(['certs', 'check', '-i', inventory]);
+    expect(again.code, again.out).toBe(0);
+    const ready = await lab.nodeExec('cp1', kubectl('--server', `https://${vip}:8443`, 'get', '--raw', '/readyz'));
+    expect(ready.stdout.trim()).toBe('ok');
+    // The admin host's admin.conf was fetched again.
+    expect((await readFile(join(stateDir, 'admin.conf'), 'utf8'))).toContain('client-certificate-data');
+  }, 600_000);
+});
