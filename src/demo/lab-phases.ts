@@ -9,8 +9,9 @@ const NO_GPU = 'the lab has no NVIDIA GPU and cannot load kernel modules';
 /** Why the demo's replica serves no kubeadm, kubelet or kubectl (the tests' strict stand-ins never ship in ferry). */
 export const NO_KUBE_PACKAGES = 'kubeadm, kubelet and kubectl cannot be had offline on this machine';
 
-/** Phases proven on lab nodes (test/install/install.lab.test.ts runs them). */
-export const LAB_RUNS: readonly string[] = ['preflight', 'copy-bundle', 'local-repo', 'os-prepare', 'container-runtime', 'registry', 'registry-mirrors', 'load-balancer'];
+/** Phases proven on lab nodes (test/install/install.lab.test.ts runs them; firewalld also with firewalld running,
+ * test/phases/firewalld.lab.test.ts; on the demo's nodes firewalld is not running, so it plans nothing). */
+export const LAB_RUNS: readonly string[] = ['preflight', 'copy-bundle', 'local-repo', 'os-prepare', 'firewalld', 'container-runtime', 'registry', 'registry-mirrors', 'load-balancer'];
 
 /** Phases the lab cannot run, by id, with why (ids of issue 5's and the GPU work's install phases). */
 export const LAB_CANNOT_RUN: Readonly<Record<string, string>> = {

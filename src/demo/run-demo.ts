@@ -137,67 +137,71 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
 
   let lab: Lab | undefined;
   let kept: DemoSummary['kept'];
-  const labSteps = [['lab', 'Boot 3 lab nodes'], ['doctor', 'ferry doctor on the nodes'], ['install', 'ferry install on the nodes']] as const;
-  if (labWhy || !built) for (const [id, title] of labSteps) skip(id, title, labWhy ?? 'an earlier step failed');
-  else {
-    try {
-      const { playbook, source } = await readPlaybook('install', o.playbook);
-      const plan = labPhasePlan(playbookPhases(playbook).map((p) => p.id), source);
-      const inventory = join(work, 'cluster.yaml');
-      const booted = await step('lab', `Boot ${DEMO_NODES.length} lab nodes (systemd-nspawn, own systemd and sshd, air-gapped bridge)`, async () => {
-        lab = await startLab({ nodes: [...DEMO_NODES] });
-        const vip = addressIn(lab.subnet, 100);
-        const path = await lab.writeInventory({
-          roles: Object.fromEntries(DEMO_NODES.map((n) => [n, ['control-plane']])),
-          // The lab kernel cannot make IP-in-IP tunnels (docs/lab.md), so the cluster network is VXLAN here.
-          extra: { network: { controlPlaneEndpoint: `${vip}:8443`, encapsulation: 'vxlan' } },
+  // The replica is stopped whatever happens below: its servers would keep the process alive after an error.
+  try {
+    const labSteps = [['lab', 'Boot 3 lab nodes'], ['doctor', 'ferry doctor on the nodes'], ['install', 'ferry install on the nodes']] as const;
+    if (labWhy || !built) for (const [id, title] of labSteps) skip(id, title, labWhy ?? 'an earlier step failed');
+    else {
+      try {
+        const { playbook, source } = await readPlaybook('install', o.playbook);
+        const plan = labPhasePlan(playbookPhases(playbook).map((p) => p.id), source);
+        const inventory = join(work, 'cluster.yaml');
+        const booted = await step('lab', `Boot ${DEMO_NODES.length} lab nodes (systemd-nspawn, own systemd and sshd, air-gapped bridge)`, async () => {
+          lab = await startLab({ nodes: [...DEMO_NODES] });
+          const vip = addressIn(lab.subnet, 100);
+          const path = await lab.writeInventory({
+            roles: Object.fromEntries(DEMO_NODES.map((n) => [n, ['control-plane']])),
+            // The lab kernel cannot make IP-in-IP tunnels (docs/lab.md), so the cluster network is VXLAN here.
+            extra: { network: { controlPlaneEndpoint: `${vip}:8443`, encapsulation: 'vxlan' } },
+          });
+          await writeFile(inventory, await readFile(path, 'utf8'));
+          return lab.nodes.map((n) => `${n.name} ${n.address} (${(n.bootMs / 1000).toFixed(1)} s)`).join(', ');
         });
-        await writeFile(inventory, await readFile(path, 'utf8'));
-        return lab.nodes.map((n) => `${n.name} ${n.address} (${(n.bootMs / 1000).toFixed(1)} s)`).join(', ');
-      });
-      const doctored = booted && (await step('doctor', 'Check the nodes: ferry doctor', async () => {
-        const code = await ferry(['doctor', '-i', inventory, '--lock', files.lock, '--out', join(work, 'doctor.json')], [0, 4]);
-        const report = JSON.parse(await readFile(join(work, 'doctor.json'), 'utf8')) as { findings: { status: string; check: string; host?: string }[] };
-        const count = (s: string) => report.findings.filter((f) => f.status === s).length;
-        const fails = [...new Set(report.findings.filter((f) => f.status === 'fail').map((f) => f.check))];
-        return `${count('pass')} pass, ${count('warn')} warn, ${count('fail')} fail${fails.length ? ` (${fails.join(', ')}: install fixes what it owns)` : ''}; exit ${code}`;
-      }));
-      if (doctored)
-        await step('install', `Install: ferry install (${plan.run.length} phases${plan.skip.length ? `, ${plan.skip.length} skipped` : ''})`, async () => {
-          const skipArgs = plan.skip.length > 0 ? ['--skip', plan.skip.map((s) => s.id).join(',')] : [];
-          await ferry(['install', '-i', inventory, '--bundle', bundleDir, '--state-dir', join(work, 'state'), ...skipArgs]);
-          phases.ran = plan.run;
-          phases.skipped = plan.skip;
-          return `${plan.run.join(', ')} ran on ${DEMO_NODES.join(', ')}`;
-        });
-      else skip('install', 'ferry install on the nodes', 'an earlier step failed');
-      if (steps.at(-1)?.id === 'install' && steps.at(-1)?.status === 'ok')
-        await step('gc', 'Image GC cannot cause an outage: delete an image from a node\'s containerd, pull it back from the local registry', async () => {
-          const pause = lock!.images.find((i) => /\/pause:/.test(i.ref))!.ref;
-          const node = DEMO_NODES[0];
-          const ctr = (...args: string[]) => lab!.nodeExec(node, ['ctr', '--namespace', 'k8s.io', ...args]);
-          await ctr('images', 'pull', '--hosts-dir', CONTAINERD_CERTS_DIR, pause);
-          await ctr('images', 'rm', pause);
-          const t = performance.now();
-          await ctr('images', 'pull', '--hosts-dir', CONTAINERD_CERTS_DIR, pause);
-          const listed = (await ctr('images', 'ls', '-q')).stdout.split('\n');
-          if (!listed.includes(pause)) throw new Error(`${pause} is not back in ${node}'s containerd`);
-          return `${pause} deleted on ${node} and pulled again by its upstream name from the local registry in ${Math.round(performance.now() - t)} ms (the node has no route out)`;
-        });
-      if (lab && o.keep) {
-        const first = lab.nodes[0]!;
-        kept = {
-          nodes: lab.nodes.map((n) => ({ name: n.name, address: n.address })), inventory,
-          ssh: labSshArgv(lab, first.address, []).join(' '), down: 'ferry demo --down',
-        };
-        lab.keep();
+        const doctored = booted && (await step('doctor', 'Check the nodes: ferry doctor', async () => {
+          const code = await ferry(['doctor', '-i', inventory, '--lock', files.lock, '--out', join(work, 'doctor.json')], [0, 4]);
+          const report = JSON.parse(await readFile(join(work, 'doctor.json'), 'utf8')) as { findings: { status: string; check: string; host?: string }[] };
+          const count = (s: string) => report.findings.filter((f) => f.status === s).length;
+          const fails = [...new Set(report.findings.filter((f) => f.status === 'fail').map((f) => f.check))];
+          return `${count('pass')} pass, ${count('warn')} warn, ${count('fail')} fail${fails.length ? ` (${fails.join(', ')}: install fixes what it owns)` : ''}; exit ${code}`;
+        }));
+        if (doctored)
+          await step('install', `Install: ferry install (${plan.run.length} phases${plan.skip.length ? `, ${plan.skip.length} skipped` : ''})`, async () => {
+            const skipArgs = plan.skip.length > 0 ? ['--skip', plan.skip.map((s) => s.id).join(',')] : [];
+            await ferry(['install', '-i', inventory, '--bundle', bundleDir, '--state-dir', join(work, 'state'), ...skipArgs]);
+            phases.ran = plan.run;
+            phases.skipped = plan.skip;
+            return `${plan.run.join(', ')} ran on ${DEMO_NODES.join(', ')}`;
+          });
+        else skip('install', 'ferry install on the nodes', 'an earlier step failed');
+        if (steps.at(-1)?.id === 'install' && steps.at(-1)?.status === 'ok')
+          await step('gc', 'Image GC cannot cause an outage: delete an image from a node\'s containerd, pull it back from the local registry', async () => {
+            const pause = lock!.images.find((i) => /\/pause:/.test(i.ref))!.ref;
+            const node = DEMO_NODES[0];
+            const ctr = (...args: string[]) => lab!.nodeExec(node, ['ctr', '--namespace', 'k8s.io', ...args]);
+            await ctr('images', 'pull', '--hosts-dir', CONTAINERD_CERTS_DIR, pause);
+            await ctr('images', 'rm', pause);
+            const t = performance.now();
+            await ctr('images', 'pull', '--hosts-dir', CONTAINERD_CERTS_DIR, pause);
+            const listed = (await ctr('images', 'ls', '-q')).stdout.split('\n');
+            if (!listed.includes(pause)) throw new Error(`${pause} is not back in ${node}'s containerd`);
+            return `${pause} deleted on ${node} and pulled again by its upstream name from the local registry in ${Math.round(performance.now() - t)} ms (the node has no route out)`;
+          });
+        if (lab && o.keep) {
+          const first = lab.nodes[0]!;
+          kept = {
+            nodes: lab.nodes.map((n) => ({ name: n.name, address: n.address })), inventory,
+            ssh: labSshArgv(lab, first.address, []).join(' '), down: 'ferry demo --down',
+          };
+          lab.keep();
+        }
+      } finally {
+        const up = lab;
+        if (up && !o.keep) await step('teardown', 'Tear the lab down (nodes, bridge, firewall table, files)', async () => (await up.stop(), 'nothing left running'));
       }
-    } finally {
-      const up = lab;
-      if (up && !o.keep) await step('teardown', 'Tear the lab down (nodes, bridge, firewall table, files)', async () => (await up.stop(), 'nothing left running'));
     }
+  } finally {
+    await replica?.stop();
   }
-  await replica?.stop();
   const summary = summarize(steps, phases, Math.round(performance.now() - started), kept);
   if (removeWork) await rm(work, { recursive: true, force: true });
   o.io.stdout.write(o.json ? `${JSON.stringify(summary)}\n` : renderSummary(summary));
