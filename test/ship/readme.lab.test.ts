@@ -45,7 +45,7 @@ describe("the README's first code block, on a clean clone", () => {
     expect(out).toMatch(/^ferry demo: everything it could do succeeded in [\d.]+ s$/m);
     for (const step of ['Resolve the example', 'Build the bundle', 'Verify it', 'Boot 3 lab nodes', 'Check the nodes: ferry doctor', 'Install: ferry install', 'Tear the lab down'])
       expect(out).toMatch(new RegExp(`^  ok    ${step.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'));
-    expect(out).toMatch(/^install phases run on the lab nodes: preflight, copy-bundle, local-repo, os-prepare, container-runtime, .*load-balancer/m);
+    expect(out).toMatch(/^install phases run on the lab nodes: preflight, copy-bundle, local-repo, os-prepare, firewalld, container-runtime, .*load-balancer/m);
     // The bundle the demo built carried the executable, built in the clone from its own sources.
     expect(demo.stderr).toMatch(/\[bundle\] The ferry executable: \d+ bytes \(built dist\/ferry from the sources/);
   });
