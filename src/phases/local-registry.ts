@@ -183,7 +183,7 @@ export const localRegistryPhase: Phase<RegistryParams, RegistrySeen> = {
     let resolvable = false;
     if (ca && serviceMatches) {
       trustRegistryCa(ca.certPem);
-      const plan = await readLayoutPlan(join(bundleDir(ctx), BundleLayout.imagesDir));
+      const plan = await readLayoutPlan(join(bundleDir(ctx), BundleLayout.imagesDir), admin);
       resolvable = await checkResolvable(new RegistryClient(), [`${target.spec.address}:${params.port}`], plan).then(() => true, () => false);
     }
     return { ...(ca ? { ca } : {}), serviceMatches, resolvable, binary: await registryBinary(ctx, params), serial: newSerial() };
@@ -203,7 +203,7 @@ export const localRegistryPhase: Phase<RegistryParams, RegistrySeen> = {
       seed: async (admin) => {
         await trustCa(admin, caDir);
         const layout = join(bundle, BundleLayout.imagesDir);
-        const plan = await readLayoutPlan(layout);
+        const plan = await readLayoutPlan(layout, admin);
         const client = new RegistryClient();
         await seedReplica(client, replica, layout, plan);
         await checkResolvable(client, [replica], plan);

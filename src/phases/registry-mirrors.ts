@@ -25,10 +25,10 @@ import { exec, type Step } from './step.ts';
 export const REGISTRY_MIRRORS_PHASE = 'registry-mirrors';
 
 /** The hosts.toml files for every upstream in the bundle, and the critical images to pin (read once per run). */
-function hostsFiles(ctx: PhaseContext, params: RegistryParams): Promise<{ files: RenderedFile[]; critical: string[] }> {
+function hostsFiles(admin: Host, ctx: PhaseContext, params: RegistryParams): Promise<{ files: RenderedFile[]; critical: string[] }> {
   return memo(ctx.state, `${REGISTRY_MIRRORS_PHASE}:${params.port}`, async () => {
     if (!ctx.bundleDir) throw new UserError('the registry-mirrors phase needs a bundle', { hint: 'pass --bundle DIR' });
-    const plan = await readLayoutPlan(join(ctx.bundleDir, BundleLayout.imagesDir));
+    const plan = await readLayoutPlan(join(ctx.bundleDir, BundleLayout.imagesDir), admin);
     const files = renderContainerdHosts({
       registry: { name: `${LOCAL_REGISTRY.name}:${params.port}`, replicas: replicaEndpoints(ctx.inventory, params.port), caPath: NODE_CA_PATH },
       images: plan.map((p) => p.ref),
@@ -95,7 +95,7 @@ export const registryMirrorsPhase: Phase<RegistryParams, MirrorsSeen> = {
     // The registry phase makes the CA; in a dry run it was only planned, so it is uploaded (shown as pending) then.
     const pem = await admin.readFile(caPath).then((b) => b.toString('utf8'), () => undefined);
     const trust = trustStorePlan((await host.readFile('/etc/os-release')).toString('utf8'));
-    const { files, critical } = await hostsFiles(ctx, params);
+    const { files, critical } = await hostsFiles(admin, ctx, params);
     const caFiles = pem === undefined ? [] : [NODE_CA_PATH, trust.anchor].map((p) => renderedFile(p, pem));
     const changed = new Set((await filesToChange(host, [...caFiles, ...files])).map((f) => f.path));
     const version = await host.exec(['containerd', '--version'], { allowFailure: true });

@@ -5,6 +5,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VerifyError } from '../errors.ts';
+import type { Host } from '../hosts/host.ts';
 import { planLayout, type PlannedImage } from './layout-plan.ts';
 
 /** Path of a blob inside an OCI layout. */
@@ -14,16 +15,27 @@ export function layoutBlobPath(layout: string, digest: string): string {
 
 /** Manifest bytes from the layout, checked against their digest. */
 export function readLayoutManifest(layout: string, digest: string): Buffer {
-  const bytes = readFileSync(layoutBlobPath(layout, digest));
+  return checkedManifest(layout, digest, readFileSync(layoutBlobPath(layout, digest)));
+}
+
+function checkedManifest(layout: string, digest: string, bytes: Buffer): Buffer {
   const got = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
   if (got !== digest) throw new VerifyError([`${layoutBlobPath(layout, digest)}: hashes to ${got}, named ${digest}`]);
   return bytes;
 }
 
-/** The push plan for the layout at `layout` (the bundle's images/ directory). */
-export async function readLayoutPlan(layout: string): Promise<PlannedImage[]> {
-  const index = await readFile(join(layout, 'index.json'), 'utf8');
-  return planLayout(index, (digest) => readLayoutManifest(layout, digest));
+/** Reads a file of the layout: from this machine's disk, or through a Host (a phase's observe reads the admin host). */
+export type LayoutReader = Pick<Host, 'readFile'>;
+
+const LOCAL_DISK: LayoutReader = { readFile: (path) => readFile(path) };
+
+/**
+ * The push plan for the layout at `layout` (the bundle's images/ directory), read from this machine's disk or,
+ * given `via`, through that host (phases read the admin host's bundle through the admin Host, never with node:fs).
+ */
+export async function readLayoutPlan(layout: string, via: LayoutReader = LOCAL_DISK): Promise<PlannedImage[]> {
+  const index = (await via.readFile(join(layout, 'index.json'))).toString('utf8');
+  return planLayout(index, async (digest) => checkedManifest(layout, digest, await via.readFile(layoutBlobPath(layout, digest))));
 }
 
 /**

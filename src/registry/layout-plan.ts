@@ -28,31 +28,32 @@ export interface PlannedImage {
   critical: boolean;
 }
 
-/** Reads manifest bytes by digest (the caller checks the bytes hash to the digest). */
-export type ManifestSource = (digest: string) => Uint8Array;
+/** Reads manifest bytes by digest (the source checks the bytes hash to the digest). */
+export type ManifestSource = (digest: string) => Uint8Array | Promise<Uint8Array>;
 
 /** Turns index.json and the manifests it reaches into the push plan; refuses entries without a ref.name. */
-export function planLayout(indexJson: string, readManifest: ManifestSource): PlannedImage[] {
+export async function planLayout(indexJson: string, readManifest: ManifestSource): Promise<PlannedImage[]> {
   let index: { manifests?: Descriptor[] };
   try {
     index = JSON.parse(indexJson);
   } catch {
     throw new UserError('images/index.json is not JSON', { hint: 'the bundle is damaged: run ferry bundle verify' });
   }
-  return (index.manifests ?? []).map((top) => {
+  const images: PlannedImage[] = [];
+  for (const top of index.manifests ?? []) {
     const ref = top.annotations?.[REF_NAME];
     if (!ref) throw new UserError(`images/index.json: manifest ${top.digest} has no ${REF_NAME} annotation`);
     const name = parseImageReference(ref);
     const manifests: PlannedManifest[] = [];
     const blobs = new Map<string, number>();
-    const walk = (d: Descriptor) => {
-      const parsed = parseManifest(readManifest(d.digest), d.mediaType, `${ref}@${d.digest}`);
-      if (parsed.kind === 'index') parsed.manifests.forEach(walk);
+    const walk = async (d: Descriptor): Promise<void> => {
+      const parsed = parseManifest(await readManifest(d.digest), d.mediaType, `${ref}@${d.digest}`);
+      if (parsed.kind === 'index') for (const child of parsed.manifests) await walk(child);
       else for (const b of [parsed.config, ...parsed.layers]) blobs.set(b.digest, b.size);
       manifests.push({ digest: d.digest, mediaType: d.mediaType, size: d.size });
     };
-    walk(top);
-    return {
+    await walk(top);
+    images.push({
       ref,
       repository: localRepository(ref),
       ...(name.tag === undefined ? {} : { tag: name.tag }),
@@ -60,6 +61,7 @@ export function planLayout(indexJson: string, readManifest: ManifestSource): Pla
       manifests,
       blobs: [...blobs].map(([digest, size]) => ({ digest, size })),
       critical: top.annotations?.[CRITICAL] === 'true',
-    };
-  });
+    });
+  }
+  return images;
 }

@@ -1,6 +1,6 @@
 // The rules every phase keeps (issue #16), checked on the sources: phases read through observe and change things only
 // through steps the runner applies, so under src/phases/ nothing touches the admin host's files directly, makes its
-// own LocalHost, reads the clock, marks a read by hand, or applies steps itself (the runner does, apply.ts is the
+// own LocalHost, reads the clock or the bundle's image layout from disk, marks a read by hand, or applies steps itself (the runner does, apply.ts is the
 // applier); and every phase has its observe, plan and undo.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -25,6 +25,8 @@ describe('src/phases rules', () => {
     ['reads the clock', /Date\.now\(\)/, []],
     ['marks a read by hand', /readOnly: true/, ['apply.ts']],
     ['applies steps itself', /applySteps\(/, ['apply.ts', 'runner.ts']],
+    // The bundle's OCI layout is read through the admin Host (readLayoutPlan's second argument), not from disk.
+    ['reads the bundle image layout from disk', /readLayoutPlan\([^,()]*(\([^()]*\))?[^,()]*\)/, []],
   ];
   it.each(rules)('no phase source %s', (_what, pattern, allowed) => {
     const offenders = sources(root).filter((p) => pattern.test(readFileSync(p, 'utf8'))).map((p) => relative(root, p)).filter((p) => !allowed.includes(p));

@@ -142,7 +142,7 @@ export const upgradeRegistryPhase: Phase<Record<string, unknown>, SeedSeen> = {
     const active = (await target.host.exec(['systemctl', 'is-active', REGISTRY_UNIT], { allowFailure: true })).stdout.trim() === 'active';
     if (!active || !ctx.bundleDir) return { active, resolvable: false };
     trustRegistryCa((await target.admin.readFile(caPaths(registryCaDir(ctx)).certPath)).toString('utf8'));
-    const plan = await readLayoutPlan(join(ctx.bundleDir, BundleLayout.imagesDir));
+    const plan = await readLayoutPlan(join(ctx.bundleDir, BundleLayout.imagesDir), target.admin);
     const resolvable = await checkResolvable(new RegistryClient(), [`${target.spec.address}:${LOCAL_REGISTRY.port}`], plan).then(() => true, () => false);
     return { active, resolvable };
   },
@@ -150,9 +150,9 @@ export const upgradeRegistryPhase: Phase<Record<string, unknown>, SeedSeen> = {
     const replica = `${spec.address}:${LOCAL_REGISTRY.port}`;
     return planSeed(seen, spec.name, {
       kind: 'task', what: `seed ${replica} with the new bundle's images and check every manifest resolves there`,
-      run: async () => {
+      run: async ({ admin }) => {
         const layout = join(ctx.bundleDir!, BundleLayout.imagesDir);
-        const plan = await readLayoutPlan(layout);
+        const plan = await readLayoutPlan(layout, admin);
         const client = new RegistryClient();
         await seedReplica(client, replica, layout, plan);
         await checkResolvable(client, [replica], plan);
