@@ -14,6 +14,7 @@ import { buildSiteFile, renderSiteFile } from '../doctor/site-file.ts';
 import { SiteFile } from '../config/site.ts';
 import { planFrom } from '../doctor/plan.ts';
 import { renderJson, renderTable } from '../doctor/report.ts';
+import { renderHtml } from '../doctor/html.ts';
 import type { PairMode } from '../probes/pairs.ts';
 import { openInventoryHosts } from '../doctor/ssh-hosts.ts';
 import type { CommandContext } from './program.ts';
@@ -41,6 +42,11 @@ function idList(value: string | undefined, flag: string): string[] | undefined {
   const unknown = ids.filter((id) => !known.includes(id));
   if (unknown.length > 0) throw new UserError(`${flag}: unknown check id(s): ${unknown.join(', ')}`, { hint: `known ids: ${known.join(', ')}` });
   return ids;
+}
+
+/** report.json → report.html (any other name gets .html appended). */
+export function htmlBeside(jsonPath: string): string {
+  return jsonPath.endsWith('.json') ? `${jsonPath.slice(0, -'.json'.length)}.html` : `${jsonPath}.html`;
 }
 
 function pairMode(value: string | undefined): PairMode {
@@ -109,7 +115,11 @@ async function doctor(flags: DoctorFlags, ctx: CommandContext): Promise<void> {
   // --json: one line (JSON lines, like every command); the file keeps the indented form for people to read.
   ctx.io.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : renderTable(report));
   // The JSON report on disk is what `ferry install` reads the recommendation from.
-  if (flags.out) await writeFile(resolve(ctx.cwd, flags.out), renderJson(report));
+  if (flags.out) {
+    await writeFile(resolve(ctx.cwd, flags.out), renderJson(report));
+    // Beside it, the page a person opens in a browser on this host: failures by cause, node × node grids.
+    await writeFile(resolve(ctx.cwd, htmlBeside(flags.out)), renderHtml(report));
+  }
   // The site file goes to the internet side (`ferry bundle build --site`), whatever the checks said.
   if (flags.siteOut) {
     const site = buildSiteFile({ cluster: inventory?.name, generatedAt: ctx.now(), gathered });
@@ -145,7 +155,7 @@ export const registerDoctor: RegisterCommand = (program: Command, ctx: CommandCo
     .option('--bundle <dir>', 'bundle directory: its images size the disk-headroom check')
     .option('--roles <roles>', 'roles of this machine with --local (comma-separated)', 'control-plane')
     .option('--pairs <mode>', 'node pairs to probe: all, or rack (every pair within a rack or subnet, 2 per group across them, control planes with all)', 'all')
-    .option('--out <file>', 'also write the JSON report to this file (install reads its recommendation)')
+    .option('--out <file>', 'also write the JSON report to this file (install reads its recommendation), and report.html beside it')
     .option('--site-out <file>', "also write the site file (each node's OS, kernel, GPUs and installed packages; no address or secret) for `ferry bundle build --site`")
     .action((flags: DoctorFlags) => doctor(flags, ctx));
 };

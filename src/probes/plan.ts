@@ -83,7 +83,8 @@ export function planProbes(nodes: readonly ProbeNode[], plan: Plan, run: string,
   const index = new Map(nodes.map((n, i) => [n.name, i]));
   const peersOf = (n: ProbeNode) => {
     const named = options.peers?.get(n.name);
-    return named ? nodes.filter((p) => named.includes(p.name)) : nodes.filter((p) => p.name !== n.name);
+    const set = named && new Set(named);
+    return set ? nodes.filter((p) => set.has(p.name)) : nodes.filter((p) => p.name !== n.name);
   };
   const configs = new Map<string, AgentConfig>();
   for (const node of nodes) {
