@@ -23,6 +23,9 @@ export interface Cause {
 /** Names shown per "where" line at most; the rest are counted. */
 export const SHOWN = 8;
 
+/** An example message longer than this (one naming 100 nodes) is cut; the whole one is in the JSON. */
+const EXAMPLE_CHARS = 240;
+
 function tally(names: readonly string[]): { name: string; count: number }[] {
   const counts = new Map<string, number>();
   for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
@@ -42,7 +45,10 @@ export function groupFailures(report: Pick<DoctorReport, 'findings' | 'hosts'>):
   const causes = [...byKey.values()].map((findings): Cause => {
     const first = findings[0]!;
     const base = { check: first.check, status: first.status as Cause['status'], example: first.message, ...(first.remedy ? { remedy: first.remedy } : {}), findings };
-    if (!first.pair) return { ...base, title: first.check, count: findings.length, unit: 'nodes', where: [{ label: 'on', items: findings.map((f) => ({ name: f.host!, count: 1 })) }] };
+    if (!first.pair) {
+      const hosts = [...new Set(findings.map((f) => f.host!))];
+      return { ...base, title: first.check, count: hosts.length, unit: 'nodes', where: [{ label: 'on', items: hosts.map((name) => ({ name, count: 1 })) }] };
+    }
     const pairs = findings.map((f) => f.pair!);
     const where: Cause['where'] = [];
     const ofGroup = (n: string) => group.get(n) ?? n;
@@ -63,6 +69,7 @@ export function causeLines(cause: Cause, indent = '  '): string[] {
     const more = w.items.length > SHOWN ? `, and ${w.items.length - SHOWN} more` : '';
     return `${indent}      ${`${w.label}:`.padEnd(width + 1)} ${shown.join(', ')}${more}`;
   });
-  const example = cause.count > 1 ? `e.g. ${cause.example}` : cause.example;
+  const shortened = cause.example.length > EXAMPLE_CHARS ? `${cause.example.slice(0, EXAMPLE_CHARS - 1)}…` : cause.example;
+  const example = cause.count > 1 ? `e.g. ${shortened}` : shortened;
   return [head, ...where, `${indent}      ${example}`, ...(cause.remedy ? [`${indent}      fix: ${cause.remedy}`] : [])];
 }
