@@ -160,10 +160,11 @@ pending = {}
 queue = collections.deque()
 for c in cfg.get("connect", []):
     key = "%s:%d" % (c["to"], c["port"])
-    pending[key] = {"to": c["to"], "address": c["address"], "port": c["port"], "sock": None, "started": 0.0, "buf": b"", "connected": False, "last": "timeout", "retry": 0.0}
+    pending[key] = {"to": c["to"], "address": c["address"], "port": c["port"], "sock": None, "started": 0.0, "buf": b"", "connected": False, "last": "not attempted before the deadline", "retry": 0.0}
     queue.append(key)
 max_connects = max(1, cfg.get("maxConnects", 64))
-in_flight = [0]
+# Keys of the connects in flight (their socket is open), so the timeout scan costs maxConnects, not every connect.
+active = set()
 
 
 def start_connect(key, st):
@@ -171,7 +172,7 @@ def start_connect(key, st):
     opened.append(s)
     s.setblocking(False)
     st["sock"], st["started"], st["buf"], st["connected"] = s, time.monotonic(), b"", False
-    in_flight[0] += 1
+    active.add(key)
     rc = s.connect_ex((st["address"], st["port"]))
     if rc not in (0, errno.EINPROGRESS):
         finish_attempt(key, st, "refused" if rc == errno.ECONNREFUSED else "error: %s" % os.strerror(rc))
@@ -187,7 +188,7 @@ def finish_attempt(key, st, outcome, final=False):
         except (KeyError, ValueError):
             pass
         s.close()
-        in_flight[0] -= 1
+        active.discard(key)
     st["sock"] = None
     st["last"] = outcome
     if final:
@@ -201,7 +202,7 @@ def finish_attempt(key, st, outcome, final=False):
 def start_connects(now):
     # Oldest first, skipping the ones that failed less than 100 ms ago; stop when every slot is taken.
     for _ in range(len(queue)):
-        if in_flight[0] >= max_connects:
+        if len(active) >= max_connects:
             return
         key = queue.popleft()
         st = pending.get(key)
@@ -271,8 +272,9 @@ while True:
         tokens -= per_peer
         cursor += 1
     start_connects(now)
-    for key, st in list(pending.items()):
-        if st["sock"] is not None and now - st["started"] > 1.0:
+    for key in list(active):
+        st = pending[key]
+        if now - st["started"] > 1.0:
             # Connected but no banner: some other program holds the port on the peer.
             finish_attempt(key, st, "other-service" if st["connected"] else "timeout", final=st["connected"])
     wait = 0.0 if round_msg is not None and tokens >= per_peer else min(0.05, per_peer / rate) if round_msg is not None else 0.05
