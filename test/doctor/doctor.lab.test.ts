@@ -65,7 +65,7 @@ describe('ferry doctor on broken lab nodes', () => {
       const dropped = report.probes!.ipip.filter((p) => p.outcome !== 'ok').map((p) => `${p.from}→${p.to}`);
       // report.html beside the JSON: the dropped direction's cell in the protocol 4 grid, an open one beside it.
       const html = readFileSync(join(out, '..', 'report.html'), 'utf8');
-      const cell = (from: string, to: string) => new RegExp(`<td class="(\\w+)" data-kind="ipip" data-from="${from}" data-to="${to}"`).exec(html)?.[1];
+      const cell = (from: string, to: string) => new RegExp(`<td class="(\\w+)" data-from="${from}" data-to="${to}"`).exec(html.slice(html.indexOf('data-kind="ipip"')))?.[1];
       expect([cell(CP, W2), cell(W2, CP)]).toEqual(['dropped', 'ok']);
       expect(dropped).toEqual([`${CP}→${W2}`, `${W1}→${W2}`]);
       expect(report.recommendation.encapsulation).toBe('vxlan');

@@ -27,7 +27,7 @@ function cellsOf(html: string) {
   const cells = new Map<string, { state: string; title: string }>();
   for (const table of all.filter((e) => e.tagName === 'table'))
     for (const td of elements(table).filter((e) => e.tagName === 'td'))
-      cells.set(`${attr(table, 'data-kind')}:${attr(td, 'data-from')}>${attr(td, 'data-to')}`, { state: attr(td, 'data-state')!, title: attr(td, 'title')! });
+      cells.set(`${attr(table, 'data-kind')}:${attr(td, 'data-from')}>${attr(td, 'data-to')}`, { state: attr(td, 'class')!, title: attr(td, 'title')! });
   return { all, cells };
 }
 
