@@ -13,7 +13,7 @@ me = cfg["me"]
 started = time.monotonic()
 deadline = started + cfg["durationMs"] / 1000.0
 MARK = b"ferry-probe "
-result = {"host": me, "ipipFrom": [], "udpFrom": [], "listen": {}, "tcp": {}, "sendErrors": {}, "errors": []}
+result = {"host": me, "ipipFrom": [], "udpFrom": [], "listen": {}, "tcp": {}, "sendErrors": {}, "errors": [], "sent": 0}
 sel = selectors.DefaultSelector()
 opened = []
 
@@ -270,6 +270,7 @@ while True:
             break
         send_to(peers[cursor], round_msg)
         tokens -= per_peer
+        result["sent"] += per_peer
         cursor += 1
     start_connects(now)
     for key in list(active):
