@@ -3,12 +3,17 @@
 // resolve, bundle build from the shipped spec, verify) for Kubernetes 1.33 and 1.34; `ferry install` from the first;
 // 1.34 carried as a delta (`bundle build --since`, `bundle verify`, `bundle apply --onto` a copy of the 1.33 bundle),
 // the delta directory itself refused as --bundle; `ferry upgrade --dry-run` from the applied bundle changes nothing; `ferry upgrade` stops at a drain a PodDisruptionBudget
-// blocks, naming the node and leaving it cordoned, with the control planes already at the new version; without the
-// budget the same command finishes; a converged re-run runs only read-only commands; going back to the 1.33 bundle is
-// refused before any change. Then a certificate made to
+// blocks, naming the node and leaving it cordoned, with the control planes already at the new version; run again with
+// the budget still there, w1's sshd is killed while the drain waits on it (the trigger is w1's drain running on cp1,
+// read through nsenter) and the budget is then deleted: the run fails naming w1, the control planes keep answering
+// through the VIP, and the same command, once sshd is back, finishes; a converged re-run runs only read-only
+// commands; going back to the 1.33 bundle is refused before any change. Through every upgrade run a separate process
+// asks the API through the VIP every 100 ms (support/poll-api.ts); the longest gap between answers is a figure. Then a certificate made to
 // expire in 5 days fails `ferry certs check`, `ferry certs renew` renews it, and the API answers through the VIP.
 import { cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../../src/cli/io.ts';
 import { run } from '../../src/cli/program.ts';
@@ -28,6 +33,37 @@ let upgraded: string;
 let delta: string;
 let vip: string;
 const figures: string[] = [];
+/** Time spent in the upgrade runs that changed the cluster (the refused and dry runs not counted). */
+let upgradeMs = 0;
+/** Every API poll's longest gap through the VIP, by run. */
+const apiGaps: Record<string, number> = {};
+
+interface PollResult { answers: number; failures: number; spanMs: number; longestGapMs: number; gaps: { atMs: number; ms: number }[] }
+let poller: ResultPromise | undefined;
+/** Starts support/poll-api.ts against the VIP with the admin host's admin.conf; the returned stop() gives its result. */
+function pollApi(): () => Promise<PollResult> {
+  const child = execa(process.execPath, [join(import.meta.dirname, 'support', 'poll-api.ts'), `https://${vip}:8443`, join(stateDir, 'admin.conf')], { reject: false });
+  poller = child;
+  return async () => {
+    child.kill('SIGTERM');
+    const r = await child;
+    poller = undefined;
+    if (!r.stdout) throw new Error(`poll-api printed nothing (exit ${r.exitCode}): ${String(r.stderr)}`);
+    return JSON.parse(String(r.stdout)) as PollResult;
+  };
+}
+/** Runs the upgrade with the API poll around it; records the run's time and its longest gap. */
+async function upgradeWatched(label: string, watch?: () => Promise<void>) {
+  const stop = pollApi();
+  await sleep(500);
+  const [r] = await Promise.all([ferry(realRun()), watch?.()]);
+  const poll = await stop();
+  upgradeMs += r.ms;
+  apiGaps[label] = poll.longestGapMs;
+  figures.push(`API through the VIP during "${label}" (${r.ms} ms): ${poll.answers} answers, ${poll.failures} failed asks, longest gap ${poll.longestGapMs} ms; gaps > 0.5 s: ${JSON.stringify(poll.gaps)}`);
+  expect(poll.answers, label).toBeGreaterThan(0);
+  return { ...r, poll };
+}
 
 async function ferry(argv: string[], env: Record<string, string> = {}) {
   const io = memoryIo();
@@ -82,6 +118,7 @@ beforeAll(async () => {
 }, 1_500_000);
 
 afterAll(async () => {
+  if (poller?.pid) process.kill(poller.pid, 'SIGKILL');
   if (figures.length) console.log(`[upgrade] figures:\n  ${figures.join('\n  ')}`);
   await from?.replica.stop();
   await to?.replica.stop();
@@ -139,7 +176,7 @@ describe('ferry upgrade on lab nodes', () => {
         spec: { replicas: 1, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: pause }] } } } },
       { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace: 'default' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'web' } } } },
     ]);
-    const r = await ferry(realRun());
+    const r = await upgradeWatched('control planes, then w1 stopped by the budget');
     expect(r.code, r.out + r.err).toBe(7);
     expect(r.err).toMatch(/phase upgrade-workers failed on 1 host\(s\):\n {2}w1: /);
     expect(r.err).toContain('disruption budget');
@@ -150,10 +187,47 @@ describe('ferry upgrade on lab nodes', () => {
     figures.push(`upgrade stopped at w1's drain: ${r.ms} ms`);
   }, 900_000);
 
-  it('without the budget the same command finishes: every node at the new version, Ready, uncordoned', async () => {
-    const del = await lab.nodeExec('cp1', kubectl('delete', '-f', '-'), { input: JSON.stringify({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace: 'default' } }) });
-    expect(del.exitCode, del.stderr).toBe(0);
-    const r = await ferry(realRun());
+  it('sshd killed on w1 while the drain waits: the run fails naming w1, the control planes keep answering through the VIP', async () => {
+    // The trigger is w1's own upgrade, seen from outside: its drain running on cp1 (the budget holds it there for
+    // at least 5 s). Then w1's sshd and the sessions it holds are killed, and the budget goes, so the drain goes through
+    // and the next step on w1 meets no sshd.
+    let finished = false;
+    let killedAt = -1;
+    const started = performance.now();
+    const watch = async () => {
+      while (!finished) {
+        const drain = await lab.nodeExec('cp1', ['pgrep', '-f', 'kubectl --kubeconfig /etc/kubernetes/admin.conf drain w1 '], { allowFailure: true });
+        if (drain.exitCode === 0) {
+          await lab.nodeExec('w1', ['systemctl', 'kill', '--signal=KILL', 'ssh']);
+          killedAt = Math.round(performance.now() - started);
+          const del = await lab.nodeExec('cp1', kubectl('delete', '-f', '-'), { input: JSON.stringify({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace: 'default' } }) });
+          expect(del.exitCode, del.stderr).toBe(0);
+          return;
+        }
+        await sleep(200);
+      }
+    };
+    const r = await upgradeWatched('w1 losing its sshd', watch).finally(() => {
+      finished = true;
+    });
+    expect(killedAt, `the drain of w1 was never seen running; ferry said: ${r.out}${r.err}`).toBeGreaterThan(0);
+    expect(r.code, r.out + r.err).toBe(7);
+    expect(r.err).toMatch(/phase upgrade-workers failed on 1 host\(s\):\n {2}w1: /);
+    expect(r.err).toContain('hint: fix the cause on w1, then run the same command again');
+    // The others keep serving: the API answers through the VIP, both control planes Ready at the new version, w1 cordoned.
+    const through = JSON.parse((await lab.nodeExec('cp1', kubectl('--server', `https://${vip}:8443`, 'get', 'nodes', '-o', 'json'))).stdout) as { items: NodeJson[] };
+    const byName = new Map(through.items.map((n) => [n.metadata.name, n]));
+    for (const cp of ['cp1', 'cp2']) {
+      expect(byName.get(cp)?.status.conditions.find((c) => c.type === 'Ready')?.status, cp).toBe('True');
+      expect(byName.get(cp)?.status.nodeInfo.kubeletVersion, cp).toBe(`v${to.lock.stack.kubernetes}`);
+    }
+    expect(byName.get('w1')?.spec.unschedulable).toBe(true);
+    figures.push(`sshd killed on w1 ${killedAt} ms into the run; the run failed after ${r.ms} ms`);
+  }, 900_000);
+
+  it('with sshd back the same command finishes: every node at the new version, Ready, uncordoned', async () => {
+    await lab.nodeExec('w1', ['systemctl', 'start', 'ssh']);
+    const r = await upgradeWatched('resumed on w1');
     expect(r.code, r.out + r.err).toBe(0);
     const v = `v${to.lock.stack.kubernetes}`;
     expect(await versions()).toEqual({ cp1: v, cp2: v, w1: v });
@@ -174,6 +248,7 @@ describe('ferry upgrade on lab nodes', () => {
     const pulled = await lab.nodeExec('w1', ['ctr', '-n', 'k8s.io', 'images', 'pull', '--hosts-dir', '/etc/containerd/certs.d', api], { allowFailure: true });
     expect(pulled.exitCode, pulled.stderr).toBe(0);
     figures.push(`upgrade resumed to the end: ${r.ms} ms`);
+    figures.push(`upgrade of the lab cluster, the three runs that changed it: ${upgradeMs} ms; longest API gap through the VIP: ${Math.max(...Object.values(apiGaps))} ms`);
   }, 900_000);
 
   it('a converged re-run changes nothing (only read-only commands)', async () => {
