@@ -198,7 +198,9 @@ describe('ferry upgrade on lab nodes', () => {
       while (!finished) {
         const drain = await lab.nodeExec('cp1', ['pgrep', '-f', 'kubectl --kubeconfig /etc/kubernetes/admin.conf drain w1 '], { allowFailure: true });
         if (drain.exitCode === 0) {
-          await lab.nodeExec('w1', ['systemctl', 'kill', '--signal=KILL', 'ssh']);
+          // Debian's ssh.service restarts on failure: the kill takes sshd and its sessions (ferry's open connection),
+          // the stop right after cancels the restart, so w1 has no sshd until the operator starts it again.
+          await lab.nodeExec('w1', ['sh', '-c', 'systemctl kill --signal=KILL ssh; systemctl stop ssh']);
           killedAt = Math.round(performance.now() - started);
           const del = await lab.nodeExec('cp1', kubectl('delete', '-f', '-'), { input: JSON.stringify({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace: 'default' } }) });
           expect(del.exitCode, del.stderr).toBe(0);
@@ -211,6 +213,7 @@ describe('ferry upgrade on lab nodes', () => {
       finished = true;
     });
     expect(killedAt, `the drain of w1 was never seen running; ferry said: ${r.out}${r.err}`).toBeGreaterThan(0);
+    expect((await lab.nodeExec('w1', ['systemctl', 'is-active', 'ssh'], { allowFailure: true })).stdout.trim()).toBe('inactive');
     expect(r.code, r.out + r.err).toBe(7);
     expect(r.err).toMatch(/phase upgrade-workers failed on 1 host\(s\):\n {2}w1: /);
     expect(r.err).toContain('hint: fix the cause on w1, then run the same command again');
