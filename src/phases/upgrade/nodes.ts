@@ -102,9 +102,11 @@ function driverSteps(s: NodeUpgradeSeen, input: NodeUpgradeInput): Step[] {
         exec(['systemctl', 'reboot'], { allowFailure: true }),
         { kind: 'task', what: `wait until ${s.node} is back after its reboot`, run: () => input.waitBack?.() ?? Promise.resolve() },
       ];
+    // The runner reports a failed host by its message alone, so the fix is in the message too.
+    const hint = `reboot ${s.node} (or set upgrade.allowReboot: true in the inventory), then run the same command again: it uncordons ${s.node} once nvidia-smi answers the new branch`;
     throw new UserError(
-      `${s.node}: the NVIDIA driver ${s.driver.driver.kind === 'refuse' ? '' : `of branch ${s.driver.driver.branch} `}is installed but the running module is the old one; ${s.node} is drained and stays cordoned until it is rebooted`,
-      { hint: `reboot ${s.node} (or set upgrade.allowReboot: true in the inventory), then run the same command again: it uncordons ${s.node} once nvidia-smi answers the new branch` },
+      `${s.node}: the NVIDIA driver ${s.driver.driver.kind === 'refuse' ? '' : `of branch ${s.driver.driver.branch} `}is installed but the running module is the old one; ${s.node} is drained and stays cordoned until it is rebooted: ${hint}`,
+      { hint },
     );
   }
 }

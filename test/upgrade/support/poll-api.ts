@@ -1,6 +1,6 @@
 // Test support, a process of its own (so the test's event loop, busy running ferry in-process, cannot stretch the
 // gaps): asks the API through the VIP every 100 ms, as a client would, until SIGTERM, then prints one JSON line:
-// answers, failures, and every gap between two answers longer than 500 ms (start offset and length), longest first.
+// its start (epoch ms), answers, failures, and every gap between two answers longer than 500 ms (start offset and length), longest first.
 // The request is `GET /api/v1/nodes` with admin.conf's client certificate, verified against its CA: on the stand-in
 // control plane that goes VIP → HAProxy → an API server → the first control plane's state, so a gap is the control
 // plane not answering a read, whatever part of it was away. Each request has 1 s to answer.
@@ -36,6 +36,7 @@ function ask(): Promise<boolean> {
 }
 
 const started = performance.now();
+const startedAt = Date.now();
 let last = started;
 let answers = 0;
 let failures = 0;
@@ -62,4 +63,4 @@ while (!stopping) {
 }
 note(performance.now());
 gaps.sort((a, b) => b.ms - a.ms);
-process.stdout.write(`${JSON.stringify({ answers, failures, spanMs: Math.round(performance.now() - started), longestGapMs: Math.round(longest), gaps: gaps.slice(0, 20) })}\n`);
+process.stdout.write(`${JSON.stringify({ startedAt, answers, failures, spanMs: Math.round(performance.now() - started), longestGapMs: Math.round(longest), gaps: gaps.slice(0, 20) })}\n`);
