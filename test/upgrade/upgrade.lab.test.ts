@@ -191,6 +191,8 @@ describe('ferry upgrade on lab nodes', () => {
     expect(r.out).toContain(`kubeadm upgrade apply v${to.lock.stack.kubernetes} --yes`);
     expect(r.out).toMatch(/drain w1 --ignore-daemonsets --delete-emptydir-data --timeout=10s/);
     expect(r.out).toContain('etcd snapshot, fetched to');
+    // w1's new driver branch is named (its packages are planned on w1 once the new repository is there).
+    expect(r.out).toContain(`the NVIDIA driver ${to.lock.stack.nvidiaDriver!.version} (branch ${to.lock.stack.nvidiaDriver!.branch.replace(/^R/, '')}) from the new bundle's repository`);
     expect((await audit()).length).toBe(before);
     const v = `v${from.lock.stack.kubernetes}`;
     expect(await versions()).toEqual({ cp1: v, cp2: v, w1: v });
@@ -241,7 +243,8 @@ describe('ferry upgrade on lab nodes', () => {
       finished = true;
     });
     expect(killedAt, `the drain of w1 was never seen running; ferry said: ${r.out}${r.err}`).toBeGreaterThan(0);
-    expect((await lab.nodeExec('w1', ['systemctl', 'is-active', 'ssh'], { allowFailure: true })).stdout.trim()).toBe('inactive');
+    // inactive, or failed when the stop found the killed unit still failed rather than restarted: either way no sshd.
+    expect((await lab.nodeExec('w1', ['systemctl', 'is-active', 'ssh'], { allowFailure: true })).stdout.trim()).toMatch(/^(inactive|failed)$/);
     expect(r.code, r.out + r.err).toBe(7);
     expect(r.err).toMatch(/phase upgrade-workers failed on 1 host\(s\):\n {2}w1: /);
     expect(r.err).toContain('hint: fix the cause on w1, then run the same command again');
