@@ -153,7 +153,7 @@ export async function runPlaybook(r: PlaybookRunRequest, env: PlaybookRunEnv): P
   const admin = wrap(ADMIN_HOST, audit(new LocalHost(ADMIN_HOST)));
   const ctx: PhaseContext = {
     inventory, ...(lock ? { lock } : {}), ...(bundleDir ? { bundleDir } : {}), state, admin, layout,
-    addSecret, now: env.now, ...(r.allowFailedCheck ? { allowFailedChecks: r.allowFailedCheck } : {}),
+    addSecret, now: env.now, ...(r.allowFailedCheck ? { allowFailedChecks: r.allowFailedCheck } : {}), ...(dryRun ? { dryRun } : {}),
   };
   const progress = env.progress(plan.map((p) => p.phase));
   try {

@@ -14,7 +14,7 @@ import { nodeRepoDir } from './bundle-on-node.ts';
 import { nodeFacts } from './node-facts.ts';
 import type { OsFamily } from './os/family.ts';
 import { pickFamily } from './os/pick.ts';
-import { installStep, missingPackages } from './packages.ts';
+import { installedPackages, installStep } from './packages.ts';
 import { filesToChange } from './place-files.ts';
 import type { PhaseContext, Phase } from './phase.ts';
 import { requireLock } from './render-inputs.ts';
@@ -38,6 +38,9 @@ export interface DriverSeen {
   loaded: string | undefined;
   /** Packages of the plan that are not installed. */
   missing: string[];
+  /** Debian: NVIDIA's branch-pinning packages installed for another branch than the locked one (an upgrade to a new
+   * branch finds the old one's). Absent: none. */
+  otherBranchPins?: string[];
   blacklistChanged: boolean;
   persistenced: { enabled: boolean; active: boolean };
   /** nvidia-smi's answer now. */
@@ -59,13 +62,28 @@ export function planGpuDriver(s: DriverSeen): Step[] {
   const plan = s.driver;
   const steps: Step[] = [];
   if (s.blacklistChanged) steps.push(...place(blacklistFile()));
-  if (s.missing.length > 0) steps.push(installStep(s.family, plan.install, 'gpu-driver'));
+  // A new branch over an old one (an upgrade): the old branch's pin holds every driver package at its version (apt
+  // reads the preferences before the transaction, so the new pin installed with the packages does not count yet),
+  // and the driver packages are installed by name already. So the old pin goes first, then every package of the plan
+  // is installed again: with no pin in force apt takes the newest, the new branch, and the new pin holds it after.
+  const pins = s.otherBranchPins ?? [];
+  if (pins.length > 0) {
+    const remove = s.family.remove(pins);
+    steps.push(exec(remove.argv, remove.env ? { env: remove.env } : {}));
+  }
+  if (s.missing.length > 0 || pins.length > 0) steps.push(installStep(s.family, plan.install, 'gpu-driver'));
   if (s.blacklistChanged && plan.initramfs) steps.push(exec(plan.initramfs, { timeoutMs: 600_000 }));
   if (!s.persistenced.enabled || !s.persistenced.active) steps.push(exec(['systemctl', 'enable', '--now', PERSISTENCED_UNIT]));
   if (steps.length > 0) return steps;
   const verdict = judgeSmi(s.host, s.smi, plan.branch, s.loaded);
   if (!verdict.ok) fail(verdict);
   return [];
+}
+
+/** Installed `nvidia-driver-pinning-<B>` packages (NVIDIA's Debian repository) whose branch B is not `branch`. */
+export function otherBranchPins(installed: Iterable<string>, branch: number): string[] {
+  const own = `nvidia-driver-pinning-${branch}`;
+  return [...installed].filter((p) => /^nvidia-driver-pinning-\d+$/.test(p) && p !== own).sort();
 }
 
 export const gpuDriverPhase: Phase<Record<string, unknown>, DriverSeen> = {
@@ -87,9 +105,12 @@ export const gpuDriverPhase: Phase<Record<string, unknown>, DriverSeen> = {
     const driver = planDriver(node, lock.stack, probe.offered, carriedDriver(manifest, lock, facts.kernel)?.kind);
     const unit = async (verb: string, want: string) => (await host.exec(['systemctl', verb, PERSISTENCED_UNIT], { allowFailure: true })).stdout.trim() === want;
     const smi = await host.exec(SMI_QUERY, { allowFailure: true, timeoutMs: 60_000 });
+    const have = driver.kind === 'refuse' ? new Set<string>() : await installedPackages(host, family);
+    const pins = driver.kind === 'refuse' || family.id !== 'debian' ? [] : otherBranchPins(have, driver.branch);
     return {
       host: target.spec.name, family, driver, loaded: probe.loaded,
-      missing: driver.kind === 'refuse' ? [] : await missingPackages(host, family, driver.installed),
+      missing: driver.kind === 'refuse' ? [] : driver.installed.filter((p) => !have.has(p)),
+      ...(pins.length > 0 ? { otherBranchPins: pins } : {}),
       blacklistChanged: (await filesToChange(host, [blacklistFile()])).length > 0,
       persistenced: { enabled: await unit('is-enabled', 'enabled'), active: await unit('is-active', 'active') },
       smi: { exitCode: smi.exitCode, stdout: smi.stdout, stderr: smi.stderr },

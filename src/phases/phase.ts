@@ -28,6 +28,8 @@ export interface PhaseContext {
   hostFor?: (name: string) => Host;
   /** Doctor check ids whose failure the preflight gate reports as a warning (--allow-failed-check). */
   allowFailedChecks?: readonly string[];
+  /** A dry run: the hosts record instead of acting, so what earlier phases would place is not on the nodes. */
+  dryRun?: boolean;
 }
 
 export interface PhaseTarget {

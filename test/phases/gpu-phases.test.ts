@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { NOUVEAU_BLACKLIST } from '../../src/gpu/driver-plan.ts';
 import { gpuAddonsPhase, labelledNodes, planGpuAddons, type AddonsSeen } from '../../src/phases/gpu-addons.ts';
-import { gpuDriverPhase, planGpuDriver } from '../../src/phases/gpu-driver.ts';
+import { gpuDriverPhase, otherBranchPins, planGpuDriver } from '../../src/phases/gpu-driver.ts';
 import { debianFamily } from '../../src/phases/os/debian.ts';
 import { rememberNodeFacts } from '../../src/phases/node-facts.ts';
 import { parseNodeFacts } from '../../src/facts/node.ts';
@@ -105,6 +105,22 @@ describe('gpu-driver', () => {
     expect(host.unmet()).toEqual([]);
   });
 
+  it('an upgrade to a new branch: the old branch\'s pin purged first, then every package of the plan installed again', async () => {
+    // What the node has after an install of branch 570 (its pin and driver packages by name), with the lock now at 580.
+    const ctx = debianGpuContext();
+    const host = new FakeHost('gpu-1', [
+      { command: /^echo ==ferry:gpus==/, stdout: probe(PRE, { loaded: 'NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  570.195.03  Release Build  (dvs-builder@U22-I3-AM02-24-3)  Wed Aug 27 00:00:00 UTC 2025' }), readOnly: true },
+      dpkg([...PRE, 'nvidia-driver-pinning-570']), blacklisted, ...persistenced('enabled', 'active'),
+      smiAnswers('NVIDIA H100 80GB HBM3, 570.195.03\nNVIDIA H100 80GB HBM3, 570.195.03\n'),
+    ]);
+    const { steps } = await observeAndPlan(gpuDriverPhase, ctx, host);
+    expect(lines(steps)).toEqual([
+      'apt-get -q -y -o Dir::Etc::sourcelist=/etc/apt/sources.list.d/ferry.list -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0 purge nvidia-driver-pinning-570',
+      `${APT} ${PRE.join(' ')}`,
+    ]);
+    expect(host.mutating()).toEqual([]);
+  });
+
   it('fails naming the host when nvidia-smi exits 0 and prints nothing', async () => {
     const ctx = debianGpuContext();
     const host = new FakeHost('gpu-1', [{ command: /^echo ==ferry:gpus==/, stdout: probe(PRE), readOnly: true }, blacklisted, dpkg(PRE), ...persistenced('enabled', 'active'), smiAnswers('')]);
@@ -122,6 +138,9 @@ describe('gpu-driver', () => {
     expect(lines(planGpuDriver({ ...base, blacklistChanged: true }))).toEqual([`place ${BLACKLIST}`, 'update-initramfs -u']);
     // With work still to do, nvidia-smi's answer is not judged yet (the driver is not there).
     expect(lines(planGpuDriver({ ...base, missing: ['a'], smi: { exitCode: 127, stdout: '', stderr: 'nvidia-smi: not found' } }))).toEqual([`${APT} a b`]);
+    // Another branch's pin: purged, then the whole plan installed again (nothing missing by name).
+    expect(lines(planGpuDriver({ ...base, otherBranchPins: ['nvidia-driver-pinning-570'] }))).toEqual([expect.stringMatching(/ purge nvidia-driver-pinning-570$/), `${APT} a b`]);
+    expect(otherBranchPins(['nvidia-driver-pinning-580', 'nvidia-driver-pinning-570', 'nvidia-open', 'nvidia-driver-pinning-595'], 580)).toEqual(['nvidia-driver-pinning-570', 'nvidia-driver-pinning-595']);
   });
 });
 

@@ -77,6 +77,16 @@ describe('planNodeUpgrade', () => {
     it('drains and installs the new branch; no uncordon in the same look (nvidia-smi is read first)', () => {
       expect(lines(planNodeUpgrade(gpu({ driver: driver() }), input))).toEqual([drain, installLine('nvidia-open-580')]);
     });
+    it('in a dry run the driver is named, not planned against the node\'s repository (still the old bundle\'s), and nothing after it', () => {
+      expect(lines(planNodeUpgrade(gpu({ driverInDryRun: { branch: '580', version: '580.82.07' } }), input))).toEqual([
+        drain, expect.stringMatching(/^the NVIDIA driver 580\.82\.07 \(branch 580\) from the new bundle's repository, as gpu-driver plans it once copy-bundle has put that repository on g1/),
+      ]);
+    });
+    it('over another branch (its pin installed, the driver packages installed by name): the old pin purged, the plan installed again', () => {
+      expect(lines(planNodeUpgrade(gpu({ driver: driver({ missing: [], otherBranchPins: ['nvidia-driver-pinning-570'] }) }), input))).toEqual([
+        drain, expect.stringMatching(/^apt-get .* purge nvidia-driver-pinning-570$/), installLine('nvidia-open-580'),
+      ]);
+    });
     it('once nvidia-smi answers the new branch (the driver no longer differs): kubelet restarted, Ready, uncordoned', () => {
       expect(lines(planNodeUpgrade(gpu({ status: { name: 'g1', kubelet: 'v1.34.2', ready: true, cordoned: true } }), input))).toEqual(['wait until the API reports g1 Ready at v1.34.2', `cp1: ${K} uncordon g1`]);
     });

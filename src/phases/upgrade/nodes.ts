@@ -52,6 +52,9 @@ export interface NodeUpgradeSeen {
   runtimeChanges: boolean;
   /** GPU nodes whose driver differs from the lock: what the gpu-driver phase sees there. */
   driver?: DriverSeen;
+  /** A dry run on a GPU node whose driver differs: the node's repository is still the old bundle's (copy-bundle and
+   * local-repo only recorded), so the driver's packages are named, not planned against it. */
+  driverInDryRun?: { branch: string; version: string };
   drainTimeoutSeconds: number;
   allowReboot: boolean;
 }
@@ -88,6 +91,8 @@ function packageSteps(s: NodeUpgradeSeen, names: readonly string[]): Step[] {
 
 /** The GPU driver's steps after the drain: the packages, then nvidia-smi at the new branch, or a reboot. */
 function driverSteps(s: NodeUpgradeSeen, input: NodeUpgradeInput): Step[] {
+  if (s.driverInDryRun)
+    return [{ kind: 'task', what: `the NVIDIA driver ${s.driverInDryRun.version} (branch ${s.driverInDryRun.branch}) from the new bundle's repository, as gpu-driver plans it once copy-bundle has put that repository on ${s.node}; then nvidia-smi must answer the new branch (or a reboot)`, run: () => Promise.resolve() }];
   if (!s.driver) return [];
   try {
     return planGpuDriver(s.driver);
@@ -102,9 +107,11 @@ function driverSteps(s: NodeUpgradeSeen, input: NodeUpgradeInput): Step[] {
         exec(['systemctl', 'reboot'], { allowFailure: true }),
         { kind: 'task', what: `wait until ${s.node} is back after its reboot`, run: () => input.waitBack?.() ?? Promise.resolve() },
       ];
+    // The runner reports a failed host by its message alone, so the fix is in the message too.
+    const hint = `reboot ${s.node} (or set upgrade.allowReboot: true in the inventory), then run the same command again: it uncordons ${s.node} once nvidia-smi answers the new branch`;
     throw new UserError(
-      `${s.node}: the NVIDIA driver ${s.driver.driver.kind === 'refuse' ? '' : `of branch ${s.driver.driver.branch} `}is installed but the running module is the old one; ${s.node} is drained and stays cordoned until it is rebooted`,
-      { hint: `reboot ${s.node} (or set upgrade.allowReboot: true in the inventory), then run the same command again: it uncordons ${s.node} once nvidia-smi answers the new branch` },
+      `${s.node}: the NVIDIA driver ${s.driver.driver.kind === 'refuse' ? '' : `of branch ${s.driver.driver.branch} `}is installed but the running module is the old one; ${s.node} is drained and stays cordoned until it is rebooted: ${hint}`,
+      { hint },
     );
   }
 }
@@ -115,7 +122,7 @@ export function planNodeUpgrade(s: NodeUpgradeSeen, input: NodeUpgradeInput): St
   const kubeletAt = same(s.status?.kubelet, s.target);
   const staticPodsAt = !s.controlPlane || same(s.apiServer, s.target);
   const kubeDone = kubeletAt && s.wrong.length === 0 && staticPodsAt;
-  const driverDone = !s.driver;
+  const driverDone = !s.driver && !s.driverInDryRun;
   if (!s.status) throw new UserError(`${s.node} is not a node of the cluster (the API does not list it)`, { hint: `join it first: ferry add-node --host ${s.node}` });
   const holdAgain = s.family.id === 'debian' && s.unheld.length > 0 ? [exec(['apt-mark', 'hold', ...KUBE_PACKAGES])] : [];
   const uncordon: Step[] = [
@@ -189,13 +196,15 @@ async function observeNode(spec: InventoryHost, host: Host, ctx: PhaseContext): 
   const stack = lock.stack;
   const runtimeChanges = (me.containerd !== undefined && compareVersion(me.containerd, stack.cri.version) !== 0) || (me.runc !== undefined && stack.runc !== undefined && compareVersion(me.runc, stack.runc) !== 0);
   const driverChanges = spec.roles.includes('gpu') && !!stack.nvidiaDriver && !same(me.nvidiaDriver, stack.nvidiaDriver.version);
-  const driver = driverChanges ? await gpuDriverPhase.observe({ spec, host, admin: new ReadOnlyHost(ctx.admin) }, ctx, {}) : undefined;
+  const inDryRun = driverChanges && ctx.dryRun === true;
+  const driver = driverChanges && !inDryRun ? await gpuDriverPhase.observe({ spec, host, admin: new ReadOnlyHost(ctx.admin) }, ctx, {}) : undefined;
   const status = statuses.get(spec.name);
   return {
     node: spec.name, first: firstSpec.name, controlPlane: spec.roles.includes('control-plane'), family, target: stack.kubernetes.replace(/^v/, ''),
     cluster: clusterVersion(cps), ...(me.apiServer ? { apiServer: me.apiServer } : {}),
     wrong: wrongKubePackages(family.id, stack.kubernetes, installed.stdout), unheld: KUBE_PACKAGES.filter((p) => !held.includes(p)),
     ...(status ? { status } : {}), runtimeChanges, ...(driver ? { driver } : {}),
+    ...(inDryRun && stack.nvidiaDriver ? { driverInDryRun: { branch: stack.nvidiaDriver.branch.replace(/^R/, ''), version: stack.nvidiaDriver.version } } : {}),
     drainTimeoutSeconds: ctx.inventory.upgrade.drainTimeoutSeconds, allowReboot: ctx.inventory.upgrade.allowReboot,
   };
 }

@@ -77,6 +77,8 @@ export interface SiteBundleOptions {
   /** `ferry resolve --os`: `debian-12` (default) or an EL release such as `rocky-9.4` (EL lab nodes, src/lab/el/). */
   os?: string;
   gpu?: GpuOptions;
+  /** More `ferry resolve --pin C=V`, e.g. `nvidia-driver=595.91.07` for a site that stays on an older driver branch. */
+  pins?: string[];
   /** The build's download cache (default BUILD_CACHE; a bench passes an empty one for a cold build). */
   cache?: string;
   /** Build into `work` even when an identical build is cached (the cache is left as it is). */
@@ -174,7 +176,7 @@ export async function siteBundle(work: string, o: SiteBundleOptions = {}): Promi
   const lockFile = join(work, 'ferry.lock.yaml');
   const os = o.os ?? 'debian-12';
   const elRelease = /^(rocky|almalinux|rhel|centos)-(\d+\.\d+)$/.exec(os)?.[2];
-  const request = labResolveRequest(runtime, o.k8s, o.gpu?.model, os);
+  const request = [...labResolveRequest(runtime, o.k8s, o.gpu?.model, os), ...(o.pins ?? []).flatMap((p) => ['--pin', p])];
   // The refusals of that runc, as resolve names them today (the matrix gains floors), each accepted by name.
   const refused = JSON.parse((await ferry([...request, '--json'])).out) as { conflicts?: { rules: string[] }[] };
   const resolveArgs = [...request, ...acceptedRuncRisks(refused.conflicts ?? []), '--out', lockFile];

@@ -19,13 +19,14 @@ log_call() {
 refuse() { echo "$TOOL STAND-IN: $1" >&2; log_call 2; exit 2; }
 `;
 
-/** nvidia-smi: the two queries ferry and its doctor make, the loaded-module check, the GPUs on the PCI bus. */
+/** nvidia-smi: the three queries ferry and its doctor make (the upgrade gate's driver_version one too), the loaded-module check, the GPUs on the PCI bus. */
 export function nvidiaSmi(version: string): string {
   return `${PRELUDE('nvidia-smi')}VERSION=${version}
 case "$*" in
   --version) printf 'NVIDIA-SMI version  : %s (STAND-IN)\\nDRIVER version      : %s\\n' "$VERSION" "$VERSION"; log_call 0; exit 0 ;;
   "--query-gpu=name,driver_version --format=csv,noheader") Q=short ;;
   "--query-gpu=name,driver_version,pci.bus_id --format=csv,noheader") Q=bus ;;
+  "--query-gpu=driver_version --format=csv,noheader") Q=version ;;
   *) refuse "unknown arguments: $*" ;;
 esac
 # The module for the running kernel sits where dkms installs it; its version is in its .modinfo section.
@@ -48,7 +49,7 @@ for d in /sys/bus/pci/devices/*; do
   case "$(cat "$d/class")" in 0x03*) ;; *) continue ;; esac
   n=$((n + 1))
   bus=$(printf '0000%s' "\${d##*/}" | tr a-f A-F)
-  if [ "$Q" = short ]; then echo "NVIDIA H100 80GB HBM3, $VERSION"; else echo "NVIDIA H100 80GB HBM3, $VERSION, $bus"; fi
+  case "$Q" in short) echo "NVIDIA H100 80GB HBM3, $VERSION" ;; version) echo "$VERSION" ;; *) echo "NVIDIA H100 80GB HBM3, $VERSION, $bus" ;; esac
 done
 if [ "$n" = 0 ]; then echo "No devices were found"; log_call 6; exit 6; fi
 log_call 0
