@@ -63,14 +63,18 @@ export function installedEntry(family: 'el' | 'debian', p: SitePackage): string 
  * The build's kernels, closure and manifest record from the site file, or a UserError naming every node that
  * contradicts the lock. `closure`: `installed` (the default with --site) leaves out what every node has.
  */
-export function siteBuild(stack: Pick<Stack, 'os' | 'nvidiaDriver'>, site: SiteFile, options: { file: string; kernels: readonly string[]; closure: 'full' | 'installed' }): SiteBuild {
+export function siteBuild(stack: Pick<Stack, 'os' | 'nvidiaDriver' | 'alsoOs'>, site: SiteFile, options: { file: string; kernels: readonly string[]; closure: 'full' | 'installed' }): SiteBuild {
   const { os } = stack;
+  const oses = [os, ...(stack.alsoOs ?? []).map((o) => o.os)];
   const problems: string[] = [];
   const notes: string[] = [];
   for (const node of site.nodes) {
-    const why = osMismatch(os, node);
-    if (why) problems.push(`${node.name} ${why.message}`);
+    // A lock for several OS releases (a mixed cluster) serves a node of any of them.
+    const why = oses.map((o) => osMismatch(o, node));
+    if (why.every(Boolean)) problems.push(`${node.name} ${why[0]!.message}${oses.length > 1 ? ` (nor ${oses.slice(1).map((o) => `${o.id} ${o.version}`).join(', ')})` : ''}`);
   }
+  if (oses.length > 1 && options.closure === 'installed')
+    problems.push(`the installed closure resolves against one OS's package set, and the lock is for ${oses.map((o) => `${o.id} ${o.version}`).join(' and ')}: build with --closure full`);
   const gpuRole = site.nodes.filter((n) => n.roles.includes('gpu'));
   if (stack.nvidiaDriver === null && gpuRole.length > 0)
     problems.push(`${gpuRole.map((n) => n.name).join(', ')} ${gpuRole.length === 1 ? 'has' : 'have'} the gpu role, but the lock has no NVIDIA driver`);
