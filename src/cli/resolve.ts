@@ -8,7 +8,8 @@ import { NoStackError, UserError } from '../errors.ts';
 import { readSpan } from '../matrix/check.ts';
 import { explainResolution } from '../matrix/explain.ts';
 import { DEFAULT_MAX_FACT_AGE_DAYS, staleFactWarnings } from '../matrix/fact-age.ts';
-import { osIdFromRelease, parseOsRelease } from '../matrix/os-release.ts';
+import { normalizeOsId, osIdFromRelease, parseOsRelease, siteOsIds } from '../matrix/os-release.ts';
+import { loadSiteFile } from '../config/inputs.ts';
 import { parseRequests, PIN_COMPONENTS, type RawRequest } from '../matrix/request.ts';
 import { resolveMixed } from '../matrix/resolve-many.ts';
 import { toLock } from '../matrix/to-lock.ts';
@@ -18,6 +19,7 @@ import { openMatrix } from './open-matrix.ts';
 interface ResolveOptions {
   os: string[];
   osRelease: string[];
+  site?: string;
   maxFactAge: string;
   gpu?: string;
   k8s?: string;
@@ -39,6 +41,7 @@ export const registerResolve: RegisterCommand = (program, ctx) => {
     .description('pick OS × kernel × runc × CRI × Kubernetes × NVIDIA driver × CNI that fit together, with the reason for each')
     .option('--os <id>', 'target OS as <ID>-<VERSION_ID> of /etc/os-release, e.g. rocky-9.4, almalinux-9.4, rhel-8.10, ubuntu-24.04, debian-12; repeatable: one stack valid on every OS named (a mixed cluster)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--os-release <file>', "read the target OS from a node's /etc/os-release instead of --os; repeatable", (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--site <file>', "every OS release the site's nodes run, from `ferry doctor --site-out site.json` (besides any --os)")
     .option('--gpu <model>', 'GPU model, e.g. h100, a100, v100, b200 (omit for no GPU)')
     .option('--k8s <version>', 'Kubernetes minor or version, e.g. 1.35 or 1.35.2 (default: newest supported)')
     .option('--cri <name>', 'container runtime: containerd or cri-o (default: containerd)')
@@ -94,8 +97,8 @@ export const registerResolve: RegisterCommand = (program, ctx) => {
 
 /** The OS ids from --os and from the ID and VERSION_ID of each --os-release file, in that order; at least one. */
 async function targetOses(cwd: string, opts: ResolveOptions, catalog: Parameters<typeof osIdFromRelease>[0]): Promise<string[]> {
-  if (opts.os.length === 0 && opts.osRelease.length === 0)
-    throw new UserError('the target OS is missing: pass --os <ID>-<VERSION_ID> (e.g. rocky-9.4) or --os-release FILE (repeat for a mixed cluster)');
+  if (opts.os.length === 0 && opts.osRelease.length === 0 && !opts.site)
+    throw new UserError('the target OS is missing: pass --os <ID>-<VERSION_ID> (e.g. rocky-9.4) or --os-release FILE (repeat for a mixed cluster), or --site site.json');
   const fromFiles: string[] = [];
   for (const file of opts.osRelease) {
     const path = resolvePath(cwd, file);
@@ -109,5 +112,10 @@ async function targetOses(cwd: string, opts: ResolveOptions, catalog: Parameters
     if (!fields.ID || !fields.VERSION_ID) throw new UserError(`${path} has no ${fields.ID ? 'VERSION_ID' : 'ID'}: is it an os-release file?`);
     fromFiles.push(osIdFromRelease(catalog, fields.ID, fields.VERSION_ID));
   }
-  return [...opts.os, ...fromFiles];
+  const given = [...opts.os, ...fromFiles];
+  if (!opts.site) return given;
+  // The site's releases that --os did not name already (an alias such as almalinux-9.4 counts as alma-9.4).
+  const named = new Set(given.map((o) => normalizeOsId(catalog, o)));
+  const fromSite = siteOsIds(catalog, (await loadSiteFile(resolvePath(cwd, opts.site))).nodes);
+  return [...given, ...fromSite.filter((o) => !named.has(o))];
 }

@@ -96,6 +96,23 @@ describe('ferry resolve', () => {
     expect(JSON.parse(refused.out).conflicts).toContainEqual({ rules: ['cni-kernel-min'], message: expect.stringMatching(/^rhel-8\.6: cilium 1\.18 needs kernel 5\.10\+/) });
   });
 
+  it('resolves for the OS releases a site file names (ferry doctor --site-out), besides --os, each once', async () => {
+    const node = (name: string, id: string, versionId: string, family: string) => ({ name, roles: ['worker'], os: { id, versionId, family }, arch: 'x86_64', kernel: '6.1.0-37-amd64', gpus: 0 });
+    const site = { apiVersion: 'ferry.dev/v1alpha1', kind: 'Site', cluster: 'lab', generatedAt: '2026-12-07T00:00:00Z', nodes: [node('cp1', 'rocky', '9.4', 'el'), node('cp2', 'rocky', '9.4', 'el'), node('d1', 'debian', '12', 'debian'), node('a1', 'almalinux', '9.6', 'el')] };
+    await writeFile(join(dir, 'site.json'), JSON.stringify(site));
+    const r = await ferry('resolve', '--site', 'site.json', '--k8s', '1.33', '--json');
+    expect(r.code, r.err).toBe(0);
+    const stack = JSON.parse(r.out).stack;
+    expect([stack.os, ...stack.alsoOs.map((o: { os: unknown }) => o.os)].map((o: { id: string; version: string }) => `${o.id}-${o.version}`)).toEqual(['rocky-9.4', 'debian-12', 'alma-9.6']);
+    const withOs = await ferry('resolve', '--os', 'almalinux-9.6', '--site', 'site.json', '--k8s', '1.33', '--json');
+    expect(withOs.code, withOs.err).toBe(0);
+    expect(JSON.parse(withOs.out).stack.alsoOs.map((o: { os: { id: string } }) => o.os.id)).toEqual(['rocky', 'debian']);
+    await writeFile(join(dir, 'site-fedora.json'), JSON.stringify({ ...site, nodes: [node('f1', 'fedora', '41', 'other')] }));
+    const bad = await ferry('resolve', '--site', 'site-fedora.json');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/site node f1: .*fedora/);
+  });
+
   it('warns when the facts behind a choice are older than --max-fact-age', async () => {
     const fresh = await ferry('resolve', '--os', 'debian-12');
     expect(fresh.out).not.toMatch(/older than/);

@@ -177,13 +177,13 @@ describe(`ferry install on EL lab nodes (${OS}, dnf and rpm) and a Debian worker
     expect(r.code, r.err).toBe(0);
     const records = (await audit()).slice(start);
     expect(records.filter((a) => a.readOnly !== true).map((a) => `${a.host} ${a.phase ?? ""}: ${a.command}`)).toEqual([]);
-    figures.push(`EL converged re-run: ${r.ms} ms`);
+    figures.push(`mixed converged re-run: ${r.ms} ms`);
   }, 300_000);
 
   it('add-node joins one more EL worker from the same bundle', async () => {
     const r = await ferry(['add-node', '-i', inventoryWithAdded, '--host', ADDED, '--bundle', site.dir, '--state-dir', stateDir]);
     expect(r.code, `${r.out}\n${r.err}`).toBe(0);
-    figures.push(`EL add-node ${ADDED}: ${r.ms} ms`);
+    figures.push(`add-node ${ADDED} (EL): ${r.ms} ms`);
     const nodes = JSON.parse((await lab.nodeExec('cp1', kubectl('get', 'nodes', '-o', 'json'))).stdout) as { items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[] };
     expect(nodes.items.map((n) => n.metadata.name).sort()).toEqual(ALL);
     expect(nodes.items.find((n) => n.metadata.name === ADDED)!.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
