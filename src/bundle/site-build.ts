@@ -88,7 +88,7 @@ export function siteBuild(stack: Pick<Stack, 'os' | 'nvidiaDriver' | 'alsoOs'>, 
     });
   if (problems.length > 0)
     throw new UserError(`${options.file} contradicts the lock (${os.id} ${os.version}, ${os.arch}${stack.nvidiaDriver ? `, NVIDIA ${stack.nvidiaDriver.version}` : ', no GPU driver'}):\n  ${problems.join('\n  ')}`, {
-      hint: 'one bundle serves one OS release: resolve a lock for the OS the nodes run (ferry resolve --os <id>-<version> ...), or give --site a file of the nodes that run the lock\'s OS (ferry doctor -i <inventory of those nodes> --site-out site.json)',
+      hint: 'a bundle serves the OS releases of its lock: resolve a lock for every release the nodes run (ferry resolve --os <id>-<version> ..., one --os each, or --site site.json), or give --site a file of the nodes that run the lock\'s (ferry doctor -i <inventory of those nodes> --site-out site.json)',
     });
 
   const gpuNodes = site.nodes.filter((n) => n.roles.includes('gpu') || n.gpus > 0);
