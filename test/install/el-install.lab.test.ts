@@ -180,6 +180,21 @@ describe(`ferry install on EL lab nodes (${OS}, dnf and rpm) and a Debian worker
     figures.push(`mixed converged re-run: ${r.ms} ms`);
   }, 300_000);
 
+  it('a bundle for rocky-9.4 alone: preflight refuses the Debian worker before any node changes, naming the resolve that carries both', async () => {
+    // The README's internet side again, for one OS (its own replica; the build is cached like the mixed one).
+    const elOnly = await siteBundle(join(lab.stateDir, 'el-only'), { os: OS });
+    try {
+      const state = join(lab.stateDir, 'el-only-state');
+      const r = await ferry(['install', '-i', inventory, '--bundle', elOnly.dir, '--state-dir', state, '--only', 'preflight']);
+      expect(r.code, `${r.out}\n${r.err}`).toBe(7);
+      expect(r.err).toMatch(/d1 runs Debian GNU\/Linux 12 \(bookworm\), but the lock was resolved for rocky 9\.4: a bundle that carries what d1 runs too: `ferry resolve --os rocky-9\.4 --os debian-12 \.\.\. --out ferry\.lock\.yaml`, then `ferry bundle build/);
+      const records = (await readFile(join(state, 'audit.jsonl'), 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditRecord);
+      expect(records.filter((a) => a.readOnly !== true).map((a) => `${a.host}: ${a.command}`)).toEqual([]);
+    } finally {
+      await elOnly.replica.stop();
+    }
+  }, 300_000);
+
   it('add-node joins one more EL worker from the same bundle', async () => {
     const r = await ferry(['add-node', '-i', inventoryWithAdded, '--host', ADDED, '--bundle', site.dir, '--state-dir', stateDir]);
     expect(r.code, `${r.out}\n${r.err}`).toBe(0);
