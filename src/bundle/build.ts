@@ -13,7 +13,9 @@ import { BundleLayout, bundleMetadataFiles } from './layout.ts';
 import { parseManifest, type BundleManifest } from './manifest.ts';
 import { collectManifests } from './manifests-source.ts';
 import { walk } from './observe.ts';
-import { planBundle, type BundlePlan, type PlannedFile } from './plan.ts';
+import { osPackagePlans, planBundle, type BundlePlan, type KnownOsVersions, type OsPackagePlan, type PlannedFile } from './plan.ts';
+import { lockOn, lockOses, osName } from '../config/lock-os.ts';
+import { gpuKernelsByOs } from '../gpu/kernel-release.ts';
 import { fetchText } from './fetch.ts';
 import type { FileSpec } from './sources/files.ts';
 import type { GpuKernelSet } from './sources/gpu-packages.ts';
@@ -53,8 +55,9 @@ export interface BuildInput {
   now: Date;
   env: Readonly<Record<string, string | undefined>>;
   sources: BundleSources;
-  /** The OS versions the matrix knows for the lock's distro: an EL minor with a newer one is read from the vault. */
-  knownOsVersions?: readonly string[];
+  /** The OS versions the matrix knows for the lock's distro (or per distro id, for a lock of several): an EL minor
+   * with a newer one is read from the vault. */
+  knownOsVersions?: KnownOsVersions;
   concurrency: number;
   toolVersion: string;
   signal?: AbortSignal;
@@ -152,9 +155,22 @@ async function claimDir(dir: string, cacheDir: string): Promise<void> {
 
 /** The plan a build (and `--dry-run`) works from: lock, spec, the GPU driver sets and the matrix's OS versions. */
 export function planFromInput(input: Pick<BuildInput, 'lock' | 'spec' | 'sources' | 'knownOsVersions'>): BundlePlan {
-  return planBundle(input.lock, input.spec, {
-    gpuDriverSets: input.sources.gpuDriverSets?.(input.lock, input.spec.kernels),
-    gpuDriverInstaller: input.sources.gpuDriverInstaller?.(input.lock),
+  const { lock, spec, sources } = input;
+  const oses = lockOses(lock.stack);
+  // Several OS releases: each GPU node kernel goes to the OS it belongs to, and each OS's sets are planned against
+  // that OS (an OS without GPU nodes gets none).
+  const gpuDriverSets =
+    oses.length === 1 || !sources.gpuDriverSets
+      ? sources.gpuDriverSets?.(lock, spec.kernels)
+      : Object.fromEntries(
+          Object.entries(gpuKernelsByOs(lock.stack, oses.map((o) => o.os), spec.kernels, 'the GPU node kernels (--kernel, or kernels: in the spec)')).map(([name, kernels]) => [
+            name,
+            kernels.length > 0 ? sources.gpuDriverSets!(lockOn(lock, oses.find((o) => osName(o.os) === name)!), kernels) : [],
+          ]),
+        );
+  return planBundle(lock, spec, {
+    ...(gpuDriverSets ? { gpuDriverSets } : {}),
+    gpuDriverInstaller: sources.gpuDriverInstaller?.(lock),
     knownOsVersions: input.knownOsVersions ?? [],
   });
 }
@@ -173,7 +189,8 @@ export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
     ...(input.partial ? { leftOut: state.leftOut } : {}),
   });
   const plan = () => state.plan!;
-  const os = () => ({ osId: plan().os.id, osVersion: plan().os.version });
+  const osOf = (o: OsPackagePlan) => ({ osId: o.os.id, osVersion: o.os.version });
+  const packageCount = (p: BundlePlan) => osPackagePlans(p).reduce((n, o) => n + ((o.rpm ?? o.deb)?.packages.length ?? 0), 0);
 
   const steps: BuildStep[] = [
     {
@@ -183,7 +200,7 @@ export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
         await claimDir(workDir, input.cacheDir);
         if (workDir !== input.outDir) await claimDir(input.outDir, input.cacheDir);
         const p = state.plan;
-        return `${p.images.length} images, ${(p.rpm ?? p.deb)?.packages.length ?? 0} packages, ${p.files.length} files, ${p.manifests.length} manifests`;
+        return `${p.images.length} images, ${packageCount(p)} packages${p.alsoOs ? ` for ${osPackagePlans(p).length} OS releases` : ''}, ${p.files.length} files, ${p.manifests.length} manifests`;
       },
     },
     {
@@ -223,14 +240,18 @@ export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
         {
           title: 'OS packages',
           run: async (progress) => {
-            const p = plan();
-            const list = p.rpm ?? p.deb;
-            if (!list || (list.packages.length === 0 && list.gpu.length === 0)) return 'none';
-            const r = p.rpm
-              ? await need(input.sources.rpm, 'RPM package')({ ...p.rpm, ...os() }, ctxFor(progress))
-              : await need(input.sources.deb, 'Debian package')({ ...p.deb!, ...os() }, ctxFor(progress));
-            collected.push(r);
-            return `${r.length} files`;
+            // One repository per OS release (packages/<id>-<version>/<arch>/), one after the other.
+            const done: string[] = [];
+            for (const o of osPackagePlans(plan())) {
+              const list = o.rpm ?? o.deb;
+              if (!list || (list.packages.length === 0 && list.gpu.length === 0)) continue;
+              const r = o.rpm
+                ? await need(input.sources.rpm, 'RPM package')({ ...o.rpm, ...osOf(o) }, ctxFor(progress))
+                : await need(input.sources.deb, 'Debian package')({ ...o.deb!, ...osOf(o) }, ctxFor(progress));
+              collected.push(r);
+              done.push(plan().alsoOs ? `${r.length} files for ${o.os.id} ${o.os.version}` : `${r.length} files`);
+            }
+            return done.length > 0 ? done.join(', ') : 'none';
           },
         },
         {
@@ -299,7 +320,7 @@ export function buildSteps(input: BuildInput, state: BuildState): BuildStep[] {
         lockText: input.lockText,
         artifacts: state.artifacts,
         base: state.base,
-        gpuDrivers: gpuDriverChoices((plan().rpm ?? plan().deb)?.gpu ?? [], state.artifacts),
+        gpuDrivers: gpuDriverChoices(osPackagePlans(plan()).flatMap((o) => (o.rpm ?? o.deb)?.gpu ?? []), state.artifacts),
         site: input.site,
         signing: input.signing,
         toolVersion: input.toolVersion,

@@ -6,6 +6,7 @@ import type { Lock } from '../config/lock.ts';
 import { applyMirrors, type Mirror } from './http/mirror.ts';
 import { LOCAL_REGISTRY_HOST } from '../registry/local-name.ts';
 import { notInstallable } from './lock-match.ts';
+import { lockOn, lockOses, osName } from '../config/lock-os.ts';
 import type { GpuKernelSet } from './sources/gpu-packages.ts';
 
 export interface PlannedFile {
@@ -40,12 +41,27 @@ export interface BundlePlan {
   deb?: { sources: { uri: string; suite: string; components: string[]; signedBy?: string }[]; arch: string; packages: string[]; gpu: GpuKernelSet[]; closure: BundleSpec['closure'] };
   /** EL: the lock's minor is no longer the current one, so repos with a `vault:` URL use it. */
   vault?: { current: string };
+  /** A lock for several OS releases (`stack.alsoOs`): the package plan of each other one, in the lock's order; the
+   * fields above are the first OS's. Images, files and manifests are planned once. */
+  alsoOs?: OsPackagePlan[];
   files: PlannedFile[];
   manifests: PlannedManifest[];
   localRegistry: string;
   /** Entries of the spec left out, with why (e.g. a GPU file when the lock has no GPU). */
   skipped: string[];
 }
+
+/** The OS package part of a plan, for one OS release of the lock. */
+export type OsPackagePlan = Pick<BundlePlan, 'os' | 'rpm' | 'deb' | 'vault'>;
+
+/** Every OS package plan of a bundle plan, the first OS first. */
+export function osPackagePlans(plan: BundlePlan): OsPackagePlan[] {
+  const { os, rpm, deb, vault } = plan;
+  return [{ os, ...(rpm ? { rpm } : {}), ...(deb ? { deb } : {}), ...(vault ? { vault } : {}) }, ...(plan.alsoOs ?? [])];
+}
+
+/** The OS versions the matrix knows: one list for the lock's distro, or one per distro id (a lock for several). */
+export type KnownOsVersions = readonly string[] | Readonly<Record<string, readonly string[]>>;
 
 const GO_TO_RPM_ARCH: Record<string, string> = { amd64: 'x86_64', arm64: 'aarch64', ppc64le: 'ppc64le', s390x: 's390x' };
 
@@ -129,16 +145,10 @@ export function newerElMinor(version: string, known: readonly string[]): string 
   return newest ? `${newest[0]}.${newest[1]}` : undefined;
 }
 
-/** Turns lock + spec (+ the GPU driver sets for the nodes' kernels, the OS versions the matrix knows) into what each source must fetch. */
-export function planBundle(
-  lock: Lock,
-  spec: BundleSpec,
-  options: { gpuDriverSets?: readonly GpuKernelSet[]; gpuDriverInstaller?: PlannedFile; knownOsVersions?: readonly string[] } = {},
-): BundlePlan {
-  const refused = notInstallable(lock.stack);
-  if (refused) throw new UserError(refused, { hint: 'resolve with --cri containerd, then build again' });
+/** The OS package part of the plan for a one-OS view of the lock (lockOn): its repositories or apt sources, packages
+ * (with their GPU driver sets) and, for an older EL minor, the vault. */
+function planOsPackages(lock: Lock, spec: BundleSpec, gpu: readonly GpuKernelSet[], knownOsVersions: readonly string[], skipped: string[]): OsPackagePlan {
   const vars = templateVariables(lock);
-  const skipped: string[] = [];
   const mirrors: Mirror[] = Object.entries(spec.mirrors).map(([prefix, replacement]) => ({ prefix, replacement }));
   const mirror = (u: string) => applyMirrors(u, mirrors);
   const fill = (t: string, where: string) => expand(t, vars, where);
@@ -155,8 +165,73 @@ export function planBundle(
     else packages.push(name);
   });
   const uniquePackages = [...new Set(packages)];
-  const gpu = [...(options.gpuDriverSets ?? [])];
-  const current = lock.stack.os.family === 'el' ? newerElMinor(lock.stack.os.version, options.knownOsVersions ?? []) : undefined;
+  const current = lock.stack.os.family === 'el' ? newerElMinor(lock.stack.os.version, knownOsVersions) : undefined;
+  const closure = spec.closure;
+  return {
+    os: { id: lock.stack.os.id, version: lock.stack.os.version, family: lock.stack.os.family },
+    ...(lock.stack.os.family === 'el'
+      ? {
+          rpm: {
+            repos: (release.repos ?? []).filter((r, i) => matchesWhen(r.when, vars, `repos[${i}]`)).map((r, i) => {
+              // An older minor lives in the distribution's vault (Rocky: dl.rockylinux.org/vault/rocky/9.4/, Alma:
+              // vault.almalinux.org/9.4/); the spec says where, per repo.
+              const [template, field] = current && r.vault ? [r.vault, 'vault'] : [r.baseurl, 'baseurl'];
+              return {
+                id: r.id,
+                baseurl: mirror(fill(template, `repos[${i}].${field}`) ?? template),
+                ...(r.gpgkey ? { gpgkey: keyLocation(fill(r.gpgkey, `repos[${i}].gpgkey`) ?? r.gpgkey) } : {}),
+              };
+            }),
+            releasever: vars.releasever!,
+            arch: vars.basearch!,
+            packages: uniquePackages,
+            gpu: [...gpu],
+            closure,
+          },
+        }
+      : {
+          deb: {
+            sources: (release.sources ?? []).filter((s, i) => matchesWhen(s.when, vars, `sources[${i}]`)).map((s, i) => ({
+              uri: mirror(fill(s.uri, `sources[${i}].uri`) ?? s.uri),
+              suite: s.suite,
+              components: s.components,
+              ...(s.signedBy ? { signedBy: keyLocation(fill(s.signedBy, `sources[${i}].signedBy`) ?? s.signedBy) } : {}),
+            })),
+            arch: vars.arch!,
+            packages: uniquePackages,
+            gpu: [...gpu],
+            closure,
+          },
+        }),
+    ...(current ? { vault: { current } } : {}),
+  };
+}
+
+/**
+ * Turns lock + spec (+ the GPU driver sets for the nodes' kernels, the OS versions the matrix knows) into what each
+ * source must fetch. A lock for several OS releases gets one package plan per OS (`alsoOs`); `gpuDriverSets` then
+ * holds each set with the OS its kernel belongs to (`osGpuDriverSets`), or applies to the first OS.
+ */
+export function planBundle(
+  lock: Lock,
+  spec: BundleSpec,
+  options: { gpuDriverSets?: readonly GpuKernelSet[] | Readonly<Record<string, readonly GpuKernelSet[]>>; gpuDriverInstaller?: PlannedFile; knownOsVersions?: KnownOsVersions } = {},
+): BundlePlan {
+  const refused = notInstallable(lock.stack);
+  if (refused) throw new UserError(refused, { hint: 'resolve with --cri containerd, then build again' });
+  const vars = templateVariables(lock);
+  const skipped: string[] = [];
+  const mirrors: Mirror[] = Object.entries(spec.mirrors).map(([prefix, replacement]) => ({ prefix, replacement }));
+  const mirror = (u: string) => applyMirrors(u, mirrors);
+  const fill = (t: string, where: string) => expand(t, vars, where);
+  const known = options.knownOsVersions ?? [];
+  const sets = options.gpuDriverSets ?? [];
+  const byOs = (value: unknown): value is Readonly<Record<string, unknown>> => !Array.isArray(value);
+  const osPlans = lockOses(lock.stack).map((target, i) => {
+    const gpu = byOs(sets) ? ((sets as Readonly<Record<string, readonly GpuKernelSet[]>>)[osName(target.os)] ?? []) : i === 0 ? (sets as readonly GpuKernelSet[]) : [];
+    const versions = byOs(known) ? ((known as Readonly<Record<string, readonly string[]>>)[target.os.id] ?? []) : (known as readonly string[]);
+    return planOsPackages(lockOn(lock, target), spec, gpu, versions, skipped);
+  });
 
   const files: PlannedFile[] = [];
   spec.files.forEach((f, i) => {
@@ -196,72 +271,44 @@ export function planBundle(
 
   const images = new Map<string, boolean>();
   for (const img of [...lock.images, ...spec.images.extra]) images.set(img.ref, (images.get(img.ref) ?? false) || img.critical);
-  const closure = spec.closure;
   const arch = { go: vars.arch!, rpm: vars.basearch! };
+  const [primary, ...alsoOs] = osPlans;
   return {
     name: spec.name,
     platform: lock.platform,
-    os: { id: lock.stack.os.id, version: lock.stack.os.version, family: lock.stack.os.family },
+    ...primary!,
     arch,
     images: [...images].map(([ref, critical]) => ({ ref, critical })),
     registries: { mirrors: spec.registries.mirrors, credentials: spec.registries.credentials, insecure: spec.registries.insecure },
-    ...(lock.stack.os.family === 'el'
-      ? {
-          rpm: {
-            repos: (release.repos ?? []).filter((r, i) => matchesWhen(r.when, vars, `repos[${i}]`)).map((r, i) => {
-              // An older minor lives in the distribution's vault (Rocky: dl.rockylinux.org/vault/rocky/9.4/, Alma:
-              // vault.almalinux.org/9.4/); the spec says where, per repo.
-              const [template, field] = current && r.vault ? [r.vault, 'vault'] : [r.baseurl, 'baseurl'];
-              return {
-                id: r.id,
-                baseurl: mirror(fill(template, `repos[${i}].${field}`) ?? template),
-                ...(r.gpgkey ? { gpgkey: keyLocation(fill(r.gpgkey, `repos[${i}].gpgkey`) ?? r.gpgkey) } : {}),
-              };
-            }),
-            releasever: vars.releasever!,
-            arch: arch.rpm,
-            packages: uniquePackages,
-            gpu,
-            closure,
-          },
-        }
-      : {
-          deb: {
-            sources: (release.sources ?? []).filter((s, i) => matchesWhen(s.when, vars, `sources[${i}]`)).map((s, i) => ({
-              uri: mirror(fill(s.uri, `sources[${i}].uri`) ?? s.uri),
-              suite: s.suite,
-              components: s.components,
-              ...(s.signedBy ? { signedBy: keyLocation(fill(s.signedBy, `sources[${i}].signedBy`) ?? s.signedBy) } : {}),
-            })),
-            arch: arch.go,
-            packages: uniquePackages,
-            gpu,
-            closure,
-          },
-        }),
-    ...(current ? { vault: { current } } : {}),
+    ...(alsoOs.length > 0 ? { alsoOs } : {}),
     files,
     manifests,
     localRegistry: LOCAL_REGISTRY_HOST,
-    skipped,
+    skipped: [...new Set(skipped)],
   };
 }
 
 /** The plan as `ferry bundle build --dry-run` prints it: every upstream after mirrors, one per line. */
 export function renderPlan(plan: BundlePlan): string {
-  const lines = [`bundle ${plan.name} for ${plan.os.id} ${plan.os.version} (${plan.platform}); manifests point at ${plan.localRegistry}`];
+  const oses = osPackagePlans(plan);
+  const names = oses.map((o) => `${o.os.id} ${o.os.version}`).join(' + ');
+  const lines = [`bundle ${plan.name} for ${names} (${plan.platform}); manifests point at ${plan.localRegistry}`];
   const section = (title: string, items: string[]) => {
     if (items.length) lines.push('', `${title} (${items.length}):`, ...items.map((i) => `  ${i}`));
   };
   section('images (plus those the manifests name)', plan.images.map((i) => `${i.ref}${i.critical ? ' (critical)' : ''}`));
-  const vault = plan.vault ? ` (${plan.os.version} is not the current minor, ${plan.vault.current} is: repos with a vault URL use it)` : '';
-  if (plan.rpm) section(`RPM repos for releasever ${plan.rpm.releasever} ${plan.rpm.arch}${vault}`, plan.rpm.repos.map((r) => `${r.id}: ${r.baseurl}`));
-  if (plan.deb) section(`apt sources for ${plan.deb.arch}`, plan.deb.sources.map((s) => `${s.uri} ${s.suite} ${s.components.join(' ')}`));
-  section('packages (and their dependency closure)', (plan.rpm ?? plan.deb)?.packages ?? []);
-  section(
-    'NVIDIA driver per GPU node kernel (the first that resolves is carried)',
-    ((plan.rpm ?? plan.deb)?.gpu ?? []).flatMap((k) => [`${k.kernel}:`, ...k.alternatives.map((a, i) => `  ${i === 0 ? '' : 'else '}${a.kind}: ${a.packages.join(' ')}`)]),
-  );
+  for (const o of oses) {
+    // One OS: the sections as they always were; several: each titled with its OS.
+    const of = oses.length > 1 ? ` of ${o.os.id} ${o.os.version}` : '';
+    const vault = o.vault ? ` (${o.os.version} is not the current minor, ${o.vault.current} is: repos with a vault URL use it)` : '';
+    if (o.rpm) section(`RPM repos${of} for releasever ${o.rpm.releasever} ${o.rpm.arch}${vault}`, o.rpm.repos.map((r) => `${r.id}: ${r.baseurl}`));
+    if (o.deb) section(`apt sources${of} for ${o.deb.arch}`, o.deb.sources.map((s) => `${s.uri} ${s.suite} ${s.components.join(' ')}`));
+    section(`packages${of} (and their dependency closure)`, (o.rpm ?? o.deb)?.packages ?? []);
+    section(
+      `NVIDIA driver${of} per GPU node kernel (the first that resolves is carried)`,
+      ((o.rpm ?? o.deb)?.gpu ?? []).flatMap((k) => [`${k.kernel}:`, ...k.alternatives.map((a, i) => `  ${i === 0 ? '' : 'else '}${a.kind}: ${a.packages.join(' ')}`)]),
+    );
+  }
   section('files', plan.files.map((f) => `${f.component}/${f.version}/${f.name} <- ${f.url}${f.sha256 ? '' : ` (sha256 from ${f.sha256Url ?? 'the download itself'})`}`));
   section('manifests', plan.manifests.map((m) => `${m.component}/${m.version}/${m.name} <- ${m.url}`));
   section('left out', plan.skipped);

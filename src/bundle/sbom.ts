@@ -68,7 +68,8 @@ export function buildSbom(input: SbomInput): object {
     const purpose = PURPOSE[a.kind];
     // index.json and oci-layout describe the layout, not an image: only image manifests (with a digest) are images.
     if (!purpose || (a.kind === 'image-index' && !a.digest)) continue;
-    const purl = purlOf(a, input.osId);
+    // A bundle for several OS releases: a package's OS is the one its repository is for (packages/<id>-<version>/).
+    const purl = purlOf(a, /^packages\/([a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)*)-\d/.exec(a.path)?.[1] ?? input.osId);
     const version = a.kind === 'package' && a.release ? `${a.version}-${a.release}` : a.version;
     packages.push({
       name: a.name ?? a.path.split('/').pop()!,

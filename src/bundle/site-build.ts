@@ -63,14 +63,18 @@ export function installedEntry(family: 'el' | 'debian', p: SitePackage): string 
  * The build's kernels, closure and manifest record from the site file, or a UserError naming every node that
  * contradicts the lock. `closure`: `installed` (the default with --site) leaves out what every node has.
  */
-export function siteBuild(stack: Pick<Stack, 'os' | 'nvidiaDriver'>, site: SiteFile, options: { file: string; kernels: readonly string[]; closure: 'full' | 'installed' }): SiteBuild {
+export function siteBuild(stack: Pick<Stack, 'os' | 'nvidiaDriver' | 'alsoOs'>, site: SiteFile, options: { file: string; kernels: readonly string[]; closure: 'full' | 'installed' }): SiteBuild {
   const { os } = stack;
+  const oses = [os, ...(stack.alsoOs ?? []).map((o) => o.os)];
   const problems: string[] = [];
   const notes: string[] = [];
   for (const node of site.nodes) {
-    const why = osMismatch(os, node);
-    if (why) problems.push(`${node.name} ${why.message}`);
+    // A lock for several OS releases (a mixed cluster) serves a node of any of them.
+    const why = oses.map((o) => osMismatch(o, node));
+    if (why.every(Boolean)) problems.push(`${node.name} ${why[0]!.message}${oses.length > 1 ? ` (nor ${oses.slice(1).map((o) => `${o.id} ${o.version}`).join(', ')})` : ''}`);
   }
+  if (oses.length > 1 && options.closure === 'installed')
+    problems.push(`the installed closure resolves against one OS's package set, and the lock is for ${oses.map((o) => `${o.id} ${o.version}`).join(' and ')}: build with --closure full`);
   const gpuRole = site.nodes.filter((n) => n.roles.includes('gpu'));
   if (stack.nvidiaDriver === null && gpuRole.length > 0)
     problems.push(`${gpuRole.map((n) => n.name).join(', ')} ${gpuRole.length === 1 ? 'has' : 'have'} the gpu role, but the lock has no NVIDIA driver`);
@@ -84,7 +88,7 @@ export function siteBuild(stack: Pick<Stack, 'os' | 'nvidiaDriver'>, site: SiteF
     });
   if (problems.length > 0)
     throw new UserError(`${options.file} contradicts the lock (${os.id} ${os.version}, ${os.arch}${stack.nvidiaDriver ? `, NVIDIA ${stack.nvidiaDriver.version}` : ', no GPU driver'}):\n  ${problems.join('\n  ')}`, {
-      hint: 'one bundle serves one OS release: resolve a lock for the OS the nodes run (ferry resolve --os <id>-<version> ...), or give --site a file of the nodes that run the lock\'s OS (ferry doctor -i <inventory of those nodes> --site-out site.json)',
+      hint: 'a bundle serves the OS releases of its lock: resolve a lock for every release the nodes run (ferry resolve --os <id>-<version> ..., one --os each, or --site site.json), or give --site a file of the nodes that run the lock\'s (ferry doctor -i <inventory of those nodes> --site-out site.json)',
     });
 
   const gpuNodes = site.nodes.filter((n) => n.roles.includes('gpu') || n.gpus > 0);

@@ -11,7 +11,8 @@ import { osMismatch } from './site-build.ts';
 
 /** What a bundle covers, as plain data (from its manifest and lock: manifestCoverage). */
 export interface BundleCoverage {
-  os: Stack['os'];
+  /** The OS releases the bundle carries a repository for (the lock's `stack.os` and `alsoOs`). */
+  oses: Stack['os'][];
   /** Whether the lock has an NVIDIA driver at all. */
   driver: boolean;
   /** Kernels the driver is carried for (precompiled or DKMS with that kernel's headers). */
@@ -42,13 +43,13 @@ export interface CoverageProblem {
 }
 
 /** The coverage a bundle's manifest (and its lock) records. */
-export function manifestCoverage(manifest: Pick<BundleManifest, 'site' | 'gpuDrivers'>, stack: Pick<Stack, 'os' | 'nvidiaDriver'>): BundleCoverage {
+export function manifestCoverage(manifest: Pick<BundleManifest, 'site' | 'gpuDrivers'>, stack: Pick<Stack, 'os' | 'nvidiaDriver' | 'alsoOs'>): BundleCoverage {
   const kernels = [...new Set([...(manifest.gpuDrivers ?? []).map((d) => d.kernel), ...(manifest.site?.kernels ?? [])])];
   const installed = manifest.site?.installed?.packages.map((line) => {
     const [name = '', version = '', arch = ''] = line.split(' ');
     return { name, version, arch };
   });
-  return { os: stack.os, driver: stack.nvidiaDriver !== null, gpuKernels: kernels, ...(installed ? { installed } : {}), fromSite: manifest.site !== undefined };
+  return { oses: [stack.os, ...(stack.alsoOs ?? []).map((o) => o.os)], driver: stack.nvidiaDriver !== null, gpuKernels: kernels, ...(installed ? { installed } : {}), fromSite: manifest.site !== undefined };
 }
 
 /** A node's coverage facts from doctor's facts and its inventory roles. */
@@ -66,6 +67,28 @@ export function coverageNode(name: string, roles: readonly Role[], facts: Facts)
 const REBUILD = 'on the air-gapped side `ferry doctor -i cluster.yaml --site-out site.json`, carry site.json out, then `ferry bundle build --lock ferry.lock.yaml --spec bundles/gpu-cluster.yaml --site site.json --out <dir>` and bring that bundle in';
 const SHOWN = 5;
 
+/** The command that makes a bundle carrying `node`'s OS release beside the ones `carried` (`rocky-9.4`, ...). */
+export function carryAlsoFix(carried: readonly string[], node: Pick<CoverageNode, 'name' | 'os'>): string {
+  const resolve = [...new Set([...carried, `${node.os.id}-${node.os.versionId}`])].map((o) => `--os ${o}`).join(' ');
+  return `a bundle that carries what ${node.name} runs too: \`ferry resolve ${resolve} ... --out ferry.lock.yaml\`, then \`ferry bundle build --lock ferry.lock.yaml --spec bundles/gpu-cluster.yaml --out <dir>\``;
+}
+
+/**
+ * Whether the bundle carries a repository for `node`'s OS at all (the same ID and major release as one of `oses`:
+ * what install needs of a bundle not built with --site); undefined when it does.
+ */
+export function osNotCarried(oses: readonly Stack['os'][], node: Pick<CoverageNode, 'name' | 'os'>): CoverageProblem | undefined {
+  const major = (v: string) => v.split('.')[0];
+  if (oses.some((o) => o.id === node.os.id && major(o.version) === major(node.os.versionId))) return undefined;
+  const names = oses.map((o) => `${o.id} ${o.version}`).join(' and ');
+  return {
+    node: node.name,
+    kind: 'os',
+    message: `${node.name} runs ${node.os.id} ${node.os.versionId}, and the bundle carries packages for ${names} only`,
+    fix: carryAlsoFix(oses.map((o) => `${o.id}-${o.version}`), node),
+  };
+}
+
 function packageGaps(wanted: readonly SitePackage[], have: readonly SitePackage[]): string[] {
   const byKey = new Map(have.map((p) => [`${p.name} ${p.arch}`, p.version]));
   return wanted.flatMap((p) => {
@@ -82,15 +105,23 @@ function packageGaps(wanted: readonly SitePackage[], have: readonly SitePackage[
  */
 export function siteCoverage(coverage: BundleCoverage, nodes: readonly CoverageNode[]): CoverageProblem[] {
   const problems: CoverageProblem[] = [];
-  const { os } = coverage;
+  const { oses } = coverage;
+  const carried = oses.map((o) => `${o.id}-${o.version}`);
   for (const node of nodes) {
-    const mismatch = osMismatch(os, node);
+    // A node is covered by any OS release the bundle carries; else the bundle of the lock's releases and the node's.
+    const mismatches = oses.map((o) => osMismatch(o, node));
+    const mismatch = mismatches.every(Boolean) ? (mismatches.find((m) => m!.kind === 'arch') ?? mismatches[0]) : undefined;
     if (mismatch) {
+      const also = oses.length > 1 ? ` (nor ${oses.slice(1).map((o) => `${o.id} ${o.version}`).join(', ')})` : '';
       problems.push({
         node: node.name,
         kind: mismatch.kind,
-        message: `${node.name} ${mismatch.message}`,
-        fix: `a bundle for what ${node.name} runs: \`ferry resolve --os ${node.os.id}-${node.os.versionId} ...\`, then ${REBUILD}`,
+        message: `${node.name} ${mismatch.message}${mismatch.kind === 'os' ? also : ''}`,
+        // Another distribution beside the lock's: carry both (a mixed cluster); the same one at another release: that.
+        fix:
+          mismatch.kind === 'os' && !oses.some((o) => o.id === node.os.id)
+            ? `${carryAlsoFix(carried, node)} (or ${REBUILD})`
+            : `a bundle for what ${node.name} runs: \`ferry resolve --os ${node.os.id}-${node.os.versionId} --arch ...\`, then ${REBUILD}`,
       });
       continue;
     }

@@ -1,4 +1,5 @@
 // `ferry bundle build|verify|inspect|unpack|apply`: flags, files and output; the work is in src/bundle/.
+import { lockOses } from '../config/lock-os.ts';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -155,7 +156,8 @@ async function build(ctx: CommandContext, flags: BuildFlags): Promise<void> {
   const withKernels = kernels.length > 0 ? { ...loaded, kernels } : loaded;
   const closure = fromSite?.closure ?? (flags.closure === 'full' ? 'full' : undefined);
   const spec = closure ? { ...withKernels, closure } : withKernels;
-  const knownOsVersions = await matrixOsVersions(lock.stack.os.id);
+  const oses = lockOses(lock.stack);
+  const knownOsVersions = oses.length === 1 ? await matrixOsVersions(lock.stack.os.id) : Object.fromEntries(await Promise.all(oses.map(async (o) => [o.os.id, await matrixOsVersions(o.os.id)] as const)));
   if (flags.dryRun) {
     const plan = planFromInput({ lock, spec, sources: defaultSources, knownOsVersions });
     ctx.io.stdout.write(flags.json ? `${JSON.stringify(fromSite ? { ...plan, site: fromSite.record, siteNotes: fromSite.notes } : plan)}\n` : renderPlan(plan));

@@ -8,16 +8,18 @@ import { NoStackError, UserError } from '../errors.ts';
 import { readSpan } from '../matrix/check.ts';
 import { explainResolution } from '../matrix/explain.ts';
 import { DEFAULT_MAX_FACT_AGE_DAYS, staleFactWarnings } from '../matrix/fact-age.ts';
-import { osIdFromRelease, parseOsRelease } from '../matrix/os-release.ts';
-import { parseRequest, PIN_COMPONENTS, type RawRequest } from '../matrix/request.ts';
-import { resolve } from '../matrix/resolve.ts';
+import { normalizeOsId, osIdFromRelease, parseOsRelease, siteOsIds } from '../matrix/os-release.ts';
+import { loadSiteFile } from '../config/inputs.ts';
+import { parseRequests, PIN_COMPONENTS, type RawRequest } from '../matrix/request.ts';
+import { resolveMixed } from '../matrix/resolve-many.ts';
 import { toLock } from '../matrix/to-lock.ts';
 import type { RegisterCommand } from './commands.ts';
 import { openMatrix } from './open-matrix.ts';
 
 interface ResolveOptions {
-  os?: string;
-  osRelease?: string;
+  os: string[];
+  osRelease: string[];
+  site?: string;
   maxFactAge: string;
   gpu?: string;
   k8s?: string;
@@ -37,8 +39,9 @@ export const registerResolve: RegisterCommand = (program, ctx) => {
   program
     .command('resolve')
     .description('pick OS × kernel × runc × CRI × Kubernetes × NVIDIA driver × CNI that fit together, with the reason for each')
-    .option('--os <id>', 'target OS as <ID>-<VERSION_ID> of /etc/os-release, e.g. rocky-9.4, almalinux-9.4, rhel-8.10, ubuntu-24.04, debian-12')
-    .option('--os-release <file>', "read the target OS from a node's /etc/os-release instead of --os")
+    .option('--os <id>', 'target OS as <ID>-<VERSION_ID> of /etc/os-release, e.g. rocky-9.4, almalinux-9.4, rhel-8.10, ubuntu-24.04, debian-12; repeatable: one stack valid on every OS named (a mixed cluster)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--os-release <file>', "read the target OS from a node's /etc/os-release instead of --os; repeatable", (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--site <file>', "every OS release the site's nodes run, from `ferry doctor --site-out site.json` (besides any --os)")
     .option('--gpu <model>', 'GPU model, e.g. h100, a100, v100, b200 (omit for no GPU)')
     .option('--k8s <version>', 'Kubernetes minor or version, e.g. 1.35 or 1.35.2 (default: newest supported)')
     .option('--cri <name>', 'container runtime: containerd or cri-o (default: containerd)')
@@ -55,11 +58,11 @@ export const registerResolve: RegisterCommand = (program, ctx) => {
       const maxAge = Number(opts.maxFactAge);
       if (!Number.isInteger(maxAge) || maxAge < 0) throw new UserError(`--max-fact-age must be a whole number of days, not "${opts.maxFactAge}"`);
       const { catalog, digest, matrix } = await openMatrix(ctx, opts.matrix);
-      const os = await targetOs(ctx.cwd, opts, catalog);
-      const raw: RawRequest = { os, gpu: opts.gpu, k8s: opts.k8s, cri: opts.cri, cni: opts.cni, cgroup: opts.cgroup, arch: opts.arch, pins: opts.pin.length > 0 ? opts.pin : undefined, acceptRisks: opts.acceptRisk.length > 0 ? opts.acceptRisk : undefined };
-      const request = parseRequest(catalog, raw);
+      const [os, ...alsoOs] = await targetOses(ctx.cwd, opts, catalog);
+      const raw: RawRequest = { os: os!, ...(alsoOs.length > 0 ? { alsoOs } : {}), gpu: opts.gpu, k8s: opts.k8s, cri: opts.cri, cni: opts.cni, cgroup: opts.cgroup, arch: opts.arch, pins: opts.pin.length > 0 ? opts.pin : undefined, acceptRisks: opts.acceptRisk.length > 0 ? opts.acceptRisk : undefined };
+      const requests = parseRequests(catalog, raw);
       const now = ctx.now();
-      const res = resolve(catalog, request, now);
+      const res = resolveMixed(catalog, requests, now);
       if (res.ok) res.warnings.push(...staleFactWarnings(res.decisions, now, maxAge));
       if (!res.ok) {
         if (opts.json) ctx.io.stdout.write(`${JSON.stringify({ ok: false, conflicts: res.conflicts })}\n`);
@@ -92,19 +95,27 @@ export const registerResolve: RegisterCommand = (program, ctx) => {
     });
 };
 
-/** The OS id from --os, or from the ID and VERSION_ID of the --os-release file; exactly one of them. */
-async function targetOs(cwd: string, opts: ResolveOptions, catalog: Parameters<typeof osIdFromRelease>[0]): Promise<string> {
-  if (opts.os && opts.osRelease) throw new UserError('give --os or --os-release, not both');
-  if (opts.os) return opts.os;
-  if (!opts.osRelease) throw new UserError('the target OS is missing: pass --os <ID>-<VERSION_ID> (e.g. rocky-9.4) or --os-release FILE');
-  const path = resolvePath(cwd, opts.osRelease);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UserError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`, { cause: error });
+/** The OS ids from --os and from the ID and VERSION_ID of each --os-release file, in that order; at least one. */
+async function targetOses(cwd: string, opts: ResolveOptions, catalog: Parameters<typeof osIdFromRelease>[0]): Promise<string[]> {
+  if (opts.os.length === 0 && opts.osRelease.length === 0 && !opts.site)
+    throw new UserError('the target OS is missing: pass --os <ID>-<VERSION_ID> (e.g. rocky-9.4) or --os-release FILE (repeat for a mixed cluster), or --site site.json');
+  const fromFiles: string[] = [];
+  for (const file of opts.osRelease) {
+    const path = resolvePath(cwd, file);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      throw new UserError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`, { cause: error });
+    }
+    const fields = parseOsRelease(text);
+    if (!fields.ID || !fields.VERSION_ID) throw new UserError(`${path} has no ${fields.ID ? 'VERSION_ID' : 'ID'}: is it an os-release file?`);
+    fromFiles.push(osIdFromRelease(catalog, fields.ID, fields.VERSION_ID));
   }
-  const fields = parseOsRelease(text);
-  if (!fields.ID || !fields.VERSION_ID) throw new UserError(`${path} has no ${fields.ID ? 'VERSION_ID' : 'ID'}: is it an os-release file?`);
-  return osIdFromRelease(catalog, fields.ID, fields.VERSION_ID);
+  const given = [...opts.os, ...fromFiles];
+  if (!opts.site) return given;
+  // The site's releases that --os did not name already (an alias such as almalinux-9.4 counts as alma-9.4).
+  const named = new Set(given.map((o) => normalizeOsId(catalog, o)));
+  const fromSite = siteOsIds(catalog, (await loadSiteFile(resolvePath(cwd, opts.site))).nodes);
+  return [...given, ...fromSite.filter((o) => !named.has(o))];
 }

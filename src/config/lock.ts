@@ -41,18 +41,30 @@ export const HostChange = z
   .strict();
 export type HostChange = z.infer<typeof HostChange>;
 
+const StackOs = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be an os-release ID such as rocky or debian'),
+    version: z.string().regex(/^\d+(\.\d+)?$/, 'must be an OS release such as 9.4 or 12'),
+    family: z.enum(['el', 'debian']),
+    arch: z.string().refine((a) => a in GO_ARCH, { message: `must be one of ${Object.keys(GO_ARCH).join(', ')}` }),
+  })
+  .strict();
+const kernelSeries = z.string().regex(/^\d+\.\d+[0-9A-Za-z._+~-]*$/, 'must be a kernel release or series such as 5.14.0-427');
+const cgroupVersion = z.enum(['v1', 'v2']);
+
+/** One more OS release the stack was resolved for (a mixed cluster): its own kernel series and cgroup; every other
+ * component of the stack is the same on it. */
+export const AlsoOs = z.object({ os: StackOs, kernel: kernelSeries, cgroup: cgroupVersion }).strict();
+export type AlsoOs = z.infer<typeof AlsoOs>;
+
 export const Stack = z
   .object({
-    os: z
-      .object({
-        id: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be an os-release ID such as rocky or debian'),
-        version: z.string().regex(/^\d+(\.\d+)?$/, 'must be an OS release such as 9.4 or 12'),
-        family: z.enum(['el', 'debian']),
-        arch: z.string().refine((a) => a in GO_ARCH, { message: `must be one of ${Object.keys(GO_ARCH).join(', ')}` }),
-      })
-      .strict(),
-    kernel: z.string().regex(/^\d+\.\d+[0-9A-Za-z._+~-]*$/, 'must be a kernel release or series such as 5.14.0-427'),
-    cgroup: z.enum(['v1', 'v2']),
+    /** The first OS release asked for (`ferry resolve --os`); the others of a mixed cluster are in `alsoOs`. */
+    os: StackOs,
+    kernel: kernelSeries,
+    cgroup: cgroupVersion,
+    /** The other OS releases (repeated `--os`), absent in a lock for one OS (and in every lock before mixed clusters). */
+    alsoOs: z.array(AlsoOs).optional(),
     kubernetes: z.string().regex(/^1\.\d+\.\d+$/, 'must be a Kubernetes release such as 1.33.2'),
     cri: z.object({ name: z.enum(['containerd', 'cri-o']), version }).strict(),
     runc: version,
@@ -98,6 +110,14 @@ export const Lock = z
       ctx.addIssue({ code: 'custom', path: ['platform'], message: `${lock.platform} is not the stack's linux/${arch} (stack.os.arch ${lock.stack.os.arch})` });
     if (lock.gpu !== null && lock.stack.nvidiaDriver === null)
       ctx.addIssue({ code: 'custom', path: ['stack', 'nvidiaDriver'], message: `the lock names GPU ${lock.gpu.model} but no NVIDIA driver` });
+    const seen = new Set([`${lock.stack.os.id}-${lock.stack.os.version}`]);
+    (lock.stack.alsoOs ?? []).forEach((o, i) => {
+      const name = `${o.os.id}-${o.os.version}`;
+      if (seen.has(name)) ctx.addIssue({ code: 'custom', path: ['stack', 'alsoOs', i, 'os'], message: `${name} is named twice` });
+      seen.add(name);
+      if (GO_ARCH[o.os.arch] !== arch)
+        ctx.addIssue({ code: 'custom', path: ['stack', 'alsoOs', i, 'os', 'arch'], message: `${o.os.arch} is not the stack's ${lock.stack.os.arch}: one bundle serves one platform` });
+    });
     if (lock.stack.nvidiaDriver && !lock.stack.nvidiaDriver.version.startsWith(`${lock.stack.nvidiaDriver.branch.replace(/^R/, '')}.`))
       ctx.addIssue({ code: 'custom', path: ['stack', 'nvidiaDriver', 'version'], message: `${lock.stack.nvidiaDriver.version} is not on branch ${lock.stack.nvidiaDriver.branch}` });
   });

@@ -62,3 +62,23 @@ function example(os: Stack['os']): string {
   if (os.family === 'el') return `5.14.0-427.13.1.el9_4.x86_64`;
   return os.id === 'ubuntu' ? '5.15.0-105-generic' : '6.1.0-37-amd64';
 }
+
+/**
+ * For a lock of several OS releases: each GPU node kernel with the OS it belongs to (the first in the lock's order
+ * that takes it), keyed `<id>-<version>`. Refused (exit 2) like requireGpuKernels: no kernel for a GPU lock, or a
+ * kernel that belongs to none of them (with why, per OS).
+ */
+export function gpuKernelsByOs(stack: Pick<Stack, 'os' | 'nvidiaDriver'>, oses: readonly Stack['os'][], kernels: readonly string[], origin: string): Record<string, string[]> {
+  const out: Record<string, string[]> = Object.fromEntries(oses.map((o) => [`${o.id}-${o.version}`, [] as string[]]));
+  if (stack.nvidiaDriver === null) return out;
+  if (kernels.length === 0) requireGpuKernels(stack, kernels, origin);
+  const bad: string[] = [];
+  for (const kernel of new Set(kernels)) {
+    const os = oses.find((o) => kernelMismatch(o, kernel) === undefined);
+    if (os) out[`${os.id}-${os.version}`]!.push(kernel);
+    else bad.push(`${kernel} belongs to none of the lock's OS releases (${oses.map((o) => kernelMismatch(o, kernel)).join('; ')})`);
+  }
+  if (bad.length > 0)
+    throw new UserError(`${origin}: ${bad.join('; ')}`, { hint: 'give the kernels the GPU nodes run (`uname -r` on each); or resolve the lock for the OS they run too (ferry resolve --os ... --os ...)' });
+  return out;
+}

@@ -1,5 +1,6 @@
 // Human renderings of a resolution: the component table with one-line reasons, host changes, warnings, and
 // sources are left to --json and the lock. Pure: returns text; the CLI prints it.
+import { osName } from '../config/lock-os.ts';
 import type { Resolved } from './resolve.ts';
 
 /** Rows as aligned columns (the first row is the header); the last column is not padded. */
@@ -11,7 +12,8 @@ export function renderTable(rows: string[][]): string {
 /** The summary `ferry resolve` prints: what was asked, the stack, why each version, what hosts must change. */
 export function explainResolution(res: Resolved): string {
   const s = res.stack;
-  const asked = [res.request.os, res.request.gpu ?? 'no GPU', res.request.cri, s.os.arch].join(' · ');
+  const oses = s.alsoOs?.length ? [res.request.os, ...s.alsoOs.map((o) => osName(o.os))].join(' + ') : res.request.os;
+  const asked = [oses, res.request.gpu ?? 'no GPU', res.request.cri, s.os.arch].join(' · ');
   const rows = [['COMPONENT', 'VERSION', 'WHY (RULES)'], ...res.decisions.map((d) => [d.component, d.version, `${d.why.replace(/ \[unverified: .*\]$/, ' [unverified]')} (${d.rules.join(', ')})`])];
   const parts = [`ferry resolve: ${asked}`, '', renderTable(rows)];
   if (s.nvidiaDriver) parts.push('', `NVIDIA driver ${s.nvidiaDriver.version} with ${s.nvidiaDriver.kernelModule} kernel modules`);

@@ -51,3 +51,21 @@ function knownIds(catalog: Catalog): string {
   const aliases = [...catalog.osReleaseIds].filter(([alias, id]) => alias !== id).map(([alias, id]) => `${alias} = ${id}`);
   return `known: ${[...catalog.os.keys()].join(', ')}${aliases.length ? `; os-release IDs ${aliases.join(', ')}` : ''}`;
 }
+
+/**
+ * The OS releases of a site file's nodes (`ferry doctor --site-out`), each once, in the order the nodes come, as
+ * `--os` takes them; a node whose OS the matrix does not know is refused by name (osIdFromRelease).
+ */
+export function siteOsIds(catalog: Catalog, nodes: readonly { name: string; os: { id: string; versionId: string } }[]): string[] {
+  const out: string[] = [];
+  for (const n of nodes) {
+    let id: string;
+    try {
+      id = osIdFromRelease(catalog, n.os.id, n.os.versionId);
+    } catch (error) {
+      throw new UserError(`site node ${n.name}: ${(error as Error).message}`, { cause: error });
+    }
+    if (!out.includes(id)) out.push(id);
+  }
+  return out;
+}

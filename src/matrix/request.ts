@@ -14,6 +14,8 @@ const CNIS: readonly CniName[] = ['calico', 'cilium', 'flannel'];
 /** The request as the user gave it (strings only): what the lock records. */
 export interface RawRequest {
   os: string;
+  /** More OS releases the same stack must fit (a mixed cluster; `ferry resolve --os A --os B`). */
+  alsoOs?: readonly string[] | undefined;
   gpu?: string | undefined;
   k8s?: string | undefined;
   cri?: string | undefined;
@@ -116,6 +118,21 @@ export function parseRequest(catalog: Catalog, raw: RawRequest): ResolveRequest 
     pins,
     acceptRisks: parseAcceptRisks(catalog, raw.acceptRisks ?? []),
   };
+}
+
+/**
+ * One request per OS release of `raw` (`os`, then `alsoOs`), otherwise the same; an OS named twice (also as another
+ * spelling of it, such as alma-9.4 and almalinux-9.4) is refused.
+ */
+export function parseRequests(catalog: Catalog, raw: RawRequest): ResolveRequest[] {
+  const first = parseRequest(catalog, raw);
+  const requests = [first, ...(raw.alsoOs ?? []).map((os) => ({ ...first, os: normalizeOsId(catalog, os) }))];
+  const seen = new Set<string>();
+  for (const r of requests) {
+    if (seen.has(r.os)) throw new UserError(`--os ${r.os} is named twice`);
+    seen.add(r.os);
+  }
+  return requests;
 }
 
 function parseAcceptRisks(catalog: Catalog, given: readonly string[]): string[] {

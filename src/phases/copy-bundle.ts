@@ -15,6 +15,8 @@ import { bundleManifest } from './bundle-manifest.ts';
 import { checksumList, failedChecks, NODE_BUNDLE_DIR, nodeBundleFiles, type NodeBundleFile } from './bundle-on-node.ts';
 import type { ApplyStage, Phase, PhaseContext, PhaseTarget } from './phase.ts';
 import { requireLock } from './render-inputs.ts';
+import { nodeLock } from './node-lock.ts';
+import { lockOses } from '../config/lock-os.ts';
 import { memo, type CopyStats, type RunState } from './run-state.ts';
 import { CopyParams, fetchFromSeed, nodePython, seedNode, startSeedServer } from './seed-copy.ts';
 import { exec, type Step } from './step.ts';
@@ -37,8 +39,16 @@ export async function missingOnNode(host: Host, files: readonly NodeBundleFile[]
   return failed.size === 0 ? [...files] : files.filter((f) => failed.has(f.path));
 }
 
-async function filesFor(ctx: PhaseContext): Promise<NodeBundleFile[]> {
-  return nodeBundleFiles(await bundleManifest(ctx), requireLock(ctx).stack.os);
+/** The bundle files `target` needs: its own OS release's repository (a bundle may carry several) and the plain files. */
+async function filesFor(target: Pick<PhaseTarget, 'spec' | 'host'>, ctx: PhaseContext): Promise<NodeBundleFile[]> {
+  return nodeBundleFiles(await bundleManifest(ctx), (await nodeLock(target, ctx)).stack.os);
+}
+
+/** What the seed holds to serve every node: the repository of each OS release the lock carries, and the plain files. */
+async function seedFiles(ctx: PhaseContext): Promise<NodeBundleFile[]> {
+  const manifest = await bundleManifest(ctx);
+  const byPath = new Map(lockOses(requireLock(ctx).stack).flatMap((o) => nodeBundleFiles(manifest, o.os)).map((f) => [f.path, f]));
+  return [...byPath.values()];
 }
 
 const sizeOf = (files: readonly NodeBundleFile[]) => files.reduce((n, f) => n + f.size, 0);
@@ -185,11 +195,11 @@ async function seedStage(targets: readonly PhaseTarget[], ctx: PhaseContext, par
   const seedSpec = seedNode(ctx.inventory.hosts, params);
   const seedTarget = targets.find((t) => t.spec.name === seedSpec?.name);
   const nodes = targets.filter((t) => waiting.has(t.spec.name) && t !== seedTarget);
-  const files = await filesFor(ctx);
+  const files = await seedFiles(ctx);
   const look = (t: PhaseTarget) => new ReadOnlyHost(t.host);
   const seen: SeedStageSeen = { files, nodes: [] };
   for (const t of nodes) {
-    const missing = await missingOnNode(look(t), files);
+    const missing = await missingOnNode(look(t), await filesFor(t, ctx));
     seen.nodes.push({ name: t.spec.name, missing, ...(missing.length > 0 ? { python: await nodePython(look(t)) } : {}) });
   }
   if (seedTarget) {
@@ -213,7 +223,7 @@ export const copyBundlePhase: Phase<CopyParams, CopySeen> = {
   async observe(target, ctx, params) {
     const name = target.spec.name;
     const seed = seedNode(ctx.inventory.hosts, params);
-    const missing = await missingOnNode(target.host, await filesFor(ctx));
+    const missing = await missingOnNode(target.host, seed?.name === name ? await seedFiles(ctx) : await filesFor(target, ctx));
     return {
       node: name, missing, copied: ctx.state.copied.has(name),
       ...(seed && seed.name !== name ? { seed: { name: seed.name, waiting: (await waitingForSeed(ctx.state)).has(name) } } : {}),

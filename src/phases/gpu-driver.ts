@@ -17,7 +17,7 @@ import { pickFamily } from './os/pick.ts';
 import { installedPackages, installStep } from './packages.ts';
 import { filesToChange } from './place-files.ts';
 import type { PhaseContext, Phase } from './phase.ts';
-import { requireLock } from './render-inputs.ts';
+import { nodeLock } from './node-lock.ts';
 import { exec, place, type Step } from './step.ts';
 
 export const PERSISTENCED_UNIT = 'nvidia-persistenced';
@@ -96,7 +96,8 @@ export const gpuDriverPhase: Phase<Record<string, unknown>, DriverSeen> = {
     const { host } = target;
     const facts = await nodeFacts(target, ctx.state);
     const family = pickFamily(target.spec.name, facts);
-    const lock = requireLock(ctx);
+    // The node's own OS release of the lock (a mixed cluster's bundle carries several).
+    const lock = await nodeLock(target, ctx);
     const manifest = await bundleManifest(ctx);
     const repoDir = nodeRepoDir(manifest, lock.stack.os);
     if (!repoDir) throw new UserError(`the bundle has no package repository for ${lock.stack.os.id} ${lock.stack.os.version}`);

@@ -9,14 +9,14 @@ import { nodeFacts } from './node-facts.ts';
 import { pickFamily } from './os/pick.ts';
 import { filesToChange } from './place-files.ts';
 import type { PhaseContext, PhaseTarget, Phase } from './phase.ts';
-import { requireLock } from './render-inputs.ts';
+import { nodeLock } from './node-lock.ts';
 import { place, type Step } from './step.ts';
 
 /** The repository file for this node. */
 export async function repoFileFor(target: Pick<PhaseTarget, 'spec' | 'host'>, ctx: PhaseContext): Promise<RenderedFile> {
   const family = pickFamily(target.spec.name, await nodeFacts(target, ctx.state));
   const manifest = await bundleManifest(ctx);
-  const os = requireLock(ctx).stack.os;
+  const os = (await nodeLock(target, ctx)).stack.os;
   const dir = nodeRepoDir(manifest, os);
   if (!dir) throw new UserError(`the bundle has no package repository for ${os.id} ${os.version}`, { hint: 'build the bundle for the OS in the lock' });
   return family.repoFile(dir, { gpgKeys: repoGpgKeys(manifest, os, dir) });

@@ -5,6 +5,7 @@
 import { carriedDriver } from '../bundle/gpu-drivers.ts';
 import type { BundleManifest } from '../bundle/manifest.ts';
 import type { Stack } from '../config/lock.ts';
+import { lockOn, lockOsFor } from '../config/lock-os.ts';
 import { UserError } from '../errors.ts';
 import { bundleManifest } from './bundle-manifest.ts';
 import type { NodeFacts } from '../facts/node.ts';
@@ -12,9 +13,9 @@ import { nodeFacts } from './node-facts.ts';
 import { pickFamily } from './os/pick.ts';
 import type { ApplyStage, Phase, PhaseContext, PhaseTarget, PlanInput } from './phase.ts';
 import type { Step } from './step.ts';
-import { coverageNode, manifestCoverage, siteCoverage } from '../bundle/site-coverage.ts';
+import { coverageNode, manifestCoverage, osNotCarried, siteCoverage } from '../bundle/site-coverage.ts';
 
-/** True when the node runs the OS (id and major version) the lock was resolved for. */
+/** True when the node runs the OS (id and major version) the lock was resolved for (one of a lock's OS releases). */
 export function matchesLockOs(facts: NodeFacts, lockOs: { id: string; version: string }): boolean {
   const major = (v: string) => v.split('.')[0];
   return facts.os.id === lockOs.id && major(facts.os.versionId) === major(lockOs.version);
@@ -46,14 +47,17 @@ export function planPreflight(seen: PreflightSeen, input: Pick<PlanInput<unknown
   const { spec, ctx } = input;
   const { facts } = seen;
   pickFamily(spec.name, facts);
-  const os = ctx.lock?.stack.os;
-  if (os && !matchesLockOs(facts, os))
-    throw new UserError(`${spec.name} runs ${facts.os.prettyName}, but the lock was resolved for ${os.id} ${os.version}`, {
-      hint: 'resolve and bundle for the OS the nodes run (ferry resolve --os ...)',
+  // The lock (and so the bundle) may carry several OS releases (a mixed cluster): the node needs one of them.
+  const stack = ctx.lock?.stack;
+  const notCarried = stack && osNotCarried([stack.os, ...(stack.alsoOs ?? []).map((o) => o.os)], { name: spec.name, os: facts.os });
+  if (notCarried)
+    throw new UserError(`${spec.name} runs ${facts.os.prettyName}, but the lock was resolved for ${[stack.os, ...(stack.alsoOs ?? []).map((o) => o.os)].map((o) => `${o.id} ${o.version}`).join(' and ')}: ${notCarried.fix}`, {
+      hint: notCarried.fix,
     });
   // Before any node changes: a GPU node whose kernel the bundle has no driver for would fail in gpu-driver.
   if (ctx.lock && seen.manifest) {
-    const refusal = gpuKernelRefusal(spec.name, facts.kernel, ctx.lock, seen.manifest);
+    const own = lockOsFor(ctx.lock.stack, facts.os);
+    const refusal = gpuKernelRefusal(spec.name, facts.kernel, own ? lockOn(ctx.lock, own) : ctx.lock, seen.manifest);
     if (refusal) throw new UserError(`${refusal.message}: ${refusal.hint}`, { hint: refusal.hint });
     // A bundle built for the site's hosts (--site) covers only what it recorded: the OS minor and arch of each node,
     // and the packages it left out because every node had them.

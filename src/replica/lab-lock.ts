@@ -7,9 +7,9 @@
 const ACCEPTABLE = /^runc-(cve-\d{4}-\d+|min-for-containerd)$/;
 
 /** `ferry resolve` arguments for lab nodes (with a GPU model: a driver too; `os` as `--os` takes it, e.g. `rocky-9.4` for
- * EL lab nodes), without the accepted risks. */
-export function labResolveRequest(runtime: { containerd: string; runc: string }, k8s = '1.33', gpu?: string, os = 'debian-12'): string[] {
-  return ['resolve', '--os', os, ...(gpu ? ['--gpu', gpu] : []), '--k8s', k8s, '--pin', `containerd=${runtime.containerd}`, '--pin', `runc=${runtime.runc}`];
+ * EL lab nodes, or several for a mixed cluster: one `--os` each), without the accepted risks. */
+export function labResolveRequest(runtime: { containerd: string; runc: string }, k8s = '1.33', gpu?: string, os: string | readonly string[] = 'debian-12'): string[] {
+  return ['resolve', ...(typeof os === 'string' ? [os] : os).flatMap((o) => ['--os', o]), ...(gpu ? ['--gpu', gpu] : []), '--k8s', k8s, '--pin', `containerd=${runtime.containerd}`, '--pin', `runc=${runtime.runc}`];
 }
 
 /**

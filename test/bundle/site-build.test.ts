@@ -105,3 +105,20 @@ describe('bundle build --site: what the site file gives the build', () => {
     expect(subtractInstalled(closure, entries).keep.map((n) => n.name)).toEqual(['containerd.io']);
   });
 });
+
+describe('bundle build --site with a lock of several OS releases (rocky 9.4 + debian 12)', () => {
+  const mixed = { ...rocky, nvidiaDriver: null, alsoOs: [{ os: debianCpu.os, kernel: debianCpu.kernel, cgroup: debianCpu.cgroup }] };
+  const nodes = siteOf([
+    { name: 'cp-1', roles: ['control-plane'] },
+    { name: 'd-1', roles: ['worker'], id: 'debian', versionId: '12', family: 'debian', manager: 'dpkg', packages: [{ name: 'bash', version: '5.2.15-2+b7', arch: 'amd64' }] },
+  ]);
+  it.each([
+    ['full closure: a node of either release is covered', nodes, 'full', undefined],
+    ['installed closure: refused, it resolves against one release', nodes, 'installed', /the installed closure resolves against one OS's package set, and the lock is for rocky 9\.4 and debian 12: build with --closure full/],
+    ['a node of neither release: named with both', siteOf([{ name: 'u-1', id: 'ubuntu', versionId: '24.04', family: 'debian' }]), 'full', /u-1 runs ubuntu 24\.04, but the lock is for rocky 9\.4 \(nor debian 12\)/],
+  ] as const)('%s', (_name, site, closure, refusal) => {
+    const build = () => siteBuild(mixed, site, { file: 'site.json', kernels: [], closure });
+    if (refusal) expect(build).toThrow(refusal);
+    else expect(build().record.nodes.map((n) => n.os)).toEqual(['rocky 9.4', 'debian 12']);
+  });
+});

@@ -82,6 +82,37 @@ describe('ferry resolve', () => {
     expect(JSON.parse(typed.out).stack).toEqual(JSON.parse(r.out).stack);
   });
 
+  it('resolves for several OS releases at once (--os repeated, --os-release too) and writes every OS into the lock', async () => {
+    await writeFile(join(dir, 'os-release'), 'NAME="AlmaLinux"\nID="almalinux"\nVERSION_ID="9.6"\n');
+    const r = await ferry('resolve', '--os', 'rocky-9.4', '--os', 'debian-12', '--os-release', 'os-release', '--k8s', '1.33', '--out', 'mixed.lock.yaml');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^ferry resolve: rocky-9\.4 \+ debian-12 \+ alma-9\.6 /);
+    const lock = parse(await readFile(join(dir, 'mixed.lock.yaml'), 'utf8'));
+    expect(lock.stack.os).toEqual({ id: 'rocky', version: '9.4', family: 'el', arch: 'amd64' });
+    expect(lock.stack.alsoOs.map((o: { os: { id: string } }) => o.os.id)).toEqual(['debian', 'alma']);
+    expect(lock.request).toMatchObject({ os: 'rocky-9.4', alsoOs: ['debian-12', 'alma-9.6'] });
+    const refused = await ferry('resolve', '--os', 'ubuntu-22.04', '--os', 'rhel-8.6', '--pin', 'cilium=1.18', '--json');
+    expect(refused.code).toBe(3);
+    expect(JSON.parse(refused.out).conflicts).toContainEqual({ rules: ['cni-kernel-min'], message: expect.stringMatching(/^rhel-8\.6: cilium 1\.18 needs kernel 5\.10\+/) });
+  });
+
+  it('resolves for the OS releases a site file names (ferry doctor --site-out), besides --os, each once', async () => {
+    const node = (name: string, id: string, versionId: string, family: string) => ({ name, roles: ['worker'], os: { id, versionId, family }, arch: 'x86_64', kernel: '6.1.0-37-amd64', gpus: 0 });
+    const site = { apiVersion: 'ferry.dev/v1alpha1', kind: 'Site', cluster: 'lab', generatedAt: '2026-12-07T00:00:00Z', nodes: [node('cp1', 'rocky', '9.4', 'el'), node('cp2', 'rocky', '9.4', 'el'), node('d1', 'debian', '12', 'debian'), node('a1', 'almalinux', '9.6', 'el')] };
+    await writeFile(join(dir, 'site.json'), JSON.stringify(site));
+    const r = await ferry('resolve', '--site', 'site.json', '--k8s', '1.33', '--json');
+    expect(r.code, r.err).toBe(0);
+    const stack = JSON.parse(r.out).stack;
+    expect([stack.os, ...stack.alsoOs.map((o: { os: unknown }) => o.os)].map((o: { id: string; version: string }) => `${o.id}-${o.version}`)).toEqual(['rocky-9.4', 'debian-12', 'alma-9.6']);
+    const withOs = await ferry('resolve', '--os', 'almalinux-9.6', '--site', 'site.json', '--k8s', '1.33', '--json');
+    expect(withOs.code, withOs.err).toBe(0);
+    expect(JSON.parse(withOs.out).stack.alsoOs.map((o: { os: { id: string } }) => o.os.id)).toEqual(['rocky', 'debian']);
+    await writeFile(join(dir, 'site-fedora.json'), JSON.stringify({ ...site, nodes: [node('f1', 'fedora', '41', 'other')] }));
+    const bad = await ferry('resolve', '--site', 'site-fedora.json');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/site node f1: .*fedora/);
+  });
+
   it('warns when the facts behind a choice are older than --max-fact-age', async () => {
     const fresh = await ferry('resolve', '--os', 'debian-12');
     expect(fresh.out).not.toMatch(/older than/);
@@ -104,7 +135,7 @@ describe('ferry resolve', () => {
     ['Oracle Linux, with the reason and what is supported', ['--os', 'ol-9.4'], /Oracle Linux \(ol-9\.4\) is not supported: its default kernel is the Unbreakable Enterprise Kernel.*supported: rhel \(8\.6/],
     ['a version the matrix lacks', ['--os', 'almalinux-9.9'], /unknown OS "almalinux-9\.9".*the matrix knows alma 8\.6/],
     ['an os-release file that does not exist', ['--os-release', 'no-such-file'], /cannot read .*no-such-file: ENOENT/],
-    ['both --os and --os-release', ['--os', 'debian-12', '--os-release', 'x'], /give --os or --os-release, not both/],
+    ['the same OS as --os and from --os-release', ['--os', 'alma-9.6', '--os-release', 'os-release'], /--os alma-9\.6 is named twice/],
     ['a bad --max-fact-age', ['--os', 'debian-12', '--max-fact-age', 'soon'], /--max-fact-age must be a whole number of days/],
     ['an unknown GPU', ['--os', 'debian-12', '--gpu', 'rtx9090'], /unknown GPU "rtx9090" \(known: k80/],
     ['an unknown component', ['--os', 'debian-12', '--pin', 'docker=24.0'], /unknown component "docker"/],

@@ -43,6 +43,23 @@ describe('preflight plan', () => {
   });
 });
 
+describe('preflight with a lock of several OS releases (a mixed cluster)', () => {
+  const UBUNTU = 'NAME="Ubuntu"\nID=ubuntu\nVERSION_ID="24.04"\nPRETTY_NAME="Ubuntu 24.04.1 LTS"\n';
+  it.each([
+    { name: 'a Debian worker of a rocky 8.6 + debian 12 lock: nothing to do', osRelease: fixture('debian12-os-release') },
+    { name: 'an EL node of it: nothing to do', osRelease: fixture('rocky86-os-release') },
+    { name: 'an Ubuntu node: refused with the resolve that carries it too', osRelease: UBUNTU, refusal: /cp-1 runs Ubuntu 24\.04\.1 LTS, but the lock was resolved for rocky 8\.6 and debian 12: .*`ferry resolve --os rocky-8\.6 --os debian-12 --os ubuntu-24\.04 \.\.\. --out ferry\.lock\.yaml`, then `ferry bundle build/ },
+  ])('$name', ({ osRelease, refusal }) => {
+    const ctx = phaseContext('el');
+    ctx.lock!.stack.alsoOs = [{ os: { id: 'debian', version: '12', family: 'debian', arch: 'amd64' }, kernel: '6.1.0', cgroup: 'v2' }];
+    const spec = ctx.inventory.hosts.find((h) => h.name === 'cp-1')!;
+    const seen: PreflightSeen = { facts: parseNodeFacts('cp-1', nodeGatherOutput(osRelease, spec.address), spec.address) };
+    const plan = () => planPreflight(seen, { spec, ctx });
+    if (refusal) expect(plan).toThrow(refusal);
+    else expect(plan()).toEqual([]);
+  });
+});
+
 describe('preflight with a bundle built for the site (--site)', () => {
   it('refuses a node of another EL minor than the bundle resolved its packages for, with the fix', () => {
     const ctx = phaseContext('el');

@@ -6,6 +6,8 @@ describe('labResolveRequest', () => {
   it('pins the runtime the replica carries', () => {
     expect(labResolveRequest({ containerd: '2.1.9', runc: '1.1.5' }, '1.34')).toEqual(['resolve', '--os', 'debian-12', '--k8s', '1.34', '--pin', 'containerd=2.1.9', '--pin', 'runc=1.1.5']);
     expect(labResolveRequest({ containerd: '2.1.9', runc: '1.1.5' }, '1.33', 'h100').slice(0, 5)).toEqual(['resolve', '--os', 'debian-12', '--gpu', 'h100']);
+    // A mixed lab cluster: one --os per release, in order.
+    expect(labResolveRequest({ containerd: '2.1.9', runc: '1.1.5' }, '1.33', undefined, ['rocky-9.4', 'debian-12']).slice(0, 5)).toEqual(['resolve', '--os', 'rocky-9.4', '--os', 'debian-12']);
   });
 });
 

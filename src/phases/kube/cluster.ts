@@ -4,6 +4,7 @@
 import { InternalError, UserError } from '../../errors.ts';
 import type { Inventory, InventoryHost } from '../../config/inventory.ts';
 import type { Lock } from '../../config/lock.ts';
+import { lockOses } from '../../config/lock-os.ts';
 import type { Host } from '../../hosts/host.ts';
 import type { KubeadmClusterInput, KubeadmNode } from '../../render/kubeadm.ts';
 import type { PhaseContext } from '../phase.ts';
@@ -60,7 +61,9 @@ export function kubeadmCluster(ctx: PhaseContext): KubeadmClusterInput {
   const { network } = ctx.inventory;
   return {
     clusterName: ctx.inventory.name,
-    kubelet: { kubernetesVersion: lock.stack.kubernetes, cgroup: lock.stack.cgroup, cri: lock.stack.cri.name },
+    // One KubeletConfiguration for every node: with several OS releases, v1 if any of them keeps cgroup v1 (failCgroupV1
+    // off, which a v2 node does not need).
+    kubelet: { kubernetesVersion: lock.stack.kubernetes, cgroup: lockOses(lock.stack).some((o) => o.cgroup === 'v1') ? 'v1' : 'v2', cri: lock.stack.cri.name },
     controlPlaneEndpoint: network.controlPlaneEndpoint,
     loadBalancer: network.loadBalancer,
     imageRepository: `${LOCAL_REGISTRY.name}:${LOCAL_REGISTRY.port}/registry.k8s.io`,

@@ -74,8 +74,9 @@ export interface GpuOptions {
 
 export interface SiteBundleOptions {
   k8s?: string;
-  /** `ferry resolve --os`: `debian-12` (default) or an EL release such as `rocky-9.4` (EL lab nodes, src/lab/el/). */
-  os?: string;
+  /** `ferry resolve --os`: `debian-12` (default) or an EL release such as `rocky-9.4` (EL lab nodes, src/lab/el/); several
+   * for a mixed cluster (`['rocky-9.4', 'debian-12']`: one `--os` each, one bundle with a repository per OS). */
+  os?: string | readonly string[];
   gpu?: GpuOptions;
   /** More `ferry resolve --pin C=V`, e.g. `nvidia-driver=595.91.07` for a site that stays on an older driver branch. */
   pins?: string[];
@@ -175,7 +176,7 @@ export async function siteBundle(work: string, o: SiteBundleOptions = {}): Promi
   const runtime = await replicaRuntimeVersions();
   const lockFile = join(work, 'ferry.lock.yaml');
   const os = o.os ?? 'debian-12';
-  const elRelease = /^(rocky|almalinux|rhel|centos)-(\d+\.\d+)$/.exec(os)?.[2];
+  const elRelease = (typeof os === 'string' ? [os] : os).map((r) => /^(rocky|almalinux|rhel|centos)-(\d+\.\d+)$/.exec(r)?.[2]).find(Boolean);
   const request = [...labResolveRequest(runtime, o.k8s, o.gpu?.model, os), ...(o.pins ?? []).flatMap((p) => ['--pin', p])];
   // The refusals of that runc, as resolve names them today (the matrix gains floors), each accepted by name.
   const refused = JSON.parse((await ferry([...request, '--json'])).out) as { conflicts?: { rules: string[] }[] };
