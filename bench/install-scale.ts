@@ -8,6 +8,7 @@
 // received, not node-to-node traffic), commands per host from the audit log, failures. Then every node pulls every
 // image of the lock at once through its containerd mirrors (ctr, hosts.toml → the replicas): failed pulls, wall.
 // Needs root; run under the lab lock. Usage: node bench/install-scale.ts [nodes=10] [--copy seed|direct] [--cps 3]
+import { readdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -56,11 +57,19 @@ try {
   const loadBefore = load();
   const before = await bridgeBytes();
   const cpu = process.cpuUsage();
+  // Peak open file descriptors (one SSH connection per host stays open for the run) and peak RSS of this process.
+  let peakFds = 0;
+  let peakRss = 0;
+  const sampler = setInterval(() => {
+    peakFds = Math.max(peakFds, readdirSync('/proc/self/fd').length);
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  }, 250);
   const io = memoryIo();
   const started = performance.now();
   const code = await run(argv, { io, now: () => new Date(), cwd: process.cwd(), env: { HOME: process.env.HOME } });
   const wall = performance.now() - started;
   const used = process.cpuUsage(cpu);
+  clearInterval(sampler);
   const after = await bridgeBytes();
   const records = await audit().catch(() => [] as AuditRecord[]);
   const perHost = names.map((n) => records.filter((r) => r.host === n).length);
@@ -72,6 +81,7 @@ try {
   console.log(`| ${count} | ${(wall / 1000).toFixed(1)} | ${((used.user + used.system) / 1e6).toFixed(1)} | ${MiB(after.tx - before.tx)} / ${MiB(after.rx - before.rx)} | ` +
     `${Math.min(...perHost)}–${Math.max(...perHost)} | ${failed.length} | ${code} | ${loadBefore} → ${load()} |`);
   // Per-phase end times relative to the start (from the audit log), to see where the time goes.
+  console.log(`admin process: peak ${peakFds} open file descriptors, peak RSS ${MiB(peakRss)} MiB`);
   const t0 = records.length ? Date.parse(records[0]!.time) : 0;
   console.log(`phase ends (s after the first command): ${PHASES.filter((p) => phaseMs.has(p)).map((p) => `${p} ${((phaseMs.get(p)! - t0) / 1000).toFixed(1)}`).join(', ')}`);
 
