@@ -28,6 +28,9 @@ function encapsulation(ctx: ClusterContext): Pick<Recommendation, 'encapsulation
   if (!ctx.probes || n < 2 || ctx.probes.ipip.length === 0) return { encapsulation: 'vxlan', ipipProbe: 'unproven', encapsulationReason: 'no node pair was probed, so IP-in-IP is unproven; VXLAN is the safe choice' };
   if (ipipPasses(ctx.probes, n)) return { encapsulation: 'ipip', ipipProbe: 'passed', encapsulationReason: `protocol 4 passed on all ${n * (n - 1)} directions` };
   const bad = ctx.probes.ipip.filter((p) => p.outcome !== 'ok').map((p) => `${p.from}→${p.to}`);
+  const skipped = ctx.probes.pairs?.skipped.length ?? 0;
+  if (bad.length === 0 && skipped > 0)
+    return { encapsulation: 'vxlan', ipipProbe: 'unproven', encapsulationReason: `protocol 4 passed on all ${ctx.probes.ipip.length} probed directions, but ${skipped} direction(s) were not probed (--pairs ${ctx.probes.pairs!.mode}), so IP-in-IP is unproven; VXLAN is the safe choice` };
   const ipipProbe: Recommendation['ipipProbe'] = ctx.probes.ipip.some((p) => p.outcome === 'dropped' || p.outcome === 'send-error') ? 'failed' : 'unproven';
   return { encapsulation: 'vxlan', ipipProbe, encapsulationReason: `protocol 4 did not pass on ${bad.length} direction(s): ${bad.slice(0, 6).join(', ')}${bad.length > 6 ? ', …' : ''}` };
 }

@@ -15,6 +15,8 @@ export interface Finding {
   message: string;
   /** What to do about it; absent on pass. */
   remedy?: string;
+  /** The cause findings share when the report groups them, e.g. "TCP 10250 refused" (pair findings). */
+  cause?: string;
 }
 
 /** What a node check knows besides the node's facts: its inventory entry and the plan. */

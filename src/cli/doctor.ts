@@ -14,6 +14,8 @@ import { buildSiteFile, renderSiteFile } from '../doctor/site-file.ts';
 import { SiteFile } from '../config/site.ts';
 import { planFrom } from '../doctor/plan.ts';
 import { renderJson, renderTable } from '../doctor/report.ts';
+import { renderHtml } from '../doctor/html.ts';
+import type { PairMode } from '../probes/pairs.ts';
 import { openInventoryHosts } from '../doctor/ssh-hosts.ts';
 import type { CommandContext } from './program.ts';
 import type { RegisterCommand } from './commands.ts';
@@ -30,6 +32,7 @@ interface DoctorFlags {
   roles?: string;
   out?: string;
   siteOut?: string;
+  pairs?: string;
 }
 
 function idList(value: string | undefined, flag: string): string[] | undefined {
@@ -39,6 +42,16 @@ function idList(value: string | undefined, flag: string): string[] | undefined {
   const unknown = ids.filter((id) => !known.includes(id));
   if (unknown.length > 0) throw new UserError(`${flag}: unknown check id(s): ${unknown.join(', ')}`, { hint: `known ids: ${known.join(', ')}` });
   return ids;
+}
+
+/** report.json → report.html (any other name gets .html appended). */
+export function htmlBeside(jsonPath: string): string {
+  return jsonPath.endsWith('.json') ? `${jsonPath.slice(0, -'.json'.length)}.html` : `${jsonPath}.html`;
+}
+
+function pairMode(value: string | undefined): PairMode {
+  if (value === undefined || value === 'all' || value === 'rack') return value ?? 'all';
+  throw new UserError(`--pairs: unknown mode "${value}"`, { hint: 'all (every node pair) or rack (every pair within a rack or subnet, representatives across them)' });
 }
 
 /** Compressed image bytes in a bundle times 3: containerd keeps the blobs and unpacks them (about twice their size). */
@@ -57,6 +70,7 @@ async function bundleImageBytes(dir: string): Promise<number> {
 async function doctor(flags: DoctorFlags, ctx: CommandContext): Promise<void> {
   if (!flags.local && !flags.inventory) throw new UserError('doctor needs -i/--inventory FILE or --local', { hint: 'ferry doctor -i cluster.yaml' });
   const selection = { only: idList(flags.only, '--only'), skip: idList(flags.skip, '--skip') };
+  const pairs = pairMode(flags.pairs);
   const homeDir = ctx.env.HOME ?? homedir();
   const inventory = flags.inventory
     ? await loadInventory(resolve(ctx.cwd, flags.inventory), { homeDir, acceptNewHostKeys: flags.acceptNewHostKeys === true })
@@ -79,7 +93,7 @@ async function doctor(flags: DoctorFlags, ctx: CommandContext): Promise<void> {
     opened = { hosts: new Map([[name, local]]), close: () => local.close() };
   } else {
     const inv = inventory!;
-    targets = inv.hosts.map((h) => ({ name: h.name, address: h.address, roles: h.roles, selinux: selinuxPolicyOf(inv, h.name) }));
+    targets = inv.hosts.map((h) => ({ name: h.name, address: h.address, roles: h.roles, selinux: selinuxPolicyOf(inv, h.name), ...(h.rack ? { rack: h.rack } : {}) }));
     opened = openInventoryHosts(inv, {
       inventoryPath: resolve(ctx.cwd, flags.inventory!),
       hostKeyPolicy: flags.acceptNewHostKeys ? 'accept-new' : 'strict',
@@ -96,11 +110,16 @@ async function doctor(flags: DoctorFlags, ctx: CommandContext): Promise<void> {
     selection,
     concurrency: inventory?.ssh.concurrency ?? 1,
     packages: flags.siteOut !== undefined,
+    pairs,
   });
   // --json: one line (JSON lines, like every command); the file keeps the indented form for people to read.
   ctx.io.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : renderTable(report));
   // The JSON report on disk is what `ferry install` reads the recommendation from.
-  if (flags.out) await writeFile(resolve(ctx.cwd, flags.out), renderJson(report));
+  if (flags.out) {
+    await writeFile(resolve(ctx.cwd, flags.out), renderJson(report));
+    // Beside it, the page a person opens in a browser on this host: failures by cause, node × node grids.
+    await writeFile(resolve(ctx.cwd, htmlBeside(flags.out)), renderHtml(report));
+  }
   // The site file goes to the internet side (`ferry bundle build --site`), whatever the checks said.
   if (flags.siteOut) {
     const site = buildSiteFile({ cluster: inventory?.name, generatedAt: ctx.now(), gathered });
@@ -135,7 +154,8 @@ export const registerDoctor: RegisterCommand = (program: Command, ctx: CommandCo
     .option('--skip <ids>', 'skip these check ids (comma-separated)')
     .option('--bundle <dir>', 'bundle directory: its images size the disk-headroom check')
     .option('--roles <roles>', 'roles of this machine with --local (comma-separated)', 'control-plane')
-    .option('--out <file>', 'also write the JSON report to this file (install reads its recommendation)')
+    .option('--pairs <mode>', 'node pairs to probe: all, or rack (every pair within a rack or subnet, 2 per group across them, control planes with all)', 'all')
+    .option('--out <file>', 'also write the JSON report to this file (install reads its recommendation), and report.html beside it')
     .option('--site-out <file>', "also write the site file (each node's OS, kernel, GPUs and installed packages; no address or secret) for `ferry bundle build --site`")
     .action((flags: DoctorFlags) => doctor(flags, ctx));
 };

@@ -47,6 +47,8 @@ export const InventoryHost = z
     ssh: SshSettings.optional(),
     /** This host's SELinux policy, over the cluster's `selinux`. */
     selinux: SelinuxPolicy.optional(),
+    /** Rack (or any group of nodes behind one switch): `ferry doctor --pairs rack` probes every pair within it. */
+    rack: z.string().regex(/^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}$/, 'must be a short name (letters, digits, -, _, .)').optional(),
   })
   .strict();
 export type InventoryHost = z.infer<typeof InventoryHost>;

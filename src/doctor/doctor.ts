@@ -8,6 +8,7 @@ import type { Plan } from '../checks/types.ts';
 import { selected, type Selection } from '../checks/registry.ts';
 import { runProbes, sampleClock } from '../probes/run.ts';
 import type { ProbeResults } from '../probes/types.ts';
+import type { PairMode } from '../probes/pairs.ts';
 import type { Role, SelinuxPolicy } from '../config/inventory.ts';
 import { buildReport, type DoctorReport, type Gathered } from './model.ts';
 
@@ -17,6 +18,8 @@ export interface DoctorTarget {
   roles: Role[];
   /** The inventory's SELinux policy for the host (doctor's security-policy check judges by it). */
   selinux?: SelinuxPolicy;
+  /** The inventory's rack: with `pairs: 'rack'`, every pair within it is probed, representatives across racks. */
+  rack?: string;
 }
 
 /** The hosts of a run (connections may open lazily) and how to close them all. */
@@ -37,6 +40,8 @@ export interface DoctorOptions {
   /** Hosts gathered at once. */
   concurrency: number;
   probeDurationMs?: number;
+  /** Which node pairs the probes test (default all; `rack`: within racks or subnets, representatives across them). */
+  pairs?: PairMode;
   /** Facts already read this run (install's preflight), by host: those hosts are not read again. */
   gathered?: ReadonlyMap<string, Facts>;
   /** Whether pairs without a probe agent may be probed with temporary ip tunnels (default true; install's gate says no). */
@@ -81,7 +86,7 @@ export async function runDoctorWithFacts(options: DoctorOptions): Promise<{ repo
     // Clock samples and probes use separate SSH channels, so they run side by side.
     const [clock, pairs] = await Promise.all([
       wantClock ? Promise.all([...live.values()].map((h) => sampleClock(h, options.now).catch(() => undefined))).then((xs) => xs.filter((s) => s !== undefined)) : [],
-      wantProbes ? runProbes(live, nodes, options.plan, { python, tunnelCapable, durationMs: options.probeDurationMs }) : undefined,
+      wantProbes ? runProbes(live, nodes, options.plan, { python, tunnelCapable, durationMs: options.probeDurationMs, pairs: options.pairs }) : undefined,
     ]);
     const empty = { ipip: [], udp: { port: 0, paths: [] }, tcp: [], agentErrors: [] };
     const probes: ProbeResults | undefined = pairs || clock.length > 0 ? { ...(pairs ?? empty), clock } : undefined;

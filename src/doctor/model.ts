@@ -14,6 +14,8 @@ export interface HostEntry {
   name: string;
   address: string;
   roles: Role[];
+  /** The inventory's rack, when it names one. */
+  rack?: string;
   reachable: boolean;
   /** Why the host could not be checked (unreachable, host key refused, facts script failed). */
   error?: string;
@@ -39,7 +41,7 @@ export interface DoctorReport {
 }
 
 /** Outcome of gathering one host. */
-export type Gathered = { name: string; address: string; roles: Role[]; selinux?: SelinuxPolicy } & ({ facts: Facts } | { error: string; remedy?: string });
+export type Gathered = { name: string; address: string; roles: Role[]; selinux?: SelinuxPolicy; rack?: string } & ({ facts: Facts } | { error: string; remedy?: string });
 
 export interface ReportInput {
   cluster: string | undefined;
@@ -71,8 +73,8 @@ export function buildReport(input: ReportInput): DoctorReport {
     kubernetes: { version: input.plan.kubernetesVersion, source: input.plan.kubernetesVersionSource },
     hosts: input.gathered.map((g) =>
       'facts' in g
-        ? { name: g.name, address: g.address, roles: g.roles, reachable: true, os: g.facts.os.prettyName, kernel: g.facts.kernel.release }
-        : { name: g.name, address: g.address, roles: g.roles, reachable: false, error: g.error, ...(g.remedy ? { remedy: g.remedy } : {}) },
+        ? { name: g.name, address: g.address, roles: g.roles, ...(g.rack ? { rack: g.rack } : {}), reachable: true, os: g.facts.os.prettyName, kernel: g.facts.kernel.release }
+        : { name: g.name, address: g.address, roles: g.roles, ...(g.rack ? { rack: g.rack } : {}), reachable: false, error: g.error, ...(g.remedy ? { remedy: g.remedy } : {}) },
     ),
     findings,
     probes: input.probes ?? null,

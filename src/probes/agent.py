@@ -2,9 +2,10 @@
 # It listens (raw IP protocol 4, one UDP port, TCP ports that are free) and sends to every peer, so each
 # direction of each pair is tested from both ends in one round trip. Every packet also says which peers this
 # node has heard and finished connecting to, so all agents stop as soon as every direction is settled; where a
-# path is blocked they stop at their deadline. Everything opened is closed on exit. CONFIG (a Python literal) is
+# path is blocked they stop at their deadline. Sends are bounded by packetsPerSecond (a round over all peers stretches
+# instead of the rate growing) and connects in flight by maxConnects. Everything opened is closed on exit. CONFIG (a Python literal) is
 # prepended by ferry. Only modules of Debian's python3-minimal and EL's platform-python are used (no json).
-import errno, os, selectors, socket, struct, sys, time
+import collections, errno, os, selectors, socket, struct, sys, time
 
 cfg = CONFIG
 run = cfg["run"].encode()
@@ -147,7 +148,7 @@ for port in cfg.get("listen", []):
         opened.append(s)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("0.0.0.0", port))
-        s.listen(128)
+        s.listen(max(128, len(cfg["peers"])))
         s.setblocking(False)
         sel.register(s, selectors.EVENT_READ, ("listen", port))
         note("listen", str(port), "bound")
@@ -155,8 +156,15 @@ for port in cfg.get("listen", []):
         note("listen", str(port), "in-use" if e.errno == errno.EADDRINUSE else "error: %s" % e.strerror)
 
 pending = {}
+# Connects wait here for a free slot (at most maxConnects in flight); a retried one goes to the back.
+queue = collections.deque()
 for c in cfg.get("connect", []):
-    pending["%s:%d" % (c["to"], c["port"])] = {"to": c["to"], "address": c["address"], "port": c["port"], "sock": None, "started": 0.0, "buf": b"", "connected": False, "last": "timeout"}
+    key = "%s:%d" % (c["to"], c["port"])
+    pending[key] = {"to": c["to"], "address": c["address"], "port": c["port"], "sock": None, "started": 0.0, "buf": b"", "connected": False, "last": "not attempted before the deadline", "retry": 0.0}
+    queue.append(key)
+max_connects = max(1, cfg.get("maxConnects", 64))
+# Keys of the connects in flight (their socket is open), so the timeout scan costs maxConnects, not every connect.
+active = set()
 
 
 def start_connect(key, st):
@@ -164,6 +172,7 @@ def start_connect(key, st):
     opened.append(s)
     s.setblocking(False)
     st["sock"], st["started"], st["buf"], st["connected"] = s, time.monotonic(), b"", False
+    active.add(key)
     rc = s.connect_ex((st["address"], st["port"]))
     if rc not in (0, errno.EINPROGRESS):
         finish_attempt(key, st, "refused" if rc == errno.ECONNREFUSED else "error: %s" % os.strerror(rc))
@@ -179,59 +188,112 @@ def finish_attempt(key, st, outcome, final=False):
         except (KeyError, ValueError):
             pass
         s.close()
+        active.discard(key)
     st["sock"] = None
     st["last"] = outcome
     if final:
         note("tcp", key, outcome)
         del pending[key]
+    else:
+        st["retry"] = time.monotonic() + 0.1
+        queue.append(key)
 
 
-next_burst = 0.0
+def start_connects(now):
+    # Oldest first, skipping the ones that failed less than 100 ms ago; stop when every slot is taken.
+    for _ in range(len(queue)):
+        if len(active) >= max_connects:
+            return
+        key = queue.popleft()
+        st = pending.get(key)
+        if st is None or st["sock"] is not None:
+            continue
+        if st["retry"] > now:
+            queue.append(key)
+            continue
+        try:
+            start_connect(key, st)
+        except OSError as e:
+            finish_attempt(key, st, "error: %s" % (e.strerror or e))
+
+
+def drain(s, size):
+    # Everything already queued on a datagram socket, so a busy node never falls behind its peers' packets.
+    out = []
+    for _ in range(256):
+        try:
+            out.append(s.recv(size))
+        except (BlockingIOError, InterruptedError):
+            break
+    return out
+
+
+def send_to(peer, msg):
+    if raw:
+        try:
+            raw.sendto(inner_packet(cfg["index"], peer["index"], msg), (peer["address"], 0))
+        except OSError as e:
+            result["sendErrors"]["ipip:" + peer["name"]] = e.strerror
+    if udp:
+        try:
+            udp.sendto(msg, (peer["address"], cfg["udpPort"]))
+        except OSError as e:
+            result["sendErrors"]["udp:" + peer["name"]] = e.strerror
+
+
+# Rounds: one message to every peer at most every 100 ms, paced by a token bucket of packetsPerSecond.
+peers = cfg["peers"]
+per_peer = (1 if raw else 0) + (1 if udp else 0)
+rate = float(max(1, cfg.get("packetsPerSecond", 2000)))
+bucket_cap = max(per_peer, rate / 10.0)
+tokens, last_fill = bucket_cap, time.monotonic()
+cursor, round_msg, next_round = 0, None, 0.0
+final_round = False
 linger_until = None
 while True:
     now = time.monotonic()
-    if now >= deadline or (linger_until is not None and now >= linger_until):
+    if now >= deadline or (linger_until is not None and now >= linger_until and round_msg is None):
         break
     if linger_until is None and settled():
-        # One last burst carries our final bitmaps to peers still waiting for them, then a short linger.
+        # One last round carries our final bitmaps to peers still waiting for them, then a short linger.
         linger_until = now + 0.15
-        next_burst = 0.0
-    if now >= next_burst:
-        next_burst = now + 0.1 if linger_until is None else deadline
-        for i, peer in enumerate(cfg["peers"]):
-            if raw:
-                try:
-                    raw.sendto(inner_packet(cfg["index"], peer["index"], message()), (peer["address"], 0))
-                except OSError as e:
-                    result["sendErrors"]["ipip:" + peer["name"]] = e.strerror
-            if udp and cfg.get("udpPort"):
-                try:
-                    udp.sendto(message(), (peer["address"], cfg["udpPort"]))
-                except OSError as e:
-                    result["sendErrors"]["udp:" + peer["name"]] = e.strerror
-        for key, st in list(pending.items()):
-            if st["sock"] is None:
-                start_connect(key, st)
-    for key, st in list(pending.items()):
-        if st["sock"] is not None and now - st["started"] > 1.0:
+        final_round, next_round, round_msg = True, 0.0, None
+    tokens, last_fill = min(bucket_cap, tokens + (now - last_fill) * rate), now
+    if round_msg is None and now >= next_round and per_peer and (linger_until is None or final_round):
+        round_msg, cursor, round_started = message(), 0, now
+    while round_msg is not None and tokens >= per_peer:
+        if cursor >= len(peers):
+            round_msg = None
+            next_round = round_started + 0.1
+            if final_round:
+                final_round, next_round = False, deadline
+            break
+        send_to(peers[cursor], round_msg)
+        tokens -= per_peer
+        cursor += 1
+    start_connects(now)
+    for key in list(active):
+        st = pending[key]
+        if now - st["started"] > 1.0:
             # Connected but no banner: some other program holds the port on the peer.
             finish_attempt(key, st, "other-service" if st["connected"] else "timeout", final=st["connected"])
-    for skey, _ in sel.select(timeout=max(0.0, min(0.05, deadline - now))):
+    wait = 0.0 if round_msg is not None and tokens >= per_peer else min(0.05, per_peer / rate) if round_msg is not None else 0.05
+    for skey, _ in sel.select(timeout=max(0.0, min(wait, deadline - now))):
         kind, data = skey.data
         s = skey.fileobj
         try:
             if kind == "raw":
-                pkt = s.recv(65535)
-                ihl = (pkt[0] & 0x0F) * 4
-                inner = pkt[ihl:]
-                if len(inner) > 28 and inner[9] == 17:
-                    name = sender_of(inner[(inner[0] & 0x0F) * 4 + 8:])
-                    if name and name not in result["ipipFrom"]:
-                        result["ipipFrom"].append(name)
+                for pkt in drain(s, 65535):
+                    inner = pkt[(pkt[0] & 0x0F) * 4:]
+                    if len(inner) > 28 and inner[9] == 17:
+                        name = sender_of(inner[(inner[0] & 0x0F) * 4 + 8:])
+                        if name and name not in result["ipipFrom"]:
+                            result["ipipFrom"].append(name)
             elif kind == "udp":
-                name = sender_of(s.recv(2048))
-                if name and name not in result["udpFrom"]:
-                    result["udpFrom"].append(name)
+                for payload in drain(s, 4096):
+                    name = sender_of(payload)
+                    if name and name not in result["udpFrom"]:
+                        result["udpFrom"].append(name)
             elif kind == "listen":
                 conn, _ = s.accept()
                 try:

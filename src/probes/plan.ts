@@ -8,6 +8,8 @@ export interface ProbeNode {
   name: string;
   address: string;
   roles: readonly Role[];
+  /** The inventory's rack (groups pairs with `--pairs rack`). */
+  rack?: string;
 }
 
 /** What the agent on one node is told (agent.py reads exactly these keys). */
@@ -18,6 +20,10 @@ export interface AgentConfig {
   ipip: boolean;
   udpPort: number;
   durationMs: number;
+  /** Packets (protocol 4 and UDP together) the agent sends per second at most. */
+  packetsPerSecond: number;
+  /** TCP connects in flight at once at most. */
+  maxConnects: number;
   peers: { name: string; address: string; index: number }[];
   listen: number[];
   connect: { to: string; address: string; port: number }[];
@@ -34,30 +40,79 @@ export interface AgentReport {
   errors: string[];
 }
 
-/** One agent config per node: every node sends protocol 4 and UDP to every peer; TCP per the port plan. */
-export function planProbes(nodes: readonly ProbeNode[], plan: Plan, run: string, durationMs: number): Map<string, AgentConfig> {
+/** How hard one agent may push: its packet rate, its connects in flight, and the deadline of a small cluster. */
+export interface AgentLimits {
+  packetsPerSecond: number;
+  maxConnects: number;
+  /** The deadline when few peers are involved (a blocked path costs this). */
+  baseMs: number;
+}
+
+/**
+ * 2000 packets/s is what a 100-node cluster sent before the bound (two packets per peer every 100 ms), so up to 100
+ * nodes nothing changes; beyond that a round of packets takes longer instead of the rate growing (every node then
+ * also receives at most about 2000 packets/s of probes). 64 connects in flight stay far below the 1024 open files a
+ * node allows a process by default and below a listener's 128-connection backlog on older kernels.
+ */
+export const AGENT_LIMITS: AgentLimits = { packetsPerSecond: 2000, maxConnects: 64, baseMs: 3000 };
+
+/** A TCP attempt that has not connected by then counts as timed out (agent.py's constant). */
+const CONNECT_TIMEOUT_MS = 1000;
+
+/**
+ * The agent's deadline for `peers` peers and `connects` connects: the small-cluster deadline, or, when more, three
+ * full rounds of packets at the rate bound plus one connect timeout per wave of connects and a second to spare.
+ */
+export function agentDeadlineMs(peers: number, connects: number, limits: AgentLimits = AGENT_LIMITS): number {
+  const rounds = (3 * 2 * peers * 1000) / limits.packetsPerSecond;
+  const waves = Math.ceil(connects / limits.maxConnects) * CONNECT_TIMEOUT_MS;
+  return Math.max(limits.baseMs, Math.ceil(rounds + waves + 1000));
+}
+
+export interface PlanOptions {
+  /** Each node's peers (selectPairs); default every other node. */
+  peers?: ReadonlyMap<string, readonly string[]>;
+  /** Every agent's deadline; default the largest agentDeadlineMs among them, so they all stop by the same time. */
+  durationMs?: number;
+  limits?: AgentLimits;
+}
+
+/** One agent config per node: a node sends protocol 4 and UDP to each of its peers, and connects to their ports per the port plan. */
+export function planProbes(nodes: readonly ProbeNode[], plan: Plan, run: string, options: PlanOptions = {}): Map<string, AgentConfig> {
+  const limits = options.limits ?? AGENT_LIMITS;
   const index = new Map(nodes.map((n, i) => [n.name, i]));
+  const peersOf = (n: ProbeNode) => {
+    const named = options.peers?.get(n.name);
+    const set = named && new Set(named);
+    return set ? nodes.filter((p) => set.has(p.name)) : nodes.filter((p) => p.name !== n.name);
+  };
   const configs = new Map<string, AgentConfig>();
   for (const node of nodes) {
+    const peers = peersOf(node);
     const listen = portsFor(node.roles, plan)
-      .filter((p) => !p.localOnly && nodes.some((src) => src.name !== node.name && reaches(src, p.from)))
+      .filter((p) => !p.localOnly && peers.some((src) => reaches(src, p.from)))
       .map((p) => p.port);
+    const connect = peers.flatMap((target) =>
+      portsFor(target.roles, plan).filter((p) => !p.localOnly && reaches(node, p.from)).map((p) => ({ to: target.name, address: target.address, port: p.port })),
+    );
+    // Each agent starts with the peers after itself, so the first connects of all agents do not land on one node.
+    const start = connect.findIndex((c) => index.get(c.to)! > index.get(node.name)!);
     configs.set(node.name, {
       run,
       me: node.name,
       index: index.get(node.name)!,
       ipip: true,
       udpPort: vxlanPort(plan.cni),
-      durationMs,
-      peers: nodes.filter((p) => p.name !== node.name).map((p) => ({ name: p.name, address: p.address, index: index.get(p.name)! })),
+      durationMs: 0,
+      packetsPerSecond: limits.packetsPerSecond,
+      maxConnects: limits.maxConnects,
+      peers: peers.map((p) => ({ name: p.name, address: p.address, index: index.get(p.name)! })),
       listen,
-      connect: [],
+      connect: start <= 0 ? connect : [...connect.slice(start), ...connect.slice(0, start)],
     });
   }
-  for (const target of nodes)
-    for (const need of portsFor(target.roles, plan).filter((p) => !p.localOnly))
-      for (const src of nodes)
-        if (src.name !== target.name && reaches(src, need.from)) configs.get(src.name)!.connect.push({ to: target.name, address: target.address, port: need.port });
+  const durationMs = options.durationMs ?? Math.max(0, ...[...configs.values()].map((c) => agentDeadlineMs(c.peers.length, c.connect.length, limits)));
+  for (const c of configs.values()) c.durationMs = durationMs;
   return configs;
 }
 
@@ -96,12 +151,14 @@ export function interpretReports(
   nodes: readonly ProbeNode[],
   configs: ReadonlyMap<string, AgentConfig>,
   reports: ReadonlyMap<string, AgentReport | string>,
-): Omit<ProbeResults, 'clock'> {
+  peers?: ReadonlyMap<string, readonly string[]>,
+): Omit<ProbeResults, 'clock' | 'pairs'> {
   const ipip: PathResult[] = [];
   const udp: PathResult[] = [];
+  const probed = peers && new Map([...peers].map(([name, list]) => [name, new Set(list)]));
   for (const from of nodes)
     for (const to of nodes) {
-      if (from.name === to.name) continue;
+      if (from.name === to.name || (probed && !probed.get(from.name)?.has(to.name))) continue;
       ipip.push(pathOutcome(from.name, to.name, reports.get(to.name), reports.get(from.name), 'ipip'));
       udp.push(pathOutcome(from.name, to.name, reports.get(to.name), reports.get(from.name), 'udp'));
     }

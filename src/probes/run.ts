@@ -4,30 +4,34 @@ import type { Host } from '../hosts/host.ts';
 import { productFile } from '../ship/embedded.ts';
 import type { Plan } from '../checks/types.ts';
 import { agentProgram, interpretReports, planProbes, type AgentReport, type ProbeNode } from './plan.ts';
+import { selectPairs, type PairMode } from './pairs.ts';
 import { mapHosts } from '../hosts/pool.ts';
 import { probeTunnelPair } from './ipip-tunnel.ts';
 import type { ClockSample, PathResult, ProbeResults } from './types.ts';
 
-/** The most an agent runs; agents stop together as soon as every direction is settled, so only a blocked path costs this. */
-export const PROBE_DURATION_MS = 3000;
+/** Pairs one node re-probes with ip tunnels at most (each costs a round trip on both ends); the rest stay unknown. */
+export const TUNNEL_PAIRS_PER_NODE = 4;
 
 export interface ProbeOptions {
   /** Interpreter per node (from facts): platform-python or python3; absent = no agent there. */
   python: ReadonlyMap<string, string | undefined>;
   /** Nodes where the iproute2 tunnel variant may run (ip present, root): the fallback for pairs without agents. */
   tunnelCapable?: ReadonlyMap<string, boolean>;
+  /** Every agent's deadline; default from the peer count (agentDeadlineMs). Agents stop sooner once every direction is settled. */
   durationMs?: number;
+  /** Which pairs to probe (default all). */
+  pairs?: PairMode;
 }
 
 /** Run the agents on all `nodes` in parallel; each is bounded by its own deadline and by `timeout`. */
 export async function runProbes(hosts: ReadonlyMap<string, Host>, nodes: readonly ProbeNode[], plan: Plan, options: ProbeOptions): Promise<Omit<ProbeResults, 'clock'>> {
-  const durationMs = options.durationMs ?? PROBE_DURATION_MS;
   const run = randomBytes(6).toString('hex');
+  const selection = selectPairs(nodes, { mode: options.pairs ?? 'all' });
   // Only nodes that can run an agent take part; directions touching the others are reported unknown.
   const agents = nodes.filter((n) => hosts.has(n.name) && options.python.get(n.name));
-  const configs = planProbes(agents, plan, run, durationMs);
+  const configs = planProbes(agents, plan, run, { peers: selection.peers, ...(options.durationMs === undefined ? {} : { durationMs: options.durationMs }) });
   const source = await productFile('src/probes/agent.py');
-  const limit = Math.ceil(durationMs / 1000) + 5;
+  const limit = Math.ceil(Math.max(0, ...[...configs.values()].map((c) => c.durationMs)) / 1000) + 5;
   const reports = new Map<string, AgentReport | string>();
   // Every agent must be up at the same time, so all start together: the connections are already open.
   await Promise.all(
@@ -51,14 +55,29 @@ export async function runProbes(hosts: ReadonlyMap<string, Host>, nodes: readonl
       }
     }),
   );
-  const results = interpretReports(nodes, configs, reports);
-  return { ...results, ipip: await tunnelFallback(hosts, nodes, results.ipip, run, options.tunnelCapable) };
+  const results = interpretReports(nodes, configs, reports, selection.peers);
+  return { ...results, ipip: await tunnelFallback(hosts, nodes, results.ipip, run, options.tunnelCapable), pairs: selection.coverage };
 }
 
-/** Re-probe, with ip tunnels, the pairs the agents could not test (a node without python), where both ends allow it. */
+/**
+ * The pairs the ip tunnel variant re-probes: unknown ones between two capable nodes, each node in at most
+ * `perNode` of them, so a node without python costs a bounded number of round trips whatever the cluster's size.
+ */
+export function tunnelPairs(ipip: readonly PathResult[], capable: ReadonlyMap<string, boolean> | undefined, perNode: number = TUNNEL_PAIRS_PER_NODE): PathResult[] {
+  const used = new Map<string, number>();
+  return ipip.filter((p) => {
+    if (p.outcome !== 'unknown' || p.from >= p.to || !capable?.get(p.from) || !capable.get(p.to)) return false;
+    if ((used.get(p.from) ?? 0) >= perNode || (used.get(p.to) ?? 0) >= perNode) return false;
+    used.set(p.from, (used.get(p.from) ?? 0) + 1);
+    used.set(p.to, (used.get(p.to) ?? 0) + 1);
+    return true;
+  });
+}
+
+/** Re-probe, with ip tunnels, some of the pairs the agents could not test (a node without python), where both ends allow it. */
 async function tunnelFallback(hosts: ReadonlyMap<string, Host>, nodes: readonly ProbeNode[], ipip: PathResult[], run: string, capable: ReadonlyMap<string, boolean> | undefined): Promise<PathResult[]> {
   const byName = new Map(nodes.map((n) => [n.name, n]));
-  const pairs = ipip.filter((p) => p.outcome === 'unknown' && p.from < p.to && capable?.get(p.from) && capable?.get(p.to));
+  const pairs = tunnelPairs(ipip, capable);
   if (pairs.length === 0) return ipip;
   const outcomes = await mapHosts(
     pairs.map((p, i) => ({ name: `${p.from}-${p.to}`, p, i })),

@@ -1,4 +1,5 @@
 // Results of the cross-node probes (IP-in-IP, UDP encapsulation port, TCP ports, clocks), as the checks read them.
+import type { PairCoverage } from './pairs.ts';
 
 /** How one direction of a packet probe ended: heard by the receiver, never heard, refused by the sender's own stack, or unknown. */
 export type PathOutcome = 'ok' | 'dropped' | 'send-error' | 'unknown';
@@ -35,6 +36,8 @@ export interface ProbeResults {
   udp: { port: number; paths: PathResult[] };
   tcp: TcpResult[];
   clock: ClockSample[];
+  /** Which pairs were probed and exactly which were not (absent in reports written before pair selection). */
+  pairs?: PairCoverage;
   /** Hosts whose probe agent could not run, with why. */
   agentErrors: { host: string; error: string }[];
 }

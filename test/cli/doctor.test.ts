@@ -23,6 +23,12 @@ describe('ferry doctor: input errors exit 2', () => {
     expect(r.err).toContain('--only: unknown check id(s): no-such-check');
     expect(r.err).toContain('cgroup-driver');
   });
+  it('refuses an unknown --pairs mode and names the two it knows', async () => {
+    const r = await ferry('doctor', '--local', '--pairs', 'some');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--pairs: unknown mode "some"');
+    expect(r.err).toContain('rack (every pair within a rack or subnet');
+  });
   it('names file, line, column and field of a bad inventory', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ferry-doctor-'));
     const file = join(dir, 'cluster.yaml');
@@ -51,6 +57,16 @@ describe('ferry doctor --local (this machine, for real)', () => {
     const saved = JSON.parse(readFileSync(out, 'utf8'));
     expect(saved.findings.map((f: { check: string }) => f.check)).toEqual(['swap']);
     expect(saved.recommendation.encapsulation).toBe('vxlan');
+    const html = readFileSync(out.replace(/\.json$/, '.html'), 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('No node pair was probed');
+  });
+  it.each([
+    ['report.json', 'report.html'],
+    ['out/doctor', 'out/doctor.html'],
+  ])('writes the page for --out %s to %s', async (json, page) => {
+    const { htmlBeside } = await import('../../src/cli/doctor.ts');
+    expect(htmlBeside(json)).toBe(page);
   });
   it('runs only the selected checks and prints the table', async () => {
     const r = await ferry('doctor', '--local', '--only', 'swap,kernel-keyring');

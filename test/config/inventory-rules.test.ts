@@ -55,6 +55,7 @@ const rows: { name: string; edit: (d: Doc) => void; field: string; message: RegE
   { name: 'a node name longer than 63 characters', edit: (d) => (d.hosts[0]!.name = 'a'.repeat(64)), field: 'hosts[0].name', message: /lowercase RFC 1123 label/ },
   { name: 'a duplicate address', edit: (d) => (d.hosts[1]!.address = '10.20.0.11'), field: 'hosts[1].address', message: /duplicates hosts\[0\]/ },
   { name: 'a bastion that is not user@host:port', edit: (d) => (d.ssh = { bastion: 'admin@jump:70000' }), field: 'ssh.bastion', message: /is not user@host:port/ },
+  { name: 'a rack name with a space', edit: (d) => (d.hosts[3]!.rack = 'row 2'), field: 'hosts[3].rack', message: /must be a short name \(letters, digits, -, _, \.\)/ },
   { name: 'an SSH user that is no login name', edit: (d) => (d.ssh = { user: 'root; rm -rf /' }), field: 'ssh.user', message: /must be a Linux user name/ },
 ];
 
@@ -65,6 +66,12 @@ describe('inventory rules', () => {
     const d = good();
     d.hosts = d.hosts.slice(1);
     d.kubernetes = { allowEvenControlPlanes: true };
+    expect(issues(d)).toEqual([]);
+  });
+
+  it('takes a rack per host (doctor --pairs rack groups pairs by it)', () => {
+    const d = good();
+    d.hosts[3]!.rack = 'r2-a.1';
     expect(issues(d)).toEqual([]);
   });
 

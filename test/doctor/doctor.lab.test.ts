@@ -1,6 +1,9 @@
 // ferry doctor against real lab nodes over SSH (test/lab: systemd-nspawn Debian 12 nodes on a private bridge).
 // One lab for all scenarios; each scenario breaks something the way an operator's node would be broken,
 // runs `ferry doctor -i cluster.yaml --json` exactly as a user does, and puts the node back.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../../src/cli/io.ts';
 import { run } from '../../src/cli/program.ts';
@@ -57,8 +60,13 @@ describe('ferry doctor on broken lab nodes', () => {
   it('sees protocol 4 dropped by nftables on w2 in the directions towards w2, and recommends VXLAN', async () => {
     await sh(W2, "nft 'add table inet fdtest; add chain inet fdtest in { type filter hook input priority 0; }; add rule inet fdtest in meta l4proto 4 drop'");
     try {
-      const { report } = await doctor();
+      const out = join(mkdtempSync(join(tmpdir(), 'ferry-doctor-lab-')), 'report.json');
+      const { report } = await doctor('--out', out);
       const dropped = report.probes!.ipip.filter((p) => p.outcome !== 'ok').map((p) => `${p.from}→${p.to}`);
+      // report.html beside the JSON: the dropped direction's cell in the protocol 4 grid, an open one beside it.
+      const html = readFileSync(join(out, '..', 'report.html'), 'utf8');
+      const cell = (from: string, to: string) => new RegExp(`<td class="(\\w+)" data-from="${from}" data-to="${to}"`).exec(html.slice(html.indexOf('data-kind="ipip"')))?.[1];
+      expect([cell(CP, W2), cell(W2, CP)]).toEqual(['dropped', 'ok']);
       expect(dropped).toEqual([`${CP}→${W2}`, `${W1}→${W2}`]);
       expect(report.recommendation.encapsulation).toBe('vxlan');
       expect(report.recommendation.encapsulationReason).toContain(`${CP}→${W2}`);

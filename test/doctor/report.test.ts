@@ -44,11 +44,11 @@ describe('renderers', () => {
     agentErrors: [],
   };
   const report = buildReport({ cluster: 'lab', generatedAt: at, plan: testPlan(), gathered: g, probes, selection: { only: ['swap', 'ipip', 'cgroup-driver'] } });
-  it('groups the table by host, then by directed pair, and ends with the recommendation and summary', () => {
+  it('groups the table by host, then pair failures by cause, and ends with the recommendation and summary', () => {
     const table = renderTable(report);
     expect(table).toContain('ferry doctor: cluster lab, Kubernetes 1.33 (default), 3 host(s)');
     expect(table).toContain('w-9 (10.0.0.99, worker)  UNREACHABLE: w-9: connect ETIMEDOUT 10.0.0.99:22');
-    expect(table).toMatch(/node pairs\n  cp-1 → gpu-1\n    WARN  ipip\s+IP-in-IP \(protocol 4\) from cp-1 never reached gpu-1/);
+    expect(table).toMatch(/node pairs: failures and warnings by cause\n  WARN  IP-in-IP \(protocol 4\) dropped: 1 path\n\s+IP-in-IP \(protocol 4\) from cp-1 never reached gpu-1\n\s+fix: allow IP protocol 4/);
     expect(table).toContain('encapsulation:    VXLAN (protocol 4 did not pass on 1 direction(s): cp-1→gpu-1)');
     expect(table.trimEnd().split('\n').at(-1)).toBe(`summary: ${report.summary.pass} pass, ${report.summary.warn} warn, ${report.summary.fail} fail, 1 unreachable → exit 5`);
     expect(table.indexOf('cp-1 (')).toBeLessThan(table.indexOf('gpu-1 ('));

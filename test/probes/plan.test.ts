@@ -11,7 +11,7 @@ const nodes: ProbeNode[] = [
 ];
 
 describe('planProbes', () => {
-  const configs = planProbes(nodes, testPlan(), 'abc123', 2500);
+  const configs = planProbes(nodes, testPlan(), 'abc123', { durationMs: 2500 });
   it('has every node send protocol 4 and UDP 4789 (Calico VXLAN) to every peer', () => {
     expect(configs.get('w-1')).toMatchObject({ ipip: true, udpPort: 4789, index: 2, peers: [{ name: 'cp-1', address: '10.0.0.11', index: 0 }, { name: 'cp-2', address: '10.0.0.12', index: 1 }] });
   });
@@ -25,7 +25,7 @@ describe('planProbes', () => {
     expect(configs.get('cp-1')!.connect.map((c) => `${c.to}:${c.port}`)).toEqual(['cp-2:6443', 'cp-2:2379', 'cp-2:2380', 'cp-2:10250', 'cp-2:179', 'w-1:10250', 'w-1:179']);
   });
   it('uses UDP 8472 for Flannel and Cilium VXLAN', () => {
-    expect(planProbes(nodes, testPlan({ cni: 'flannel' }), 'x', 1).get('cp-1')!.udpPort).toBe(8472);
+    expect(planProbes(nodes, testPlan({ cni: 'flannel' }), 'x').get('cp-1')!.udpPort).toBe(8472);
   });
   it('prepends the config as a Python literal that python3 reads back as the same data', () => {
     const program = agentProgram('import sys\nsys.stdout.write(repr(CONFIG["peers"][0]["name"]) + " " + repr(CONFIG["ipip"]) + " " + str(len(CONFIG["connect"])))\n', configs.get('w-1')!);
@@ -39,7 +39,7 @@ describe('planProbes', () => {
 });
 
 describe('interpretReports', () => {
-  const configs = planProbes(nodes.slice(0, 2), testPlan(), 'abc', 2500);
+  const configs = planProbes(nodes.slice(0, 2), testPlan(), 'abc', { durationMs: 2500 });
   const base = (host: string, heard: string[]): AgentReport => ({ host, ipipFrom: heard, udpFrom: heard, listen: { '6443': 'bound', '2379': 'bound', '2380': 'bound', '10250': 'bound', '179': 'bound' }, tcp: {}, sendErrors: {}, errors: [] });
   it('gives each direction its own outcome: heard, dropped, refused by the sender, or unknown', () => {
     const reports = new Map<string, AgentReport | string>([
