@@ -7,6 +7,8 @@ export interface PhaseCost {
   id: string;
   /** Seconds one node spends in the phase when it has the machine to itself (the lab's 1-node run). */
   perNodeS: number;
+  /** `replicas`: the phase runs on the registry replicas only (the registry phase), in one wave. */
+  on?: 'all' | 'replicas';
 }
 
 export interface ModelInput {
@@ -59,11 +61,12 @@ export function waves(n: number, c: number): number {
 /** The estimate for `nodes` nodes. */
 export function estimate(m: ModelInput, nodes: number): Estimate {
   const w = waves(nodes, m.concurrency);
-  const phaseS = Object.fromEntries(m.phases.map((p) => [p.id, w * p.perNodeS]));
+  const replicas = Math.min(m.replicas, nodes);
+  const phaseS = Object.fromEntries(m.phases.map((p) => [p.id, (p.on === 'replicas' ? waves(replicas, m.concurrency) : w) * p.perNodeS]));
   const seedFanOutS = ((nodes - 1) * m.nodeBundleBytes) / m.nodeLinkBps;
-  const adminLinkBytes = m.nodeBundleBytes + m.replicas * m.bytesPerReplica + nodes * m.adminBytesPerNode;
+  const adminLinkBytes = m.nodeBundleBytes + replicas * m.bytesPerReplica + nodes * m.adminBytesPerNode;
   const adminLinkS = adminLinkBytes / m.adminLinkBps;
-  const pullStormS = (nodes * m.imageBytesPerNode) / (m.replicas * m.nodeLinkBps);
+  const pullStormS = (nodes * m.imageBytesPerNode) / (replicas * m.nodeLinkBps);
   const work = Object.values(phaseS).reduce((a, b) => a + b, 0) + seedFanOutS + adminLinkS;
   const adminCpuS = m.adminCpuFlatS + nodes * m.adminCpuPerNodeS;
   // One thread: the run can never be shorter than its admin CPU.

@@ -46,3 +46,11 @@ describe('scale model', () => {
     expect(concurrencyFor(model, 0.5)).toBe(37);
   });
 });
+
+describe('scale model, replica-only phases', () => {
+  it('runs a replicas phase once, whatever N', () => {
+    const m = { ...model, phases: [{ id: 'registry', perNodeS: 4, on: 'replicas' as const }] };
+    expect(estimate(m, 1).phaseS).toEqual({ registry: 4 });
+    expect(estimate(m, 1000).phaseS).toEqual({ registry: 4 });
+  });
+});
