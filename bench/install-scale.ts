@@ -8,6 +8,7 @@
 // received, not node-to-node traffic), commands per host from the audit log, failures. Then every node pulls every
 // image of the lock at once through its containerd mirrors (ctr, hosts.toml → the replicas): failed pulls, wall.
 // Needs root; run under the lab lock. Usage: node bench/install-scale.ts [nodes=10] [--copy seed|direct] [--cps 3]
+// [--allow-failed-check vxlan-udp,tcp-reach]
 import { readdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -22,7 +23,7 @@ import type { AuditRecord } from '../src/state/audit.ts';
 import { nodeBundleFiles } from '../src/phases/bundle-on-node.ts';
 import { siteBundle, siteManifest } from '../test/install/support/site-bundle.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { copy: { type: 'string', default: 'seed' }, cps: { type: 'string', default: '3' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { copy: { type: 'string', default: 'seed' }, cps: { type: 'string', default: '3' }, 'allow-failed-check': { type: 'string' } } });
 const count = Number(positionals[0] ?? 10);
 const cps = Math.min(count, Number(values.cps));
 const PHASES = ['preflight', 'copy-bundle', 'local-repo', 'os-prepare', 'container-runtime', 'registry', 'registry-mirrors'];
@@ -46,7 +47,10 @@ try {
   const playbook = join(lab.stateDir, 'bench-scale.yaml');
   await writeFile(playbook, stringify({ apiVersion: 'ferry.dev/v1alpha1', kind: 'Playbook', name: 'bench', phases: PHASES.map((p) => (p === 'copy-bundle' ? { phase: p, with: { mode: values.copy } } : p)) }));
   const stateDir = join(lab.stateDir, 'bench-state');
-  const argv = ['install', '-i', inventory, '--bundle', site.dir, '--playbook', playbook, '--state-dir', stateDir, '--only', PHASES.join(',')];
+  const argv = ['install', '-i', inventory, '--bundle', site.dir, '--playbook', playbook, '--state-dir', stateDir, '--only', PHASES.join(','),
+    // Above ~50 lab nodes the gate's pairwise probes time out: every node's probe agent shares the machine's 2 CPUs
+    // (docs/scale.md). The user's own way past a check doctor cannot settle is this flag; the run prints what it let by.
+    ...(values['allow-failed-check'] ? ['--allow-failed-check', values['allow-failed-check']] : [])];
   const bridgeBytes = async () => {
     const stat = (f: string) => readFile(`/sys/class/net/${lab.bridge}/statistics/${f}`, 'utf8').then(Number);
     return { tx: await stat('tx_bytes'), rx: await stat('rx_bytes') };
@@ -76,6 +80,8 @@ try {
   const failed = records.filter((r) => r.exitCode !== 0 && r.exitCode !== null && r.readOnly !== true);
   const phaseMs = new Map<string, number>();
   for (const r of records) if (r.phase) phaseMs.set(r.phase, Math.max(phaseMs.get(r.phase) ?? 0, Date.parse(r.time)));
+  const allowedLines = `${io.out()}\n${io.err()}`.split('\n').filter((l) => l.includes('(allowed by --allow-failed-check'));
+  if (values['allow-failed-check']) console.log(`gate: --allow-failed-check ${values['allow-failed-check']}: ${allowedLines.length} failed findings let by${allowedLines[0] ? `, e.g. ${allowedLines[0].trim()}` : ''}`);
   console.log(`copy-bundle ${values.copy}; ${MiB(perNodeBytes)} MiB of bundle per node (${MiB(perNodeBytes * count)} MiB to all); exit ${code}${code !== 0 ? `\n${io.err().slice(-2000)}` : ''}`);
   console.log('| nodes | wall (s) | admin CPU (s) | admin link sent / received (MiB) | commands per host (min–max) | failed mutating commands | exit | load average before → after |\n|---|---|---|---|---|---|---|---|');
   console.log(`| ${count} | ${(wall / 1000).toFixed(1)} | ${((used.user + used.system) / 1e6).toFixed(1)} | ${MiB(after.tx - before.tx)} / ${MiB(after.rx - before.rx)} | ` +

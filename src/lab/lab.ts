@@ -83,6 +83,14 @@ export const MAX_LAB_NODES = 242;
  */
 export const INOTIFY_PER_NODE = 8;
 
+/**
+ * Above this many nodes the lab's inventory gives SSH connects LAB_CONNECT_TIMEOUT_MS instead of the 10 s default:
+ * all nodes share the machine's CPUs, and doctor on 100 lab nodes (load 13–44) had 7–36 hosts whose sshd did not
+ * finish the key exchange within 10 s while 30 facts scripts ran (docs/scale.md). A site's nodes have their own CPUs.
+ */
+export const LAB_SLOW_CONNECT_ABOVE = 20;
+export const LAB_CONNECT_TIMEOUT_MS = 60_000;
+
 /** The VIP (controlPlaneEndpoint's host part) for a lab of `count` nodes: an address no node takes. */
 export function labVipOctet(count: number): number {
   return 11 + count <= 100 ? 100 : 254;
@@ -215,7 +223,7 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
         const roles = opts.roles ?? Object.fromEntries(names.map((n, i) => [n, [i === 0 ? 'control-plane' : 'worker']]));
         const doc: Record<string, unknown> = {
           apiVersion: 'ferry.dev/v1alpha1', kind: 'Cluster', name: prefix,
-          ssh: { user: 'root', identity: identityFile, knownHosts: knownHostsFile },
+          ssh: { user: 'root', identity: identityFile, knownHosts: knownHostsFile, ...(labNodes.length > LAB_SLOW_CONNECT_ABOVE ? { connectTimeoutMs: LAB_CONNECT_TIMEOUT_MS } : {}) },
           network: { controlPlaneEndpoint: `${addressIn(subnet, labVipOctet(labNodes.length))}:6443` },
           hosts: labNodes.map((n) => ({ name: n.name, address: n.address, roles: roles[n.name] ?? ['worker'] })),
         };
