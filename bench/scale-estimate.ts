@@ -1,12 +1,12 @@
 // Prints the scale model (bench/scale-model.ts) at 100, 500 and 1,000 nodes from the lab's measured figures
 // (docs/scale.md says where each comes from) and a site's link speeds. Usage: node bench/scale-estimate.ts
-// [--concurrency 30] [--admin-gbit 1] [--node-gbit 10] [--bundle-mib 100.6] [--images-mib 300] [--registry-gib 5]
+// [--concurrency 50] [--admin-gbit 1] [--node-gbit 10] [--bundle-mib 100.6] [--images-mib 300] [--registry-gib 5]
 import { parseArgs } from 'node:util';
 import { estimate, type ModelInput } from './scale-model.ts';
 
 const { values } = parseArgs({
   options: {
-    concurrency: { type: 'string', default: '30' },
+    concurrency: { type: 'string', default: '50' },
     'admin-gbit': { type: 'string', default: '1' },
     'node-gbit': { type: 'string', default: '10' },
     'bundle-mib': { type: 'string', default: '100.6' },
