@@ -2,9 +2,10 @@
 # It listens (raw IP protocol 4, one UDP port, TCP ports that are free) and sends to every peer, so each
 # direction of each pair is tested from both ends in one round trip. Every packet also says which peers this
 # node has heard and finished connecting to, so all agents stop as soon as every direction is settled; where a
-# path is blocked they stop at their deadline. Sends are bounded by packetsPerSecond (a round over all peers stretches
-# instead of the rate growing) and connects in flight by maxConnects. Everything opened is closed on exit. CONFIG (a Python literal) is
-# prepended by ferry. Only modules of Debian's python3-minimal and EL's platform-python are used (no json).
+# path is blocked they stop at their deadline. Sends are bounded by packetsPerSecond (a round over all peers
+# stretches instead of the rate growing) and connects in flight by maxConnects. Everything opened is closed on exit.
+# CONFIG (a Python literal) is prepended by ferry. Only modules of Debian's python3-minimal and EL's
+# platform-python are used (no json).
 import collections, errno, os, selectors, socket, struct, sys, time
 
 cfg = CONFIG
@@ -13,7 +14,7 @@ me = cfg["me"]
 started = time.monotonic()
 deadline = started + cfg["durationMs"] / 1000.0
 MARK = b"ferry-probe "
-result = {"host": me, "ipipFrom": [], "udpFrom": [], "listen": {}, "tcp": {}, "sendErrors": {}, "errors": []}
+result = {"host": me, "ipipFrom": [], "udpFrom": [], "listen": {}, "tcp": {}, "sendErrors": {}, "errors": [], "sent": 0}
 sel = selectors.DefaultSelector()
 opened = []
 
@@ -270,6 +271,7 @@ while True:
             break
         send_to(peers[cursor], round_msg)
         tokens -= per_peer
+        result["sent"] += per_peer
         cursor += 1
     start_connects(now)
     for key in list(active):

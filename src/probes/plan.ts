@@ -38,6 +38,9 @@ export interface AgentReport {
   tcp: Record<string, string>;
   sendErrors: Record<string, string>;
   errors: string[];
+  /** Packets sent (protocol 4 and UDP), against the rate bound. */
+  sent?: number;
+  elapsedMs?: number;
 }
 
 /** How hard one agent may push: its packet rate, its connects in flight, and the deadline of a small cluster. */

@@ -4,7 +4,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Host } from '../../src/hosts/host.ts';
 import { runProbes } from '../../src/probes/run.ts';
-import type { ProbeNode } from '../../src/probes/plan.ts';
+import { agentProgram, interpretReports, planProbes, type AgentReport, type ProbeNode } from '../../src/probes/plan.ts';
+import { productFile } from '../../src/ship/embedded.ts';
 import { testPlan } from '../checks/context.ts';
 import { NetnsHost } from './netns-host.ts';
 
@@ -96,5 +97,20 @@ describe('probe agents between three namespaces', () => {
     // This kernel has no ipip, so the tunnel variant ran and says so; with ipip these pairs would be pinged.
     for (const p of r.ipip.filter((x) => x.from === 'w-1' || x.to === 'w-1'))
       expect(p).toMatchObject({ outcome: 'unknown', detail: expect.stringMatching(/^ip tunnel probe: .* setup-failed, .* setup-failed$/) });
+  });
+
+  it('keep to a tight rate and one connect at a time, and still settle every direction before their deadline', async () => {
+    const limits = { packetsPerSecond: 20, maxConnects: 1, baseMs: 3000 };
+    const configs = planProbes(nodes, testPlan(), `bound${process.pid}`, { durationMs: 8000, limits });
+    const source = await productFile('src/probes/agent.py');
+    const outputs = await Promise.all(nodes.map((n) => hosts.get(n.name)!.exec([python, '-'], { stdin: agentProgram(source, configs.get(n.name)!), readOnly: true })));
+    const reports = new Map(nodes.map((n, i) => [n.name, JSON.parse(outputs[i]!.stdout) as AgentReport]));
+    const r = interpretReports(nodes, configs, reports);
+    expect([...r.ipip, ...r.udp.paths, ...r.tcp].filter((p) => p.outcome !== 'ok')).toEqual([]);
+    for (const report of reports.values()) {
+      expect(report.elapsedMs!).toBeLessThan(8000);
+      // The bucket starts full with a tenth of a second's worth (at least one peer's two packets), then refills at the rate.
+      expect(report.sent!).toBeLessThanOrEqual(Math.max(2, limits.packetsPerSecond / 10) + (limits.packetsPerSecond * report.elapsedMs!) / 1000 + 2);
+    }
   });
 });

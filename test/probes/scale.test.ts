@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Role } from '../../src/config/inventory.ts';
 import { runDoctor, type DoctorTarget } from '../../src/doctor/doctor.ts';
-import { selectPairs, type PairMode } from '../../src/probes/pairs.ts';
+import { groupOf, selectPairs, type PairMode } from '../../src/probes/pairs.ts';
 import { agentDeadlineMs, planProbes } from '../../src/probes/plan.ts';
 import { TUNNEL_PAIRS_PER_NODE } from '../../src/probes/run.ts';
 import { testPlan } from '../checks/context.ts';
@@ -77,6 +77,15 @@ describe('selectPairs', () => {
     for (const node of nodes) expect(peers.get(node.name)!.length).toBeLessThanOrEqual(node.roles.includes('control-plane') ? n - 1 : biggest - 1 + 2 * (racks - 1) + 3);
     const skipped = new Set(coverage.skipped.map((s) => `${s.from}>${s.to}`));
     for (const [a, list] of peers) for (const b of list) expect(skipped.has(`${a}>${b}`)).toBe(false);
+  });
+
+  it.each([
+    ['the inventory\'s rack first', { address: '10.0.3.7', rack: 'b2' }, 'rack b2'],
+    ['an IPv4 address without rack: its /24', { address: '10.0.3.7' }, 'subnet 10.0.3.0/24'],
+    ['a full IPv6 address: its /64', { address: 'fd00:1:2:3:4:5:6:7' }, 'subnet fd00:1:2:3::/64'],
+    ['a compressed IPv6 address', { address: 'fd00:1::5' }, 'subnet fd00:1::/64'],
+  ])('groups by %s', (_, node, group) => {
+    expect(groupOf({ name: 'x', roles: ['worker'], ...node })).toBe(group);
   });
 
   it('probes every pair by default and skips none', () => {
