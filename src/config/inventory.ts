@@ -70,12 +70,12 @@ export const Inventory = z
       bastion: z.string().optional(),
       /** Run commands through `sudo -n` when the user is not root. */
       sudo: z.boolean().default(false),
-      /** Connections at once. */
-      concurrency: z.number().int().min(1).max(500).default(30),
+      /** Connections at once (50: the measurement behind it is at DEFAULT_HOST_CONCURRENCY, src/hosts/pool.ts). */
+      concurrency: z.number().int().min(1).max(500).default(50),
       connectTimeoutMs: z.number().int().min(100).default(10_000),
     })
       .strict()
-      .default({ sudo: false, concurrency: 30, connectTimeoutMs: 10_000 }),
+      .default({ sudo: false, concurrency: 50, connectTimeoutMs: 10_000 }),
     network: z
       .object({
         controlPlaneEndpoint: z.string().regex(/^[^:\s]+:\d{1,6}$/, 'must be HOST:PORT (the VIP, never a node)'),

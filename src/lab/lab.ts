@@ -1,13 +1,14 @@
 // The lab: real Debian 12 nodes on this machine (systemd-nspawn, own systemd, sshd, network namespace on a private
 // bridge, no route out), booted in parallel and torn down by PID on every exit path. See LAB.md and docs/lab.md.
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { Inventory } from '../config/inventory.ts';
 import { UserError } from '../errors.ts';
+import { mapPool } from '../util/map-pool.ts';
 import { isAlive } from './file-lock.ts';
 import { labMachineFacts, missingLabNeeds } from './needs.ts';
 import { NODE_PATH, bootNode } from './node-boot.ts';
@@ -63,6 +64,41 @@ export interface StartLabOptions {
   debs?: string;
   /** Nodes that boot as EL lab nodes instead of Debian 12: name → `rocky-9.4` (src/lab/el/el-rootfs.ts). */
   os?: Record<string, string>;
+  /** Nodes booting at once (default BOOT_CONCURRENCY); the rest wait for a slot. */
+  bootConcurrency?: number;
+}
+
+/**
+ * Nodes that boot at once. Booting is CPU-bound (each node's systemd starts ~20 units); on the 2-core machine, 100
+ * nodes started all at once starved each other past the boot deadline, while 8 at a time keep every node's boot
+ * short and the total about the same (docs/scale.md has the figures).
+ */
+export const BOOT_CONCURRENCY = 8;
+/** Lab nodes take .11 up in the /24; the VIP sits at .100 below 90 nodes, else at .254. */
+export const MAX_LAB_NODES = 242;
+/**
+ * inotify instances each booted node holds: 7 measured (bench/lab-boot.ts counts the inotify fds of every process in
+ * a node's cgroups). Every node runs as the host's root, so they all count against the host's
+ * fs.inotify.max_user_instances, 128 by default: room for about 18 nodes.
+ */
+export const INOTIFY_PER_NODE = 8;
+
+/**
+ * Above this many nodes the lab's inventory gives SSH connects LAB_CONNECT_TIMEOUT_MS instead of the 10 s default:
+ * all nodes share the machine's CPUs, and doctor on 100 lab nodes (load 13–44) had 7–36 hosts whose sshd did not
+ * finish the key exchange within 10 s while 30 facts scripts ran (docs/scale.md). A site's nodes have their own CPUs.
+ */
+export const LAB_SLOW_CONNECT_ABOVE = 20;
+export const LAB_CONNECT_TIMEOUT_MS = 60_000;
+
+/** The VIP (controlPlaneEndpoint's host part) for a lab of `count` nodes: an address no node takes. */
+export function labVipOctet(count: number): number {
+  return 11 + count <= 100 ? 100 : 254;
+}
+
+/** fs.inotify.max_user_instances a lab of `count` nodes needs on the host, with room for the host's own users. */
+export function inotifyInstancesNeeded(count: number, current: number, inUse: number): number {
+  return Math.max(current, inUse + count * INOTIFY_PER_NODE + 128);
 }
 
 
@@ -88,6 +124,8 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
   const baseOf = (name: string) => elBases.get(options.os?.[name] ?? '') ?? base.dir;
   const prefix = `fl${randomBytes(3).toString('hex')}`;
   const names = typeof options.nodes === 'number' ? Array.from({ length: options.nodes }, (_, i) => `node${i + 1}`) : options.nodes;
+  if (names.length > MAX_LAB_NODES) throw new UserError(`a lab holds at most ${MAX_LAB_NODES} nodes (one /24), not ${names.length}`);
+  await raiseInotifyLimit(names.length);
   const stateDir = join(STATE_ROOT, prefix);
   const bridge = `${prefix}br`;
   await mkdir(stateDir, { recursive: true });
@@ -144,8 +182,7 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
     const hosts = names.map((n, i) => `${addresses[i]} ${n}`).join('\n');
 
     const labFiles = { identityFile, knownHostsFile };
-    const nodes = await Promise.all(
-      state.nodes.map((n, i) =>
+    const nodes = await mapPool(state.nodes, Math.max(1, options.bootConcurrency ?? BOOT_CONCURRENCY), (n, i) =>
         bootNode({ prefix, bridge, stateDir, baseDir: baseOf(n.name), node: n, address: addresses[i]!, hosts, publicKey, debs: options.debs }, (exit, release) => {
           if (exit) exits.set(n.name, exit);
           if (release) releases.push(release);
@@ -160,7 +197,6 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
             throw new Error(`${n.name}: ssh systemctl is-system-running said "${verdict}" (${r.stderr.trim()})`);
           return { ...booted, bootMs: Math.round(performance.now() - booted.startedAt) };
         }),
-      ),
     );
     const labNodes: LabNode[] = nodes.map((b, i) => ({
       name: names[i]!, address: addresses[i]!, leaderPid: b.leaderPid, root: state.nodes[i]!.root, failedUnits: b.failedUnits, bootMs: b.bootMs,
@@ -187,8 +223,8 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
         const roles = opts.roles ?? Object.fromEntries(names.map((n, i) => [n, [i === 0 ? 'control-plane' : 'worker']]));
         const doc: Record<string, unknown> = {
           apiVersion: 'ferry.dev/v1alpha1', kind: 'Cluster', name: prefix,
-          ssh: { user: 'root', identity: identityFile, knownHosts: knownHostsFile },
-          network: { controlPlaneEndpoint: `${addressIn(subnet, 100)}:6443` },
+          ssh: { user: 'root', identity: identityFile, knownHosts: knownHostsFile, ...(labNodes.length > LAB_SLOW_CONNECT_ABOVE ? { connectTimeoutMs: LAB_CONNECT_TIMEOUT_MS } : {}) },
+          network: { controlPlaneEndpoint: `${addressIn(subnet, labVipOctet(labNodes.length))}:6443` },
           hosts: labNodes.map((n) => ({ name: n.name, address: n.address, roles: roles[n.name] ?? ['worker'] })),
         };
         for (const [k, v] of Object.entries(opts.extra ?? {})) {
@@ -224,6 +260,30 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
 export function assertLabCanRun(): void {
   const missing = missingLabNeeds(labMachineFacts());
   if (missing.length > 0) throw new UserError(`the lab cannot run on this machine; missing:\n  ${missing.join('\n  ')}`, { hint: 'run as root on Debian 12 after bash scripts/setup.sh' });
+}
+
+/** Raise the host's fs.inotify.max_user_instances when this lab's nodes would run out of them (never lowers it). */
+async function raiseInotifyLimit(count: number): Promise<void> {
+  const file = '/proc/sys/fs/inotify/max_user_instances';
+  const current = Number((await readFile(file, 'utf8')).trim());
+  const inUse = await inotifyInstancesInUse();
+  const wanted = inotifyInstancesNeeded(count, current, inUse);
+  if (wanted > current) {
+    await writeFile(file, `${wanted}\n`);
+    console.warn(`[lab] raised fs.inotify.max_user_instances from ${current} to ${wanted} for ${count} nodes (${inUse} in use)`);
+  }
+}
+
+/** inotify instances open on the machine now (every /proc/PID/fd link to anon_inode:inotify). */
+async function inotifyInstancesInUse(): Promise<number> {
+  let n = 0;
+  for (const pid of await readdir('/proc').catch(() => [])) {
+    if (!/^\d+$/.test(pid)) continue;
+    for (const fd of await readdir(`/proc/${pid}/fd`).catch(() => [])) {
+      if ((await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')) === 'anon_inode:inotify') n++;
+    }
+  }
+  return n;
 }
 
 async function freeSubnet(): Promise<string> {

@@ -57,7 +57,7 @@ hosts:
 `;
   it('accepts a minimal inventory and fills defaults', () => {
     const inv = parseYaml(`${base}  - {name: cp1, address: 10.0.0.11, roles: [control-plane]}\n`, 'c.yaml', Inventory);
-    expect(inv.ssh.concurrency).toBe(30);
+    expect(inv.ssh.concurrency).toBe(50);
     expect(inv.network.encapsulation).toBe('auto');
   });
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { mapHosts } from '../../src/hosts/pool.ts';
+import { DEFAULT_HOST_CONCURRENCY, mapHosts } from '../../src/hosts/pool.ts';
 
 const hosts = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `h${i}` }));
 
@@ -34,18 +34,18 @@ describe('mapHosts', () => {
     expect(out.filter((o) => o.ok)).toHaveLength(4);
   });
 
-  it('defaults to 30 at once and returns outcomes in input order even when they finish out of order', async () => {
+  it('defaults to DEFAULT_HOST_CONCURRENCY (50) at once and returns outcomes in input order even when they finish out of order', async () => {
     let running = 0;
     let peak = 0;
-    const out = await mapHosts(hosts(40), async (h) => {
+    const out = await mapHosts(hosts(60), async (h) => {
       running++;
       peak = Math.max(peak, running);
       await sleep(40 - Number(h.name.slice(1)));
       running--;
       return h.name;
     });
-    expect(peak).toBe(30);
-    expect(out.map((o) => o.host)).toEqual(hosts(40).map((h) => h.name));
+    expect(peak).toBe(DEFAULT_HOST_CONCURRENCY);
+    expect(out.map((o) => o.host)).toEqual(hosts(60).map((h) => h.name));
   });
 
   it('handles no hosts', async () => {
