@@ -29,7 +29,8 @@ afterAll(async () => {
 describe('NVIDIA stand-in RPMs and the CUDA rhel repository', () => {
   it('the stream names every driver package at epoch 3, and nvidia-open pulls the DKMS module and nvidia-smi', () => {
     const specs = nvidiaStandInRpmSpecs(VERSION, '9', [KERNEL]);
-    const [doc] = parseAllDocuments(specs.stream).map((d) => d.toJSON() as { document: string; data: { name: string; stream: string; profiles: { default: { rpms: string[] } }; artifacts: { rpms: string[] } } });
+    const [doc, defaults] = parseAllDocuments(specs.stream).map((d) => d.toJSON() as { document: string; data: { name: string; stream: string; profiles: { default: { rpms: string[] } }; artifacts: { rpms: string[] } } });
+    expect(defaults).toEqual({ document: 'modulemd-defaults', version: 1, data: { module: 'nvidia-driver', profiles: { '620-open': ['default'] } } });
     expect(doc!.document).toBe('modulemd');
     expect(doc!.data.name).toBe('nvidia-driver');
     expect(doc!.data.stream).toBe('620-open');
@@ -60,5 +61,10 @@ describe('NVIDIA stand-in RPMs and the CUDA rhel repository', () => {
     expect(enabled.exitCode, enabled.stderr).toBe(0);
     const shown = await dnf('repoquery', '--qf', '%{name}-%{epoch}:%{version}-%{release}.%{arch}', 'nvidia-open', 'kmod-nvidia-open-dkms');
     expect(shown.stdout.trim().split('\n').sort()).toEqual([`kmod-nvidia-open-dkms-3:${VERSION}-1.el9.x86_64`, `nvidia-open-3:${VERSION}-1.el9.x86_64`]);
+    // `@nvidia-driver:620-open` (what ferry asks for) installs the stream's default profile: dnf gets that far and
+    // stops only at the build tools, which live in Rocky's repos and EPEL, not here.
+    const profile = await dnf('install', '--downloadonly', `--downloaddir=${join(dir, 'dl')}`, '@nvidia-driver:620-open');
+    expect(profile.exitCode).toBe(1);
+    expect(profile.stderr).toMatch(/nothing provides (dkms|gcc|make) needed by kmod-nvidia-open-dkms-3:620\.70\.06-1\.el9\.x86_64/);
   }, 120_000);
 });

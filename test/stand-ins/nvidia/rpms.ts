@@ -110,7 +110,8 @@ export function nvidiaStandInRpmSpecs(version: string, major: string, kernels: r
   });
   const nevra = (s: RpmSpec) => `${s.name}-${s.epoch ?? 0}:${s.version}-${s.release}.${s.arch ?? 'x86_64'}`;
   // The stream's document as modulemd v2 (the format of NVIDIA's modules.yaml): the packages of the branch's open
-  // DKMS driver; `nvidia-open` is the default profile, as `dnf module install nvidia-driver:<B>-open` installs it.
+  // DKMS driver; its `default` profile holds `nvidia-open`, and the defaults document makes it the stream's default
+  // profile (dnf installs `@module:stream` by the default profile and refuses a stream without one).
   const stream = [
     '---',
     'document: modulemd',
@@ -134,6 +135,16 @@ export function nvidiaStandInRpmSpecs(version: string, major: string, kernels: r
     '  artifacts:',
     '    rpms:',
     ...cuda.map((s) => `      - ${nevra(s)}`).sort(),
+    '...',
+    // The defaults document: `default` is the stream's default profile (what `@nvidia-driver:<B>-open` installs);
+    // no default stream, so nothing of the module is visible until a stream is enabled.
+    '---',
+    'document: modulemd-defaults',
+    'version: 1',
+    'data:',
+    '  module: nvidia-driver',
+    '  profiles:',
+    `    "${branch}-open": [default]`,
     '...',
     '',
   ].join('\n');
