@@ -14,7 +14,7 @@
 // Requires of `nvidia-open` are as remembered; the stream's document carries only the packages below.
 //
 // What each stand-in does (the scripts are test/stand-ins/nvidia/scripts.ts, strict as there):
-// - kmod-nvidia-open-dkms: %post builds nvidia.ko with the node's gcc for every kernel whose build tree is there
+// - kmod-nvidia-open-dkms: %posttrans builds nvidia.ko with the node's gcc for every kernel whose build tree is there
 //   (/lib/modules/<K>/build), into /lib/modules/<K>/extra/ as EL's dkms installs it; %preun removes it. Requires the
 //   real dkms (EPEL) and gcc, but does not register with dkms (as the Debian stand-in).
 // - nvidia-driver, nvidia-driver-cuda (nvidia-smi), nvidia-persistenced (daemon and unit), nvidia-open (metapackage).
@@ -31,7 +31,7 @@ import { buildRpm, rpmFileName, type RpmSpec } from '../../../src/replica/rpm-bu
 import { dkmsBuild, MODULE_DIR, nvidiaContainerRuntime, nvidiaCtk, nvidiaPersistenced, nvidiaSmi, PERSISTENCED_UNIT } from './scripts.ts';
 
 /** Bump when the layout below changes. */
-const LAYOUT = 1;
+const LAYOUT = 2;
 const exe = (text: string) => ({ text, mode: 0o755 });
 const DKMS_BUILD = 'usr/lib/ferry-stand-in/nvidia-dkms-build';
 /** NVIDIA's driver RPMs carry epoch 3 (as remembered; see the header). */
@@ -66,8 +66,9 @@ export function nvidiaStandInRpmSpecs(version: string, major: string, kernels: r
       name: 'kmod-nvidia-open-dkms', ...rel, summary: `STAND-IN NVIDIA ${branch} open kernel module DKMS source`,
       requires: ['dkms', 'gcc', 'make'], provides: [`kmod-nvidia = ${evr}`],
       files: { [DKMS_BUILD]: exe(dkmsBuild(version, MODULE_DIR.el, 'kernel-devel')) },
+      // %posttrans, after the whole transaction: kernel-devel may come in the same dnf run, after this package.
       scripts: {
-        post: `for b in /lib/modules/*/build; do\n  [ -d "$b" ] || continue\n  k=\${b%/build}; /${DKMS_BUILD} "\${k#/lib/modules/}" || exit 1\ndone`,
+        posttrans: `for b in /lib/modules/*/build; do\n  [ -d "$b" ] || continue\n  k=\${b%/build}; /${DKMS_BUILD} "\${k#/lib/modules/}" || exit 1\ndone`,
         preun: 'if [ $1 -eq 0 ]; then rm -f /lib/modules/*/extra/nvidia.ko; fi',
       },
     },
