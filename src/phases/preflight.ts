@@ -56,8 +56,10 @@ export function planPreflight(seen: PreflightSeen, input: Pick<PlanInput<unknown
     });
   // Before any node changes: a GPU node whose kernel the bundle has no driver for would fail in gpu-driver.
   if (ctx.lock && seen.manifest) {
+    // Only nodes with role gpu get the driver: another node may run any kernel the lock's OS has. Each node is judged
+    // against its own OS's view of the lock (a mixed cluster's bundle carries a repository per OS).
     const own = lockOsFor(ctx.lock.stack, facts.os);
-    const refusal = gpuKernelRefusal(spec.name, facts.kernel, own ? lockOn(ctx.lock, own) : ctx.lock, seen.manifest);
+    const refusal = spec.roles.includes('gpu') ? gpuKernelRefusal(spec.name, facts.kernel, own ? lockOn(ctx.lock, own) : ctx.lock, seen.manifest) : undefined;
     if (refusal) throw new UserError(`${refusal.message}: ${refusal.hint}`, { hint: refusal.hint });
     // A bundle built for the site's hosts (--site) covers only what it recorded: the OS minor and arch of each node,
     // and the packages it left out because every node had them.

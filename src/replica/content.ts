@@ -13,7 +13,7 @@ import { hashFile } from '../util/hash.ts';
 import { makeSigningKey, stopGpgAgent, writeDistsRepo, writeFlatRepo, type SigningKey } from './apt-repo.ts';
 import { upstreamVersion } from '../bundle/lock-match.ts';
 import { buildContainerdIo } from './containerd-io.ts';
-import { buildElPackages, EL_DEBIAN_SOURCES, ROCKY_9_4_PACKAGES, type ElDistroPackage } from './el-packages.ts';
+import { buildElGpuTools, buildElPackages, EL_DEBIAN_SOURCES, EL_GPU_DEBIAN_SOURCES, EL_GPU_TOOL_PACKAGES, ROCKY_9_4_PACKAGES, type ElDistroPackage, type ElGpuTool } from './el-packages.ts';
 import { signRpms } from './rpm-builder.ts';
 import { writeRpmRepo } from './rpm-repo.ts';
 import { baseSetRpms } from '../lab/el/base-set.ts';
@@ -38,8 +38,15 @@ export interface ReplicaInputs {
   files?: readonly { url: string; file: string }[];
   /** Enterprise Linux: serve the spec's EL repositories for this release (e.g. `9.4`), RPMs rebuilt from Debian's. */
   el?: { release: string };
-  /** .rpm files to publish, per upstream repo (the kube stand-ins in pkgs.k8s.io's rpm repo). */
-  rpms?: { kubernetes?: readonly string[] };
+  /**
+   * .rpm files to publish, per upstream repo: the kube stand-ins in pkgs.k8s.io's rpm repo; with `cuda`, an EL GPU
+   * replica: NVIDIA's CUDA rhel<major> repo (with `cudaModules` as its modules.yaml), libnvidia-container's rpm repo,
+   * further AppStream packages (the GPU kernel's kernel-devel), and the DKMS build tools rebuilt from Debian's
+   * (gcc, make, elfutils-libelf-devel in Rocky's repos, dkms in EPEL as EL sites get it).
+   */
+  rpms?: { kubernetes?: readonly string[]; cuda?: readonly string[]; nvidiaContainer?: readonly string[]; appstream?: readonly string[] };
+  /** modules.yaml of the CUDA rhel repo (NVIDIA's `nvidia-driver` module streams). */
+  cudaModules?: string;
 }
 
 export interface ReplicaContent {
@@ -60,6 +67,8 @@ export interface ReplicaContent {
 const LAYOUT = 1;
 /** Bump when the layout of the EL content changes (only EL content keys carry it). */
 const EL_LAYOUT = 1;
+/** Bump when the layout of the EL GPU content changes (only EL GPU content keys carry it). */
+const EL_GPU_LAYOUT = 1;
 /** Stands in for the repository id that GitHub's object URLs carry (not the real one). */
 const DISTRIBUTION_REPO_ID = 23565916;
 const DEBIAN_PACKAGES = { sid: ['containerd', 'docker-registry'], bookworm: ['runc'] } as const;
@@ -77,7 +86,7 @@ async function contentKey(inputs: ReplicaInputs, debian: Record<string, string>)
   const summary = {
     LAYOUT, minor: inputs.kubernetesMinor, debs, manifests, files, images: inputs.images ?? [],
     distribution: inputs.distributionVersion ?? '2.8.3', debian: Object.values(debian).map((f) => basename(f)).sort(),
-    ...(inputs.el ? { el: inputs.el, rpms, elLayout: EL_LAYOUT } : {}),
+    ...(inputs.el ? { el: inputs.el, rpms, elLayout: EL_LAYOUT, ...(inputs.rpms?.cuda ? { cudaModules: inputs.cudaModules ?? '', elGpuLayout: EL_GPU_LAYOUT } : {}) } : {}),
   };
   return createHash('sha256').update(JSON.stringify(summary)).digest('hex').slice(0, 16);
 }
@@ -103,7 +112,9 @@ export async function replicaRuntimeVersions(): Promise<{ containerd: string; ru
 async function contentDebs(inputs: ReplicaInputs): Promise<Record<string, string>> {
   const runtime = await runtimeDebs();
   if (!inputs.el) return runtime;
-  return { ...runtime, ...(await debianDebs(['bookworm', 'bookworm-updates', 'bookworm-security'], EL_DEBIAN_SOURCES)).files };
+  const suites = ['bookworm', 'bookworm-updates', 'bookworm-security'];
+  const gpu = inputs.rpms?.cuda ? (await debianDebs(suites, EL_GPU_DEBIAN_SOURCES)).files : {};
+  return { ...runtime, ...(await debianDebs(suites, EL_DEBIAN_SOURCES)).files, ...gpu };
 }
 
 /** Build (or reuse) the content for `inputs`. */
@@ -194,7 +205,7 @@ async function buildContent(inputs: ReplicaInputs, debian: Record<string, string
       await copyFile(m.file, www(url));
     }
 
-    const containerdIoRpm = inputs.el ? await buildElRepos(inputs, inputs.el.release, debian, www, publish, docker, k8s, join(work, 'build-el')) : undefined;
+    const containerdIoRpm = inputs.el ? await buildElRepos(inputs, inputs.el.release, debian, www, publish, docker, k8s, nct, join(work, 'build-el')) : undefined;
 
     await tokenSigner(work);
     const images = inputs.images?.length ? await seedImages(inputs.images, join(work, 'images-build'), (r) => join(work, 'registries', r)) : [];
@@ -218,7 +229,7 @@ async function buildContent(inputs: ReplicaInputs, debian: Record<string, string
  */
 async function buildElRepos(
   inputs: ReplicaInputs, release: string, debian: Record<string, string>, www: (url: string) => string,
-  publish: (keyUrl: string, uid: string) => Promise<SigningKey>, docker: SigningKey, k8s: SigningKey, out: string,
+  publish: (keyUrl: string, uid: string) => Promise<SigningKey>, docker: SigningKey, k8s: SigningKey, nvidiaContainerKey: SigningKey, out: string,
 ): Promise<string> {
   const major = release.split('.')[0]!;
   await mkdir(out, { recursive: true });
@@ -249,16 +260,44 @@ async function buildElRepos(
     await copyFile(baseSet.files[i]!, f);
     baseRpms.push(f);
   }
-  await signRpms([...Object.values(built.distro), ...baseRpms], rocky);
+  // An EL GPU replica: the DKMS build tools, and the GPU kernel's packages in AppStream (as Rocky 9 has kernel-devel).
+  const tools = inputs.rpms?.cuda ? await buildElGpuTools({ debs: debian, outDir: out }) : undefined;
+  const toolsIn = (repo: string) => (Object.entries(tools ?? {}) as [ElGpuTool, string][]).filter(([name]) => EL_GPU_TOOL_PACKAGES[name].repo === repo).map(([, f]) => f);
+  const appstream = await copiedInto(out, inputs.rpms?.appstream ?? []);
+  await signRpms([...Object.values(built.distro), ...baseRpms, ...toolsIn('BaseOS'), ...toolsIn('AppStream'), ...appstream], rocky);
   for (const repo of ['BaseOS', 'AppStream'] as const) {
     const rpms = (Object.entries(built.distro) as [ElDistroPackage, string][]).filter(([name]) => ROCKY_9_4_PACKAGES[name].repo === repo).map(([, f]) => f);
     if (repo === 'BaseOS') rpms.push(...baseRpms);
+    if (repo === 'AppStream') rpms.push(...appstream);
+    rpms.push(...toolsIn(repo));
     await writeRpmRepo({ dir: www(UPSTREAM.rockyVault(release, repo)), rpms, layout: 'rocky', key: rocky });
   }
   const epel = await publish(UPSTREAM.epelKey(major), `ferry replica of EPEL ${major} <replica@ferry.invalid>`);
-  await writeRpmRepo({ dir: www(UPSTREAM.epel(major)), rpms: [], layout: 'rocky', key: epel });
+  await signRpms(toolsIn('EPEL'), epel);
+  await writeRpmRepo({ dir: www(UPSTREAM.epel(major)), rpms: toolsIn('EPEL'), layout: 'rocky', key: epel });
+  if (inputs.rpms?.cuda) {
+    // NVIDIA's CUDA rhel<major> repo: RPMs at the top (as the real repo lists them), modules.yaml for the
+    // `nvidia-driver` streams, key D42D0685.pub beside them; libnvidia-container's rpm repo, key at /gpgkey.
+    const cuda = await publish(`${UPSTREAM.cudaEl(major)}${UPSTREAM.cudaElKeyName}`, `ferry replica of the CUDA rhel${major} repository <replica@ferry.invalid>`);
+    const cudaRpms = await copiedInto(out, inputs.rpms.cuda);
+    await signRpms(cudaRpms, cuda);
+    await writeRpmRepo({ dir: www(UPSTREAM.cudaEl(major)), rpms: cudaRpms, layout: 'flat', key: cuda, ...(inputs.cudaModules ? { modules: inputs.cudaModules } : {}) });
+    const nct = await copiedInto(out, inputs.rpms.nvidiaContainer ?? []);
+    await signRpms(nct, nvidiaContainerKey);
+    await writeRpmRepo({ dir: www(UPSTREAM.nvidiaContainerRpm), rpms: nct, layout: 'flat', key: nvidiaContainerKey });
+  }
   await rm(out, { recursive: true, force: true });
   return built.containerdIo.version;
+}
+
+/** Copies of `files` in `dir` (to sign them there without touching the caller's). */
+async function copiedInto(dir: string, files: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of files) {
+    await copyFile(f, join(dir, basename(f)));
+    out.push(join(dir, basename(f)));
+  }
+  return out;
 }
 
 /** A stable UUID-shaped name for a release asset (GitHub's object names are UUIDs). */

@@ -4,8 +4,8 @@
 // conntrack-tools, socat, iptables-nft, ethtool, iproute-tc, chrony). Each carries the binary and the unit or config
 // a node needs; the header's Requires name EL capabilities that a minimal EL install provides (src/lab/el/), not the
 // binary's Debian sonames (docs/lab.md, "EL nodes", says where this differs from the real packages).
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { execa } from 'execa';
 import { upstreamVersion } from '../bundle/lock-match.ts';
 import { DOCKER_CONFIG_TOML } from './containerd-io.ts';
@@ -266,6 +266,92 @@ export async function buildElPackages(o: { major: string; debs: Record<string, s
     const distro = {} as Record<ElDistroPackage, string>;
     for (const [name, spec] of Object.entries(specs) as [ElDistroPackage, RpmSpec][]) distro[name] = join(o.outDir, await buildRpm(spec, o.outDir));
     return { containerdIo: { file: containerdIo, version: `${containerd}-3.1.el${o.major}` }, distro };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Debian packages whose files the EL GPU build tools carry (bookworm): gcc with what `gcc -c` runs (cc1, the
+ * assembler and their libraries), make, dkms, libelf's headers.
+ */
+export const EL_GPU_DEBIAN_SOURCES = [
+  'gcc-12', 'cpp-12', 'binutils-x86-64-linux-gnu', 'libbinutils', 'libctf0', 'libctf-nobfd0', 'libisl23', 'libmpc3', 'libmpfr6',
+  'make', 'dkms', 'libelf-dev',
+] as const;
+
+/**
+ * Rocky Linux 9.4's and EPEL 9's names and versions of what a DKMS driver build needs (NVIDIA Driver Installation
+ * Guide, "Red Hat Enterprise Linux": kernel-devel and kernel-headers of the running kernel, gcc, make, dkms from
+ * EPEL, elfutils-libelf-devel). Repositories as Rocky 9 places them (gcc, kernel-devel, elfutils-libelf-devel in
+ * AppStream; make in BaseOS); versions as remembered, NOT checked against the repository metadata (docs/lab.md).
+ */
+export const EL_GPU_TOOL_PACKAGES = {
+  gcc: { evr: '11.4.1-3.el9', repo: 'AppStream' },
+  make: { evr: '1:4.3-8.el9', repo: 'BaseOS' },
+  'elfutils-libelf-devel': { evr: '0.190-2.el9', repo: 'AppStream' },
+  dkms: { evr: '3.0.13-1.el9', repo: 'EPEL' },
+} as const;
+export type ElGpuTool = keyof typeof EL_GPU_TOOL_PACKAGES;
+
+/** Every file and link of an extracted .deb tree, minus documentation and `skip`, with /lib, /bin, /sbin under /usr. */
+async function treeEntries(root: string, skip: (path: string) => boolean): Promise<Pick<RpmSpec, 'files' | 'links'>> {
+  const files: NonNullable<RpmSpec['files']> = {};
+  const links: NonNullable<RpmSpec['links']> = {};
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    const abs = join(entry.parentPath, entry.name);
+    const rel = relative(root, abs).replace(/^(lib|bin|sbin)\//, 'usr/$1/');
+    if (/^usr\/share\/(doc|man|info|locale|lintian|bug|bash-completion)\//.test(rel) || skip(rel)) continue;
+    if (entry.isSymbolicLink()) links[rel] = await readlink(abs);
+    else if (entry.isFile()) files[rel] = { from: abs, mode: (await lstat(abs)).mode & 0o7777 };
+  }
+  return { files, links };
+}
+
+/**
+ * gcc, make, elfutils-libelf-devel and dkms for EL `major` from the Debian .debs (EL_GPU_DEBIAN_SOURCES), under the
+ * names and versions of EL_GPU_TOOL_PACKAGES: real tools, so a DKMS build on an EL lab node compiles with them.
+ */
+export async function buildElGpuTools(o: { debs: Record<string, string>; outDir: string }): Promise<Record<ElGpuTool, string>> {
+  const work = await mkdtemp(join(o.outDir, '.el-gpu-'));
+  try {
+    const extract = async (names: readonly string[], into: string) => {
+      for (const n of names) {
+        const deb = o.debs[n];
+        if (!deb) throw new Error(`no Debian ${n} .deb given to the EL GPU tools build`);
+        await execa('dpkg-deb', ['-x', deb, into]);
+      }
+    };
+    const from = (names: readonly string[]) => `Debian bookworm's ${names.join(', ')}`;
+    const spec = (name: ElGpuTool, summary: string, debs: readonly string[], entries: Pick<RpmSpec, 'files' | 'links'>, extra: Partial<RpmSpec> = {}): RpmSpec => ({
+      name, ...evrOf(EL_GPU_TOOL_PACKAGES[name].evr), summary, license: 'GPLv3+',
+      description: `${summary}\n\nferry replica build: the files of ${from(debs)}, packaged under ${name === 'dkms' ? 'EPEL 9' : 'Rocky Linux 9.4'}'s name and version.`,
+      ...entries, ...extra,
+    });
+    const gccDebs = ['gcc-12', 'cpp-12', 'binutils-x86-64-linux-gnu', 'libbinutils', 'libctf0', 'libctf-nobfd0', 'libisl23', 'libmpc3', 'libmpfr6'] as const;
+    await extract(gccDebs, join(work, 'gcc'));
+    // The link-time optimizer is not needed to compile; it is most of gcc-12's size.
+    const gcc = await treeEntries(join(work, 'gcc'), (p) => /\/(lto1|lto-dump[^/]*|lto-wrapper)$/.test(p));
+    gcc.links = { ...gcc.links, 'usr/bin/gcc': 'gcc-12', 'usr/bin/cc': 'gcc-12', 'usr/bin/cpp': 'cpp-12', 'usr/bin/as': 'x86_64-linux-gnu-as' };
+    await extract(['make'], join(work, 'make'));
+    await extract(['libelf-dev'], join(work, 'libelf'));
+    await extract(['dkms'], join(work, 'dkms'));
+    const dkms = await treeEntries(join(work, 'dkms'), () => false);
+    const specs: Record<ElGpuTool, RpmSpec> = {
+      gcc: spec('gcc', 'Various compilers (C, C++, Objective-C, ...)', gccDebs, gcc),
+      make: spec('make', 'A GNU tool which simplifies the build process for users', ['make'], await treeEntries(join(work, 'make'), () => false)),
+      'elfutils-libelf-devel': spec('elfutils-libelf-devel', 'Development support for libelf', ['libelf-dev'], await treeEntries(join(work, 'libelf'), () => false)),
+      dkms: spec('dkms', 'Dynamic Kernel Module Support Framework', ['dkms'], dkms, {
+        // EPEL's dkms also requires kmod, cpio, elfutils-libelf-devel and the like; the lab's base set lacks some, and
+        // Debian's files are what runs: gcc and make, which the build needs, are kept.
+        arch: 'noarch', requires: ['gcc', 'make'],
+        configs: Object.keys(dkms.files ?? {}).filter((p) => p.startsWith('etc/dkms/')),
+        dirs: ['var/lib/dkms'],
+      }),
+    };
+    const out = {} as Record<ElGpuTool, string>;
+    for (const [name, s] of Object.entries(specs) as [ElGpuTool, RpmSpec][]) out[name] = join(o.outDir, await buildRpm(s, o.outDir));
+    return out;
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -30,7 +30,7 @@ export interface RpmSpec {
   /** Of `files`, those rpm keeps as %config(noreplace) (no leading /). */
   configs?: string[];
   /** Scriptlets: $1 is the count of instances after the operation, as rpm passes it. */
-  scripts?: Partial<Record<'pre' | 'post' | 'preun' | 'postun', string>>;
+  scripts?: Partial<Record<'pre' | 'post' | 'preun' | 'postun' | 'posttrans', string>>;
 }
 
 /** A fixed build time (SOURCE_DATE_EPOCH), so two builds give the same payload. */

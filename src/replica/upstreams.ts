@@ -25,7 +25,12 @@ export const UPSTREAM = {
   cuda: 'https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64/',
   /** The CUDA repos' signing key since 2022 (file name is the key id). */
   cudaKeyName: '3bf863cc.pub',
+  /** NVIDIA's CUDA repository for RHEL `major` (the spec's `rhel{osMajor}/{basearch}`) and its key since 2022. */
+  cudaEl: (major: string) => `https://developer.download.nvidia.com/compute/cuda/repos/rhel${major}/x86_64/`,
+  cudaElKeyName: 'D42D0685.pub',
   nvidiaContainer: 'https://nvidia.github.io/libnvidia-container/stable/deb/amd64/',
+  /** libnvidia-container's RPM repository (repodata and RPMs under the arch directory). */
+  nvidiaContainerRpm: 'https://nvidia.github.io/libnvidia-container/stable/rpm/x86_64/',
   nvidiaContainerKey: 'https://nvidia.github.io/libnvidia-container/gpgkey',
   distribution: (version: string) => `https://github.com/distribution/distribution/releases/download/v${version}/registry_${version}_linux_amd64.tar.gz`,
   calico: (version: string) => `https://raw.githubusercontent.com/projectcalico/calico/v${version}/manifests/calico.yaml`,

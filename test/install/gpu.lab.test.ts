@@ -15,11 +15,11 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseManifest } from '../../src/bundle/manifest.ts';
-import type { AuditRecord } from '../../src/state/audit.ts';
 import { startLab, type Lab } from '../lab/lab.ts';
 import { makeTinyImage } from '../../src/lab/oci-image.ts';
 import { ensureBaseRootfs } from '../../src/lab/rootfs.ts';
 import { addressIn } from '../lab/subnet.ts';
+import { auditRecords, expectConvergedGpuRerun } from './support/converged.ts';
 import { buildSiteBundle, ferry, siteBundle, type SiteBundle } from './support/site-bundle.ts';
 
 const PHASES = 'preflight,copy-bundle,local-repo,os-prepare,container-runtime,gpu-driver';
@@ -37,9 +37,7 @@ const install = (bundle: string, only = PHASES) => ferry(['install', '-i', inven
 const g1 = (argv: string[]) => lab.nodeExec('g1', argv, { allowFailure: true });
 const installedPackages = async () => (await g1(['dpkg-query', '-W', '-f', '${Package} ${db:Status-Abbrev}\n'])).stdout.split('\n').filter((l) => / ii ?$/.test(l)).map((l) => l.split(' ')[0]!);
 const nvidiaPackages = async () => (await installedPackages()).filter((p) => /nvidia|linux-headers/.test(p));
-async function audit(): Promise<AuditRecord[]> {
-  return (await readFile(join(stateDir, 'audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
-}
+const audit = () => auditRecords(stateDir);
 
 /** A Debian 12 kernel other than the lab's whose linux-headers package the archive has (this machine's apt lists). */
 async function otherDebianKernel(): Promise<string> {
@@ -144,13 +142,8 @@ describe('gpu-driver on lab nodes, from the bundle the README builds', () => {
   }, 900_000);
 
   it('a second run finds everything done: zero mutating commands', async () => {
-    const start = (await audit()).length;
-    const r = await install(site.dir);
-    expect(r.code, r.err).toBe(0);
-    figures.push(`converged re-run of ${PHASES}: ${r.ms} ms`);
-    const records = (await audit()).slice(start);
-    expect(records.filter((a) => !a.readOnly)).toEqual([]);
-    expect(records.some((a) => a.phase === 'gpu-driver' && a.command.startsWith('nvidia-smi'))).toBe(true);
+    const ms = await expectConvergedGpuRerun(stateDir, () => install(site.dir));
+    figures.push(`converged re-run of ${PHASES}: ${ms} ms`);
   }, 600_000);
 
   it('demands a reboot (and does none) while an older module is loaded; after the "reboot" the same command finishes', async () => {

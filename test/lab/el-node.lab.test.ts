@@ -1,7 +1,8 @@
 // EL differences that the fake-host tests (test/phases/el-phases.test.ts) only assert as command lines, run here
 // against real dnf and rpm on an EL lab node (src/lab/el/, Rocky 9.4 base set): ferry's own repo file and dnf
 // commands (src/phases/os/el.ts) on a repository with a signed and an unsigned package, a package that is already
-// installed, EL9's curl-minimal against the curl package, and a package of a module stream (module_hotfixes).
+// installed, EL9's curl-minimal against the curl package, and a package of a module stream (module_hotfixes); on a
+// Rocky 8.10 node, EL8's default module streams hiding a bundled package unless module_hotfixes=1.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +41,46 @@ data:
 ...
 `;
 
+// EL8's AppStream publishes modules with DEFAULT streams (EL9's has none): container-tools' default stream `rhel8`
+// holds container-selinux, runc, podman, ... (Rocky 8 AppStream modules.yaml; RHEL 8 "Building, running, and
+// managing containers": `container-tools:rhel8` is the default stream; as read in Red Hat's documentation, names of
+// the artifacts as remembered). A bundle carries those documents (rpm.ts, modulesYaml), so on an EL8 node a default
+// stream nobody enabled still hides a bundled package of the same name unless ferry's repo has module_hotfixes=1.
+const EL8_MODULES_YAML = `---
+document: modulemd
+version: 2
+data:
+  name: container-tools
+  stream: "rhel8"
+  version: 8100020240101000000
+  context: "20125149"
+  arch: x86_64
+  summary: Most recent (rolling) versions of podman, buildah, skopeo, runc, conmon, CRIU, Udica, etc
+  description: >-
+    Stable versions of podman, buildah, skopeo, runc, conmon, CRIU, Udica, etc.
+  license:
+    module: [MIT]
+  profiles:
+    common:
+      rpms: [container-selinux, podman, runc]
+  artifacts:
+    rpms:
+    - container-selinux-2:2.229.0-2.module+el8.10.0+1815+5fe7415e.noarch
+    - runc-1:1.1.12-4.module+el8.10.0+1815+5fe7415e.x86_64
+...
+---
+document: modulemd-defaults
+version: 1
+data:
+  module: container-tools
+  stream: rhel8
+  profiles:
+    rhel8: [common]
+...
+`;
+
 const run = (argv: string[]) => lab.nodeExec('el1', argv, { allowFailure: true });
+const run8 = (argv: string[]) => lab.nodeExec('el8', argv, { allowFailure: true });
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'ferry-el-node-'));
@@ -64,10 +104,21 @@ beforeAll(async () => {
     await execa('createrepo_c', ['--quiet', repo]);
     await writeFile(join(work, 'modules.yaml'), MODULES_YAML);
     await execa('modifyrepo_c', ['--mdtype=modules', join(work, 'modules.yaml'), join(repo, 'repodata')]);
+    // The EL8 node's repo (a directory of its own under the same mount): a bundled container-selinux built outside
+    // the module (as Docker's or a site's own build would be), signed, with EL8 AppStream's container-tools documents.
+    const el8 = join(repo, 'el8');
+    const selinux = await buildRpm({ name: 'container-selinux', epoch: 2, version: '2.229.0', release: '1.el8', arch: 'noarch', summary: 'container-selinux (test)', files: { 'usr/share/ferry-test/container-selinux': { text: 'el8\n', mode: 0o644 } } }, el8);
+    await signRpms([join(el8, selinux)], key);
+    await writeFile(join(el8, 'test-key.asc'), key.armored);
+    await execa('createrepo_c', ['--quiet', el8]);
+    await writeFile(join(work, 'modules-el8.yaml'), EL8_MODULES_YAML);
+    await execa('modifyrepo_c', ['--mdtype=modules', join(work, 'modules-el8.yaml'), join(el8, 'repodata')]);
   } finally {
     await stopGpgAgent(key.home);
   }
-  lab = await startLab({ nodes: ['el1'], os: { el1: 'rocky-9.4' }, debs: repo });
+  lab = await startLab({ nodes: ['el1', 'el8'], os: { el1: 'rocky-9.4', el8: 'rocky-8.10' }, debs: repo });
+  const file8 = elFamily.repoFile(`${REPO}/el8`, { gpgKeys: ['test-key.asc'] });
+  await lab.nodeExec('el8', ['sh', '-c', `mkdir -p /etc/yum.repos.d && cat > ${file8.path}`], { input: file8.content });
   // ferry's own repo file for a bundle that carries its key (gpgcheck=1), placed as local-repo places it.
   const file = elFamily.repoFile(REPO, { gpgKeys: ['test-key.asc'] });
   await lab.nodeExec('el1', ['sh', '-c', `mkdir -p /etc/yum.repos.d && cat > ${file.path}`], { input: file.content });
@@ -128,6 +179,24 @@ describe('ferry\'s EL commands against real dnf and rpm on an EL lab node', () =
     expect(r.exitCode, r.stderr).toBe(0);
     expect((await run(['rpm', '-q', 'ferry-modular'])).stdout.trim()).toBe('ferry-modular-1.0-1.el9.x86_64');
     expect((await run(elFamily.remove(['ferry-modular']).argv)).exitCode).toBe(0);
+  });
+
+  it('EL8 (Rocky 8.10 node): a default module stream nobody enabled hides the bundled container-selinux unless ferry\'s repo has module_hotfixes=1', async () => {
+    expect((await run8(['sh', '-c', '. /etc/os-release; echo $PLATFORM_ID'])).stdout.trim()).toBe('platform:el8');
+    const file = elFamily.repoFile(`${REPO}/el8`, { gpgKeys: ['test-key.asc'] });
+    // dnf marks container-tools:rhel8 as the default stream ([d]) from the documents in ferry's repo alone.
+    const streams = await run8(['dnf', '-q', '--disablerepo=*', '--enablerepo=ferry', 'module', 'list', 'container-tools']);
+    expect(streams.stdout, streams.stderr).toMatch(/container-tools\s+rhel8 \[d\]/);
+    await lab.nodeExec('el8', ['sh', '-c', `sed 's/^module_hotfixes=1$/module_hotfixes=0/' ${file.path} > /tmp/x && cat /tmp/x > ${file.path}`]);
+    const hidden = await run8(elFamily.install(['container-selinux']).argv);
+    expect(hidden.exitCode).not.toBe(0);
+    expect(`${hidden.stdout}\n${hidden.stderr}`).toMatch(/filtered out by modular filtering|Unable to find a match: container-selinux|No match for argument: container-selinux/);
+    await lab.nodeExec('el8', ['sh', '-c', `cat > ${file.path}`], { input: file.content });
+    const r = await run8(elFamily.install(['container-selinux']).argv);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await run8(['rpm', '-q', 'container-selinux'])).stdout.trim()).toBe('container-selinux-2.229.0-1.el8.noarch');
+    // Nothing was enabled: the stream is still only the default one.
+    expect((await run8(['sh', '-c', 'cat /etc/dnf/modules.d/container-tools.module 2>/dev/null; true'])).stdout).not.toMatch(/state=enabled/);
   });
 
   it('holds the Kubernetes packages: ferry installs the exact build, a later dnf update leaves it, dnf sees no upgrade', async () => {

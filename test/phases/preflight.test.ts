@@ -32,6 +32,8 @@ describe('preflight plan', () => {
     { name: 'Oracle Linux (EL family, not in the lock): refused by the lock check', host: 'cp-1', osRelease: ORACLE, refusal: /cp-1 runs Oracle Linux Server 9\.4, but the lock was resolved for rocky 8\.6/ },
     { name: 'a GPU node whose kernel the bundle serves: nothing to do', host: 'gpu-1', osRelease: fixture('rocky86-os-release'), manifest: manifest([{ kernel: K, kind: 'precompiled', package: 'kmod-nvidia' }]) },
     { name: 'a bundle built for the site (--site) that covers the node: nothing to do', host: 'cp-1', osRelease: fixture('rocky86-os-release'), manifest: sited('8.6') },
+    // Found on EL lab nodes (test/install/el-gpu.lab.test.ts): a control plane on another kernel than the GPU nodes'.
+    { name: 'a node without role gpu whose kernel the bundle has no driver for: nothing to do', host: 'cp-1', osRelease: fixture('rocky86-os-release'), manifest: manifest([{ kernel: '4.18.0-1.el8.x86_64', kind: 'dkms', package: 'kernel-devel' }]) },
     { name: 'a GPU node whose kernel the bundle does not serve: refused with the build fix', host: 'gpu-1', osRelease: fixture('rocky86-os-release'), manifest: manifest([{ kernel: '4.18.0-1.el8.x86_64', kind: 'dkms', package: 'kernel-devel' }]), refusal: new RegExp(`gpu-1 runs kernel ${K.replaceAll('.', '\\.')}, .*--kernel ${K.replaceAll('.', '\\.')}`) },
   ])('$name', ({ host, osRelease, manifest: m, refusal }) => {
     const ctx = phaseContext('el');

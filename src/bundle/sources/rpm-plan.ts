@@ -93,6 +93,9 @@ export function parseDnfProblems(output: string): DnfProblems {
     else if (signature) problems.signature.push(signature[1]!);
     else if (noMatch) problems.noMatch.push(noMatch[1]!);
     else if (noModule) problems.noMatch.push(`@${noModule[1]}`);
+    // dnf 4.14: `No default profiles for module nvidia-driver:620-open. Available profiles: default` (the repo's
+    // modules.yaml has the stream but no defaults document naming its default profile; fixture no-default-profile.txt)
+    else if (/^No default profiles for module \S+/.test(line)) problems.other.push(line);
     else if (/^(Error|Problem|- )/.test(line) && !/^Error: *$/.test(line) && !/Unable to find a match/.test(line)) problems.other.push(line);
   }
   return problems;

@@ -23,7 +23,7 @@ export const EL_NODE_DEBS = [
   'libnl-genl-3-200', 'libsnmp40',
 ] as const;
 
-/** /etc/os-release of Rocky Linux 9.4 (as rocky-release-9.4-1.7.el9 installs it at /usr/lib/os-release). */
+/** /etc/os-release per release (9.4: as rocky-release-9.4-1.7.el9 installs it at /usr/lib/os-release). */
 const OS_RELEASE: Record<string, string> = {
   '9.4': `NAME="Rocky Linux"
 VERSION="9.4 (Blue Onyx)"
@@ -43,7 +43,28 @@ ROCKY_SUPPORT_PRODUCT_VERSION="9.4"
 REDHAT_SUPPORT_PRODUCT="Rocky Linux"
 REDHAT_SUPPORT_PRODUCT_VERSION="9.4"
 `,
+  // Rocky 8.10's, with the fields of the 9.4 one; values as remembered, not re-read from rocky-release-8.10.
+  '8.10': `NAME="Rocky Linux"
+VERSION="8.10 (Green Obsidian)"
+ID="rocky"
+ID_LIKE="rhel centos fedora"
+VERSION_ID="8.10"
+PLATFORM_ID="platform:el8"
+PRETTY_NAME="Rocky Linux 8.10 (Green Obsidian)"
+ANSI_COLOR="0;32"
+LOGO="fedora-logo-icon"
+CPE_NAME="cpe:/o:rocky:rocky:8:GA"
+HOME_URL="https://rockylinux.org/"
+BUG_REPORT_URL="https://bugs.rockylinux.org/"
+SUPPORT_END="2029-05-31"
+ROCKY_SUPPORT_PRODUCT="Rocky-Linux-8"
+ROCKY_SUPPORT_PRODUCT_VERSION="8.10"
+REDHAT_SUPPORT_PRODUCT="Rocky Linux"
+REDHAT_SUPPORT_PRODUCT_VERSION="8.10"
+`,
 };
+/** Each release's code name, for /etc/redhat-release. */
+const CODENAME: Record<string, string> = { '9.4': 'Blue Onyx', '8.10': 'Green Obsidian' };
 // EL9's /etc/dnf/dnf.conf (dnf-data).
 const DNF_CONF = `[main]
 gpgcheck=1
@@ -109,8 +130,8 @@ export async function ensureElRootfs(release: string): Promise<{ dir: string; ke
     // The target's identity and dnf's configuration.
     await rm(join(tmp, 'etc/os-release'), { force: true });
     await writeFile(join(tmp, 'etc/os-release'), osRelease);
-    await writeFile(join(tmp, 'etc/redhat-release'), `Rocky Linux release ${release} (Blue Onyx)\n`);
-    await writeFile(join(tmp, 'etc/system-release'), `Rocky Linux release ${release} (Blue Onyx)\n`);
+    await writeFile(join(tmp, 'etc/redhat-release'), `Rocky Linux release ${release} (${CODENAME[release]})\n`);
+    await writeFile(join(tmp, 'etc/system-release'), `Rocky Linux release ${release} (${CODENAME[release]})\n`);
     await mkdir(join(tmp, 'etc/rpm'), { recursive: true });
     await writeFile(join(tmp, 'etc/rpm/macros.dbpath'), RPM_MACROS);
     await mkdir(join(tmp, 'etc/dnf'), { recursive: true });

@@ -52,6 +52,12 @@ describe('reading dnf output (real dnf 4.14 output, test/fixtures/dnf)', () => {
     expect(dnfFailure(problems, []).message).toContain('no repo has a package named ferry-nosuch');
   });
 
+  it('says which module stream has no default profile, instead of failing without saying why', () => {
+    const problems = parseDnfProblems(fixture('no-default-profile.txt'));
+    expect(onlyMissing(problems)).toBeUndefined();
+    expect(dnfFailure(problems, []).message).toBe('cannot resolve the RPM packages against :\n  No default profiles for module nvidia-driver:620-open. Available profiles: default');
+  });
+
   it.each([
     { name: 'a package no repo has: only missing, another set may resolve', file: 'no-match.txt', want: ['ferry-nosuch'] },
     { name: 'a module stream no repo has, as @module:stream', file: 'module-not-available.txt', want: ['@ferry-mod:9'] },

@@ -38,6 +38,7 @@ import { startReplica, type Replica } from '../../../src/replica/replica.ts';
 import { standInDebs } from '../../stand-ins/debs.ts';
 import { standInRpms } from '../../stand-ins/rpms.ts';
 import { nvidiaStandInDebs, type NvidiaStandIns } from '../../stand-ins/nvidia/debs.ts';
+import { nvidiaStandInRpms } from '../../stand-ins/nvidia/rpms.ts';
 
 /** The shipped spec the walkthrough builds from. */
 export const SHIPPED_SPEC = new URL('../../../bundles/gpu-cluster.yaml', import.meta.url).pathname;
@@ -68,7 +69,10 @@ export interface GpuOptions {
   model: string;
   /** The GPU nodes' exact kernels (`uname -r`): one `--kernel` each. */
   kernels: string[];
-  /** Kernels with no Debian headers package, for which the replica serves a stand-in linux-headers-<K>. */
+  /**
+   * Kernels with no headers package upstream, for which the replica serves stand-in headers: linux-headers-<K> in
+   * the CUDA repository (Debian), kernel-devel/kernel-headers of the EL kernel in Rocky's AppStream (EL).
+   */
   standInHeaders?: string[];
 }
 
@@ -190,7 +194,9 @@ export async function siteBundle(work: string, o: SiteBundleOptions = {}): Promi
   const images = [...new Set([...lock.images.map((i) => i.ref), ...calico.images])];
   const driver = lock.stack.nvidiaDriver;
   if (o.gpu && !driver) throw new Error(`resolve --gpu ${o.gpu.model} wrote a lock without an NVIDIA driver`);
-  const nvidia = o.gpu && driver ? await nvidiaStandInDebs(driver.version, o.gpu.standInHeaders ?? []) : undefined;
+  const nvidia = o.gpu && driver && !elRelease ? await nvidiaStandInDebs(driver.version, o.gpu.standInHeaders ?? []) : undefined;
+  // EL: NVIDIA's rhel<major> repos serve the stand-ins as RPMs; the stand-in kernel-devel/-headers go to AppStream.
+  const nvidiaRpms = o.gpu && driver && elRelease ? await nvidiaStandInRpms(driver.version, elRelease.split('.')[0]!, o.gpu.standInHeaders ?? []) : undefined;
   const pluginTag = lock.images.find((i) => i.component === 'nvidia-device-plugin')?.ref.split(':').pop()?.replace(/^v/, '');
   const devicePlugin = o.gpu && pluginTag ? { version: pluginTag, file: await devicePluginManifest(work, pluginTag) } : undefined;
   const inDir = (dir: string, files: readonly string[]) => files.map((f) => join(dir, f));
@@ -203,7 +209,13 @@ export async function siteBundle(work: string, o: SiteBundleOptions = {}): Promi
     },
     manifests: { calico: { version: lock.stack.cni.version, file: calico.file }, ...(devicePlugin ? { devicePlugin } : {}) },
     images,
-    ...(elRelease && kubeRpms ? { el: { release: elRelease }, rpms: { kubernetes: kubeRpms.files } } : {}),
+    ...(elRelease && kubeRpms
+      ? {
+          el: { release: elRelease },
+          rpms: { kubernetes: kubeRpms.files, ...(nvidiaRpms ? { cuda: nvidiaRpms.cuda, nvidiaContainer: nvidiaRpms.nvidiaContainer, appstream: nvidiaRpms.kernel } : {}) },
+          ...(nvidiaRpms ? { cudaModules: nvidiaRpms.cudaModules } : {}),
+        }
+      : {}),
   });
   timings.replica = Math.round(performance.now() - started);
   try {

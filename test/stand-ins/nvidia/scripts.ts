@@ -19,8 +19,14 @@ log_call() {
 refuse() { echo "$TOOL STAND-IN: $1" >&2; log_call 2; exit 2; }
 `;
 
+/**
+ * Where dkms installs a module under /lib/modules/<K>/: Debian's dkms 3 `updates/dkms`; on EL, dkms (EPEL) uses
+ * `extra` (dkms's DEST_MODULE_LOCATION default for Red Hat-like systems, dkms(8) "DEST_MODULE_LOCATION").
+ */
+export const MODULE_DIR = { debian: 'updates/dkms', el: 'extra' } as const;
+
 /** nvidia-smi: the three queries ferry and its doctor make (the upgrade gate's driver_version one too), the loaded-module check, the GPUs on the PCI bus. */
-export function nvidiaSmi(version: string): string {
+export function nvidiaSmi(version: string, moduleDir: string = MODULE_DIR.debian): string {
   return `${PRELUDE('nvidia-smi')}VERSION=${version}
 case "$*" in
   --version) printf 'NVIDIA-SMI version  : %s (STAND-IN)\\nDRIVER version      : %s\\n' "$VERSION" "$VERSION"; log_call 0; exit 0 ;;
@@ -30,7 +36,7 @@ case "$*" in
   *) refuse "unknown arguments: $*" ;;
 esac
 # The module for the running kernel sits where dkms installs it; its version is in its .modinfo section.
-MOD=/lib/modules/$(uname -r)/updates/dkms/nvidia.ko
+MOD=/lib/modules/$(uname -r)/${moduleDir}/nvidia.ko
 if [ ! -f "$MOD" ]; then
   echo "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running."
   log_call 9; exit 9
@@ -61,12 +67,12 @@ log_call 0
  * with the node's gcc (a relocatable ELF object whose .modinfo section carries version and vermagic, as a real
  * module's does), install it under /lib/modules/<K>/updates/dkms/.
  */
-export function dkmsBuild(version: string): string {
+export function dkmsBuild(version: string, moduleDir: string = MODULE_DIR.debian, headersPackage = 'linux-headers'): string {
   return `${PRELUDE('nvidia-dkms-build')}K=$1
 [ -n "$K" ] || refuse "usage: nvidia-dkms-build KERNEL"
 H=/lib/modules/$K/build
 if ! grep -qs "\\"$K\\"" "$H/include/generated/utsrelease.h"; then
-  echo "Error! Your kernel headers for kernel $K cannot be found at $H (install linux-headers-$K)." >&2
+  echo "Error! Your kernel headers for kernel $K cannot be found at $H (install ${headersPackage}-$K)." >&2
   log_call 1; exit 1
 fi
 T=$(mktemp -d)
@@ -77,7 +83,7 @@ static const char ferry_modinfo[] __attribute__((section(".modinfo"), used, alig
 SRC
 sed -i "s/KERNEL/$K/" "$T/nvidia.c"
 gcc -c -o "$T/nvidia.ko" "$T/nvidia.c" || { rm -rf "$T"; log_call 1; exit 1; }
-install -D -m 0644 "$T/nvidia.ko" /lib/modules/"$K"/updates/dkms/nvidia.ko
+install -D -m 0644 "$T/nvidia.ko" /lib/modules/"$K"/${moduleDir}/nvidia.ko
 rm -rf "$T"
 echo "nvidia/${version}: built and installed for $K (STAND-IN)"
 log_call 0
