@@ -176,6 +176,24 @@ describe('kubeadm / kubelet / kubectl stand-ins on lab nodes', () => {
     expect(api.status.phase).toBe('Running');
   });
 
+  it('keeps the API server running, the same process, while kubelet is stopped and after it restarts (static pods outlive kubelet)', async () => {
+    const mainPid = async () => (await s.exec('cp1', ['systemctl', 'show', '-p', 'MainPID', '--value', 'ferry-stand-in-kube-apiserver.service'])).stdout.trim();
+    const before = await mainPid();
+    expect(Number(before)).toBeGreaterThan(0);
+    expect((await s.exec('cp1', ['systemctl', 'stop', 'kubelet'])).exitCode).toBe(0);
+    const down = await s.kubectl('cp1', ['get', '--raw', '/readyz']);
+    expect(down.stdout.trim(), down.stderr).toBe('ok');
+    const restarted = new Date(Math.ceil(Date.now() / 1000) * 1000 + 1000).toISOString().replace('.000Z', 'Z');
+    expect((await s.exec('cp1', ['systemctl', 'start', 'kubelet'])).exitCode).toBe(0);
+    // The restarted kubelet has looked at the manifest (it posts a heartbeat after each look) and adopted the process.
+    await until('a heartbeat from the restarted kubelet', async () => {
+      const at = ready((await nodes()).find((n) => n.metadata.name === 'cp1')).lastHeartbeatTime as string;
+      return at >= restarted ? at : undefined;
+    });
+    expect(await mainPid()).toBe(before);
+    expect((await s.kubectl('cp1', ['get', '--raw', '/readyz'])).stdout.trim()).toBe('ok');
+  });
+
   it('runs applied DaemonSets and Deployments: calico-node turns every node Ready, a missing image stays in ImagePullBackOff', async () => {
     const manifest = [
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'calico-system' } },

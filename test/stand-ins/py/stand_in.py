@@ -23,6 +23,9 @@ CALLS_LOG = "/var/log/ferry-stand-in/calls.jsonl"
 LIB = os.path.dirname(os.path.realpath(__file__))
 PKI = "/etc/kubernetes/pki"
 CLOCK_OFFSET_FILE = "/var/lib/ferry-stand-in/clock-offset"
+# The transient systemd unit the kubelet stand-in runs the kube-apiserver stand-in in (systemd-run --collect): its
+# own cgroup, outside kubelet.service, as a real static pod's container lives under its containerd shim.
+APISERVER_UNIT = "ferry-stand-in-kube-apiserver.service"
 
 
 class StandInError(Exception):
