@@ -9,6 +9,8 @@ export class CountingHost implements Host {
   readonly calls: string[] = [];
   /** Milliseconds each exec took, in call order. */
   readonly execMs: number[] = [];
+  /** The last stdout line of each probe agent run (`timeout … python -`): its report. */
+  readonly agentLines: string[] = [];
   constructor(inner: Host) {
     this.name = inner.name;
     this.#inner = inner;
@@ -16,7 +18,14 @@ export class CountingHost implements Host {
   exec(command: readonly string[] | ShellCommand, options?: ExecOptions): Promise<ExecResult> {
     this.calls.push(Array.isArray(command) ? (command as readonly string[]).slice(0, 2).join(' ') : 'sh -c');
     const started = performance.now();
-    return this.#inner.exec(command, options).finally(() => this.execMs.push(Math.round(performance.now() - started)));
+    const agent = Array.isArray(command) && command[0] === 'timeout';
+    return this.#inner
+      .exec(command, options)
+      .then((r) => {
+        if (agent) this.agentLines.push(r.stdout.trim().split('\n').at(-1) ?? '');
+        return r;
+      })
+      .finally(() => this.execMs.push(Math.round(performance.now() - started)));
   }
   readFile(path: string): Promise<Buffer> {
     this.calls.push(`readFile ${path}`);

@@ -126,6 +126,7 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
   const names = typeof options.nodes === 'number' ? Array.from({ length: options.nodes }, (_, i) => `node${i + 1}`) : options.nodes;
   if (names.length > MAX_LAB_NODES) throw new UserError(`a lab holds at most ${MAX_LAB_NODES} nodes (one /24), not ${names.length}`);
   await raiseInotifyLimit(names.length);
+  await raiseNeighbourLimit(names.length);
   const stateDir = join(STATE_ROOT, prefix);
   const bridge = `${prefix}br`;
   await mkdir(stateDir, { recursive: true });
@@ -271,6 +272,31 @@ async function raiseInotifyLimit(count: number): Promise<void> {
   if (wanted > current) {
     await writeFile(file, `${wanted}\n`);
     console.warn(`[lab] raised fs.inotify.max_user_instances from ${current} to ${wanted} for ${count} nodes (${inUse} in use)`);
+  }
+}
+
+/**
+ * The kernel keeps one ARP table for all network namespaces, so every lab node's neighbours count against the host's
+ * `gc_thresh2` (soft) and `gc_thresh3` (hard) caps: 512 and 1024 by default, while `count` nodes that all talk to each
+ * other (doctor's pair probes) need about count² entries. Past the hard cap the kernel drops packets to peers it has
+ * no entry for (#19: 3,100 failing directions at 50 nodes). The limit wanted for a kernel default `base`: the base
+ * plus count², never below `current`.
+ */
+export function neighbourLimitNeeded(count: number, base: number, current: number): number {
+  return Math.max(current, base + count * count);
+}
+
+const NEIGHBOUR_LIMITS = [['gc_thresh2', 512], ['gc_thresh3', 1024]] as const;
+
+async function raiseNeighbourLimit(count: number): Promise<void> {
+  for (const [name, base] of NEIGHBOUR_LIMITS) {
+    const file = `/proc/sys/net/ipv4/neigh/default/${name}`;
+    const current = Number((await readFile(file, 'utf8')).trim());
+    const wanted = neighbourLimitNeeded(count, base, current);
+    if (wanted > current) {
+      await writeFile(file, `${wanted}\n`);
+      console.warn(`[lab] raised net.ipv4.neigh.default.${name} from ${current} to ${wanted} for ${count} nodes`);
+    }
   }
 }
 

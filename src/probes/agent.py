@@ -14,7 +14,7 @@ me = cfg["me"]
 started = time.monotonic()
 deadline = started + cfg["durationMs"] / 1000.0
 MARK = b"ferry-probe "
-result = {"host": me, "ipipFrom": [], "udpFrom": [], "listen": {}, "tcp": {}, "sendErrors": {}, "errors": [], "sent": 0}
+result = {"host": me, "ipipFrom": [], "udpFrom": [], "listen": {}, "tcp": {}, "sendErrors": {}, "errors": [], "sent": 0, "startedAtMs": int(time.time() * 1000)}
 sel = selectors.DefaultSelector()
 opened = []
 
@@ -251,8 +251,11 @@ tokens, last_fill = bucket_cap, time.monotonic()
 cursor, round_msg, next_round = 0, None, 0.0
 final_round = False
 linger_until = None
+# The longest this agent went without running its loop (a starved CPU shows here), for the report.
+max_gap, last_loop = 0.0, time.monotonic()
 while True:
     now = time.monotonic()
+    max_gap, last_loop = max(max_gap, now - last_loop), now
     if now >= deadline or (linger_until is not None and now >= linger_until and round_msg is None):
         break
     if linger_until is None and settled():
@@ -334,4 +337,6 @@ for s in opened:
     except OSError:
         pass
 result["elapsedMs"] = int((time.monotonic() - started) * 1000)
+result["maxGapMs"] = int(max_gap * 1000)
+result["cpuMs"] = int(time.process_time() * 1000)
 sys.stdout.write(to_json(result) + "\n")

@@ -41,6 +41,11 @@ export interface AgentReport {
   /** Packets sent (protocol 4 and UDP), against the rate bound. */
   sent?: number;
   elapsedMs?: number;
+  /** The longest the agent's loop did not run (its CPU starved), and the CPU time it used. */
+  maxGapMs?: number;
+  cpuMs?: number;
+  /** When the agent started, by the node's clock (ms since the epoch). */
+  startedAtMs?: number;
 }
 
 /** How hard one agent may push: its packet rate, its connects in flight, and the deadline of a small cluster. */
