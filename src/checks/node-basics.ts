@@ -1,4 +1,5 @@
-// Small node checks kubeadm's own preflight also makes, with remedies: swap, ip_forward, keyring, CPU and memory.
+// Small node checks kubeadm's own preflight also makes, with remedies: swap, ip_forward, keyring, CPU and memory; and
+// the neighbour table's size against the cluster's.
 import type { Facts } from '../facts/types.ts';
 import { hostFinding, type Finding, type NodeCheck, type NodeContext } from './types.ts';
 
@@ -32,10 +33,52 @@ function cpuMemory(facts: Facts, ctx: NodeContext): Finding[] {
   return [hostFinding('cpu-memory', facts.host, 'pass', `${facts.cpus} CPU, ${mb} MB memory`)];
 }
 
+/** Pods a node runs at most: kubelet's default maxPods (KubeletConfiguration `maxPods`, default 110). */
+const MAX_PODS = 110;
+
+/**
+ * Neighbour (ARP) entries a node holds in a cluster of `nodes`: one per other node on its network, and one per pod
+ * on the node (each local pod is reached over its own veth). Overlay entries (VXLAN) are PERMANENT ones, which the
+ * limits below do not count.
+ */
+export function neighboursNeeded(nodes: number): number {
+  return Math.max(0, nodes - 1) + MAX_PODS;
+}
+
+/** Limits that hold `need` entries with room: gc_thresh3 the next power of two at or above twice it. */
+export function neighbourLimits(need: number): { gc1: number; gc2: number; gc3: number } {
+  const gc3 = Math.max(1024, 2 ** Math.ceil(Math.log2(2 * need)));
+  return { gc1: Math.max(128, gc3 / 8), gc2: gc3 / 2, gc3 };
+}
+
+/**
+ * The neighbour table against the cluster's size (Linux Documentation/networking/ip-sysctl.rst, neigh/default/
+ * gc_thresh2: "Entries older than 5 seconds will be cleared when over this number", default 512; gc_thresh3: the
+ * maximum number of non-PERMANENT entries, default 1024; https://docs.kernel.org/networking/ip-sysctl.html, read
+ * 2026-12-07). Over gc_thresh3 the kernel drops packets to new neighbours without telling the sender
+ * ("neighbour: arp_cache: neighbor table overflow!"): the 50-node lab's pair probes failed exactly so (docs/scale.md).
+ * Judged only when the run knows the cluster (doctor -i).
+ */
+function neighbourTable(facts: Facts, ctx: NodeContext): Finding[] {
+  if (ctx.peers === undefined) return [];
+  const nodes = ctx.peers.length;
+  const need = neighboursNeeded(nodes);
+  const gc2 = Number(facts.sysctl['net.ipv4.neigh.default.gc_thresh2'] ?? Number.NaN);
+  const gc3 = Number(facts.sysctl['net.ipv4.neigh.default.gc_thresh3'] ?? Number.NaN);
+  const want = neighbourLimits(need);
+  const remedy = `printf 'net.ipv4.neigh.default.gc_thresh1 = ${want.gc1}\nnet.ipv4.neigh.default.gc_thresh2 = ${want.gc2}\nnet.ipv4.neigh.default.gc_thresh3 = ${want.gc3}\n' > /etc/sysctl.d/90-neighbour-table.conf && sysctl --system`;
+  const sizes = `${nodes} nodes and up to ${MAX_PODS} pods here need about ${need} neighbour entries`;
+  if (Number.isNaN(gc2) || Number.isNaN(gc3)) return [hostFinding('neighbour-table', facts.host, 'warn', `cannot read net.ipv4.neigh.default.gc_thresh2/3; ${sizes}`, 'check /proc/sys/net/ipv4/neigh/default/gc_thresh2 and gc_thresh3')];
+  if (need > gc3) return [hostFinding('neighbour-table', facts.host, 'fail', `${sizes}, over gc_thresh3 = ${gc3}: packets to the neighbours past it are dropped without an error (dmesg: neighbor table overflow)`, remedy)];
+  if (need > gc2) return [hostFinding('neighbour-table', facts.host, 'warn', `${sizes}, over gc_thresh2 = ${gc2}: entries older than 5 s are purged and re-resolved (ARP churn)`, remedy)];
+  return [hostFinding('neighbour-table', facts.host, 'pass', `${sizes}; gc_thresh2 = ${gc2}, gc_thresh3 = ${gc3}`)];
+}
+
 /** The basic node checks, in report order. */
 export const basicChecks: NodeCheck[] = [
   { id: 'swap', title: 'swap off', run: swap },
   { id: 'ip-forward', title: 'net.ipv4.ip_forward = 1', run: ipForward },
   { id: 'kernel-keyring', title: 'kernel keyring large enough', run: keyring },
   { id: 'cpu-memory', title: 'CPU and memory', run: cpuMemory },
+  { id: 'neighbour-table', title: 'neighbour (ARP) table holds the cluster', run: neighbourTable },
 ];

@@ -31,7 +31,8 @@ links() {
 sysctls() {
   for k in net.ipv4.ip_forward:net/ipv4/ip_forward net.bridge.bridge-nf-call-iptables:net/bridge/bridge-nf-call-iptables \
     net.bridge.bridge-nf-call-ip6tables:net/bridge/bridge-nf-call-ip6tables net.ipv4.conf.all.rp_filter:net/ipv4/conf/all/rp_filter \
-    kernel.keys.root_maxkeys:kernel/keys/root_maxkeys kernel.keys.root_maxbytes:kernel/keys/root_maxbytes; do
+    kernel.keys.root_maxkeys:kernel/keys/root_maxkeys kernel.keys.root_maxbytes:kernel/keys/root_maxbytes \
+    net.ipv4.neigh.default.gc_thresh2:net/ipv4/neigh/default/gc_thresh2 net.ipv4.neigh.default.gc_thresh3:net/ipv4/neigh/default/gc_thresh3; do
     # cat, not read: integer sysctls answer only a read at offset 0, and dash reads byte by byte.
     [ -r "/proc/sys/${k#*:}" ] && printf '%s=%s\n' "${k%%:*}" "$(cat "/proc/sys/${k#*:}")"
   done

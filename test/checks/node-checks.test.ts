@@ -4,6 +4,7 @@ import type { Finding } from '../../src/checks/types.ts';
 import type { Facts } from '../../src/facts/types.ts';
 import { fixtureFacts } from '../facts/fixtures.ts';
 import { nodeCtx, testPlan } from './context.ts';
+import { neighbourLimits, neighboursNeeded } from '../../src/checks/node-basics.ts';
 
 const debian = () => fixtureFacts('debian12-admin-host', 'cp-1');
 const rocky = () => fixtureFacts('rocky8-gpu-reconstructed', 'gpu-1');
@@ -170,5 +171,42 @@ describe('selection', () => {
   it('runs only the selected ids and skips the skipped ones', () => {
     expect(new Set(runNodeChecks(debian(), nodeCtx('cp-1'), { only: ['swap', 'ip-forward'] }).map((f) => f.check))).toEqual(new Set(['swap', 'ip-forward']));
     expect(runNodeChecks(debian(), nodeCtx('cp-1'), { skip: ['swap'] }).some((f) => f.check === 'swap')).toBe(false);
+  });
+});
+
+describe('neighbour-table', () => {
+  const peers = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `n${i}`, address: `10.0.${i >> 8}.${i & 255}`, roles: ['worker'] as const }));
+  const withLimits = (gc2: string | undefined, gc3: string | undefined) =>
+    edit(debian(), (f) => {
+      if (gc2 === undefined) delete f.sysctl['net.ipv4.neigh.default.gc_thresh2'];
+      else f.sysctl['net.ipv4.neigh.default.gc_thresh2'] = gc2;
+      if (gc3 === undefined) delete f.sysctl['net.ipv4.neigh.default.gc_thresh3'];
+      else f.sysctl['net.ipv4.neigh.default.gc_thresh3'] = gc3;
+    });
+  // Kernel defaults 512 / 1024 (ip-sysctl.rst): need = (nodes - 1) + 110 pods.
+  it.each([
+    ['5 nodes, kernel defaults', 5, '512', '1024', 'pass', /about 114 neighbour entries; gc_thresh2 = 512, gc_thresh3 = 1024/],
+    ['402 nodes: 511 entries, still under gc_thresh2', 402, '512', '1024', 'pass', /about 511/],
+    ['500 nodes: over gc_thresh2, under gc_thresh3', 500, '512', '1024', 'warn', /609 .*over gc_thresh2 = 512: entries older than 5 s are purged/],
+    ['1,000 nodes: over gc_thresh3', 1000, '512', '1024', 'fail', /1109 .*over gc_thresh3 = 1024: packets to the neighbours past it are dropped/],
+    ['1,000 nodes on raised limits', 1000, '2048', '4096', 'pass', /1109/],
+    ['limits not read', 5, undefined, undefined, 'warn', /cannot read net\.ipv4\.neigh\.default\.gc_thresh2\/3/],
+  ] as const)('%s', (_, nodes, gc2, gc3, status, message) => {
+    const facts = withLimits(gc2, gc3);
+    const [f, ...rest] = run('neighbour-table', facts, { ...nodeCtx(facts.host), peers: peers(nodes) });
+    expect(rest).toEqual([]);
+    expect(f).toMatchObject({ check: 'neighbour-table', status, message: expect.stringMatching(message) });
+    if (status !== 'pass') expect(f!.remedy).toBeDefined();
+  });
+
+  it('the remedy raises all three limits to hold twice the need (1,000 nodes: 4096)', () => {
+    expect(neighbourLimits(neighboursNeeded(1000))).toEqual({ gc1: 512, gc2: 2048, gc3: 4096 });
+    expect(neighbourLimits(neighboursNeeded(3))).toEqual({ gc1: 128, gc2: 512, gc3: 1024 });
+    const [f] = run('neighbour-table', withLimits('512', '1024'), { ...nodeCtx('cp-1'), peers: peers(1000) });
+    expect(f!.remedy).toContain('net.ipv4.neigh.default.gc_thresh3 = 4096');
+  });
+
+  it('says nothing without the cluster (doctor --local)', () => {
+    expect(run('neighbour-table', withLimits('512', '1024'), { ...nodeCtx('cp-1'), peers: undefined })).toEqual([]);
   });
 });
