@@ -68,7 +68,7 @@ function neighbourTable(facts: Facts, ctx: NodeContext): Finding[] {
   const want = neighbourLimits(need);
   const remedy = `printf 'net.ipv4.neigh.default.gc_thresh1 = ${want.gc1}\nnet.ipv4.neigh.default.gc_thresh2 = ${want.gc2}\nnet.ipv4.neigh.default.gc_thresh3 = ${want.gc3}\n' > /etc/sysctl.d/90-neighbour-table.conf && sysctl --system`;
   const sizes = `${nodes} nodes and up to ${MAX_PODS} pods here need about ${need} neighbour entries`;
-  if (Number.isNaN(gc2) || Number.isNaN(gc3)) return [hostFinding('neighbour-table', facts.host, 'warn', `cannot read net.ipv4.neigh.default.gc_thresh2/3; ${sizes}`, 'check /proc/sys/net/ipv4/neigh/default/gc_thresh2 and gc_thresh3')];
+  if (Number.isNaN(gc2) || Number.isNaN(gc3)) return [hostFinding('neighbour-table', facts.host, 'warn', `net.ipv4.neigh.default.gc_thresh2/3 not readable (a network namespace other than the host's, such as a container's, shows none: the host kernel's limits apply); ${sizes}`, 'read /proc/sys/net/ipv4/neigh/default/gc_thresh2 and gc_thresh3 on the host itself')];
   if (need > gc3) return [hostFinding('neighbour-table', facts.host, 'fail', `${sizes}, over gc_thresh3 = ${gc3}: packets to the neighbours past it are dropped without an error (dmesg: neighbor table overflow)`, remedy)];
   if (need > gc2) return [hostFinding('neighbour-table', facts.host, 'warn', `${sizes}, over gc_thresh2 = ${gc2}: entries older than 5 s are purged and re-resolved (ARP churn)`, remedy)];
   return [hostFinding('neighbour-table', facts.host, 'pass', `${sizes}; gc_thresh2 = ${gc2}, gc_thresh3 = ${gc3}`)];
