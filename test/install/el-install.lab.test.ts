@@ -15,13 +15,12 @@ import { execa } from 'execa';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { memoryIo } from '../../src/cli/io.ts';
-import { run } from '../../src/cli/program.ts';
-import type { AuditRecord } from '../../src/state/audit.ts';
 import { UPSTREAM } from '../../src/replica/upstreams.ts';
 import { startLab, type Lab } from '../lab/lab.ts';
 import { addressIn } from '../lab/subnet.ts';
-import { siteBundle, siteManifest, type SiteBundle } from './support/site-bundle.ts';
+import { siteBundle, siteManifest, type SiteBundle, ferry } from './support/site-bundle.ts';
+import { auditRecords } from './support/converged.ts';
+import type { AuditRecord } from '../../src/state/audit.ts';
 import { lockOses, osName } from '../../src/config/lock-os.ts';
 
 const OS = 'rocky-9.4';
@@ -41,12 +40,6 @@ let stateDir: string;
 const before = new Map<string, { packages: string; etc: string; accounts: string }>();
 const figures: string[] = [];
 
-async function ferry(argv: string[]) {
-  const io = memoryIo();
-  const started = performance.now();
-  const code = await run(argv, { io, now: () => new Date(), cwd: process.cwd(), env: { HOME: process.env.HOME } });
-  return { code, out: io.out(), err: io.err(), ms: Math.round(performance.now() - started) };
-}
 const installArgs = () => ['install', '-i', inventory, '--bundle', site.dir, '--state-dir', stateDir];
 const kubectl = (...args: string[]) => ['kubectl', '--kubeconfig', '/etc/kubernetes/admin.conf', ...args];
 
@@ -69,9 +62,7 @@ async function debianState(node: string) {
   return { packages, etc, accounts: '' };
 }
 
-async function audit(): Promise<AuditRecord[]> {
-  return (await readFile(join(stateDir, 'audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
-}
+const audit = () => auditRecords(stateDir);
 
 beforeAll(async () => {
   let t = performance.now();

@@ -4,17 +4,15 @@
 // fetched alone. The bundle is the README walkthrough's (test/install/support/site-bundle.ts: resolve, bundle build
 // with the shipped spec against the upstream replica, verify), so what is copied is what a site copies: the Debian
 // repository with containerd.io and its closure, and the registry binary (about 100 MB, 140 files).
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { BundleLayout } from '../../src/bundle/layout.ts';
-import { memoryIo } from '../../src/cli/io.ts';
-import { run } from '../../src/cli/program.ts';
 import { nodeBundleFiles, type NodeBundleFile } from '../../src/phases/bundle-on-node.ts';
-import type { AuditRecord } from '../../src/state/audit.ts';
 import { startLab, type Lab } from '../lab/lab.ts';
-import { siteBundle, siteManifest, type SiteBundle } from './support/site-bundle.ts';
+import { siteBundle, siteManifest, type SiteBundle, ferry } from './support/site-bundle.ts';
+import { auditRecords } from './support/converged.ts';
 
 const NODES = ['cp1', 'w1', 'w2', 'w3'];
 let lab: Lab;
@@ -25,18 +23,9 @@ let stateDir: string;
 let files: NodeBundleFile[];
 const figures: string[] = [];
 
-async function ferry(argv: string[]) {
-  const io = memoryIo();
-  const started = performance.now();
-  const code = await run(argv, { io, now: () => new Date(), cwd: process.cwd(), env: { HOME: process.env.HOME } });
-  return { code, out: io.out(), err: io.err(), ms: Math.round(performance.now() - started) };
-}
-
 const sumsCommand = () => `cd /var/lib/ferry/bundle && sha256sum ${files.map((f) => f.path).join(' ')}`;
 
-async function audit(): Promise<AuditRecord[]> {
-  return (await readFile(join(stateDir, 'audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
-}
+const audit = () => auditRecords(stateDir);
 
 beforeAll(async () => {
   lab = await startLab({ nodes: NODES });

@@ -20,10 +20,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryIo } from '../../src/cli/io.ts';
-import { run } from '../../src/cli/program.ts';
-import type { AuditRecord } from '../../src/state/audit.ts';
-import { BUILD_CACHE, SHIPPED_SPEC, siteBundle, type GpuOptions, type SiteBundle } from '../install/support/site-bundle.ts';
+import { BUILD_CACHE, SHIPPED_SPEC, siteBundle, type GpuOptions, type SiteBundle, ferry } from '../install/support/site-bundle.ts';
+import { auditRecords } from '../install/support/converged.ts';
 import { startLab, type Lab } from '../lab/lab.ts';
 import { addressIn } from '../lab/subnet.ts';
 
@@ -81,13 +79,6 @@ async function upgradeWatched(label: string, watch?: () => Promise<void>) {
   return { ...r, poll };
 }
 
-async function ferry(argv: string[], env: Record<string, string> = {}) {
-  const io = memoryIo();
-  const started = performance.now();
-  const code = await run(argv, { io, now: () => new Date(), cwd: process.cwd(), env: { HOME: process.env.HOME, ...env } });
-  return { code, out: io.out(), err: io.err(), ms: Math.round(performance.now() - started) };
-}
-
 const kubectl = (...args: string[]) => ['kubectl', '--kubeconfig', '/etc/kubernetes/admin.conf', ...args];
 const upgradeArgs = () => ['upgrade', '-i', inventory, '--bundle', upgraded, '--state-dir', stateDir];
 // The stand-in cluster keeps its state in a JSON file on cp1, not in etcd: there is nothing for etcdctl to snapshot
@@ -101,9 +92,7 @@ async function nodes(): Promise<NodeJson[]> {
 }
 const versions = async () => Object.fromEntries((await nodes()).map((n) => [n.metadata.name, n.status.nodeInfo.kubeletVersion]));
 
-async function audit(): Promise<AuditRecord[]> {
-  return (await readFile(join(stateDir, 'audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
-}
+const audit = () => auditRecords(stateDir);
 
 async function apply(objects: object[]) {
   const r = await lab.nodeExec('cp1', kubectl('apply', '--server-side', '-f', '-'), { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) });
